@@ -1,0 +1,105 @@
+#include "engine/error.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace doge {
+
+const char* ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kIo: return "io";
+    case ErrorKind::kFormat: return "format";
+    case ErrorKind::kShape: return "shape";
+    case ErrorKind::kConfig: return "config";
+    case ErrorKind::kDataset: return "dataset";
+    case ErrorKind::kUsage: return "usage";
+    case ErrorKind::kNetwork: return "network";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+namespace {
+std::string Compose(const std::string& file, const std::string& field, const std::string& message) {
+  std::string out;
+  if (!file.empty()) out += file + ": ";
+  if (!field.empty()) out += field + ": ";
+  out += message;
+  return out;
+}
+}  // namespace
+
+Error::Error(ErrorKind kind, std::string file, std::string field, std::string message)
+    : std::runtime_error(Compose(file, field, message)),
+      kind_(kind),
+      file_(std::move(file)),
+      field_(std::move(field)),
+      message_(std::move(message)) {}
+
+int ExitCodeFor(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUsage: return 2;
+    case ErrorKind::kIo:
+    case ErrorKind::kFormat:
+    case ErrorKind::kShape:
+    case ErrorKind::kConfig:
+    case ErrorKind::kDataset:
+    case ErrorKind::kNetwork: return 3;
+    case ErrorKind::kInternal: return 1;
+  }
+  return 1;
+}
+
+std::string FormatShape(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
+namespace {
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
+std::string UnknownNameMessage(const std::string& what, const std::string& name,
+                               const std::vector<std::string>& available) {
+  std::string out = "unknown " + what + " '" + name + "'";
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& a : available) {
+    size_t d = EditDistance(name, a);
+    if (d < best_d) best_d = d, best = a;
+  }
+  if (!best.empty() && best_d <= std::max<size_t>(2, name.size() / 3)) {
+    out += "; did you mean " + best + "?";
+  }
+  out += " available: ";
+  for (size_t i = 0; i < available.size(); ++i) {
+    if (i) out += ", ";
+    out += available[i];
+  }
+  return out;
+}
+
+namespace internal {
+void CheckFailed(const char* cond, const char* file, int line) {
+  std::fprintf(stderr, "doge: internal check failed: %s at %s:%d\n", cond, file, line);
+  std::abort();
+}
+}  // namespace internal
+
+}  // namespace doge

@@ -1,0 +1,9 @@
+// Placeholder: these subcommands arrive with issue #7; replace this file when they do.
+#include "engine/error.h"
+#include "tasks/cli/commands.h"
+
+namespace doge::cli {
+int RunReport(const Args& args) {
+  throw Error(ErrorKind::kUsage, "", args[0], "not available in this build yet (issue #7)");
+}
+}  // namespace doge::cli

@@ -1,0 +1,43 @@
+// The subcommands of the `doge` binary. Each family is implemented in its own cmd_*.cc and takes
+// the arguments after its name (argv[0] is the subcommand name, for usage lines). They return the
+// process exit code and throw doge::Error for bad input; main() prints it once.
+#ifndef DOGE_TASKS_CLI_COMMANDS_H_
+#define DOGE_TASKS_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace doge::cli {
+
+using Args = std::vector<std::string>;
+
+// cmd_engine.cc (issue #2)
+int RunLogits(const Args& args);    // doge logits --model DIR --ids 0,5,7 --out F [--incremental K]
+int RunGenerate(const Args& args);  // doge generate --model DIR (--prompt T | --ids L) --max-new-tokens N
+int RunInfo(const Args& args);      // doge info --model DIR
+int RunScore(const Args& args);     // doge score --model DIR --context C --continuation X
+int RunDev(const Args& args);       // doge dev random-checkpoint --shape doge-20m --out DIR
+// cmd_tokenize.cc (issue #3)
+int RunTokenize(const Args& args);
+int RunDetokenize(const Args& args);
+// cmd_data.cc (issue #4)
+int RunData(const Args& args);  // doge data fetch|import|verify|ls
+// cmd_eval.cc (issue #5)
+int RunEval(const Args& args);
+int RunTasks(const Args& args);  // doge tasks ls|render
+// cmd_bench.cc (issue #6)
+int RunBench(const Args& args);  // doge bench kernels|e2e|eval
+// cmd_report.cc (issue #7)
+int RunReport(const Args& args);  // doge report card|compare|machines
+
+// Shared helpers for the subcommands.
+// Parses "0,5,7" (spaces allowed) into ids; throws Error(kUsage, "", flag, ...) on bad input.
+std::vector<int> ParseIntList(const std::string& flag, const std::string& text);
+// Parses "a,b,c" into strings (empty items dropped).
+std::vector<std::string> ParseStringList(const std::string& text);
+// Number of threads to use: `requested` if > 0, else all cores.
+int ResolveThreads(int requested);
+
+}  // namespace doge::cli
+
+#endif  // DOGE_TASKS_CLI_COMMANDS_H_
