@@ -104,3 +104,24 @@ TEST(ProgressTest, Formatting) {
 
 }  // namespace
 }  // namespace doge
+
+#include "engine/fingerprint.h"
+
+namespace doge {
+namespace {
+TEST(FingerprintTest, ReadsThisMachine) {
+  const MachineFingerprint& f = GetMachineFingerprint();
+  EXPECT_FALSE(f.cpu_model.empty());
+  EXPECT_GE(f.n_cores, 1);
+  EXPECT_GT(f.memory_bytes, 0);
+  EXPECT_FALSE(f.compiler.empty());
+  EXPECT_TRUE(FingerprintDifferences(f, f).empty());
+  MachineFingerprint g = f;
+  g.cpu_model = "Other CPU";
+  g.hostname = "elsewhere";  // not a difference that matters
+  auto d = FingerprintDifferences(f, g);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0], "cpu_model: '" + f.cpu_model + "' vs 'Other CPU'");
+}
+}  // namespace
+}  // namespace doge
