@@ -29,8 +29,10 @@ class LanguageModel {
 
   // Scores each continuation given the context. If context + continuation is longer than
   // max_length(), the input (context + continuation minus its last token) is left-truncated to the
-  // last max_length() tokens, as lighteval does. Thread-safe: concurrent calls from several
-  // threads are allowed (each call has its own KV cache); results do not depend on batching.
+  // last max_length() tokens, as lighteval does. The result must equal one reference forward call
+  // over (context + continuation)[:-1] for each continuation, and must not depend on how requests
+  // are batched. Requests are independent: the implementation parallelizes across them over its
+  // own thread count (the caller does not spawn threads). Const and thread-safe.
   virtual std::vector<std::vector<ContinuationScore>> Score(
       const std::vector<ScoreRequest>& requests) const = 0;
 
@@ -39,11 +41,12 @@ class LanguageModel {
   virtual std::vector<double> NextTokenLogprobs(const std::vector<int32_t>& context,
                                                 const std::vector<int32_t>& token_ids) const = 0;
 
-  // Greedy decoding from `prompt` (left-truncated to max_length()), at most max_new_tokens tokens,
-  // stopping early when `stop(generated_so_far)` returns true (the stopping token is kept; the
-  // caller cuts stop strings from the decoded text). Thread-safe like Score.
-  virtual std::vector<int32_t> GenerateGreedy(
-      const std::vector<int32_t>& prompt, int32_t max_new_tokens,
+  // Greedy decoding, one output per prompt: each prompt is left-truncated to max_length(), at most
+  // max_new_tokens tokens are generated, and generation stops early when `stop(generated_so_far)`
+  // returns true (the stopping token is kept; the caller cuts stop strings from the decoded text).
+  // Prompts are independent and may run in parallel inside; `stop` must be thread-safe.
+  virtual std::vector<std::vector<int32_t>> GenerateGreedy(
+      const std::vector<std::vector<int32_t>>& prompts, int32_t max_new_tokens,
       const std::function<bool(const std::vector<int32_t>&)>& stop) const = 0;
 
   virtual int32_t max_length() const = 0;  // 2048 for the Doge protocol
