@@ -36,10 +36,12 @@ class LanguageModel {
   virtual std::vector<std::vector<ContinuationScore>> Score(
       const std::vector<ScoreRequest>& requests) const = 0;
 
-  // Log-softmax over the vocabulary at the last position of `context`, read at `token_ids`
-  // (lighteval's single-token mode for MMLU protocol A). Left-truncates like Score.
-  virtual std::vector<double> NextTokenLogprobs(const std::vector<int32_t>& context,
-                                                const std::vector<int32_t>& token_ids) const = 0;
+  // For each context: log-softmax over the vocabulary at its last position, read at `token_ids`
+  // (lighteval's single-token mode for MMLU protocol A). Left-truncates like Score; parallel
+  // across contexts like Score. Result [n_contexts][token_ids.size()].
+  virtual std::vector<std::vector<double>> NextTokenLogprobs(
+      const std::vector<std::vector<int32_t>>& contexts,
+      const std::vector<int32_t>& token_ids) const = 0;
 
   // Greedy decoding, one output per prompt: each prompt is left-truncated to max_length(), at most
   // max_new_tokens tokens are generated, and generation stops early when `stop(generated_so_far)`
