@@ -13,6 +13,7 @@ packages=(
   libcurl4-openssl-dev                      # dataset downloads (redirects, resume, retries)
   libarchive-dev                            # dataset archive extraction (zip, tar.gz)
   libssl-dev                                # SHA-256 of downloaded files
+  chromium                                  # headless screenshot test of `doge report` HTML
 )
 
 missing=()
