@@ -1,0 +1,874 @@
+#include "engine/tokenizer/hf_tokenizer.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <unordered_set>
+
+#include "engine/error.h"
+#include "engine/file_util.h"
+#include "engine/tokenizer/unicode_util.h"
+
+namespace doge {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+// ---- JSON access with errors that name the file and the JSON path ---------------------------
+
+const char* JsonTypeName(const element& e) {
+  switch (e.type()) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: return "a number";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "unknown";
+}
+
+class JsonReader {
+ public:
+  explicit JsonReader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void Fail(const std::string& field, const std::string& message) const {
+    throw Error(ErrorKind::kFormat, file_, field, message);
+  }
+  [[noreturn]] void Unsupported(const std::string& field, const std::string& what) const {
+    throw Error(ErrorKind::kConfig, file_, field, "unsupported " + what);
+  }
+  [[noreturn]] void WrongType(const element& e, const std::string& field,
+                              const char* expected) const {
+    Fail(field, std::string("expected ") + expected + ", found " + JsonTypeName(e));
+  }
+
+  // Member `key` of object `obj`, or nullopt when absent. `obj` must be an object.
+  std::optional<element> Find(const element& obj, const char* key) const {
+    element value;
+    if (obj[key].get(value) != simdjson::SUCCESS) return std::nullopt;
+    return value;
+  }
+  element Require(const element& obj, const char* key, const std::string& path) const {
+    auto v = Find(obj, key);
+    if (!v) Fail(Join(path, key), "missing");
+    return *v;
+  }
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+  static std::string Index(const std::string& path, size_t i) {
+    return path + "[" + std::to_string(i) + "]";
+  }
+
+  std::string_view String(const element& e, const std::string& field) const {
+    std::string_view s;
+    if (e.get_string().get(s) != simdjson::SUCCESS) WrongType(e, field, "a string");
+    return s;
+  }
+  bool Bool(const element& e, const std::string& field) const {
+    bool b;
+    if (e.get_bool().get(b) != simdjson::SUCCESS) WrongType(e, field, "a boolean");
+    return b;
+  }
+  int64_t Int(const element& e, const std::string& field) const {
+    int64_t v;
+    if (e.get_int64().get(v) != simdjson::SUCCESS) WrongType(e, field, "an integer");
+    return v;
+  }
+  simdjson::dom::object Object(const element& e, const std::string& field) const {
+    simdjson::dom::object o;
+    if (e.get_object().get(o) != simdjson::SUCCESS) WrongType(e, field, "an object");
+    return o;
+  }
+  simdjson::dom::array Array(const element& e, const std::string& field) const {
+    simdjson::dom::array a;
+    if (e.get_array().get(a) != simdjson::SUCCESS) WrongType(e, field, "an array");
+    return a;
+  }
+  // Optional boolean member with a default.
+  bool BoolOr(const element& obj, const char* key, const std::string& path, bool dflt) const {
+    auto v = Find(obj, key);
+    if (!v || v->is_null()) return dflt;
+    return Bool(*v, Join(path, key));
+  }
+  // The "type" of a pipeline component.
+  std::string Type(const element& obj, const std::string& path) const {
+    Object(obj, path);
+    return std::string(String(Require(obj, "type", path), Join(path, "type")));
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+std::string Quote(std::string_view s) {
+  // Keeps messages on one line: control characters are shown as \xNN.
+  std::string out = "'";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02X", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// ---- Unicode predicates for added-token flags (Rust regex `\s` and `\w` semantics) -----------
+
+bool IsWhiteSpace(uint32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000;
+}
+
+// Rust regex's Unicode `\w`: Alphabetic, M, Nd, Pc, Join_Control. PCRE2 cannot say Alphabetic in
+// this version, so \p{L} + \p{Nl} + \p{M} stands in for Alphabetic + M (the Other_Alphabetic
+// code points are nearly all Mn/Mc, which \p{M} covers).
+bool IsWordChar(std::string_view one_char) {
+  static const Pcre2Regex word("^[\\p{L}\\p{Nl}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]", false,
+                               "", "word-character class");
+  std::vector<std::pair<size_t, size_t>> m;
+  word.FindAll(one_char, &m);
+  return !m.empty();
+}
+
+// Byte offset of the last code point of `s` (valid UTF-8, non-empty).
+size_t LastCharStart(std::string_view s) {
+  size_t i = s.size() - 1;
+  while (i > 0 && (static_cast<uint8_t>(s[i]) & 0xC0) == 0x80) --i;
+  return i;
+}
+
+bool EndsWithWord(std::string_view s) {
+  if (s.empty()) return false;
+  return IsWordChar(s.substr(LastCharStart(s)));
+}
+bool StartsWithWord(std::string_view s) {
+  if (s.empty()) return false;
+  size_t pos = 0;
+  NextCodePoint(s, &pos);
+  return IsWordChar(s.substr(0, pos));
+}
+// Start of the run of white space that ends `s` (s.size() when none).
+size_t TrailingSpaceStart(std::string_view s) {
+  size_t end = s.size();
+  while (end > 0) {
+    const size_t start = LastCharStart(s.substr(0, end));
+    size_t pos = start;
+    if (!IsWhiteSpace(NextCodePoint(s, &pos))) break;
+    end = start;
+  }
+  return end;
+}
+// Length of the run of white space that starts `s`.
+size_t LeadingSpaceLength(std::string_view s) {
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t next = pos;
+    if (!IsWhiteSpace(NextCodePoint(s, &next))) break;
+    pos = next;
+  }
+  return pos;
+}
+
+// GPT-2's pattern, what ByteLevel(use_regex=true) splits with (Oniguruma syntax; translated).
+constexpr const char* kGpt2Pattern =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
+  std::string out;
+  size_t i = 0;
+  while (true) {
+    const size_t j = s.find(from, i);
+    if (j == std::string::npos) break;
+    out.append(s, i, j - i);
+    out.append(to);
+    i = j + from.size();
+  }
+  if (i == 0) return;
+  out.append(s, i, std::string::npos);
+  s = std::move(out);
+}
+
+}  // namespace
+
+std::string CleanUpTokenization(std::string text) {
+  ReplaceAll(text, " .", ".");
+  ReplaceAll(text, " ?", "?");
+  ReplaceAll(text, " !", "!");
+  ReplaceAll(text, " ,", ",");
+  ReplaceAll(text, " ' ", "'");
+  ReplaceAll(text, " n't", "n't");
+  ReplaceAll(text, " 'm", "'m");
+  ReplaceAll(text, " 's", "'s");
+  ReplaceAll(text, " 've", "'ve");
+  ReplaceAll(text, " 're", "'re");
+  return text;
+}
+
+HfTokenizer::HfTokenizer(const std::string& json_path, const std::string& config_path)
+    : path_(json_path), cache_(std::make_unique<std::array<CacheShard, kCacheShards>>()) {
+  byte_id_.fill(-1);
+  Load(ReadFileToString(json_path));
+  LoadConfig(config_path);
+}
+
+HfTokenizer::~HfTokenizer() = default;
+
+void HfTokenizer::Load(const std::string& json_text) {
+  const JsonReader r(path_);
+  simdjson::dom::parser parser;
+  element root;
+  const simdjson::padded_string padded(json_text);
+  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+    r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) +
+                   "); truncated or corrupted file?");
+  }
+  r.Object(root, "(root)");
+
+  // Options that would change Encode's output and that we do not implement.
+  for (const char* key : {"truncation", "padding"}) {
+    if (auto v = r.Find(root, key); v && !v->is_null()) r.Unsupported(key, "(must be null)");
+  }
+  if (auto v = r.Find(root, "normalizer"); v && !v->is_null()) {
+    const std::string type = r.Type(*v, "normalizer");
+    bool empty_sequence = false;
+    if (type == "Sequence") {
+      auto list = r.Find(*v, "normalizers");
+      empty_sequence = list && r.Array(*list, "normalizer.normalizers").size() == 0;
+    }
+    if (!empty_sequence) r.Unsupported("normalizer.type", Quote(type));
+  }
+
+  // ---- model -------------------------------------------------------------------------------
+  const element model = r.Require(root, "model", "");
+  const std::string model_type = r.Type(model, "model");
+  if (model_type != "BPE") r.Unsupported("model.type", Quote(model_type) + " (only BPE)");
+  if (auto v = r.Find(model, "dropout"); v && !v->is_null()) {
+    double d = 0;
+    if (v->get_double().get(d) != simdjson::SUCCESS || d != 0.0) {
+      r.Unsupported("model.dropout", "(must be null: dropout makes encoding random)");
+    }
+  }
+  if (r.BoolOr(model, "byte_fallback", "model", false)) {
+    r.Unsupported("model.byte_fallback", "true");
+  }
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    if (auto v = r.Find(model, key); v && !v->is_null()) {
+      const auto s = r.String(*v, JsonReader::Join("model", key));
+      if (!s.empty()) r.Unsupported(JsonReader::Join("model", key), Quote(s));
+    }
+  }
+  ignore_merges_ = r.BoolOr(model, "ignore_merges", "model", false);
+  fuse_unk_ = r.BoolOr(model, "fuse_unk", "model", false);
+
+  // vocab: token -> id. Ids must be unique; the table is indexed by id.
+  std::unordered_map<std::string, int32_t> vocab;
+  {
+    const auto obj = r.Object(r.Require(model, "vocab", "model"), "model.vocab");
+    vocab.reserve(obj.size());
+    std::unordered_map<int32_t, std::string> by_id;
+    by_id.reserve(obj.size());
+    for (auto [key, value] : obj) {
+      const std::string field = "model.vocab." + std::string(key);
+      const int64_t id = r.Int(value, field);
+      if (id < 0 || id > INT32_MAX) r.Fail(field, "id " + std::to_string(id) + " out of range");
+      const auto [it, fresh] = by_id.emplace(static_cast<int32_t>(id), std::string(key));
+      if (!fresh) {
+        r.Fail(field, "duplicate id " + std::to_string(id) + " (also " + Quote(it->second) + ")");
+      }
+      if (!vocab.emplace(std::string(key), static_cast<int32_t>(id)).second) {
+        r.Fail(field, "duplicate token " + Quote(key));
+      }
+    }
+  }
+  if (auto v = r.Find(model, "unk_token"); v && !v->is_null()) {
+    const std::string unk(r.String(*v, "model.unk_token"));
+    auto it = vocab.find(unk);
+    if (it == vocab.end()) r.Fail("model.unk_token", Quote(unk) + " is not in model.vocab");
+    unk_id_ = it->second;
+  }
+
+  // ---- added tokens --------------------------------------------------------------------------
+  if (auto v = r.Find(root, "added_tokens"); v && !v->is_null()) {
+    const auto arr = r.Array(*v, "added_tokens");
+    std::unordered_map<int32_t, size_t> seen_ids;
+    size_t i = 0;
+    for (element t : arr) {
+      const std::string path = JsonReader::Index("added_tokens", i++);
+      r.Object(t, path);
+      AddedToken tok;
+      const int64_t id = r.Int(r.Require(t, "id", path), path + ".id");
+      if (id < 0 || id > INT32_MAX) r.Fail(path + ".id", "id " + std::to_string(id) + " out of range");
+      tok.id = static_cast<int32_t>(id);
+      tok.content = std::string(r.String(r.Require(t, "content", path), path + ".content"));
+      if (tok.content.empty()) r.Fail(path + ".content", "empty added token");
+      if (!IsValidUtf8(tok.content)) r.Fail(path + ".content", "not valid UTF-8");
+      tok.single_word = r.BoolOr(t, "single_word", path, false);
+      tok.lstrip = r.BoolOr(t, "lstrip", path, false);
+      tok.rstrip = r.BoolOr(t, "rstrip", path, false);
+      tok.normalized = r.BoolOr(t, "normalized", path, true);
+      tok.special = r.BoolOr(t, "special", path, false);
+      if (auto it = vocab.find(tok.content); it != vocab.end() && it->second != tok.id) {
+        r.Fail(path + ".id", "is " + std::to_string(tok.id) + " but model.vocab has " +
+                                 Quote(tok.content) + " = " + std::to_string(it->second));
+      }
+      if (auto [it, fresh] = seen_ids.emplace(tok.id, added_.size()); !fresh) {
+        r.Fail(path + ".id", "duplicate id " + std::to_string(tok.id) + " (also added_tokens[" +
+                                 std::to_string(it->second) + "] " +
+                                 Quote(added_[it->second].content) + ")");
+      }
+      added_.push_back(std::move(tok));
+    }
+  }
+
+  // ---- id tables -------------------------------------------------------------------------------
+  int32_t max_id = -1;
+  for (const auto& [tok, id] : vocab) max_id = std::max(max_id, id);
+  for (const auto& tok : added_) max_id = std::max(max_id, tok.id);
+  id_to_token_.assign(max_id + 1, std::string());
+  id_valid_.assign(max_id + 1, 0);
+  id_special_.assign(max_id + 1, 0);
+  for (const auto& [tok, id] : vocab) {
+    id_to_token_[id] = tok;
+    id_valid_[id] = 1;
+  }
+  for (const auto& tok : added_) {
+    if (id_valid_[tok.id] && id_to_token_[tok.id] != tok.content) {
+      r.Fail("added_tokens", "id " + std::to_string(tok.id) + " is " + Quote(tok.content) +
+                                 " but model.vocab gives that id to " + Quote(id_to_token_[tok.id]));
+    }
+    id_to_token_[tok.id] = tok.content;
+    id_valid_[tok.id] = 1;
+  }
+  // Rust skips "special" by content: every id whose token is a special token's content.
+  std::unordered_set<std::string> special_contents;
+  for (const auto& tok : added_) {
+    if (tok.special) special_contents.insert(tok.content);
+  }
+  for (size_t id = 0; id < id_to_token_.size(); ++id) {
+    if (id_valid_[id] && special_contents.count(id_to_token_[id])) id_special_[id] = 1;
+  }
+
+  // Raw-byte view of the vocabulary and the ByteLevel decoder's output per id.
+  id_to_bytes_.assign(id_to_token_.size(), std::string());
+  bytes_to_id_.reserve(vocab.size());
+  std::string bytes;
+  for (size_t id = 0; id < id_to_token_.size(); ++id) {
+    if (!id_valid_[id]) continue;
+    if (ByteLevelToBytes(id_to_token_[id], &bytes)) {
+      id_to_bytes_[id] = bytes;
+    } else {
+      id_to_bytes_[id] = id_to_token_[id];
+    }
+  }
+  for (const auto& [tok, id] : vocab) {
+    if (ByteLevelToBytes(tok, &bytes)) {
+      bytes_to_id_.emplace(bytes, id);
+      if (bytes.size() == 1) byte_id_[static_cast<uint8_t>(bytes[0])] = id;
+    }
+  }
+
+  // ---- merges: rank = position; a later duplicate pair overrides an earlier one (as a Rust
+  // HashMap built by insertion would). Both parts and their concatenation must be in the vocab.
+  {
+    const auto arr = r.Array(r.Require(model, "merges", "model"), "model.merges");
+    merges_.reserve(arr.size() * 2);
+    size_t rank = 0;
+    for (element m : arr) {
+      const std::string field = JsonReader::Index("model.merges", rank);
+      std::string a, b;
+      if (m.type() == element_type::STRING) {
+        const std::string_view s = r.String(m, field);
+        const size_t sp = s.find(' ');
+        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos) {
+          r.Fail(field, "expected \"left right\" (two tokens separated by one space), found " +
+                            Quote(s));
+        }
+        a = std::string(s.substr(0, sp));
+        b = std::string(s.substr(sp + 1));
+      } else if (m.type() == element_type::ARRAY) {
+        const auto pair = r.Array(m, field);
+        if (pair.size() != 2) {
+          r.Fail(field, "expected a pair [left, right], found " + std::to_string(pair.size()) +
+                            " items");
+        }
+        a = std::string(r.String(pair.at(0).value_unsafe(), field + "[0]"));
+        b = std::string(r.String(pair.at(1).value_unsafe(), field + "[1]"));
+      } else {
+        r.WrongType(m, field, "a string \"left right\" or a pair [left, right]");
+      }
+      const auto ia = vocab.find(a), ib = vocab.find(b), iab = vocab.find(a + b);
+      if (ia == vocab.end()) r.Fail(field, "token " + Quote(a) + " is not in model.vocab");
+      if (ib == vocab.end()) r.Fail(field, "token " + Quote(b) + " is not in model.vocab");
+      if (iab == vocab.end()) {
+        r.Fail(field, "merged token " + Quote(a + b) + " is not in model.vocab");
+      }
+      const uint64_t key = (static_cast<uint64_t>(ia->second) << 32) | static_cast<uint32_t>(ib->second);
+      merges_[key] = {static_cast<int32_t>(rank), iab->second};
+      ++rank;
+    }
+  }
+
+  // ---- added-token matchers (non-normalized first, then normalized: two passes in Rust) -------
+  for (size_t i = 0; i < added_.size(); ++i) {
+    AddedMatcher& m = added_[i].normalized ? normalized_matcher_ : non_normalized_matcher_;
+    m.by_first_byte[static_cast<uint8_t>(added_[i].content[0])].push_back(static_cast<int>(i));
+    m.empty = false;
+  }
+  for (AddedMatcher* m : {&non_normalized_matcher_, &normalized_matcher_}) {
+    for (auto& list : m->by_first_byte) {
+      std::stable_sort(list.begin(), list.end(), [&](int x, int y) {
+        return added_[x].content.size() > added_[y].content.size();
+      });
+    }
+  }
+
+  // ---- pre_tokenizer ---------------------------------------------------------------------------
+  bool has_byte_level = false;
+  std::vector<std::pair<element, std::string>> steps;  // flattened Sequence
+  if (auto v = r.Find(root, "pre_tokenizer"); v && !v->is_null()) {
+    std::vector<std::pair<element, std::string>> stack = {{*v, "pre_tokenizer"}};
+    // Depth-first, in order: a Sequence's children replace it.
+    while (!stack.empty()) {
+      auto [e, path] = stack.front();
+      stack.erase(stack.begin());
+      if (r.Type(e, path) == "Sequence") {
+        const auto list = r.Array(r.Require(e, "pretokenizers", path), path + ".pretokenizers");
+        std::vector<std::pair<element, std::string>> children;
+        size_t i = 0;
+        for (element c : list) children.emplace_back(c, JsonReader::Index(path + ".pretokenizers", i++));
+        stack.insert(stack.begin(), children.begin(), children.end());
+      } else {
+        steps.emplace_back(e, path);
+      }
+    }
+  }
+  for (const auto& [e, path] : steps) {
+    const std::string type = r.Type(e, path);
+    if (type == "Split") {
+      if (r.BoolOr(e, "invert", path, false)) r.Unsupported(path + ".invert", "true");
+      const std::string behavior(r.String(r.Require(e, "behavior", path), path + ".behavior"));
+      PreTokenizerStep step;
+      if (behavior == "Isolated") {
+        step.behavior = SplitBehavior::kIsolated;
+      } else if (behavior == "Removed") {
+        step.behavior = SplitBehavior::kRemoved;
+      } else {
+        r.Unsupported(path + ".behavior", Quote(behavior) + " (only Isolated, Removed)");
+      }
+      const element pattern = r.Require(e, "pattern", path);
+      r.Object(pattern, path + ".pattern");
+      if (auto re = r.Find(pattern, "Regex")) {
+        step.regex = std::make_unique<Pcre2Regex>(
+            std::string(r.String(*re, path + ".pattern.Regex")), false, path_,
+            path + ".pattern.Regex");
+      } else if (auto lit = r.Find(pattern, "String")) {
+        step.regex = std::make_unique<Pcre2Regex>(
+            std::string(r.String(*lit, path + ".pattern.String")), true, path_,
+            path + ".pattern.String");
+      } else {
+        r.Fail(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+      }
+      pre_tokenizer_.push_back(std::move(step));
+    } else if (type == "ByteLevel") {
+      if (r.BoolOr(e, "add_prefix_space", path, true)) {
+        r.Unsupported(path + ".add_prefix_space", "true");
+      }
+      has_byte_level = true;
+      if (r.BoolOr(e, "use_regex", path, true)) {
+        PreTokenizerStep step;
+        step.behavior = SplitBehavior::kIsolated;
+        step.regex = std::make_unique<Pcre2Regex>(kGpt2Pattern, false, path_, path);
+        pre_tokenizer_.push_back(std::move(step));
+      }
+      // The byte -> alphabet mapping itself is implicit: the BPE below works on raw bytes.
+    } else {
+      r.Unsupported(path + ".type", Quote(type));
+    }
+  }
+  if (!has_byte_level) {
+    r.Unsupported("pre_tokenizer", "pipeline without a ByteLevel pre-tokenizer (only byte-level BPE)");
+  }
+  for (int b = 0; b < 256; ++b) {
+    if (byte_id_[b] < 0 && unk_id_ < 0) {
+      // Rust would silently drop such bytes; a byte-level vocabulary always has all 256.
+      r.Fail("model.vocab", "no token for byte 0x" + [&] {
+        char buf[4];
+        std::snprintf(buf, sizeof(buf), "%02X", b);
+        return std::string(buf);
+      }() + " (" + Quote(BytesToByteLevel(std::string(1, static_cast<char>(b)))) + ")");
+    }
+  }
+
+  // ---- post_processor --------------------------------------------------------------------------
+  if (auto v = r.Find(root, "post_processor"); v && !v->is_null()) {
+    std::vector<std::pair<element, std::string>> procs;
+    if (r.Type(*v, "post_processor") == "Sequence") {
+      const auto list = r.Array(r.Require(*v, "processors", "post_processor"),
+                                "post_processor.processors");
+      size_t i = 0;
+      for (element c : list) procs.emplace_back(c, JsonReader::Index("post_processor.processors", i++));
+    } else {
+      procs.emplace_back(*v, "post_processor");
+    }
+    for (const auto& [p, path] : procs) {
+      const std::string type = r.Type(p, path);
+      if (type == "ByteLevel") continue;  // offsets only (trim_offsets); ids unchanged
+      if (type != "TemplateProcessing") r.Unsupported(path + ".type", Quote(type));
+      const element specials = r.Require(p, "special_tokens", path);
+      const auto single = r.Array(r.Require(p, "single", path), path + ".single");
+      bool seen_a = false;
+      size_t i = 0;
+      for (element item : single) {
+        const std::string ipath = JsonReader::Index(path + ".single", i++);
+        r.Object(item, ipath);
+        if (auto st = r.Find(item, "SpecialToken")) {
+          const std::string name(r.String(r.Require(*st, "id", ipath + ".SpecialToken"),
+                                          ipath + ".SpecialToken.id"));
+          const std::string spath = path + ".special_tokens." + name;
+          r.Object(specials, path + ".special_tokens");
+          auto entry = r.Find(specials, name.c_str());
+          if (!entry) r.Fail(spath, "missing (used by " + ipath + ")");
+          for (element id : r.Array(r.Require(*entry, "ids", spath), spath + ".ids")) {
+            const int64_t x = r.Int(id, spath + ".ids");
+            if (x < 0 || x >= static_cast<int64_t>(id_valid_.size()) || !id_valid_[x]) {
+              r.Fail(spath + ".ids", "id " + std::to_string(x) + " is not in the vocabulary");
+            }
+            (seen_a ? template_suffix_ : template_prefix_).push_back(static_cast<int32_t>(x));
+          }
+        } else if (auto seq = r.Find(item, "Sequence")) {
+          const std::string name(r.String(r.Require(*seq, "id", ipath + ".Sequence"),
+                                          ipath + ".Sequence.id"));
+          if (name != "A" || seen_a) r.Fail(ipath + ".Sequence.id", "expected one $A, found " + Quote(name));
+          seen_a = true;
+        } else {
+          r.Fail(ipath, "expected {\"SpecialToken\": ...} or {\"Sequence\": ...}");
+        }
+      }
+      if (!seen_a) r.Fail(path + ".single", "template has no $A");
+    }
+  }
+
+  // ---- decoder ---------------------------------------------------------------------------------
+  if (auto v = r.Find(root, "decoder"); v && !v->is_null()) {
+    const std::string type = r.Type(*v, "decoder");
+    if (type != "ByteLevel") r.Unsupported("decoder.type", Quote(type));
+    decoder_byte_level_ = true;
+  }
+}
+
+void HfTokenizer::LoadConfig(const std::string& config_path) {
+  // Absent config: transformers' defaults for what we read (no clean-up, no bos/eos).
+  if (!config_path.empty() && FileExists(config_path)) {
+    const JsonReader r(config_path);
+    const std::string text = ReadFileToString(config_path);
+    simdjson::dom::parser parser;
+    element root;
+    const simdjson::padded_string padded(text);
+    if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+      r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) + ")");
+    }
+    r.Object(root, "(root)");
+    clean_up_ = r.BoolOr(root, "clean_up_tokenization_spaces", "", false);
+    // bos_token / eos_token: a string or an AddedToken object {"content": ...}.
+    auto token_name = [&](const char* key) -> std::string {
+      auto v = r.Find(root, key);
+      if (!v || v->is_null()) return "";
+      if (v->type() == element_type::OBJECT) {
+        return std::string(r.String(r.Require(*v, "content", key), std::string(key) + ".content"));
+      }
+      return std::string(r.String(*v, key));
+    };
+    auto resolve = [&](const char* key, const std::string& name) -> int32_t {
+      if (name.empty()) return -1;
+      for (const auto& tok : added_) {
+        if (tok.content == name) return tok.id;
+      }
+      for (size_t id = 0; id < id_to_token_.size(); ++id) {
+        if (id_valid_[id] && id_to_token_[id] == name) return static_cast<int32_t>(id);
+      }
+      r.Fail(key, Quote(name) + " is not a token of " + path_);
+    };
+    bos_id_ = resolve("bos_token", token_name("bos_token"));
+    eos_token_ = token_name("eos_token");
+    eos_id_ = resolve("eos_token", eos_token_);
+  }
+}
+
+void HfTokenizer::SplitOnAdded(std::string_view text, const AddedMatcher& matcher,
+                               std::vector<Segment>* segments) const {
+  if (matcher.empty) {
+    if (!text.empty()) segments->push_back({text, -1});
+    return;
+  }
+  // Mirrors AddedVocabulary::find_matches: non-overlapping leftmost-longest matches; a
+  // single_word token that touches a word character is skipped (the scan resumes after it);
+  // lstrip / rstrip widen the match over adjacent white space.
+  size_t start_offset = 0;  // end of what has been emitted
+  size_t scan = 0;          // where the next match may start
+  while (scan < text.size()) {
+    const auto& candidates = matcher.by_first_byte[static_cast<uint8_t>(text[scan])];
+    int hit = -1;
+    for (int idx : candidates) {
+      const std::string& c = added_[idx].content;
+      if (text.compare(scan, c.size(), c) == 0) {
+        hit = idx;
+        break;  // longest first
+      }
+    }
+    if (hit < 0) {
+      ++scan;
+      continue;
+    }
+    const AddedToken& tok = added_[hit];
+    size_t start = scan, stop = scan + tok.content.size();
+    scan = stop;
+    if (tok.single_word) {
+      const bool start_space = start == 0 || !EndsWithWord(text.substr(0, start));
+      const bool stop_space = stop == text.size() || !StartsWithWord(text.substr(stop));
+      if (!start_space || !stop_space) continue;
+    }
+    if (tok.lstrip) start = std::max(TrailingSpaceStart(text.substr(0, start)), start_offset);
+    if (tok.rstrip) stop += LeadingSpaceLength(text.substr(stop));
+    if (start_offset < start) segments->push_back({text.substr(start_offset, start - start_offset), -1});
+    segments->push_back({text.substr(start, stop - start), tok.id});
+    start_offset = stop;
+  }
+  if (start_offset < text.size()) segments->push_back({text.substr(start_offset), -1});
+}
+
+std::vector<HfTokenizer::Segment> HfTokenizer::SplitAllAdded(std::string_view text) const {
+  std::vector<Segment> first, out;
+  SplitOnAdded(text, non_normalized_matcher_, &first);
+  for (const Segment& s : first) {
+    if (s.added_id >= 0) {
+      out.push_back(s);
+    } else {
+      SplitOnAdded(s.text, normalized_matcher_, &out);
+    }
+  }
+  return out;
+}
+
+void HfTokenizer::PreTokenize(std::string_view text, std::vector<std::string_view>* pieces) const {
+  std::vector<std::string_view> current = {text}, next;
+  std::vector<std::pair<size_t, size_t>> matches;
+  for (const PreTokenizerStep& step : pre_tokenizer_) {
+    next.clear();
+    for (std::string_view piece : current) {
+      matches.clear();
+      step.regex->FindAll(piece, &matches);
+      size_t last = 0;
+      for (const auto& [b, e] : matches) {
+        if (b > last) next.push_back(piece.substr(last, b - last));  // the gap is kept
+        if (step.behavior == SplitBehavior::kIsolated) next.push_back(piece.substr(b, e - b));
+        last = e;
+      }
+      if (last < piece.size()) next.push_back(piece.substr(last));
+    }
+    current.swap(next);
+  }
+  for (std::string_view p : current) {
+    if (!p.empty()) pieces->push_back(p);
+  }
+}
+
+void HfTokenizer::MergePiece(std::string_view piece, std::vector<int32_t>* ids) const {
+  // Word::merge_all: symbols in a doubly linked list, a min-heap of (rank, position) candidate
+  // pairs; the lowest rank is applied first, the leftmost on ties. Stale candidates (a side
+  // already merged away) are dropped when popped.
+  struct Symbol {
+    int32_t id;
+    int32_t prev, next;  // indices, -1 at the ends
+    bool alive;
+  };
+  struct Candidate {
+    int32_t rank, pos, new_id;
+    bool operator>(const Candidate& o) const {
+      return rank != o.rank ? rank > o.rank : pos > o.pos;
+    }
+  };
+  std::vector<Symbol> symbols;  // [n_bytes] at most
+  symbols.reserve(piece.size());
+  for (char c : piece) {
+    int32_t id = byte_id_[static_cast<uint8_t>(c)];
+    if (id < 0) {
+      id = unk_id_;  // only reachable with an unk token (Load checked)
+      if (fuse_unk_ && !symbols.empty() && symbols.back().id == unk_id_) continue;
+    }
+    const auto i = static_cast<int32_t>(symbols.size());
+    symbols.push_back({id, i - 1, -1, true});
+    if (i > 0) symbols[i - 1].next = i;
+  }
+  auto lookup = [&](int32_t a, int32_t b) -> const std::pair<int32_t, int32_t>* {
+    auto it = merges_.find((static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b));
+    return it == merges_.end() ? nullptr : &it->second;
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
+  for (size_t i = 0; i + 1 < symbols.size(); ++i) {
+    if (auto m = lookup(symbols[i].id, symbols[i + 1].id)) {
+      queue.push({m->first, static_cast<int32_t>(i), m->second});
+    }
+  }
+  while (!queue.empty()) {
+    const Candidate top = queue.top();
+    queue.pop();
+    Symbol& left = symbols[top.pos];
+    if (!left.alive || left.next < 0) continue;
+    Symbol& right = symbols[left.next];
+    const auto m = lookup(left.id, right.id);
+    if (m == nullptr || m->second != top.new_id) continue;  // stale
+    left.id = top.new_id;
+    right.alive = false;
+    left.next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = top.pos;
+    if (left.prev >= 0) {
+      if (auto pm = lookup(symbols[left.prev].id, left.id)) queue.push({pm->first, left.prev, pm->second});
+    }
+    if (left.next >= 0) {
+      if (auto nm = lookup(left.id, symbols[left.next].id)) queue.push({nm->first, top.pos, nm->second});
+    }
+  }
+  for (const Symbol& s : symbols) {
+    if (s.alive) ids->push_back(s.id);
+  }
+}
+
+void HfTokenizer::EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const {
+  if (ignore_merges_) {
+    // A whole pre-token that is a vocab entry maps to it directly, whatever the merges say.
+    if (auto it = bytes_to_id_.find(std::string(piece)); it != bytes_to_id_.end()) {
+      ids->push_back(it->second);
+      return;
+    }
+  }
+  const bool use_cache =
+      piece.size() <= kMaxCachedPieceBytes && cache_enabled_.load(std::memory_order_relaxed);
+  if (!use_cache) {
+    MergePiece(piece, ids);
+    return;
+  }
+  const std::string key(piece);
+  CacheShard& shard = (*cache_)[std::hash<std::string>()(key) % kCacheShards];
+  {
+    std::shared_lock lock(shard.mu);
+    if (auto it = shard.map.find(key); it != shard.map.end()) {
+      ids->insert(ids->end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  const size_t before = ids->size();
+  MergePiece(piece, ids);
+  std::unique_lock lock(shard.mu);
+  if (shard.map.size() < kCacheShardCapacity) {
+    shard.map.emplace(key, std::vector<int32_t>(ids->begin() + before, ids->end()));
+  }
+}
+
+std::vector<int32_t> HfTokenizer::Encode(std::string_view text, bool add_special_tokens) const {
+  // The Rust library's input is a Rust String, always valid UTF-8; we repair invalid input the
+  // way String::from_utf8_lossy would produce it (U+FFFD per maximal invalid subsequence) so the
+  // regex never sees ill-formed UTF-8 (PCRE2_NO_UTF_CHECK on invalid input is undefined).
+  std::string repaired;
+  if (!IsValidUtf8(text)) {
+    repaired = Utf8Lossy(text);
+    text = repaired;
+  }
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() / 3 + 4);
+  if (add_special_tokens) ids = template_prefix_;
+  std::vector<std::string_view> pieces;
+  for (const Segment& seg : SplitAllAdded(text)) {
+    if (seg.added_id >= 0) {
+      ids.push_back(seg.added_id);
+      continue;
+    }
+    pieces.clear();
+    PreTokenize(seg.text, &pieces);
+    for (std::string_view p : pieces) EncodePiece(p, &ids);
+  }
+  if (add_special_tokens) ids.insert(ids.end(), template_suffix_.begin(), template_suffix_.end());
+  return ids;
+}
+
+std::vector<std::string> HfTokenizer::PreTokens(std::string_view text) const {
+  std::string repaired;
+  if (!IsValidUtf8(text)) {
+    repaired = Utf8Lossy(text);
+    text = repaired;
+  }
+  std::vector<std::string> out;
+  std::vector<std::string_view> pieces;
+  for (const Segment& seg : SplitAllAdded(text)) {
+    if (seg.added_id >= 0) {
+      out.emplace_back(seg.text);
+      continue;
+    }
+    pieces.clear();
+    PreTokenize(seg.text, &pieces);
+    for (std::string_view p : pieces) out.push_back(BytesToByteLevel(p));
+  }
+  return out;
+}
+
+std::string HfTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special_tokens,
+                                bool clean_up) const {
+  // Tokenizer::decode: ids without a token are dropped (as the Rust library does), special
+  // tokens optionally; the ByteLevel decoder maps the concatenated tokens back to bytes and
+  // decodes them lossily. Without a decoder the tokens are joined with spaces.
+  std::string bytes;
+  bool first = true;
+  for (int32_t id : ids) {
+    if (id < 0 || id >= static_cast<int32_t>(id_valid_.size()) || !id_valid_[id]) continue;
+    if (skip_special_tokens && id_special_[id]) continue;
+    if (decoder_byte_level_) {
+      bytes += id_to_bytes_[id];
+    } else {
+      if (!first) bytes += ' ';
+      bytes += id_to_token_[id];
+    }
+    first = false;
+  }
+  std::string text = Utf8Lossy(bytes);
+  if (clean_up) text = CleanUpTokenization(std::move(text));
+  return text;
+}
+
+const std::string& HfTokenizer::IdToToken(int32_t id) const {
+  static const std::string kEmpty;
+  if (id < 0 || id >= static_cast<int32_t>(id_to_token_.size())) return kEmpty;
+  return id_to_token_[id];
+}
+
+void HfTokenizer::SetCacheEnabled(bool enabled) {
+  cache_enabled_.store(enabled);
+  for (CacheShard& shard : *cache_) {
+    std::unique_lock lock(shard.mu);
+    shard.map.clear();
+  }
+}
+
+size_t HfTokenizer::CacheSize() const {
+  size_t n = 0;
+  for (const CacheShard& shard : *cache_) {
+    std::shared_lock lock(shard.mu);
+    n += shard.map.size();
+  }
+  return n;
+}
+
+}  // namespace doge

@@ -1,0 +1,97 @@
+#include "engine/tokenizer/sp_tokenizer.h"
+
+#include <sentencepiece_processor.h>
+#include <simdjson.h>
+
+#include "engine/error.h"
+#include "engine/file_util.h"
+#include "engine/tokenizer/hf_tokenizer.h"
+#include "engine/tokenizer/unicode_util.h"
+
+namespace doge {
+
+SpTokenizer::SpTokenizer(const std::string& model_path, const std::string& config_path)
+    : path_(model_path), sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
+  if (!FileExists(model_path)) throw Error(ErrorKind::kIo, model_path, "", "no such file");
+  const auto status = sp_->Load(model_path);
+  if (!status.ok()) {
+    throw Error(ErrorKind::kFormat, model_path, "",
+                "sentencepiece cannot load this model: " + status.ToString());
+  }
+  if (!config_path.empty() && FileExists(config_path)) {
+    const std::string text = ReadFileToString(config_path);
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    const simdjson::padded_string padded(text);
+    if (parser.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
+      throw Error(ErrorKind::kFormat, config_path, "", "not a valid JSON object");
+    }
+    auto read_bool = [&](const char* key, bool dflt) {
+      simdjson::dom::element v;
+      if (root[key].get(v) != simdjson::SUCCESS || v.is_null()) return dflt;
+      bool b;
+      if (v.get_bool().get(b) != simdjson::SUCCESS) {
+        throw Error(ErrorKind::kFormat, config_path, key, "expected a boolean");
+      }
+      return b;
+    };
+    clean_up_ = read_bool("clean_up_tokenization_spaces", false);
+    add_bos_ = read_bool("add_bos_token", true);
+    add_eos_ = read_bool("add_eos_token", false);
+  }
+}
+
+SpTokenizer::~SpTokenizer() = default;
+
+std::vector<int32_t> SpTokenizer::Encode(std::string_view text, bool add_special_tokens) const {
+  std::string repaired;
+  if (!IsValidUtf8(text)) {
+    repaired = Utf8Lossy(text);
+    text = repaired;
+  }
+  std::vector<int> pieces;
+  const auto status = sp_->Encode(absl::string_view(text.data(), text.size()), &pieces);
+  DOGE_CHECK(status.ok());  // only fails when no model is loaded, which the constructor rules out
+  std::vector<int32_t> ids;
+  ids.reserve(pieces.size() + 2);
+  if (add_special_tokens && add_bos_ && sp_->bos_id() >= 0) ids.push_back(sp_->bos_id());
+  ids.insert(ids.end(), pieces.begin(), pieces.end());
+  if (add_special_tokens && add_eos_ && sp_->eos_id() >= 0) ids.push_back(sp_->eos_id());
+  return ids;
+}
+
+std::string SpTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_special_tokens,
+                                bool clean_up) const {
+  std::string out;
+  std::vector<int> run;
+  auto flush = [&] {
+    if (run.empty()) return;
+    std::string piece_text;
+    const auto status = sp_->Decode(run, &piece_text);
+    DOGE_CHECK(status.ok());
+    out += piece_text;
+    run.clear();
+  };
+  const int n = sp_->GetPieceSize();
+  for (int32_t id : ids) {
+    if (id < 0 || id >= n) continue;
+    if (sp_->IsControl(id)) {
+      flush();
+      if (!skip_special_tokens) out += sp_->IdToPiece(id);
+      continue;
+    }
+    run.push_back(id);
+  }
+  flush();
+  if (clean_up) out = CleanUpTokenization(std::move(out));
+  return out;
+}
+
+int32_t SpTokenizer::vocab_size() const { return sp_->GetPieceSize(); }
+int32_t SpTokenizer::bos_id() const { return sp_->bos_id(); }
+int32_t SpTokenizer::eos_id() const { return sp_->eos_id(); }
+std::string SpTokenizer::eos_token() const {
+  return sp_->eos_id() >= 0 ? sp_->IdToPiece(sp_->eos_id()) : std::string();
+}
+
+}  // namespace doge
