@@ -1,0 +1,211 @@
+// The kernel case table and a runner that builds deterministic inputs and guards the output.
+#include "engine/kernels/kernel_cases.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "engine/error.h"
+
+namespace doge {
+namespace {
+
+constexpr int64_t kGuard = 16;
+constexpr uint32_t kSentinelBits = 0x7fc0dead;  // a quiet NaN no kernel would write
+
+float Sentinel() {
+  float f;
+  std::memcpy(&f, &kSentinelBits, 4);
+  return f;
+}
+
+// splitmix64 -> uniform [-1, 1)
+struct Rng {
+  uint64_t s;
+  float Next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return static_cast<float>((z >> 40) * (1.0 / 8388608.0) - 1.0);
+  }
+};
+
+KernelCase Make(std::string kernel, std::string vars, std::vector<int64_t> dims,
+                double (*flops)(const std::vector<int64_t>&),
+                double (*bytes)(const std::vector<int64_t>&), double max_nmse = 1e-7) {
+  KernelCase c;
+  c.kernel = std::move(kernel);
+  c.vars = std::move(vars);
+  c.dims = std::move(dims);
+  c.flops = flops;
+  c.bytes = bytes;
+  c.max_nmse = max_nmse;
+  return c;
+}
+
+std::string V2(const char* a, int64_t x, const char* b, int64_t y) {
+  return std::string(a) + "=" + std::to_string(x) + "," + b + "=" + std::to_string(y);
+}
+
+}  // namespace
+
+std::vector<std::string> KernelSetMemberNames() {
+  return {"matvec", "matmul", "rms_norm", "rope", "softmax", "swiglu", "dt_bias", "attention"};
+}
+
+std::vector<KernelCase> AllKernelCases() {
+  std::vector<KernelCase> cases;
+  // matvec dims {rows, cols}: 2 flops per weight, weights dominate the bytes.
+  auto mv_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1]; };
+  auto mv_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[0] * d[1] + d[0] + d[1]); };
+  for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 1}, {7, 33}, {33, 1023}, {256, 256}, {512, 256}, {32768, 256},  // Doge-20M
+           {1024, 1024}, {2048, 1024}, {1024, 2048}}) {                        // Doge-320M
+    cases.push_back(Make("matvec", V2("rows", r, "cols", c), {r, c}, mv_flops, mv_bytes));
+  }
+  // matmul dims {n, rows, cols}.
+  auto mm_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1] * d[2]; };
+  auto mm_bytes = [](const std::vector<int64_t>& d) {
+    return 4.0 * (d[1] * d[2] + d[0] * d[2] + d[0] * d[1]);
+  };
+  for (auto d : std::vector<std::vector<int64_t>>{
+           {1, 7, 33}, {2, 1, 1}, {7, 33, 1023}, {65, 130, 33}, {128, 256, 256},
+           {128, 512, 256}, {64, 1024, 1024}}) {
+    cases.push_back(Make("matmul",
+                         "n=" + std::to_string(d[0]) + "," + V2("rows", d[1], "cols", d[2]), d,
+                         mm_flops, mm_bytes));
+  }
+  auto lin_flops = [](const std::vector<int64_t>& d) { return 4.0 * d[0]; };
+  auto lin_bytes3 = [](const std::vector<int64_t>& d) { return 12.0 * d[0]; };
+  for (int64_t n : {1, 7, 33, 128, 256, 1023, 1024}) {
+    cases.push_back(Make("rms_norm", "n=" + std::to_string(n), {n}, lin_flops, lin_bytes3));
+    cases.push_back(Make("softmax", "n=" + std::to_string(n), {n}, lin_flops,
+                         [](const std::vector<int64_t>& d) { return 8.0 * d[0]; }));
+    cases.push_back(Make("swiglu", "n=" + std::to_string(n), {n}, lin_flops, lin_bytes3));
+    cases.push_back(Make("dt_bias", "n=" + std::to_string(n), {n}, lin_flops, lin_bytes3));
+  }
+  // rope dims {n_heads, head_dim}.
+  for (auto [h, d] : std::vector<std::pair<int64_t, int64_t>>{{1, 2}, {3, 34}, {2, 128}, {8, 128}}) {
+    cases.push_back(Make("rope", V2("heads", h, "head_dim", d), {h, d},
+                         [](const std::vector<int64_t>& v) { return 3.0 * v[0] * v[1]; },
+                         [](const std::vector<int64_t>& v) { return 4.0 * (2 * v[0] * v[1] + 2 * v[1]); }));
+  }
+  // attention dims {n_keys, head_dim}; kv_stride = 2*head_dim+3 (interleaved heads, odd stride).
+  auto at_flops = [](const std::vector<int64_t>& d) { return 4.0 * d[0] * d[1] + 5.0 * d[0]; };
+  auto at_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (2 * d[0] * d[1] + 2 * d[0]); };
+  for (auto [s, d] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 128}, {7, 128}, {33, 16}, {24, 16}, {1023, 128}, {2048, 128}}) {
+    cases.push_back(Make("attention", V2("keys", s, "head_dim", d), {s, d}, at_flops, at_bytes));
+  }
+  return cases;
+}
+
+KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
+  Rng rng{seed * 0x2545F4914F6CDD1Dull + 17};
+  auto make = [&](int64_t n, float scale, float offset) {
+    std::vector<float> v(static_cast<size_t>(n + 1), 0.0f);
+    for (int64_t i = 0; i < n; ++i) v[i + 1] = rng.Next() * scale + offset;
+    inputs_.push_back(std::move(v));
+  };
+  const auto& d = c.dims;
+  if (c.kernel == "matvec") {
+    make(d[0] * d[1], 1.0f, 0.0f);
+    make(d[1], 1.0f, 0.0f);
+    n_out_ = d[0];
+  } else if (c.kernel == "matmul") {
+    make(d[1] * d[2], 1.0f, 0.0f);
+    make(d[0] * d[2], 1.0f, 0.0f);
+    n_out_ = d[0] * d[1];
+  } else if (c.kernel == "rms_norm") {
+    make(d[0], 3.0f, 0.0f);
+    make(d[0], 0.2f, 1.0f);  // norm weights around 1
+    n_out_ = d[0];
+  } else if (c.kernel == "softmax") {
+    make(d[0], 8.0f, 0.0f);
+    n_out_ = d[0];
+  } else if (c.kernel == "swiglu") {
+    make(d[0], 6.0f, 0.0f);
+    make(d[0], 2.0f, 0.0f);
+    n_out_ = d[0];
+  } else if (c.kernel == "dt_bias") {
+    make(d[0], 25.0f, 0.0f);  // spans both sides of the softplus threshold (20)
+    make(d[0], 1.0f, 0.0f);
+    n_out_ = d[0];
+  } else if (c.kernel == "rope") {
+    make(d[0] * d[1], 2.0f, 0.0f);
+    // cos/sin of a real angle table (position 37, base 10000), duplicated halves.
+    std::vector<float> cs(static_cast<size_t>(d[1] + 1)), sn(static_cast<size_t>(d[1] + 1));
+    for (int64_t j = 0; j < d[1]; ++j) {
+      const int64_t jj = j % (d[1] / 2);
+      const float inv = 1.0f / std::pow(10000.0f, static_cast<float>(2 * jj) / d[1]);
+      cs[j + 1] = std::cos(37.0f * inv);
+      sn[j + 1] = std::sin(37.0f * inv);
+    }
+    inputs_.push_back(cs);
+    inputs_.push_back(sn);
+    n_out_ = d[0] * d[1];
+  } else if (c.kernel == "attention") {
+    const int64_t stride = 2 * d[1] + 3;
+    make(d[1], 3.0f, 0.0f);            // q
+    make(d[0] * stride, 3.0f, 0.0f);   // k
+    make(d[0] * stride, 1.0f, 0.0f);   // v
+    make(d[0], 1.0f, 1.0f);            // bias in [0, 2): exp(A softplus(.)) > 0
+    // Mask every third key (but never key 0), as the top-k window does.
+    for (int64_t j = 1; j < d[0]; j += 3) inputs_[3][j + 1] = -std::numeric_limits<float>::infinity();
+    scratch_.assign(static_cast<size_t>(d[0]), 0.0f);
+    n_out_ = d[1];
+  } else {
+    throw Error(ErrorKind::kInternal, "engine/kernels/kernel_cases.cc", c.kernel, "unknown kernel");
+  }
+  if (c.kernel == "rope" || c.kernel == "softmax") {
+    inplace_init_.assign(inputs_[0].begin() + 1, inputs_[0].end());
+  }
+  out_.assign(static_cast<size_t>(n_out_ + 2 * kGuard), Sentinel());
+}
+
+void KernelCaseRunner::Run(const KernelSet& set) {
+  float* out = out_.data() + kGuard;
+  const auto& d = c_.dims;
+  auto in = [&](int i) { return inputs_[i].data() + 1; };
+  if (c_.kernel == "matvec") {
+    set.matvec(in(0), in(1), d[0], d[1], out);
+  } else if (c_.kernel == "matmul") {
+    set.matmul(in(0), in(1), d[0], d[1], d[2], out);
+  } else if (c_.kernel == "rms_norm") {
+    set.rms_norm(in(0), in(1), d[0], 1e-6f, out);
+  } else if (c_.kernel == "softmax") {
+    std::memcpy(out, inplace_init_.data(), inplace_init_.size() * 4);
+    set.softmax(out, d[0]);
+  } else if (c_.kernel == "swiglu") {
+    set.swiglu(in(0), in(1), d[0], out);
+  } else if (c_.kernel == "dt_bias") {
+    set.dt_bias(in(0), in(1), d[0], out);
+  } else if (c_.kernel == "rope") {
+    std::memcpy(out, inplace_init_.data(), inplace_init_.size() * 4);
+    set.rope(out, d[0], d[1], in(1), in(2));
+  } else if (c_.kernel == "attention") {
+    set.attention(in(0), in(1), in(2), 2 * d[1] + 3, in(3), d[0], d[1], 0.0883883476f,
+                  scratch_.data(), out);
+  }
+}
+
+KernelRun KernelCaseRunner::Result() const {
+  KernelRun r;
+  r.output.assign(out_.begin() + kGuard, out_.begin() + kGuard + n_out_);
+  for (int64_t i = 0; i < kGuard; ++i) {
+    uint32_t a, b;
+    std::memcpy(&a, &out_[i], 4);
+    std::memcpy(&b, &out_[kGuard + n_out_ + i], 4);
+    if (a != kSentinelBits || b != kSentinelBits) r.sentinels_intact = false;
+  }
+  return r;
+}
+
+KernelRun RunKernelCase(const KernelSet& set, const KernelCase& c, uint64_t seed) {
+  KernelCaseRunner runner(c, seed);
+  runner.Run(set);
+  return runner.Result();
+}
+
+}  // namespace doge

@@ -1,0 +1,57 @@
+// The one table of kernel cases (house-style §3): tests/engine/kernels_test.cc compares the
+// optimized set with the reference set on every row, and the benchmarks (issue #6) time every row
+// under both sets. Shapes: Doge-20M/320M sizes plus awkward sizes (1, 7, 33, 1023); inputs start
+// one float past an aligned address so misaligned views are exercised.
+#ifndef DOGE_ENGINE_KERNELS_KERNEL_CASES_H_
+#define DOGE_ENGINE_KERNELS_KERNEL_CASES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/kernels/kernel_set.h"
+
+namespace doge {
+
+struct KernelCase {
+  std::string kernel;          // KernelSet member name: "matvec", "rms_norm", ...
+  std::string vars;            // "rows=1024,cols=256" (readable, like ggml's vars())
+  std::vector<int64_t> dims;   // kernel-specific, see kernel_cases.cc
+  double max_nmse = 1e-7;      // ggml's default; overridden per kernel with a reason
+  double (*flops)(const std::vector<int64_t>&) = nullptr;
+  double (*bytes)(const std::vector<int64_t>&) = nullptr;
+};
+
+std::vector<KernelCase> AllKernelCases();
+
+// Names of the KernelSet members (for the "every member has a case" check).
+std::vector<std::string> KernelSetMemberNames();
+
+struct KernelRun {
+  std::vector<float> output;  // the kernel's output (or in-place buffer) after the call
+  bool sentinels_intact = true;  // guard words before/after the output unchanged
+};
+
+// Prepared inputs for one case, so benchmarks can time Run() without the setup.
+class KernelCaseRunner {
+ public:
+  KernelCaseRunner(const KernelCase& c, uint64_t seed);
+  // Runs `set.<kernel>` once on a fresh copy of the inputs.
+  void Run(const KernelSet& set);
+  KernelRun Result() const;
+
+ private:
+  KernelCase c_;
+  std::vector<std::vector<float>> inputs_;  // each starts at index 1 (misaligned view)
+  std::vector<float> out_;                  // [kGuard + n_out + kGuard]
+  std::vector<float> inplace_init_;         // initial contents for in-place kernels
+  std::vector<float> scratch_;
+  int64_t n_out_ = 0;
+};
+
+// Runs `set.<kernel>` on inputs made from `seed`, guarded by sentinel words; returns the output.
+KernelRun RunKernelCase(const KernelSet& set, const KernelCase& c, uint64_t seed);
+
+}  // namespace doge
+
+#endif  // DOGE_ENGINE_KERNELS_KERNEL_CASES_H_

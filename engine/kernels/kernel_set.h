@@ -1,0 +1,55 @@
+// KernelSet: the numeric kernels the forward pass calls, as a struct of typed function pointers
+// with two instances (house-style §3): ReferenceKernels() (plain scalar loops, the oracle) and
+// OptimizedKernels() (Eigen GEMM, OpenMP across output rows). tests/engine/kernels_test.cc and the
+// benchmarks iterate engine/kernels/kernel_cases.h over both.
+//
+// Determinism contract (both sets): for fixed shapes the result never depends on the thread count
+// or on whether the call happens inside an OpenMP parallel region. Work is split across output rows
+// only; every output element is accumulated in one fixed order by one thread.
+// Threading: optimized kernels open an OpenMP region (omp_get_max_threads() threads) unless called
+// from inside one, in which case they run single-threaded.
+#ifndef DOGE_ENGINE_KERNELS_KERNEL_SET_H_
+#define DOGE_ENGINE_KERNELS_KERNEL_SET_H_
+
+#include <cstdint>
+
+namespace doge {
+
+struct KernelSet {
+  const char* name;  // "reference" | "optimized"
+  // out[r] = sum_c w[r, c] * x[c].  w: [rows, cols] row-major, x: [cols], out: [rows].
+  void (*matvec)(const float* w, const float* x, int64_t rows, int64_t cols, float* out);
+  // out[t, r] = sum_c w[r, c] * x[t, c].  w: [rows, cols], x: [n, cols], out: [n, rows] (x·Wᵀ).
+  void (*matmul)(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out);
+  // out = weight ⊙ (x · rsqrt(mean(x²) + eps)).  x, weight, out: [n]. out may alias x.
+  void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
+  // In place rotate-half RoPE of n_heads vectors of head_dim: z' = z⊙cos + rotate_half(z)⊙sin.
+  // x: [n_heads, head_dim]; cos, sin: [head_dim] for this position.
+  void (*rope)(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin);
+  // In place softmax over x: [n] (max-subtracted, fp32).
+  void (*softmax)(float* x, int64_t n);
+  // out = silu(gate) ⊙ up, silu(g) = g / (1 + exp(-g)).  [n] each.
+  void (*swiglu)(const float* gate, const float* up, int64_t n, float* out);
+  // The Doge dynamic-mask bias: out = exp(a ⊙ softplus(u)) (softplus threshold 20).  [n] each.
+  void (*dt_bias)(const float* u, const float* a, int64_t n, float* out);
+  // One query head over n_keys keys: s_j = (q·k_j)·scale + bias_j (bias_j = -inf masks key j),
+  // p = softmax(s), out = Σ_j p_j v_j.  q: [head_dim]; k, v: n_keys rows of head_dim floats
+  // spaced kv_stride floats apart; bias: [n_keys]; scratch: [n_keys]; out: [head_dim].
+  void (*attention)(const float* q, const float* k, const float* v, int64_t kv_stride,
+                    const float* bias, int64_t n_keys, int64_t head_dim, float scale,
+                    float* scratch, float* out);
+};
+
+// Number of kernel members in KernelSet (everything after `name`). kernels_test checks that every
+// member has at least one row in AllKernelCases(); bump this when adding a kernel.
+inline constexpr int kKernelSetMembers = 8;
+static_assert(sizeof(KernelSet) == sizeof(void*) * (1 + kKernelSetMembers),
+              "KernelSet changed: update kKernelSetMembers, reference.cc, optimized.cc and "
+              "kernel_cases.cc");
+
+const KernelSet& ReferenceKernels();
+const KernelSet& OptimizedKernels();  // what DogeModel uses by default
+
+}  // namespace doge
+
+#endif  // DOGE_ENGINE_KERNELS_KERNEL_SET_H_

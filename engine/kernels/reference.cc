@@ -1,0 +1,96 @@
+// Reference kernels: plain scalar loops in the order the PyTorch reference computes (separate
+// multiply and add, fp32 values). The oracle every optimized kernel is tested against.
+#include <cmath>
+#include <limits>
+
+#include "engine/kernels/kernel_set.h"
+
+namespace doge {
+namespace {
+
+void MatVec(const float* w, const float* x, int64_t rows, int64_t cols, float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* wr = w + r * cols;
+    float acc = 0.0f;
+    for (int64_t c = 0; c < cols; ++c) acc += wr[c] * x[c];
+    out[r] = acc;
+  }
+}
+
+void MatMul(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out) {
+  for (int64_t t = 0; t < n; ++t) MatVec(w, x + t * cols, rows, cols, out + t * rows);
+}
+
+void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
+  // mean(x²) accumulated in double: the reference reduces in fp32 with several partial sums;
+  // double is closer to the exact value both approximate.
+  double ss = 0.0;
+  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float var = static_cast<float>(ss / static_cast<double>(n));
+  const float inv = 1.0f / std::sqrt(var + eps);  // torch.rsqrt on CPU is 1/sqrt
+  for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
+}
+
+void Rope(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const float* sin) {
+  const int64_t half = head_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* z = x + h * head_dim;
+    for (int64_t j = 0; j < half; ++j) {
+      const float a = z[j], b = z[j + half];
+      // rotate_half(z) = [-z[half:], z[:half]]
+      z[j] = a * cos[j] + (-b) * sin[j];
+      z[j + half] = b * cos[j + half] + a * sin[j + half];
+    }
+  }
+}
+
+void Softmax(float* x, int64_t n) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] / sum;
+}
+
+void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = (gate[i] / (1.0f + std::exp(-gate[i]))) * up[i];
+}
+
+void DtBias(const float* u, const float* a, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    // F.softplus(beta=1, threshold=20): identity above the threshold.
+    const float sp = u[i] > 20.0f ? u[i] : std::log1p(std::exp(u[i]));
+    out[i] = std::exp(a[i] * sp);
+  }
+}
+
+void Attention(const float* q, const float* k, const float* v, int64_t kv_stride, const float* bias,
+               int64_t n_keys, int64_t head_dim, float scale, float* scratch, float* out) {
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* kj = k + j * kv_stride;
+    float dot = 0.0f;
+    for (int64_t d = 0; d < head_dim; ++d) dot += q[d] * kj[d];
+    scratch[j] = dot * scale + bias[j];
+  }
+  Softmax(scratch, n_keys);
+  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float p = scratch[j];
+    if (p == 0.0f) continue;  // masked keys contribute exactly 0 (and skip 0·inf)
+    const float* vj = v + j * kv_stride;
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * vj[d];
+  }
+}
+
+}  // namespace
+
+const KernelSet& ReferenceKernels() {
+  static const KernelSet set = {"reference", MatVec, MatMul, RmsNorm, Rope,
+                                Softmax,     SwiGlu, DtBias, Attention};
+  return set;
+}
+
+}  // namespace doge

@@ -1,0 +1,146 @@
+// Random checkpoint writer (streams one tensor at a time, so a 1.3 GB doge-320m needs no 1.3 GB
+// buffer).
+#include "engine/random_checkpoint.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "engine/error.h"
+#include "engine/file_util.h"
+#include "engine/json_writer.h"
+#include "engine/safetensors.h"
+
+namespace doge {
+namespace {
+
+struct Shape {
+  int64_t hidden, inter, layers, heads, kv_heads;
+};
+
+const std::map<std::string, Shape>& Shapes() {
+  static const std::map<std::string, Shape> m = {
+      {"doge-20m", {256, 512, 8, 2, 1}},
+      {"doge-60m", {512, 1024, 16, 4, 2}},
+      {"doge-160m", {768, 1536, 24, 6, 3}},
+      {"doge-320m", {1024, 2048, 32, 8, 4}},
+  };
+  return m;
+}
+
+struct Rng {
+  uint64_t s;
+  double Uniform() {  // [0, 1)
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);
+  }
+};
+
+enum class Init { kLinear, kNorm, kA, kEmbed };
+
+struct Spec {
+  std::string name;
+  std::vector<int64_t> shape;
+  Init init;
+};
+
+}  // namespace
+
+std::vector<std::string> RandomCheckpointShapes() {
+  std::vector<std::string> v;
+  for (const auto& [k, _] : Shapes()) v.push_back(k);
+  return v;
+}
+
+void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir, uint64_t seed) {
+  auto it = Shapes().find(shape);
+  if (it == Shapes().end()) {
+    throw Error(ErrorKind::kUsage, "", "--shape",
+                UnknownNameMessage("shape", shape, RandomCheckpointShapes()));
+  }
+  const Shape& s = it->second;
+  const int64_t V = 32768, H = s.hidden, I = s.inter, D = H / s.heads, kvd = s.kv_heads * D;
+  MakeDirs(out_dir);
+
+  // config.json: the published values (doge-architecture.md §2.2) with new-style keys.
+  JsonWriter j(true);
+  j.BeginObject();
+  j.Key("architectures").BeginArray().String("DogeForCausalLM").EndArray();
+  j.Field("model_type", "doge");
+  j.Field("vocab_size", V).Field("hidden_size", H).Field("intermediate_size", I);
+  j.Field("num_hidden_layers", s.layers).Field("num_attention_heads", s.heads);
+  j.Field("num_key_value_heads", s.kv_heads);
+  j.Field("hidden_act", "silu").Field("hidden_dropout", 0.0).Field("attention_dropout", 0.0);
+  j.Field("rms_norm_eps", 1e-6).Field("max_position_embeddings", int64_t{2048});
+  j.Field("rope_theta", 10000.0);
+  j.Key("rope_scaling").BeginObject();
+  j.Field("rope_type", "dynamic").Field("factor", 4.0).Field("original_max_position_embeddings", int64_t{2048});
+  j.EndObject();
+  j.Field("keep_window_size", int64_t{2048}).Field("is_moe", false);
+  j.Field("tie_word_embeddings", true).Field("attention_bias", false).Field("mlp_bias", false);
+  j.Field("bos_token_id", int64_t{0}).Field("eos_token_id", int64_t{1}).Field("pad_token_id", int64_t{2});
+  j.Field("torch_dtype", "float32").Field("use_cache", true);
+  j.Key("doge_random_checkpoint").BeginObject().Field("shape", shape).Field("seed", static_cast<int64_t>(seed)).EndObject();
+  j.EndObject();
+  WriteFileAtomic(out_dir + "/config.json", j.str() + "\n");
+
+  std::vector<Spec> specs = {{"model.embed_tokens.weight", {V, H}, Init::kEmbed},
+                             {"model.norm.weight", {H}, Init::kNorm}};
+  for (int64_t l = 0; l < s.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    specs.push_back({p + "input_layernorm.weight", {H}, Init::kNorm});
+    specs.push_back({p + "self_attn.q_proj.weight", {s.heads * D, H}, Init::kLinear});
+    specs.push_back({p + "self_attn.k_proj.weight", {kvd, H}, Init::kLinear});
+    specs.push_back({p + "self_attn.v_proj.weight", {kvd, H}, Init::kLinear});
+    specs.push_back({p + "self_attn.q_norm.weight", {D}, Init::kNorm});
+    specs.push_back({p + "self_attn.k_norm.weight", {D}, Init::kNorm});
+    specs.push_back({p + "self_attn.A", {s.kv_heads}, Init::kA});
+    specs.push_back({p + "self_attn.dt_proj.weight", {s.kv_heads, kvd}, Init::kLinear});
+    specs.push_back({p + "self_attn.o_proj.weight", {H, s.heads * D}, Init::kLinear});
+    specs.push_back({p + "input_residual", {H}, Init::kNorm});
+    specs.push_back({p + "post_attention_layernorm.weight", {H}, Init::kNorm});
+    specs.push_back({p + "mlp.gate_proj.weight", {I, H}, Init::kLinear});
+    specs.push_back({p + "mlp.up_proj.weight", {I, H}, Init::kLinear});
+    specs.push_back({p + "mlp.down_proj.weight", {H, I}, Init::kLinear});
+    specs.push_back({p + "post_attention_residual", {H}, Init::kNorm});
+  }
+  std::sort(specs.begin(), specs.end(), [](const Spec& a, const Spec& b) { return a.name < b.name; });
+  std::vector<TensorToWrite> header;
+  for (const Spec& sp : specs) header.push_back({sp.name, DType::kF32, sp.shape, nullptr});
+
+  AtomicFileWriter w(out_dir + "/model.safetensors");
+  w.Write(SafetensorsHeader(header));  // sorted by name, same order as written below
+  std::vector<float> buf;
+  for (size_t ti = 0; ti < specs.size(); ++ti) {
+    const Spec& sp = specs[ti];
+    Rng rng{seed * 0x9E3779B97F4A7C15ull + ti * 7919 + 1};
+    int64_t n = 1;
+    for (int64_t d : sp.shape) n *= d;
+    buf.resize(static_cast<size_t>(n));
+    const int64_t fan_in = sp.shape.back();
+    // Uniform(-a, a) has std a/sqrt(3); a = sqrt(3)*std.
+    const double a_lin = std::sqrt(3.0) * 0.5 / std::sqrt(static_cast<double>(fan_in));
+    for (int64_t i = 0; i < n; ++i) {
+      const double u = rng.Uniform();
+      double v = 0;
+      switch (sp.init) {
+        case Init::kLinear: v = (2 * u - 1) * a_lin; break;
+        case Init::kEmbed: v = (2 * u - 1) * std::sqrt(3.0) * 0.5; break;
+        case Init::kNorm: v = 1.0 + (2 * u - 1) * 0.1; break;
+        case Init::kA: {
+          const double mag = 0.3 + 0.7 * rng.Uniform();
+          v = u < 0.5 ? -mag : mag;
+          break;
+        }
+      }
+      buf[i] = static_cast<float>(v);
+    }
+    w.Write(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size() * 4));
+  }
+  w.Commit();
+}
+
+}  // namespace doge

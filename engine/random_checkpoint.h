@@ -1,0 +1,22 @@
+// Random-weight checkpoints with the real Doge shapes (doge-architecture.md §2), so benchmarks and
+// demos have a full-size model without the hub: config.json + model.safetensors, F32, variant B,
+// tied head.
+#ifndef DOGE_ENGINE_RANDOM_CHECKPOINT_H_
+#define DOGE_ENGINE_RANDOM_CHECKPOINT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace doge {
+
+// shape: doge-20m | doge-60m | doge-160m | doge-320m. Norm weights and residual scales ~1,
+// A = ±[0.3, 1], linear weights uniform with std 0.5/sqrt(fan_in). Deterministic for a seed.
+// Throws Error(kUsage) for an unknown shape.
+void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir, uint64_t seed);
+
+std::vector<std::string> RandomCheckpointShapes();
+
+}  // namespace doge
+
+#endif  // DOGE_ENGINE_RANDOM_CHECKPOINT_H_

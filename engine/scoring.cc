@@ -1,0 +1,290 @@
+// DogeLanguageModel: batched scoring, next-token log-probs and greedy generation over DogeModel.
+#include "engine/scoring.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "engine/error.h"
+
+namespace doge {
+namespace {
+
+// Per-thread state: one KV cache, forward scratch and a hidden/logits row, reused across the
+// requests that thread handles.
+struct Session {
+  KvCache cache;
+  ForwardScratch scratch;
+  std::vector<float> hidden;  // [rows, H]
+  std::vector<float> logits;  // [V]
+};
+
+void SetThreads(int n) {
+#ifdef _OPENMP
+  // Sets this thread's nthreads ICV: the kernels of a lone request fork this many threads.
+  if (!omp_in_parallel()) omp_set_num_threads(n);
+#endif
+}
+
+}  // namespace
+
+TokenScore ScoreLogitsRow(const float* logits, int64_t vocab, int32_t token) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < vocab; ++i) {
+    if (logits[i] > logits[best]) best = i;
+  }
+  const double mx = logits[best];
+  double sum = 0.0;
+  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
+  TokenScore s;
+  s.logprob = static_cast<double>(logits[token]) - (mx + std::log(sum));
+  s.is_argmax = best == token;
+  return s;
+}
+
+std::unique_ptr<DogeLanguageModel> DogeLanguageModel::Load(const std::string& model_dir,
+                                                           int n_threads) {
+  auto lm = std::unique_ptr<DogeLanguageModel>(new DogeLanguageModel());
+  lm->model_ = DogeModel::Load(model_dir);
+  if (n_threads <= 0) {
+    const unsigned hc = std::thread::hardware_concurrency();
+    n_threads = hc == 0 ? 1 : static_cast<int>(hc);
+  }
+  lm->n_threads_ = n_threads;
+  return lm;
+}
+
+void DogeLanguageModel::CheckIds(const std::vector<int32_t>& ids, const char* what) const {
+  const int64_t v = model_->config().vocab_size;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= v) {
+      throw Error(ErrorKind::kUsage, "", std::string(what) + "[" + std::to_string(i) + "]",
+                  "token id " + std::to_string(ids[i]) + " outside [0, " + std::to_string(v) + ")");
+    }
+  }
+}
+
+namespace {
+
+// Scores one request (see scoring.h for the semantics).
+std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r,
+                                        Session* s) {
+  const DogeConfig& c = m.config();
+  const int64_t H = c.hidden_size, V = c.vocab_size;
+  const int64_t n_ctx = static_cast<int64_t>(r.context.size());
+  // Above this input length the shared-prefix shortcut is not the reference call: dynamic NTK
+  // makes the RoPE base depend on the whole call's length.
+  const int64_t ntk_limit =
+      c.rope_scaling_type == "dynamic" ? c.max_position_embeddings : INT64_MAX;
+  const int64_t shortcut_limit = std::min<int64_t>(max_len, ntk_limit);
+  s->logits.resize(static_cast<size_t>(V));
+
+  std::vector<ContinuationScore> out(r.continuations.size());
+  bool ctx_ready = false;
+  std::vector<float> ctx_last(static_cast<size_t>(H));  // final-norm hidden at position n_ctx-1
+  for (size_t ci = 0; ci < r.continuations.size(); ++ci) {
+    const std::vector<int32_t>& cont = r.continuations[ci];
+    const int64_t n_cont = static_cast<int64_t>(cont.size());
+    const int64_t n_in = n_ctx + n_cont - 1;  // (context + continuation)[:-1]
+    ContinuationScore& res = out[ci];
+    res.is_greedy = true;
+    if (n_in <= shortcut_limit) {
+      // Shared prefix: prefill the context once, then extend by cont[:-1] and roll back.
+      if (!ctx_ready) {
+        // Capacity for the longest continuation that takes this path (<= max_len).
+        int64_t cap = n_in;
+        for (const auto& other : r.continuations) {
+          const int64_t o = n_ctx + static_cast<int64_t>(other.size()) - 1;
+          if (o <= shortcut_limit) cap = std::max(cap, o);
+        }
+        m.ResetCache(&s->cache, cap);
+        m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
+        ctx_ready = true;
+      }
+      s->cache.Truncate(n_ctx);
+      m.Logits(ctx_last.data(), s->logits.data());
+      TokenScore t0 = ScoreLogitsRow(s->logits.data(), V, cont[0]);
+      res.logprob += t0.logprob;
+      res.is_greedy = res.is_greedy && t0.is_argmax;
+      res.n_tokens = 1;
+      if (n_cont > 1) {
+        std::vector<int64_t> rows(static_cast<size_t>(n_cont - 1));
+        for (int64_t i = 0; i < n_cont - 1; ++i) rows[i] = i;
+        s->hidden.resize(static_cast<size_t>((n_cont - 1) * H));
+        m.Forward(cont.data(), n_cont - 1, &s->cache, &s->scratch, rows, s->hidden.data());
+        for (int64_t i = 0; i < n_cont - 1; ++i) {
+          m.Logits(s->hidden.data() + i * H, s->logits.data());
+          TokenScore t = ScoreLogitsRow(s->logits.data(), V, cont[i + 1]);
+          res.logprob += t.logprob;
+          res.is_greedy = res.is_greedy && t.is_argmax;
+        }
+        res.n_tokens = static_cast<int32_t>(n_cont);
+      }
+      continue;
+    }
+    // Full forward over (context + continuation)[:-1], left-truncated to max_len.
+    std::vector<int32_t> input(r.context);
+    input.insert(input.end(), cont.begin(), cont.end() - 1);
+    if (static_cast<int64_t>(input.size()) > max_len) {
+      input.erase(input.begin(), input.end() - max_len);
+    }
+    const int64_t n = static_cast<int64_t>(input.size());
+    // Continuation tokens whose predicting position survived truncation (all but pathological
+    // continuations longer than max_len).
+    const int64_t n_score = std::min(n_cont, n);
+    std::vector<int64_t> rows(static_cast<size_t>(n_score));
+    for (int64_t i = 0; i < n_score; ++i) rows[i] = n - n_score + i;
+    m.ResetCache(&s->cache, n);
+    ctx_ready = false;  // the cache no longer holds the context
+    s->hidden.resize(static_cast<size_t>(n_score * H));
+    m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
+    for (int64_t i = 0; i < n_score; ++i) {
+      m.Logits(s->hidden.data() + i * H, s->logits.data());
+      TokenScore t = ScoreLogitsRow(s->logits.data(), V, cont[n_cont - n_score + i]);
+      res.logprob += t.logprob;
+      res.is_greedy = res.is_greedy && t.is_argmax;
+    }
+    res.n_tokens = static_cast<int32_t>(n_score);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
+    const std::vector<ScoreRequest>& requests) const {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const std::string where = "requests[" + std::to_string(i) + "]";
+    if (requests[i].context.empty()) {
+      throw Error(ErrorKind::kUsage, "", where + ".context", "empty context (put BOS/EOS first)");
+    }
+    CheckIds(requests[i].context, "context");
+    for (size_t k = 0; k < requests[i].continuations.size(); ++k) {
+      if (requests[i].continuations[k].empty()) {
+        throw Error(ErrorKind::kUsage, "", where + ".continuations[" + std::to_string(k) + "]",
+                    "empty continuation");
+      }
+      CheckIds(requests[i].continuations[k], "continuation");
+    }
+  }
+  SetThreads(n_threads_);
+  std::vector<std::vector<ContinuationScore>> out(requests.size());
+  const int64_t n = static_cast<int64_t>(requests.size());
+  const int64_t max_len = max_length();
+#pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
+  {
+    Session s;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t i = 0; i < n; ++i) out[i] = ScoreOne(*model_, max_len, requests[i], &s);
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> DogeLanguageModel::NextTokenLogprobs(
+    const std::vector<std::vector<int32_t>>& contexts, const std::vector<int32_t>& token_ids) const {
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    if (contexts[i].empty()) {
+      throw Error(ErrorKind::kUsage, "", "contexts[" + std::to_string(i) + "]", "empty context");
+    }
+    CheckIds(contexts[i], "context");
+  }
+  CheckIds(token_ids, "token_ids");
+  SetThreads(n_threads_);
+  const DogeModel& m = *model_;
+  const int64_t V = m.config().vocab_size, H = m.config().hidden_size;
+  const int64_t n = static_cast<int64_t>(contexts.size());
+  std::vector<std::vector<double>> out(static_cast<size_t>(n));
+#pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
+  {
+    Session s;
+    s.logits.resize(static_cast<size_t>(V));
+    s.hidden.resize(static_cast<size_t>(H));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t i = 0; i < n; ++i) {
+      const std::vector<int32_t>& ctx = contexts[i];
+      const int64_t len = std::min<int64_t>(static_cast<int64_t>(ctx.size()), max_length());
+      const int32_t* ids = ctx.data() + (ctx.size() - len);
+      m.ResetCache(&s.cache, len);
+      m.Forward(ids, len, &s.cache, &s.scratch, {len - 1}, s.hidden.data());
+      m.Logits(s.hidden.data(), s.logits.data());
+      double mx = s.logits[0];
+      for (int64_t v = 1; v < V; ++v) mx = std::max<double>(mx, s.logits[v]);
+      double sum = 0;
+      for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(s.logits[v]) - mx);
+      const double lse = mx + std::log(sum);
+      out[i].resize(token_ids.size());
+      for (size_t k = 0; k < token_ids.size(); ++k) out[i][k] = s.logits[token_ids[k]] - lse;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std::vector<int32_t>& prompt,
+                                 int32_t max_new, Sampler* sampler,
+                                 const std::function<bool(const std::vector<int32_t>&)>& stop,
+                                 Session* s) {
+  const int64_t V = m.config().vocab_size, H = m.config().hidden_size;
+  const int64_t len = std::min<int64_t>(static_cast<int64_t>(prompt.size()), max_len);
+  const int32_t* ids = prompt.data() + (prompt.size() - len);
+  std::vector<int32_t> gen;
+  if (max_new <= 0 || len == 0) return gen;
+  gen.reserve(static_cast<size_t>(max_new));
+  m.ResetCache(&s->cache, len + max_new);
+  s->logits.resize(static_cast<size_t>(V));
+  s->hidden.resize(static_cast<size_t>(H));
+  m.Forward(ids, len, &s->cache, &s->scratch, {len - 1}, s->hidden.data());
+  for (int32_t step = 0; step < max_new; ++step) {
+    m.Logits(s->hidden.data(), s->logits.data());
+    const int32_t next = sampler->Sample(s->logits.data(), V);
+    gen.push_back(next);
+    if (stop && stop(gen)) break;
+    if (step + 1 == max_new) break;
+    m.Forward(&next, 1, &s->cache, &s->scratch, {0}, s->hidden.data());
+  }
+  return gen;
+}
+
+}  // namespace
+
+std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
+    const std::vector<std::vector<int32_t>>& prompts, int32_t max_new_tokens,
+    const std::function<bool(const std::vector<int32_t>&)>& stop) const {
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    if (prompts[i].empty()) {
+      throw Error(ErrorKind::kUsage, "", "prompts[" + std::to_string(i) + "]", "empty prompt");
+    }
+    CheckIds(prompts[i], "prompt");
+  }
+  SetThreads(n_threads_);
+  const int64_t n = static_cast<int64_t>(prompts.size());
+  std::vector<std::vector<int32_t>> out(static_cast<size_t>(n));
+#pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
+  {
+    Session s;
+    Sampler greedy(SamplerConfig{});
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t i = 0; i < n; ++i) {
+      out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, &greedy, stop, &s);
+    }
+  }
+  return out;
+}
+
+std::vector<int32_t> DogeLanguageModel::Generate(
+    const std::vector<int32_t>& prompt, int32_t max_new_tokens, const SamplerConfig& sampler,
+    const std::function<bool(const std::vector<int32_t>&)>& stop) const {
+  if (prompt.empty()) throw Error(ErrorKind::kUsage, "", "prompt", "empty prompt");
+  CheckIds(prompt, "prompt");
+  SetThreads(n_threads_);
+  Session s;
+  Sampler smp(sampler);
+  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, &smp, stop, &s);
+}
+
+}  // namespace doge

@@ -1,0 +1,77 @@
+// DogeLanguageModel: the LanguageModel (engine/lm.h) the task layer scores with, on top of
+// DogeModel. Scoring semantics: every continuation gets what ONE reference forward call over
+// (context + continuation)[:-1], left-truncated to max_length(), gives. The shared context is
+// prefilled once and each continuation extends the cache and rolls it back, except where that
+// would not be the reference: when the input exceeds max_position_embeddings under dynamic NTK
+// (the reference then uses one length-dependent RoPE base for the whole call) or must be
+// left-truncated; those continuations get their own full forward. Only scored positions go
+// through the vocabulary projection (one [V] row at a time, log-sum-exp in float64).
+//
+// Parallelism: a batch runs across requests over the model's threads (OpenMP), each request
+// single-threaded with its own KV cache and scratch; a lone request uses the threads inside its
+// kernels. Kernels split work across output rows only, so results do not depend on batching or
+// thread count (bit-identical).
+#ifndef DOGE_ENGINE_SCORING_H_
+#define DOGE_ENGINE_SCORING_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/lm.h"
+#include "engine/model.h"
+#include "engine/sampler.h"
+
+namespace doge {
+
+// Log-softmax of one logits row read at `token` (float64 log-sum-exp) and whether `token` is the
+// argmax.
+struct TokenScore {
+  double logprob = 0;
+  bool is_argmax = false;
+};
+TokenScore ScoreLogitsRow(const float* logits, int64_t vocab, int32_t token);
+
+class DogeLanguageModel : public LanguageModel {
+ public:
+  // n_threads <= 0: all cores.
+  static std::unique_ptr<DogeLanguageModel> Load(const std::string& model_dir, int n_threads);
+
+  std::vector<std::vector<ContinuationScore>> Score(
+      const std::vector<ScoreRequest>& requests) const override;
+  std::vector<std::vector<double>> NextTokenLogprobs(
+      const std::vector<std::vector<int32_t>>& contexts,
+      const std::vector<int32_t>& token_ids) const override;
+  std::vector<std::vector<int32_t>> GenerateGreedy(
+      const std::vector<std::vector<int32_t>>& prompts, int32_t max_new_tokens,
+      const std::function<bool(const std::vector<int32_t>&)>& stop) const override;
+  // lighteval's max_length model argument (a protocol value, not max_position_embeddings).
+  int32_t max_length() const override { return 2048; }
+  int32_t vocab_size() const override { return static_cast<int32_t>(model_->config().vocab_size); }
+
+  // One prompt with a sampler (CLI `doge generate`); stops after max_new_tokens or when
+  // stop(generated) is true. Returns the generated ids only.
+  std::vector<int32_t> Generate(const std::vector<int32_t>& prompt, int32_t max_new_tokens,
+                                const SamplerConfig& sampler,
+                                const std::function<bool(const std::vector<int32_t>&)>& stop) const;
+
+  const DogeConfig& config() const { return model_->config(); }
+  const DogeModel& model() const { return *model_; }
+  int64_t n_params() const { return model_->n_params(); }
+  std::string layout_name() const { return LayoutName(model_->layout()); }
+  int n_threads() const { return n_threads_; }
+
+ private:
+  DogeLanguageModel() = default;
+  void CheckIds(const std::vector<int32_t>& ids, const char* what) const;
+
+  std::unique_ptr<DogeModel> model_;
+  int n_threads_ = 1;
+};
+
+}  // namespace doge
+
+#endif  // DOGE_ENGINE_SCORING_H_

@@ -1,0 +1,72 @@
+// DogeWeights: every parameter of a Doge checkpoint as fp32 pointers, resolved from the tensors
+// (layout detection per doge-architecture.md §0) and shape-checked at load. F32 tensors are used in
+// place from the mmap; BF16/F16 tensors are widened to fp32 copies at load for now (the benchmarks
+// issue #6 may move the widening into the kernels' inner loops).
+#ifndef DOGE_ENGINE_WEIGHTS_H_
+#define DOGE_ENGINE_WEIGHTS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/safetensors.h"
+
+namespace doge {
+
+// The three incompatible weight layouts that share model_type "doge".
+enum class Layout {
+  kB,       // transformers native: q/k RMSNorm, A/dt_proj per kv head
+  kALate,   // small-doge HEAD naming, no q/k norm, A/dt_proj per attention head
+  kAEarly,  // early small-doge naming (word_embed, pre_layernorm, ...), no top-k window
+};
+const char* LayoutName(Layout l);  // "B", "A-late", "A-early"
+
+struct LayerWeights {
+  const float* input_layernorm = nullptr;           // [H]
+  const float* q_proj = nullptr;                    // [nh*D, H]
+  const float* k_proj = nullptr;                    // [nkv*D, H]
+  const float* v_proj = nullptr;                    // [nkv*D, H]
+  const float* q_norm = nullptr;                    // [D] (B only, else null)
+  const float* k_norm = nullptr;                    // [D] (B only, else null)
+  const float* a = nullptr;                         // [n_bias_heads]  (self_attn.A)
+  const float* dt_proj = nullptr;                   // [n_bias_heads, nkv*D]
+  const float* o_proj = nullptr;                    // [H, nh*D]
+  const float* input_residual = nullptr;            // [H]
+  const float* post_attention_layernorm = nullptr;  // [H]
+  const float* gate_proj = nullptr;                 // [I, H]
+  const float* up_proj = nullptr;                   // [I, H]
+  const float* down_proj = nullptr;                 // [H, I]
+  const float* post_attention_residual = nullptr;   // [H]
+  // CDMoE only (is_moe): product-key router and rank-1 experts.
+  const float* router_gate = nullptr;  // [2*K, H], K = floor(sqrt(num_experts))
+  const float* down_embed = nullptr;   // [E, H]
+  const float* up_embed = nullptr;     // [E, H]
+};
+
+struct DogeWeights {
+  Layout layout = Layout::kB;
+  // n_bias_heads: rows of A/dt_proj = nkv (B) or nh (A); equals the number of mask heads.
+  int64_t n_bias_heads = 0;
+  bool tied = true;            // lm_head.weight absent: the head reuses the embedding
+  DType dtype = DType::kF32;   // dtype of the embedding tensor as stored
+  const float* embed = nullptr;    // [V, H]
+  const float* final_norm = nullptr;  // [H]
+  const float* lm_head = nullptr;  // [V, H] (== embed when tied)
+  std::vector<LayerWeights> layers;
+  int64_t n_params = 0;  // stored parameters (tied head counted once)
+  int64_t mapped_bytes = 0;   // bytes of the mmap'd files
+  int64_t widened_bytes = 0;  // heap bytes of fp32 copies (BF16/F16/misaligned tensors)
+
+  // Keeps the mapping and the widened copies alive.
+  std::unique_ptr<TensorSet> tensors;
+  std::vector<std::unique_ptr<float[]>> owned;
+};
+
+// Resolves and validates every tensor; Error(kShape/kFormat) names the file and the tensor.
+DogeWeights LoadWeights(const std::string& model_dir, const DogeConfig& config);
+
+}  // namespace doge
+
+#endif  // DOGE_ENGINE_WEIGHTS_H_

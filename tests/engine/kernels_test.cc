@@ -1,0 +1,133 @@
+// Optimized vs reference kernels over the one case table (engine/kernels/kernel_cases.h), in the
+// order of house-style §3: NaN/Inf presence agrees, sentinel words intact, NMSE within max_nmse.
+// Plus: every KernelSet member has a case, and kernels do not depend on the thread count.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "engine/kernels/kernel_cases.h"
+#include "engine/kernels/kernel_set.h"
+
+namespace doge {
+namespace {
+
+class KernelTest : public ::testing::TestWithParam<KernelCase> {};
+
+TEST_P(KernelTest, OptimizedMatchesReference) {
+  const KernelCase& c = GetParam();
+  for (uint64_t seed : {1, 2}) {
+    KernelRun ref = RunKernelCase(ReferenceKernels(), c, seed);
+    KernelRun opt = RunKernelCase(OptimizedKernels(), c, seed);
+    ASSERT_TRUE(ref.sentinels_intact) << "reference wrote outside its output";
+    ASSERT_TRUE(opt.sentinels_intact) << "optimized wrote outside its output";
+    ASSERT_EQ(ref.output.size(), opt.output.size());
+    double err = 0, norm = 0;
+    size_t worst = 0;
+    double worst_d = -1;
+    for (size_t i = 0; i < ref.output.size(); ++i) {
+      const float a = ref.output[i], b = opt.output[i];
+      ASSERT_EQ(std::isnan(a), std::isnan(b)) << "NaN disagreement at " << i;
+      ASSERT_EQ(std::isinf(a), std::isinf(b)) << "Inf disagreement at " << i;
+      if (!std::isfinite(a)) continue;
+      const double d = static_cast<double>(a) - b;
+      err += d * d;
+      norm += static_cast<double>(a) * a;
+      if (std::fabs(d) > worst_d) {
+        worst_d = std::fabs(d);
+        worst = i;
+      }
+    }
+    const double nmse = norm > 0 ? err / norm : err;
+    EXPECT_LE(nmse, c.max_nmse) << "worst index " << worst << ": reference " << ref.output[worst]
+                                << " optimized " << opt.output[worst];
+  }
+}
+
+// Results must not depend on the thread count (kernel_set.h determinism contract).
+TEST_P(KernelTest, OptimizedIndependentOfThreads) {
+#ifdef _OPENMP
+  const KernelCase& c = GetParam();
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  KernelRun one = RunKernelCase(OptimizedKernels(), c, 3);
+  omp_set_num_threads(3);
+  KernelRun three = RunKernelCase(OptimizedKernels(), c, 3);
+  omp_set_num_threads(saved);
+  ASSERT_EQ(one.output.size(), three.output.size());
+  for (size_t i = 0; i < one.output.size(); ++i) {
+    if (std::isnan(one.output[i])) continue;
+    ASSERT_EQ(one.output[i], three.output[i]) << i;
+  }
+#else
+  GTEST_SKIP() << "built without OpenMP";
+#endif
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, KernelTest, ::testing::ValuesIn(AllKernelCases()),
+                         [](const auto& info) {
+                           std::string s = info.param.kernel + "_" + info.param.vars;
+                           for (char& ch : s) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return s;
+                         });
+
+TEST(KernelCasesTest, EveryKernelSetMemberHasACase) {
+  std::set<std::string> covered;
+  for (const auto& c : AllKernelCases()) {
+    covered.insert(c.kernel);
+    EXPECT_NE(c.flops, nullptr) << c.kernel;
+    EXPECT_NE(c.bytes, nullptr) << c.kernel;
+    EXPECT_GT(c.flops(c.dims), 0) << c.kernel;
+    EXPECT_GT(c.bytes(c.dims), 0) << c.kernel;
+  }
+  const auto names = KernelSetMemberNames();
+  EXPECT_EQ(static_cast<int>(names.size()), kKernelSetMembers);
+  for (const auto& n : names) EXPECT_TRUE(covered.count(n)) << "no case for " << n;
+}
+
+// Hand-computed values, so the reference itself is checked against something independent.
+TEST(ReferenceKernelsTest, HandComputedValues) {
+  const KernelSet& k = ReferenceKernels();
+  const float w[6] = {1, 2, 3, 4, 5, 6}, x[3] = {1, -1, 2};
+  float out[2];
+  k.matvec(w, x, 2, 3, out);
+  EXPECT_FLOAT_EQ(out[0], 1 - 2 + 6);
+  EXPECT_FLOAT_EQ(out[1], 4 - 5 + 12);
+  // rms_norm of [3, 4]: mean square 12.5 -> x / sqrt(12.5 + eps).
+  const float v[2] = {3, 4}, ones[2] = {1, 2};
+  float n[2];
+  k.rms_norm(v, ones, 2, 0.0f, n);
+  EXPECT_NEAR(n[0], 3 / std::sqrt(12.5), 1e-6);
+  EXPECT_NEAR(n[1], 2 * 4 / std::sqrt(12.5), 1e-6);
+  // softmax of [0, ln 3] = [1/4, 3/4].
+  float s[2] = {0, std::log(3.0f)};
+  k.softmax(s, 2);
+  EXPECT_NEAR(s[0], 0.25, 1e-7);
+  EXPECT_NEAR(s[1], 0.75, 1e-7);
+  // rope by 90 degrees on [a, b] pairs: [a, b] -> [-b, a].
+  float z[2] = {1, 2};
+  const float cs[2] = {0, 0}, sn[2] = {1, 1};
+  k.rope(z, 1, 2, cs, sn);
+  EXPECT_FLOAT_EQ(z[0], -2);
+  EXPECT_FLOAT_EQ(z[1], 1);
+  // dt_bias: exp(a * softplus(u)); softplus(0) = ln 2; above 20 it is the identity.
+  const float u[2] = {0, 30}, a[2] = {1, -0.5f};
+  float b[2];
+  k.dt_bias(u, a, 2, b);
+  EXPECT_NEAR(b[0], 2.0, 1e-6);
+  EXPECT_NEAR(b[1], std::exp(-15.0), 1e-12);
+  // attention with a masked key: only key 0 survives -> out = v0.
+  const float q[2] = {1, 0}, kk[4] = {1, 0, 5, 5}, vv[4] = {7, 8, 9, 10};
+  const float bias[2] = {0, -INFINITY};
+  float scratch[2], o[2];
+  k.attention(q, kk, vv, 2, bias, 2, 2, 1.0f, scratch, o);
+  EXPECT_FLOAT_EQ(o[0], 7);
+  EXPECT_FLOAT_EQ(o[1], 8);
+}
+
+}  // namespace
+}  // namespace doge
