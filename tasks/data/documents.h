@@ -77,6 +77,20 @@ std::vector<MmluDoc> LoadMmlu(const std::string& dir, const std::string& subject
                               const std::string& split);
 std::vector<TriviaqaDoc> LoadTriviaqa(const std::string& dir, const std::string& split);
 
+// --- Added with issue #4 (additive; the layout, schemas and signatures above are unchanged). ---
+
+// The default data directory: $XDG_CACHE_HOME/doge/datasets, else $HOME/.cache/doge/datasets.
+std::string DefaultDataDir();
+
+// Checks a loaded split's document count `n` against datasets-manifest/<dataset>.json (the
+// manifest directory is $DOGE_DATASETS_MANIFEST or the source tree's datasets-manifest/).
+// `subject` only for mmlu ("" = all subjects together). A mismatch throws
+// Error(kDataset, "<manifest file>", "splits[i].count", "expected N documents in <dir>/..., found n")
+// unless `allow_mismatch`, in which case a warning goes to stderr. A split whose manifest count is
+// unknown is not checked. Evaluation calls this once per split it reads.
+void CheckSplitCount(const std::string& dir, const std::string& dataset, const std::string& split,
+                     const std::string& subject, int64_t n, bool allow_mismatch);
+
 }  // namespace doge::data
 
 #endif  // DOGE_TASKS_DATA_DOCUMENTS_H_

@@ -1,0 +1,209 @@
+#include "tasks/data/canonical.h"
+
+#include <algorithm>
+
+#include "engine/error.h"
+#include "engine/json_writer.h"
+
+namespace doge::data {
+
+namespace {
+
+void StringArray(JsonWriter& w, const std::vector<std::string>& v) {
+  w.BeginArray();
+  for (const auto& s : v) w.String(s);
+  w.EndArray();
+}
+
+void Finish(std::string& out, JsonWriter& w) {
+  out += w.str();
+  out.push_back('\n');
+}
+
+}  // namespace
+
+void AppendCanonicalRow(std::string& out, const ArcDoc& doc, bool obqa) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("id", doc.id);
+  w.Field(obqa ? "question_stem" : "question", doc.question);
+  w.Key("choices").BeginObject();
+  w.Key("text");
+  StringArray(w, doc.choice_texts);
+  w.Key("label");
+  StringArray(w, doc.choice_labels);
+  w.EndObject();
+  w.Field("answerKey", doc.answer_key);
+  w.EndObject();
+  Finish(out, w);
+}
+
+void AppendCanonicalRow(std::string& out, const PiqaDoc& doc) {
+  JsonWriter w;
+  w.BeginObject().Field("goal", doc.goal).Field("sol1", doc.sol1).Field("sol2", doc.sol2);
+  w.Field("label", doc.label).EndObject();
+  Finish(out, w);
+}
+
+void AppendCanonicalRow(std::string& out, const HellaswagDoc& doc) {
+  JsonWriter w;
+  w.BeginObject().Field("ind", doc.ind).Field("activity_label", doc.activity_label);
+  w.Field("ctx_a", doc.ctx_a).Field("ctx_b", doc.ctx_b).Field("ctx", doc.ctx);
+  w.Key("endings");
+  StringArray(w, doc.endings);
+  w.Field("source_id", doc.source_id).Field("split", doc.split).Field("split_type", doc.split_type);
+  // Rowan/hellaswag stores the label as a string ("0".."3").
+  w.Field("label", std::to_string(doc.label)).EndObject();
+  Finish(out, w);
+}
+
+void AppendCanonicalRow(std::string& out, const WinograndeDoc& doc) {
+  JsonWriter w;
+  w.BeginObject().Field("qID", doc.qid).Field("sentence", doc.sentence);
+  w.Field("option1", doc.option1).Field("option2", doc.option2);
+  w.Field("answer", std::to_string(doc.answer)).EndObject();
+  Finish(out, w);
+}
+
+void AppendCanonicalRow(std::string& out, const MmluDoc& doc) {
+  JsonWriter w;
+  w.BeginObject().Field("question", doc.question).Field("subject", doc.subject);
+  w.Key("choices");
+  StringArray(w, doc.choices);
+  w.Field("answer", doc.answer).EndObject();
+  Finish(out, w);
+}
+
+void AppendCanonicalRow(std::string& out, const TriviaqaDoc& doc) {
+  JsonWriter w;
+  w.BeginObject().Field("question", doc.question).Field("question_id", doc.question_id);
+  w.Key("answer").BeginObject();
+  w.Key("aliases");
+  StringArray(w, doc.aliases);
+  w.Key("normalized_aliases");
+  StringArray(w, doc.normalized_aliases);
+  w.Field("value", doc.value).Field("normalized_value", doc.normalized_value);
+  w.EndObject().EndObject();
+  Finish(out, w);
+}
+
+ArcDoc ParseArcRow(const JsonRow& row, bool obqa) {
+  ArcDoc d;
+  d.id = row.String("id");
+  d.question = row.String(obqa ? "question_stem" : "question");
+  JsonRow choices = row.Object("choices");
+  d.choice_texts = choices.StringArray("text");
+  d.choice_labels = choices.StringArray("label");
+  if (d.choice_texts.size() != d.choice_labels.size()) {
+    choices.Fail("label", "has " + std::to_string(d.choice_labels.size()) + " entries, \"text\" has " +
+                              std::to_string(d.choice_texts.size()));
+  }
+  if (d.choice_texts.empty()) choices.Fail("text", "expected at least one choice, found none");
+  d.answer_key = row.String("answerKey");
+  // lighteval strips answerKey before looking it up (OBQA); compare the same way.
+  std::string key = PyStrip(d.answer_key);
+  if (std::find(d.choice_labels.begin(), d.choice_labels.end(), key) == d.choice_labels.end()) {
+    row.Fail("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
+  }
+  return d;
+}
+
+PiqaDoc ParsePiqaRow(const JsonRow& row) {
+  PiqaDoc d;
+  d.goal = row.String("goal");
+  d.sol1 = row.String("sol1");
+  d.sol2 = row.String("sol2");
+  int64_t label = row.Int("label");
+  if (label != 0 && label != 1) row.Fail("label", "expected 0 or 1, found " + std::to_string(label));
+  d.label = static_cast<int>(label);
+  return d;
+}
+
+HellaswagDoc ParseHellaswagRow(const JsonRow& row) {
+  HellaswagDoc d;
+  d.ind = row.Int("ind");
+  d.activity_label = row.String("activity_label");
+  d.ctx_a = row.String("ctx_a");
+  d.ctx_b = row.String("ctx_b");
+  d.ctx = row.String("ctx");
+  d.endings = row.StringArray("endings");
+  if (d.endings.size() != 4) {
+    row.Fail("endings", "expected 4 endings, found " + std::to_string(d.endings.size()));
+  }
+  d.source_id = row.String("source_id");
+  d.split = row.String("split");
+  d.split_type = row.String("split_type");
+  std::string label = row.String("label");
+  if (label.size() != 1 || label[0] < '0' || label[0] > '3') {
+    row.Fail("label", "expected \"0\"..\"3\", found \"" + label + "\"");
+  }
+  d.label = label[0] - '0';
+  return d;
+}
+
+WinograndeDoc ParseWinograndeRow(const JsonRow& row) {
+  WinograndeDoc d;
+  d.qid = row.String("qID");
+  d.sentence = row.String("sentence");
+  d.option1 = row.String("option1");
+  d.option2 = row.String("option2");
+  std::string answer = row.String("answer");
+  if (answer != "1" && answer != "2") {
+    row.Fail("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
+  }
+  d.answer = answer[0] - '0';
+  if (d.sentence.find('_') == std::string::npos) {
+    row.Fail("sentence", "has no \"_\" blank");
+  }
+  return d;
+}
+
+MmluDoc ParseMmluRow(const JsonRow& row) {
+  MmluDoc d;
+  d.question = row.String("question");
+  d.subject = row.String("subject");
+  d.choices = row.StringArray("choices");
+  if (d.choices.size() != 4) {
+    row.Fail("choices", "expected 4 choices, found " + std::to_string(d.choices.size()));
+  }
+  int64_t answer = row.Int("answer");
+  if (answer < 0 || answer > 3) row.Fail("answer", "expected 0..3, found " + std::to_string(answer));
+  d.answer = static_cast<int>(answer);
+  return d;
+}
+
+TriviaqaDoc ParseTriviaqaRow(const JsonRow& row) {
+  TriviaqaDoc d;
+  d.question = row.String("question");
+  d.question_id = row.String("question_id");
+  JsonRow answer = row.Object("answer");
+  d.aliases = answer.StringArray("aliases");
+  d.normalized_aliases = answer.StringArray("normalized_aliases");
+  d.value = answer.String("value");
+  d.normalized_value = answer.String("normalized_value");
+  return d;
+}
+
+int64_t ValidateCanonicalFile(const std::string& dataset, const std::string& path) {
+  std::function<void(const JsonRow&, int64_t)> fn;
+  if (dataset == "arc_easy" || dataset == "arc_challenge") {
+    fn = [](const JsonRow& r, int64_t) { ParseArcRow(r, false); };
+  } else if (dataset == "openbookqa") {
+    fn = [](const JsonRow& r, int64_t) { ParseArcRow(r, true); };
+  } else if (dataset == "piqa") {
+    fn = [](const JsonRow& r, int64_t) { ParsePiqaRow(r); };
+  } else if (dataset == "hellaswag") {
+    fn = [](const JsonRow& r, int64_t) { ParseHellaswagRow(r); };
+  } else if (dataset == "winogrande") {
+    fn = [](const JsonRow& r, int64_t) { ParseWinograndeRow(r); };
+  } else if (dataset == "mmlu") {
+    fn = [](const JsonRow& r, int64_t) { ParseMmluRow(r); };
+  } else if (dataset == "triviaqa") {
+    fn = [](const JsonRow& r, int64_t) { ParseTriviaqaRow(r); };
+  } else {
+    throw Error(ErrorKind::kUsage, "", "dataset", UnknownNameMessage("dataset", dataset, DatasetNames()));
+  }
+  return ForEachJsonlRow(path, fn);
+}
+
+}  // namespace doge::data

@@ -1,0 +1,39 @@
+// Canonical JSONL rows: one function per document type that appends the row in the schema order
+// of documents.h (compact JSON via engine/json_writer.h, then "\n"), and one parser per type that
+// reads a row back with field-level errors. Fetch, import and the loaders all use these, so the
+// bytes (and therefore the hashes in the lock file) depend only on the documents.
+#ifndef DOGE_TASKS_DATA_CANONICAL_H_
+#define DOGE_TASKS_DATA_CANONICAL_H_
+
+#include <string>
+
+#include "tasks/data/documents.h"
+#include "tasks/data/jsonl.h"
+
+namespace doge::data {
+
+// `obqa` selects OpenBookQA's key name "question_stem" instead of ARC's "question".
+void AppendCanonicalRow(std::string& out, const ArcDoc& doc, bool obqa);
+void AppendCanonicalRow(std::string& out, const PiqaDoc& doc);
+void AppendCanonicalRow(std::string& out, const HellaswagDoc& doc);
+void AppendCanonicalRow(std::string& out, const WinograndeDoc& doc);
+void AppendCanonicalRow(std::string& out, const MmluDoc& doc);
+void AppendCanonicalRow(std::string& out, const TriviaqaDoc& doc);
+
+// Parsers of canonical rows (also validate value ranges: piqa label 0|1, winogrande answer
+// "1"|"2", hellaswag 4 endings and label "0".."3", mmlu 4 choices and answer 0..3, ARC answerKey
+// among the labels).
+ArcDoc ParseArcRow(const JsonRow& row, bool obqa);
+PiqaDoc ParsePiqaRow(const JsonRow& row);
+HellaswagDoc ParseHellaswagRow(const JsonRow& row);
+WinograndeDoc ParseWinograndeRow(const JsonRow& row);
+MmluDoc ParseMmluRow(const JsonRow& row);
+TriviaqaDoc ParseTriviaqaRow(const JsonRow& row);
+
+// Parses and re-validates every row of a canonical split file; returns the number of documents.
+// `dataset` is one of DatasetNames(). Used by `doge data verify`.
+int64_t ValidateCanonicalFile(const std::string& dataset, const std::string& path);
+
+}  // namespace doge::data
+
+#endif  // DOGE_TASKS_DATA_CANONICAL_H_

@@ -1,1 +1,0 @@
-// Placeholder translation unit until the dataset sources land (issue #4); delete when they do.

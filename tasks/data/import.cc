@@ -1,0 +1,454 @@
+#include "tasks/data/import.h"
+
+#include <dirent.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "engine/error.h"
+#include "engine/file_util.h"
+#include "tasks/data/canonical.h"
+#include "tasks/data/documents.h"
+#include "tasks/data/jsonl.h"
+
+namespace doge::data {
+
+namespace {
+
+// Collects canonical rows and commits them atomically at the end (nothing appears at `path`
+// unless the whole conversion succeeded). Buffers 1 MiB at a time.
+class CanonicalOut {
+ public:
+  explicit CanonicalOut(const std::string& path) : path_(path), writer_(path) {}
+  std::string& buf() { return buf_; }
+  void RowDone() {
+    ++rows_;
+    if (buf_.size() > (1 << 20)) Flush();
+  }
+  ImportedFile Commit(const std::string& subject) {
+    Flush();
+    writer_.Commit();
+    return ImportedFile{path_, subject, rows_, Sha256File(path_)};
+  }
+
+ private:
+  void Flush() {
+    writer_.Write(buf_);
+    buf_.clear();
+  }
+  std::string path_;
+  AtomicFileWriter writer_;
+  std::string buf_;
+  int64_t rows_ = 0;
+};
+
+// Reads a labels file (.lst): one label per line. Returns them in order; `path` for errors.
+std::vector<std::string> ReadLabels(const std::string& path) {
+  if (!FileExists(path)) {
+    throw Error(ErrorKind::kDataset, path, "", "labels file missing (expected beside the data file, original naming <split>-labels.lst)");
+  }
+  std::vector<std::string> out;
+  LineReader reader(path);
+  std::string_view line;
+  while (reader.Next(&line)) out.push_back(PyStrip(line));
+  return out;
+}
+
+void CheckLabelCount(const std::string& data_path, int64_t rows, const std::string& labels_path,
+                     size_t labels) {
+  if (static_cast<int64_t>(labels) != rows) {
+    throw Error(ErrorKind::kDataset, labels_path, "",
+                "has " + std::to_string(labels) + " lines but " + data_path + " has " +
+                    std::to_string(rows) + " rows (they must align line by line)");
+  }
+}
+
+// AI2 ARC / OpenBookQA: {"id","question":{"stem","choices":[{"text","label"}]},"answerKey"}.
+ImportedFile ConvertArcLike(const std::string& src, const std::string& out_path, bool obqa) {
+  CanonicalOut out(out_path);
+  ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
+    ArcDoc d;
+    d.id = row.String("id");
+    JsonRow q = row.Object("question");
+    d.question = q.String("stem");
+    for (const JsonRow& c : q.ObjectArray("choices")) {
+      d.choice_texts.push_back(c.String("text"));
+      d.choice_labels.push_back(c.String("label"));
+    }
+    if (d.choice_texts.empty()) q.Fail("choices", "expected at least one choice, found none");
+    d.answer_key = row.String("answerKey");
+    std::string key = PyStrip(d.answer_key);
+    if (std::find(d.choice_labels.begin(), d.choice_labels.end(), key) == d.choice_labels.end()) {
+      row.Fail("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
+    }
+    AppendCanonicalRow(out.buf(), d, obqa);
+    out.RowDone();
+  });
+  return out.Commit("");
+}
+
+ImportedFile ConvertPiqa(const std::string& src, const std::string& labels_path,
+                         const std::string& out_path) {
+  std::vector<std::string> labels = ReadLabels(labels_path);
+  // Count data rows first so a short labels file is reported as a count mismatch, not as a
+  // missing label on some line.
+  int64_t rows = ForEachJsonlRow(src, [](const JsonRow&, int64_t) {});
+  CheckLabelCount(src, rows, labels_path, labels.size());
+  CanonicalOut out(out_path);
+  size_t i = 0;
+  ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
+    PiqaDoc d;
+    d.goal = row.String("goal");
+    d.sol1 = row.String("sol1");
+    d.sol2 = row.String("sol2");
+    const std::string& l = labels[i];
+    if (l != "0" && l != "1") {
+      throw Error(ErrorKind::kDataset, labels_path, std::to_string(i + 1),
+                  "expected 0 or 1, found '" + l + "'");
+    }
+    d.label = l[0] - '0';
+    ++i;
+    AppendCanonicalRow(out.buf(), d);
+    out.RowDone();
+  });
+  return out.Commit("");
+}
+
+ImportedFile ConvertWinogrande(const std::string& src, const std::string& labels_path,
+                               const std::string& out_path) {
+  std::vector<std::string> labels;
+  bool have_labels = !labels_path.empty() && FileExists(labels_path);
+  if (have_labels) {
+    labels = ReadLabels(labels_path);
+    int64_t rows = ForEachJsonlRow(src, [](const JsonRow&, int64_t) {});
+    CheckLabelCount(src, rows, labels_path, labels.size());
+  }
+  CanonicalOut out(out_path);
+  size_t i = 0;
+  ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
+    WinograndeDoc d;
+    d.qid = row.String("qID");
+    d.sentence = row.String("sentence");
+    d.option1 = row.String("option1");
+    d.option2 = row.String("option2");
+    std::string answer;
+    if (row.Has("answer")) answer = row.String("answer");
+    if (have_labels) {
+      const std::string& l = labels[i];
+      if (!answer.empty() && answer != l) {
+        row.Fail("answer", "'" + answer + "' disagrees with line " + std::to_string(i + 1) + " of " +
+                               labels_path + " ('" + l + "')");
+      }
+      answer = l;
+    }
+    if (answer.empty()) {
+      row.Fail("answer", have_labels ? "empty" : "missing, and no labels file " + labels_path);
+    }
+    if (answer != "1" && answer != "2") row.Fail("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
+    if (d.sentence.find('_') == std::string::npos) row.Fail("sentence", "has no \"_\" blank");
+    d.answer = answer[0] - '0';
+    ++i;
+    AppendCanonicalRow(out.buf(), d);
+    out.RowDone();
+  });
+  return out.Commit("");
+}
+
+// rowanz/hellaswag: label is an integer there (a string in the HF copy; both accepted).
+ImportedFile ConvertHellaswag(const std::string& src, const std::string& out_path) {
+  CanonicalOut out(out_path);
+  ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
+    HellaswagDoc d;
+    d.ind = row.Int("ind");
+    d.activity_label = row.String("activity_label");
+    d.ctx_a = row.String("ctx_a");
+    d.ctx_b = row.String("ctx_b");
+    d.ctx = row.String("ctx");
+    d.endings = row.StringArray("endings");
+    if (d.endings.size() != 4) row.Fail("endings", "expected 4 endings, found " + std::to_string(d.endings.size()));
+    d.source_id = row.String("source_id");
+    d.split = row.String("split");
+    d.split_type = row.String("split_type");
+    int64_t label;
+    simdjson::dom::element v;
+    if (row.element()["label"].get(v) != simdjson::SUCCESS) row.Fail("label", "missing (the test split has no labels)");
+    if (v.is_string()) {
+      std::string s = row.String("label");
+      if (s.size() != 1 || s[0] < '0' || s[0] > '9') row.Fail("label", "expected 0..3, found \"" + s + "\"");
+      label = s[0] - '0';
+    } else {
+      label = row.Int("label");
+    }
+    if (label < 0 || label > 3) row.Fail("label", "expected 0..3, found " + std::to_string(label));
+    d.label = static_cast<int>(label);
+    AppendCanonicalRow(out.buf(), d);
+    out.RowDone();
+  });
+  return out.Commit("");
+}
+
+// RFC 4180 CSV: "," separated, fields optionally quoted with '"' ("" inside quotes is a quote,
+// quoted fields may span lines), records end with "\n" or "\r\n". Calls fn(fields, line) per
+// record, `line` being the record's first line.
+void ForEachCsvRecord(const std::string& path,
+                      const std::function<void(std::vector<std::string>&, int64_t)>& fn) {
+  std::string text = ReadFileToString(path);
+  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);  // BOM
+  std::vector<std::string> fields;
+  std::string field;
+  int64_t line = 1, record_line = 1;
+  size_t i = 0, n = text.size();
+  bool in_record = false;
+  while (i < n) {
+    char c = text[i];
+    if (!in_record) {
+      record_line = line;
+      in_record = true;
+    }
+    if (c == '"' && field.empty()) {
+      // Quoted field.
+      ++i;
+      while (true) {
+        if (i >= n) throw Error(ErrorKind::kDataset, path, std::to_string(record_line), "unterminated quoted field");
+        if (text[i] == '"') {
+          if (i + 1 < n && text[i + 1] == '"') {
+            field.push_back('"');
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        if (text[i] == '\n') ++line;
+        field.push_back(text[i++]);
+      }
+      if (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+        throw Error(ErrorKind::kDataset, path, std::to_string(line), "unexpected character after a closing quote");
+      }
+      continue;
+    }
+    if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+      ++i;
+    } else if (c == '\r' && i + 1 < n && text[i + 1] == '\n') {
+      ++i;
+    } else if (c == '\n') {
+      fields.push_back(std::move(field));
+      field.clear();
+      fn(fields, record_line);
+      fields.clear();
+      in_record = false;
+      ++line;
+      ++i;
+    } else {
+      field.push_back(c);
+      ++i;
+    }
+  }
+  if (in_record) {
+    fields.push_back(std::move(field));
+    fn(fields, record_line);
+  }
+}
+
+bool IsMmluAnswer(const std::string& a) {
+  return a.size() == 1 && ((a[0] >= 'A' && a[0] <= 'D') || (a[0] >= '0' && a[0] <= '3'));
+}
+
+// MMLU CSV: question, A, B, C, D, answer; with or without a header row; answer A-D or 0-3.
+ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
+                            const std::string& subject) {
+  CanonicalOut out(out_path);
+  bool first = true;
+  ForEachCsvRecord(src, [&](std::vector<std::string>& f, int64_t line) {
+    bool is_first = first;
+    first = false;
+    if (f.size() == 1 && f[0].empty()) return;  // blank line
+    if (f.size() != 6) {
+      throw Error(ErrorKind::kDataset, src, std::to_string(line),
+                  "expected 6 columns (question, 4 choices, answer), found " + std::to_string(f.size()));
+    }
+    std::string answer = PyStrip(f[5]);
+    // A header row ("question,choice0,...,answer" in the cais/mmlu CSV export) is the one first
+    // record whose answer column is not an answer.
+    if (is_first && !IsMmluAnswer(answer)) return;
+    for (size_t k = 0; k < f.size(); ++k) {
+      size_t bad = FindInvalidUtf8(f[k]);
+      if (bad != std::string::npos) {
+        throw Error(ErrorKind::kDataset, src, std::to_string(line),
+                    "column " + std::to_string(k + 1) + " is not valid UTF-8 (byte " + std::to_string(bad + 1) + ")");
+      }
+    }
+    if (!IsMmluAnswer(answer)) {
+      throw Error(ErrorKind::kDataset, src, std::to_string(line) + ": column 6 (answer)",
+                  "expected A-D or 0-3, found '" + f[5] + "'");
+    }
+    MmluDoc d;
+    d.question = f[0];
+    d.subject = subject;
+    d.choices.assign(f.begin() + 1, f.begin() + 5);
+    d.answer = answer[0] >= 'A' ? answer[0] - 'A' : answer[0] - '0';
+    AppendCanonicalRow(out.buf(), d);
+    out.RowDone();
+  });
+  return out.Commit(subject);
+}
+
+// TriviaQA rc JSON ({"Data":[{"Question","QuestionId","Answer":{...}}]}), converted as the HF
+// `trivia_qa` script does: strings stripped; a question without an Answer (test) gets empty
+// alias lists and "<unk>" values.
+ImportedFile ConvertTriviaqaRc(const std::string& src, const std::string& out_path) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::padded_string text;
+  if (auto err = simdjson::padded_string::load(src).get(text)) {
+    throw Error(ErrorKind::kIo, src, "", std::string("cannot read: ") + simdjson::error_message(err));
+  }
+  size_t bad = FindInvalidUtf8(std::string_view(text.data(), text.size()));
+  if (bad != std::string::npos) {
+    int64_t line = 1 + std::count(text.data(), text.data() + bad, '\n');
+    throw Error(ErrorKind::kDataset, src, std::to_string(line), "not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
+  }
+  if (auto err = parser.parse(text).get(root)) {
+    throw Error(ErrorKind::kDataset, src, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+  }
+  if (!root.is_object()) throw Error(ErrorKind::kDataset, src, "", "expected a JSON object with \"Data\"");
+  JsonRow top(root, &src, 0);
+  std::vector<JsonRow> data = top.ObjectArray("Data");
+  CanonicalOut out(out_path);
+  for (const JsonRow& q : data) {
+    TriviaqaDoc d;
+    d.question = PyStrip(q.String("Question"));
+    d.question_id = q.String("QuestionId");
+    if (q.Has("Answer")) {
+      JsonRow a = q.Object("Answer");
+      for (auto& s : a.StringArray("Aliases")) d.aliases.push_back(PyStrip(s));
+      for (auto& s : a.StringArray("NormalizedAliases")) d.normalized_aliases.push_back(PyStrip(s));
+      d.value = PyStrip(a.String("Value"));
+      d.normalized_value = PyStrip(a.String("NormalizedValue"));
+    } else {
+      d.value = d.normalized_value = "<unk>";
+    }
+    AppendCanonicalRow(out.buf(), d);
+    out.RowDone();
+  }
+  return out.Commit("");
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d)) out.emplace_back(e->d_name);
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& SplitNamesFor(const std::string& dataset) {
+  static const std::vector<std::string> kMmlu = {"dev", "validation", "test"};
+  static const std::vector<std::string> kOther = {"train", "validation", "test"};
+  return dataset == "mmlu" ? kMmlu : kOther;
+}
+
+std::string FormatFor(const std::string& dataset) {
+  if (dataset == "arc_easy" || dataset == "arc_challenge") return "arc_jsonl";
+  if (dataset == "openbookqa") return "obqa_jsonl";
+  if (dataset == "piqa") return "piqa_jsonl";
+  if (dataset == "winogrande") return "winogrande_jsonl";
+  if (dataset == "hellaswag") return "hellaswag_jsonl";
+  if (dataset == "mmlu") return "mmlu_csv";
+  if (dataset == "triviaqa") return "triviaqa_rc_json";
+  throw Error(ErrorKind::kUsage, "", "--dataset", UnknownNameMessage("dataset", dataset, DatasetNames()));
+}
+
+std::string LabelsPathFor(const std::string& data_path) {
+  std::string base = data_path;
+  if (EndsWith(base, ".jsonl")) base.resize(base.size() - 6);
+  return base + "-labels.lst";
+}
+
+ImportedFile ConvertOriginal(const std::string& format, const std::string& src,
+                             const std::string& labels_path, const std::string& out_path,
+                             const std::string& subject) {
+  if (!FileExists(src)) throw Error(ErrorKind::kIo, src, "", "input file missing");
+  if (format == "arc_jsonl") return ConvertArcLike(src, out_path, false);
+  if (format == "obqa_jsonl") return ConvertArcLike(src, out_path, true);
+  if (format == "piqa_jsonl") return ConvertPiqa(src, labels_path, out_path);
+  if (format == "winogrande_jsonl") return ConvertWinogrande(src, labels_path, out_path);
+  if (format == "hellaswag_jsonl") return ConvertHellaswag(src, out_path);
+  if (format == "mmlu_csv") return ConvertMmluCsv(src, out_path, subject);
+  if (format == "triviaqa_rc_json") return ConvertTriviaqaRc(src, out_path);
+  throw Error(ErrorKind::kInternal, "", "format", "no converter for '" + format + "'");
+}
+
+std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
+                                      const std::string& from, const std::string& dir) {
+  std::string format = FormatFor(dataset);
+  const auto& splits = SplitNamesFor(dataset);
+  if (std::find(splits.begin(), splits.end(), split) == splits.end()) {
+    throw Error(ErrorKind::kUsage, "", "--split",
+                UnknownNameMessage("split for " + dataset, split, splits) +
+                    " (original \"Dev\"/\"dev\"/\"valid\" files are --split validation; "
+                    "WinoGrande train_xl is --split train)");
+  }
+  std::vector<ImportedFile> out;
+  if (dataset != "mmlu") {
+    if (IsDirectory(from)) {
+      throw Error(ErrorKind::kUsage, from, "--from", "expected a file in the original format, found a folder");
+    }
+    std::string labels = (format == "piqa_jsonl" || format == "winogrande_jsonl") ? LabelsPathFor(from) : "";
+    out.push_back(ConvertOriginal(format, from, labels, SplitPath(dir, dataset, split)));
+    return out;
+  }
+  // MMLU: a folder of <subject>_<orig>.csv; the Berkeley tar calls validation "val".
+  if (!IsDirectory(from)) {
+    throw Error(ErrorKind::kUsage, from, "--from", "mmlu imports a folder of <subject>_<split>.csv files");
+  }
+  std::vector<std::string> suffixes = split == "validation"
+                                          ? std::vector<std::string>{"_val.csv", "_validation.csv"}
+                                          : std::vector<std::string>{"_" + split + ".csv"};
+  auto collect = [&](const std::string& folder) {
+    std::vector<std::pair<std::string, std::string>> files;  // subject, path
+    for (const std::string& name : ListDir(folder)) {
+      for (const std::string& suffix : suffixes) {
+        if (EndsWith(name, suffix) && name.size() > suffix.size()) {
+          files.emplace_back(name.substr(0, name.size() - suffix.size()), folder + "/" + name);
+        }
+      }
+    }
+    return files;
+  };
+  auto files = collect(from);
+  if (files.empty()) {
+    for (const std::string& sub : split == "validation" ? std::vector<std::string>{"val", "validation"}
+                                                        : std::vector<std::string>{split}) {
+      if (IsDirectory(from + "/" + sub)) files = collect(from + "/" + sub);
+      if (!files.empty()) break;
+    }
+  }
+  if (files.empty()) {
+    throw Error(ErrorKind::kDataset, from, "", "no <subject>" + suffixes[0] + " files here (nor in a " +
+                                                   (split == "validation" ? std::string("val") : split) + "/ subfolder)");
+  }
+  const auto& subjects = MmluSubjects();
+  for (const auto& [subject, path] : files) {
+    if (std::find(subjects.begin(), subjects.end(), subject) == subjects.end()) {
+      throw Error(ErrorKind::kDataset, path, "", UnknownNameMessage("MMLU subject", subject, subjects));
+    }
+  }
+  for (const auto& [subject, path] : files) {
+    out.push_back(ConvertOriginal(format, path, "", SplitPath(dir, dataset, split, subject), subject));
+  }
+  return out;
+}
+
+}  // namespace doge::data

@@ -1,0 +1,50 @@
+// Conversion of the datasets' original distribution formats to canonical JSONL (documents.h
+// layout). `doge data import` calls ImportSplit on a user's local file; `doge data fetch` calls
+// ConvertOriginal on the files it downloaded and extracted. Outputs are written atomically, so a
+// failed conversion leaves no file behind.
+#ifndef DOGE_TASKS_DATA_IMPORT_H_
+#define DOGE_TASKS_DATA_IMPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace doge::data {
+
+// One canonical file written.
+struct ImportedFile {
+  std::string path;     // <dir>/<dataset>/<split>.jsonl or <dir>/mmlu/<subject>/<split>.jsonl
+  std::string subject;  // mmlu only
+  int64_t rows = 0;
+  std::string sha256;   // of the canonical bytes
+};
+
+// The canonical split names a dataset accepts (mmlu: dev validation test; others: train
+// validation test).
+const std::vector<std::string>& SplitNamesFor(const std::string& dataset);
+// The original format a dataset is imported from: "arc_jsonl", "piqa_jsonl", ... (manifest
+// `format` values).
+std::string FormatFor(const std::string& dataset);
+
+// Converts one original file (or, for mmlu_csv, one per-subject CSV) to the canonical file
+// `out_path`. `labels_path`: the .lst file for piqa (required) and winogrande (optional: the
+// answers are also inside dev/train jsonl; when both exist they must agree). `subject`: mmlu.
+// Throws Error(kDataset, file, "<line>[: field \"x\"]", ...) for malformed input; a labels file
+// whose line count differs from the data file is an error.
+ImportedFile ConvertOriginal(const std::string& format, const std::string& src,
+                             const std::string& labels_path, const std::string& out_path,
+                             const std::string& subject = "");
+
+// `doge data import`: converts `from` (a file in the original format; for mmlu a folder of
+// `<subject>_<split>.csv` files, `_dev`/`_val`/`_test`, or a folder holding dev/ val/ test/
+// subfolders) into `dir`. PIQA and WinoGrande labels are found beside the data file by the
+// original naming: valid.jsonl -> valid-labels.lst. Returns the files written.
+std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
+                                      const std::string& from, const std::string& dir);
+
+// "valid.jsonl" -> "valid-labels.lst" (same folder).
+std::string LabelsPathFor(const std::string& data_path);
+
+}  // namespace doge::data
+
+#endif  // DOGE_TASKS_DATA_IMPORT_H_

@@ -1,0 +1,89 @@
+#include "tasks/data/inventory.h"
+
+#include <sys/stat.h>
+
+#include "engine/error.h"
+#include "engine/file_util.h"
+#include "tasks/data/canonical.h"
+#include "tasks/data/documents.h"
+#include "tasks/data/import.h"
+#include "tasks/data/jsonl.h"
+#include "tasks/data/lock.h"
+#include "tasks/data/manifest.h"
+
+namespace doge::data {
+
+namespace {
+
+int64_t CountLines(const std::string& path) {
+  LineReader reader(path);
+  std::string_view line;
+  int64_t n = 0;
+  while (reader.Next(&line)) {
+    if (line.find_first_not_of(" \t") != std::string_view::npos) ++n;
+  }
+  return n;
+}
+
+std::string LockKey(const std::string& dataset, const std::string& split, const std::string& subject) {
+  return subject.empty() ? dataset + "/" + split : dataset + "/" + subject + "/" + split;
+}
+
+}  // namespace
+
+std::vector<SplitReport> InspectDataDir(const std::string& dir, const std::string& manifest_dir,
+                                        bool validate, bool allow_count_mismatch) {
+  LockFile lock = LockFile::Load(dir);
+  std::vector<SplitReport> out;
+  for (const std::string& dataset : DatasetNames()) {
+    DatasetManifest m = LoadDatasetManifest(manifest_dir, dataset);
+    std::vector<std::string> subjects = dataset == "mmlu" ? MmluSubjects() : std::vector<std::string>{""};
+    for (const std::string& split : SplitNamesFor(dataset)) {
+      int64_t mmlu_total = 0;
+      int mmlu_present = 0;
+      for (const std::string& subject : subjects) {
+        std::string path = SplitPath(dir, dataset, split, subject);
+        if (!FileExists(path)) continue;
+        SplitReport r;
+        r.dataset = dataset, r.split = split, r.subject = subject, r.path = path;
+        struct stat st;
+        if (::stat(path.c_str(), &st) == 0) r.bytes = st.st_size;
+        r.expected = ExpectedCount(m, split, subject);
+        try {
+          r.rows = validate ? ValidateCanonicalFile(dataset, path) : CountLines(path);
+          r.sha256 = Sha256File(path);
+        } catch (const Error& e) {
+          r.problem = e.what();
+        }
+        if (const LockEntry* e = lock.Find(LockKey(dataset, split, subject))) r.locked_sha256 = e->sha256;
+        if (r.problem.empty() && !r.locked_sha256.empty() && r.locked_sha256 != r.sha256) {
+          r.problem = "sha256 " + r.sha256 + " differs from " + LockFile::PathFor(dir) + " (" +
+                      r.locked_sha256 + "): the file changed after it was fetched";
+        }
+        if (r.problem.empty() && r.expected >= 0 && r.rows != r.expected) {
+          r.count_mismatch = true;
+          std::string what = "expected " + std::to_string(r.expected) + " documents (" + m.path +
+                             "), found " + std::to_string(r.rows);
+          if (!allow_count_mismatch) r.problem = what + "; pass --allow-count-mismatch for partial copies";
+        }
+        if (r.rows > 0) mmlu_total += r.rows, ++mmlu_present;
+        out.push_back(r);
+      }
+      // The whole-split MMLU count can only be checked when all 57 subjects are present.
+      if (dataset == "mmlu" && mmlu_present == static_cast<int>(subjects.size())) {
+        int64_t expected = ExpectedCount(m, split, "");
+        if (expected >= 0 && expected != mmlu_total && !allow_count_mismatch) {
+          SplitReport r;
+          r.dataset = dataset, r.split = split, r.path = dir + "/mmlu/*/" + split + ".jsonl";
+          r.rows = mmlu_total, r.expected = expected, r.count_mismatch = true;
+          r.problem = "expected " + std::to_string(expected) + " documents over all subjects, found " +
+                      std::to_string(mmlu_total);
+          out.push_back(r);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace doge::data
