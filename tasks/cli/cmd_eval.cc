@@ -1,12 +1,393 @@
-// Placeholder: these subcommands arrive with issue #5; replace this file when they do.
+// `doge eval` (score a checkpoint on the model-card tasks) and `doge tasks ls|render` (the task
+// registry and its requests, without a model). `doge tasks render`'s JSONL (task, doc_index,
+// query, choices, gold_index, fewshot_indices) is used by outside checks; keep it stable.
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "engine/error.h"
+#include "engine/file_util.h"
+#include "engine/fingerprint.h"
+#include "engine/json_writer.h"
+#include "engine/scoring.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/data/documents.h"
+#include "tasks/evaluator.h"
+#include "tasks/requests.h"
+#include "tasks/spec.h"
 
 namespace doge::cli {
-int RunEval(const Args& args) {
-  throw Error(ErrorKind::kUsage, "", args[0], "not available in this build yet (issue #5)");
+
+namespace po = boost::program_options;
+using tasks::TaskSpec;
+
+namespace {
+
+constexpr const char* kEvalHelp =
+    "usage: doge eval --model DIR --tasks card|LIST [options]\n\n"
+    "Scores a Doge checkpoint the way the model card's numbers were made (lighteval 0.7.0,\n"
+    "five-shot; see tasks/specs/README.md). Prints acc and acc_norm side by side with k and the\n"
+    "evaluated split, and with --out writes DIR/results.json and DIR/details/<task>.jsonl.\n\n"
+    "  --tasks card            the card's columns: mmlu triviaqa arc_easy arc_challenge piqa\n"
+    "                          hellaswag openbookqa winogrande (ARC = mean of easy and challenge)\n"
+    "  --tasks arc_easy,mmlu   a list; mmlu:anatomy is one MMLU subject\n"
+    "  --protocol auto         card-a (Doge-20M/60M: built-in lighteval tasks) for models under\n"
+    "                          100M parameters, card-b (Doge-160M/320M: custom ARC with balanced\n"
+    "                          shots, cloze MMLU over `all`, micro average) otherwise\n"
+    "  --data-dir D            canonical datasets (doge data fetch/import); default\n"
+    "                          $XDG_CACHE_HOME/doge/datasets\n"
+    "  --num-fewshot K         override the protocol's k (5) for every task\n"
+    "  --limit N               first N documents (dataset order) of each task / MMLU subject; their\n"
+    "                          shots are the ones a full run gives them\n"
+    "  --out DIR               results.json + details/; per-doc results are appended to\n"
+    "                          details/<task>.jsonl.partial as they are scored\n"
+    "  --resume                continue an interrupted run in --out (same model, protocol, k, limit)\n"
+    "  --threads N             engine threads (default: all cores)\n"
+    "  --allow-count-mismatch  evaluate samples: warn instead of failing when a split's document\n"
+    "                          count differs from datasets-manifest/, and skip tasks whose data is\n"
+    "                          absent\n\n"
+    "example:\n"
+    "  doge eval --model tests/data/tiny-model --tasks card --data-dir tests/data/datasets-canonical \\\n"
+    "            --out /tmp/run --allow-count-mismatch\n"
+    "  doge report card /tmp/run/results.json\n";
+
+constexpr const char* kTasksHelp =
+    "usage: doge tasks ls\n"
+    "       doge tasks render --task T --protocol P --data-dir D [--num-fewshot K] [--limit N]\n"
+    "                         --out FILE.jsonl\n\n"
+    "render writes the requests without a model, one line per evaluated doc in dataset order:\n"
+    "  {\"task\", \"doc_index\", \"query\", \"choices\", \"gold_index\", \"fewshot_indices\"}\n"
+    "task is the sub-task (mmlu:anatomy, arc_easy); doc_index the row in the evaluation split of\n"
+    "that sub-task; query the full context (instruction, shots, separators); choices the\n"
+    "continuations (leading spaces included; [\"A\",\"B\",\"C\",\"D\"] for card-a MMLU; TriviaQA: its\n"
+    "gold list); fewshot_indices the rows of the few-shot split in prompt order (card-b MMLU: rows\n"
+    "of the `all` test split, the present subjects concatenated alphabetically).\n"
+    "--task mmlu renders every subject present in D (absent ones are noted on stderr);\n"
+    "--task mmlu:anatomy one subject. Counts are not checked (samples render as they are).\n";
+
+po::variables_map Parse(const std::vector<std::string>& rest, const po::options_description& desc) {
+  po::variables_map vm;
+  po::store(po::command_line_parser(rest).options(desc).run(), vm);
+  po::notify(vm);
+  return vm;
 }
+
+std::pair<std::string, std::string> SplitTaskName(const std::string& name) {
+  const size_t colon = name.find(':');
+  if (colon == std::string::npos) return {name, ""};
+  return {name.substr(0, colon), name.substr(colon + 1)};
+}
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string Fmt(double v, const char* f = "%.4f") {
+  if (std::isnan(v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+int RunTasksLs() {
+  std::printf("%-14s %-7s %-3s %-11s %-9s %-27s %-2s %-26s %-6s %s\n", "task", "protocol", "ver", "split",
+              "fewshot", "sampler", "k", "metrics", "aggr", "reproduces");
+  for (const std::string& p : tasks::ProtocolNames()) {
+    for (const std::string& t : tasks::CardTaskNames()) {
+      const TaskSpec& s = tasks::FindTaskSpec(t, p);
+      std::string metrics;
+      for (const std::string& m : s.metrics) metrics += (metrics.empty() ? "" : ",") + m;
+      std::printf("%-14s %-8s %-3d %-11s %-9s %-27s %-2d %-26s %-6s %s\n", s.task.c_str(), s.protocol.c_str(),
+                  s.version, s.evaluation_split.c_str(), s.few_shots_split.c_str(), s.few_shots_select.c_str(),
+                  s.num_fewshot, metrics.c_str(), s.aggregation.c_str(), s.lighteval.c_str());
+    }
+  }
+  std::printf("\nsuite card = mmlu triviaqa arc_easy arc_challenge piqa hellaswag openbookqa winogrande\n");
+  return 0;
+}
+
+int RunTasksRender(const std::vector<std::string>& rest) {
+  po::options_description desc("doge tasks render");
+  desc.add_options()("help,h", "")("task", po::value<std::string>(), "")("protocol", po::value<std::string>(), "")(
+      "data-dir", po::value<std::string>(), "")("num-fewshot", po::value<int>()->default_value(-1), "")(
+      "limit", po::value<int64_t>()->default_value(-1), "")("out", po::value<std::string>(), "");
+  po::variables_map vm = Parse(rest, desc);
+  if (vm.count("help")) {
+    std::fputs(kTasksHelp, stdout);
+    return 0;
+  }
+  for (const char* req : {"task", "protocol", "data-dir", "out"}) {
+    if (!vm.count(req)) throw Error(ErrorKind::kUsage, "", std::string("--") + req, "required (see doge tasks --help)");
+  }
+  const auto [base, subject] = SplitTaskName(vm["task"].as<std::string>());
+  const TaskSpec& spec = tasks::FindTaskSpec(base, vm["protocol"].as<std::string>());
+  tasks::PrepareOptions opt;
+  opt.data_dir = vm["data-dir"].as<std::string>();
+  opt.subject = subject;
+  opt.num_fewshot = vm["num-fewshot"].as<int>();
+  opt.limit = vm["limit"].as<int64_t>();
+  const tasks::PreparedTask t = tasks::PrepareTask(spec, opt);
+  if (!t.skipped_subjects.empty()) {
+    std::fprintf(stderr, "doge tasks render: note: %zu mmlu subjects have no %s split in %s; skipped\n",
+                 t.skipped_subjects.size(), spec.evaluation_split.c_str(), opt.data_dir.c_str());
+  }
+  std::string out;
+  for (const tasks::TaskUnit& u : t.units) {
+    for (const tasks::EvalDoc& d : u.docs) out += tasks::RenderLine(d) + "\n";
+  }
+  WriteFileAtomic(vm["out"].as<std::string>(), out);
+  std::fprintf(stderr, "doge tasks render: %lld docs of %s (%s, %d-shot) -> %s\n",
+               static_cast<long long>(t.n_docs()), vm["task"].as<std::string>().c_str(), spec.protocol.c_str(),
+               t.k, vm["out"].as<std::string>().c_str());
+  return 0;
+}
+
+// All *.safetensors of a model folder, sorted, with their hashes.
+std::vector<std::pair<std::string, std::string>> WeightHashes(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 12 && n.substr(n.size() - 12) == ".safetensors") names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& n : names) out.emplace_back(n, Sha256File(dir + "/" + n));
+  return out;
+}
+
+bool TaskDataPresent(const TaskSpec& spec, const std::string& dir, int k) {
+  if (spec.dataset == "mmlu") {
+    for (const std::string& s : data::MmluSubjects()) {
+      if (FileExists(data::SplitPath(dir, "mmlu", spec.evaluation_split, s))) return true;
+    }
+    return false;
+  }
+  if (!FileExists(data::SplitPath(dir, spec.dataset, spec.evaluation_split))) return false;
+  return k == 0 || FileExists(data::SplitPath(dir, spec.dataset, spec.few_shots_split));
+}
+
+void WriteSummaryJson(JsonWriter& w, const std::map<std::string, tasks::MetricSummary>& m) {
+  w.Key("metrics").BeginObject();
+  for (const auto& [k, v] : m) w.Field(k, v.value);
+  w.EndObject();
+  w.Key("stderr").BeginObject();
+  for (const auto& [k, v] : m) w.Field(k, v.stderr);
+  w.EndObject();
+}
+
+}  // namespace
+
 int RunTasks(const Args& args) {
-  throw Error(ErrorKind::kUsage, "", args[0], "not available in this build yet (issue #5)");
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
+    std::fputs(kTasksHelp, args.size() < 2 ? stderr : stdout);
+    return args.size() < 2 ? 2 : 0;
+  }
+  std::vector<std::string> rest(args.begin() + 2, args.end());
+  if (args[1] == "ls") return RunTasksLs();
+  if (args[1] == "render") return RunTasksRender(rest);
+  throw Error(ErrorKind::kUsage, "", "tasks", UnknownNameMessage("tasks command", args[1], {"ls", "render"}));
 }
+
+int RunEval(const Args& args) {
+  po::options_description desc("doge eval");
+  desc.add_options()("help,h", "")("model", po::value<std::string>(), "")("tasks", po::value<std::string>(), "")(
+      "protocol", po::value<std::string>()->default_value("auto"), "")("data-dir", po::value<std::string>(), "")(
+      "num-fewshot", po::value<int>()->default_value(-1), "")("limit", po::value<int64_t>()->default_value(-1), "")(
+      "out", po::value<std::string>(), "")("resume", "")("threads", po::value<int>()->default_value(0), "")(
+      "allow-count-mismatch", "")
+      // Hidden, for tests: documents per engine call, and a SIGKILL of this process after N docs
+      // are flushed (the resume test kills a real run at a known point).
+      ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "");
+  po::variables_map vm = Parse(std::vector<std::string>(args.begin() + 1, args.end()), desc);
+  if (vm.count("help")) {
+    std::fputs(kEvalHelp, stdout);
+    return 0;
+  }
+  for (const char* req : {"model", "tasks"}) {
+    if (!vm.count(req)) throw Error(ErrorKind::kUsage, "", std::string("--") + req, "required (see doge eval --help)");
+  }
+  const std::string model_dir = vm["model"].as<std::string>();
+  const std::string data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : data::DefaultDataDir();
+  const bool allow = vm.count("allow-count-mismatch") > 0;
+  const int64_t limit = vm["limit"].as<int64_t>();
+  const int num_fewshot = vm["num-fewshot"].as<int>();
+  const std::string out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
+  const bool resume = vm.count("resume") > 0;
+  if (resume && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out DIR");
+  const int threads = ResolveThreads(vm["threads"].as<int>());
+
+  // Resolve the task list and specs before loading anything heavy, so typos fail fast.
+  std::vector<std::string> names = tasks::ExpandTaskList(ParseStringList(vm["tasks"].as<std::string>()));
+  if (names.empty()) throw Error(ErrorKind::kUsage, "", "--tasks", "no task given");
+  std::string protocol = vm["protocol"].as<std::string>();
+  if (protocol != "auto") tasks::FindTaskSpec("mmlu", protocol);  // validates the name
+  for (const std::string& n : names) tasks::FindTaskSpec(SplitTaskName(n).first, protocol == "auto" ? "card-a" : protocol);
+
+  const auto t_start = std::chrono::steady_clock::now();
+  std::unique_ptr<DogeLanguageModel> lm = DogeLanguageModel::Load(model_dir, threads);
+  std::unique_ptr<Tokenizer> tok = LoadTokenizer(model_dir);
+  if (protocol == "auto") protocol = lm->n_params() < 100000000 ? "card-a" : "card-b";
+  const auto weights = WeightHashes(model_dir);
+  const std::string tok_sha = Sha256File(tok->path());
+  std::string model_name = std::filesystem::path(model_dir).lexically_normal().filename().string();
+  if (model_name.empty()) model_name = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();
+  std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads, data %s\n", model_name.c_str(),
+               static_cast<long long>(lm->n_params()), lm->layout_name().c_str(), protocol.c_str(), threads,
+               data_dir.c_str());
+
+  std::string identity = protocol + " limit=" + std::to_string(limit) + " tok=" + tok_sha;
+  for (const auto& [n, h] : weights) identity += " " + n + "=" + h;
+
+  std::vector<tasks::TaskResult> results;
+  std::vector<tasks::PreparedTask> prepared;
+  prepared.reserve(names.size());
+  tasks::EvalOptions opt;
+  opt.out_dir = out_dir;
+  opt.data_dir = data_dir;
+  opt.resume = resume;
+  opt.batch_docs = vm["batch-docs"].as<int>();
+  opt.show_progress = isatty(fileno(stderr));
+  opt.run_identity = identity;
+  int64_t docs_before = 0;
+  if (vm.count("debug-kill-after-docs")) {
+    const int64_t kill_after = vm["debug-kill-after-docs"].as<int64_t>();
+    opt.after_batch = [kill_after, &docs_before](int64_t done) {
+      if (docs_before + done >= kill_after) kill(getpid(), SIGKILL);
+    };
+  }
+  for (const std::string& n : names) {
+    const auto [base, subject] = SplitTaskName(n);
+    const TaskSpec& spec = tasks::FindTaskSpec(base, protocol);
+    const int k = num_fewshot >= 0 ? num_fewshot : spec.num_fewshot;
+    if (allow && !TaskDataPresent(spec, data_dir, k)) {
+      std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
+                   n.c_str(), spec.dataset.c_str(), data_dir.c_str());
+      continue;
+    }
+    tasks::PrepareOptions popt;
+    popt.data_dir = data_dir;
+    popt.subject = subject;
+    popt.num_fewshot = num_fewshot;
+    popt.limit = limit;
+    prepared.push_back(tasks::PrepareTask(spec, popt));
+    const tasks::PreparedTask& t = prepared.back();
+    for (const tasks::SplitRead& r : t.splits_read) {
+      data::CheckSplitCount(data_dir, r.dataset, r.split, r.subject, r.n, allow);
+    }
+    if (spec.dataset == "mmlu" && subject.empty() && !t.skipped_subjects.empty()) {
+      int64_t total = 0;
+      for (const tasks::SplitRead& r : t.splits_read) total += r.split == spec.evaluation_split ? r.n : 0;
+      // All 57 subjects are part of the task: missing ones fail the count check of the whole split.
+      data::CheckSplitCount(data_dir, "mmlu", spec.evaluation_split, "", total, allow);
+      std::fprintf(stderr, "doge eval: warning: mmlu: %zu of 57 subjects absent from %s; averaging the rest\n",
+                   t.skipped_subjects.size(), data_dir.c_str());
+    }
+    results.push_back(tasks::EvaluateTask(t, *lm, *tok, opt));
+    docs_before += results.back().docs_scored;
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+
+  // Summary: acc and acc_norm side by side, with k and the split (eval-protocol.md §6.1, §6.9).
+  std::printf("\n%s, protocol %s (lighteval 0.7.0 %s)%s\n", model_name.c_str(), protocol.c_str(),
+              protocol == "card-a" ? "protocol A" : "protocol B", limit >= 0 ? (", limit " + std::to_string(limit)).c_str() : "");
+  std::printf("%-14s %-2s %-11s %6s  %-16s %-16s %-16s %-7s %8s %10s\n", "task", "k", "split", "n", "acc", "acc_norm", "qem",
+              "aggr", "docs/s", "tokens/s");
+  for (const tasks::TaskResult& r : results) {
+    auto cell = [&](const char* m) -> std::string {
+      auto it = r.metrics.find(m);
+      if (it == r.metrics.end()) return "-";
+      return Fmt(it->second.value) + " ± " + Fmt(it->second.stderr);
+    };
+    std::printf("%-14s %-2d %-11s %6lld  %-16s %-16s %-16s %-7s %8.1f %10.0f\n", r.spec->task.c_str(), r.k,
+                r.spec->evaluation_split.c_str(), static_cast<long long>(r.n), cell("acc").c_str(),
+                cell("acc_norm").c_str(), cell("qem").c_str(), r.spec->aggregation.c_str(), r.docs_per_s,
+                r.scored_tokens_per_s);
+  }
+  std::printf("acc_norm: ÷ characters of the choice, not counting its leading space (ARC, PIQA, OBQA, "
+              "MMLU card-b); ÷ characters of the ending (HellaSwag).\n");
+
+  if (!out_dir.empty()) {
+    const MachineFingerprint& fp = GetMachineFingerprint();
+    JsonWriter w(true);
+    w.BeginObject();
+    w.Field("schema", "doge.results/1");
+    w.Key("fingerprint");
+    WriteFingerprintJson(w, fp);
+    w.Field("git_revision", fp.git_revision);
+    w.Field("created", NowUtc());
+    w.Key("model").BeginObject();
+    w.Field("path", model_dir);
+    w.Field("name", model_name);
+    w.Field("n_params", lm->n_params());
+    w.Field("layout", lm->layout_name());
+    w.Key("sha256").BeginObject();
+    for (const auto& [n, h] : weights) w.Field(n, h);
+    w.EndObject();
+    w.EndObject();
+    w.Key("tokenizer").BeginObject();
+    w.Field("path", tok->path());
+    w.Field("sha256", tok_sha);
+    w.EndObject();
+    w.Field("protocol", protocol);
+    w.Field("threads", threads);
+    w.Field("wall_time_s", wall);
+    w.Key("limit");
+    if (limit >= 0) w.Int(limit); else w.Null();
+    w.Key("tasks").BeginObject();
+    for (const tasks::TaskResult& r : results) {
+      const TaskSpec& s = *r.spec;
+      w.Key(s.task).BeginObject();
+      w.Field("protocol", s.protocol);
+      w.Field("version", s.version);
+      w.Field("k", r.k);
+      w.Field("split", s.evaluation_split);
+      w.Field("fewshot_split", s.few_shots_split);
+      w.Field("sampler", s.few_shots_select);
+      w.Field("lighteval", s.lighteval);
+      w.Field("n", r.n);
+      WriteSummaryJson(w, r.metrics);
+      w.Field("aggregation", s.aggregation);
+      if (!r.subtasks.empty()) {
+        w.Key("subtasks").BeginObject();
+        for (const auto& [name, sub] : r.subtasks) {
+          w.Key(name).BeginObject();
+          w.Field("n", sub.n);
+          WriteSummaryJson(w, sub.metrics);
+          w.EndObject();
+        }
+        w.EndObject();
+      }
+      w.Key("dataset_sha256").BeginObject();
+      for (const auto& [f, h] : r.dataset_sha256) w.Field(f, h);
+      w.EndObject();
+      w.Field("docs_per_s", r.docs_per_s);
+      w.Field("scored_tokens_per_s", r.scored_tokens_per_s);
+      w.Field("docs_scored", r.docs_scored);
+      w.Field("wall_time_s", r.wall_time_s);
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+    WriteFileAtomic(out_dir + "/results.json", w.str() + "\n");
+    std::printf("wrote %s/results.json and %s/details/\n", out_dir.c_str(), out_dir.c_str());
+  }
+  return 0;
+}
+
 }  // namespace doge::cli

@@ -1,0 +1,544 @@
+// The evaluator; see evaluator.h.
+#include "tasks/evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+
+#include <simdjson.h>
+
+#include "engine/error.h"
+#include "engine/file_util.h"
+#include "engine/json_writer.h"
+#include "engine/progress.h"
+#include "tasks/text_util.h"
+
+namespace doge::tasks {
+
+PairTokens EncodePair(const Tokenizer& tok, const std::string& context, const std::string& continuation) {
+  PairTokens p;
+  if (context.empty()) {
+    // lighteval loglikelihood(): a request with an empty context scores tok_encode(choice)
+    // (special tokens included) after a fake [eos] context.
+    if (tok.eos_id() < 0) {
+      throw Error(ErrorKind::kConfig, tok.path(), "eos_token", "an empty context needs an EOS token");
+    }
+    p.context = {tok.eos_id()};
+    p.continuation = tok.Encode(continuation, true);
+    return p;
+  }
+  const size_t n_spaces = TrailingWhitespaceBytes(context);
+  const std::string ctx = context.substr(0, context.size() - n_spaces);
+  const std::string cont = context.substr(context.size() - n_spaces) + continuation;
+  std::vector<int32_t> whole = tok.Encode(ctx + cont, true);
+  p.context = tok.Encode(ctx, true);
+  size_t ctx_len = p.context.size();
+  if (ctx_len == whole.size()) {
+    // The continuation merged into the context's tokens: count the merged last token as the
+    // continuation.
+    ctx_len = ctx_len == 0 ? 0 : ctx_len - 1;
+    p.context.assign(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(ctx_len));
+  }
+  if (ctx_len <= whole.size()) p.continuation.assign(whole.begin() + static_cast<std::ptrdiff_t>(ctx_len), whole.end());
+  return p;
+}
+
+namespace {
+
+std::string Key(const std::string& subtask, int64_t doc_index) {
+  return subtask + "#" + std::to_string(doc_index);
+}
+
+// The metric that decides `prediction`/`correct` in the details: acc_norm when the task has it
+// (what the card reports for ARC, PIQA, HellaSwag, OBQA, MMLU card-b), else acc or qem.
+std::string PrimaryMetric(const TaskSpec& spec) {
+  const std::vector<std::string> m = spec.ReportedMetrics();
+  if (std::find(m.begin(), m.end(), "acc_norm") != m.end()) return "acc_norm";
+  return m.front();
+}
+
+}  // namespace
+
+void ComputeDocMetrics(const TaskSpec& spec, DocResult& r) {
+  const std::string where = spec.task + " " + r.subtask + " doc " + std::to_string(r.doc_index);
+  if (spec.output_type == OutputType::kGenerateUntil) {
+    r.metrics = {{"qem", QuasiExactMatch(r.generation, r.choices)}};
+    r.prediction = -1;
+    return;
+  }
+  r.metrics = MultipleChoiceMetrics(spec.metrics, r.logprobs, r.choices, r.gold_index, where);
+  const std::string primary = PrimaryMetric(spec);
+  if (primary == "acc_norm") {
+    const bool nospace = std::find(spec.metrics.begin(), spec.metrics.end(), "acc_norm_nospace") != spec.metrics.end();
+    r.prediction = ArgMax(CharNormalized(r.logprobs, r.choices, nospace, where));
+  } else {
+    r.prediction = ArgMax(r.logprobs);
+  }
+}
+
+std::string DetailLine(const DocResult& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("task", r.subtask);
+  w.Field("doc_index", r.doc_index);
+  w.Field("query", r.query);
+  w.Key("choices").BeginArray();
+  for (const std::string& c : r.choices) w.String(c);
+  w.EndArray();
+  w.Field("gold_index", r.gold_index);
+  w.Key("fewshot_indices").IntArray(r.fewshot_indices);
+  w.Key("logprobs").BeginArray();
+  for (double v : r.logprobs) w.Double(v);
+  w.EndArray();
+  w.Key("n_tokens").IntArray(r.n_tokens);
+  if (!r.is_greedy.empty()) {
+    w.Key("is_greedy").BeginArray();
+    for (bool b : r.is_greedy) w.Bool(b);
+    w.EndArray();
+  }
+  if (r.prediction < 0) {
+    w.Field("prediction", r.generation);
+  } else {
+    w.Field("prediction", r.prediction);
+  }
+  bool correct = false;
+  for (const auto& [k, v] : r.metrics) {
+    (void)k;
+    correct = correct || v > 0;
+  }
+  if (r.metrics.count("acc_norm")) correct = r.metrics.at("acc_norm") > 0;
+  else if (r.metrics.count("acc")) correct = r.metrics.at("acc") > 0;
+  w.Field("correct", correct);
+  w.Key("metrics").BeginObject();
+  for (const auto& [k, v] : r.metrics) w.Field(k, v);
+  w.EndObject();
+  w.Field("context_tokens", r.context_tokens);
+  w.Field("processed_tokens", r.processed_tokens);
+  w.EndObject();
+  return w.Take();
+}
+
+DocResult ParseDetailLine(const std::string& line, const std::string& where) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  auto fail = [&](const std::string& field, const std::string& msg) -> void {
+    throw Error(ErrorKind::kFormat, where, field, msg);
+  };
+  if (auto err = parser.parse(line).get(root)) fail("", std::string("invalid JSON: ") + simdjson::error_message(err));
+  DocResult r;
+  std::string_view sv;
+  int64_t iv;
+  if (root["task"].get_string().get(sv)) fail("task", "expected a string");
+  r.subtask = std::string(sv);
+  if (root["doc_index"].get_int64().get(r.doc_index)) fail("doc_index", "expected an integer");
+  if (root["query"].get_string().get(sv)) fail("query", "expected a string");
+  r.query = std::string(sv);
+  if (root["gold_index"].get_int64().get(iv)) fail("gold_index", "expected an integer");
+  r.gold_index = static_cast<int>(iv);
+  simdjson::dom::array a;
+  if (root["choices"].get_array().get(a)) fail("choices", "expected an array");
+  for (auto e : a) {
+    if (e.get_string().get(sv)) fail("choices", "expected strings");
+    r.choices.emplace_back(sv);
+  }
+  if (root["fewshot_indices"].get_array().get(a)) fail("fewshot_indices", "expected an array");
+  for (auto e : a) {
+    if (e.get_int64().get(iv)) fail("fewshot_indices", "expected integers");
+    r.fewshot_indices.push_back(iv);
+  }
+  if (root["logprobs"].get_array().get(a)) fail("logprobs", "expected an array");
+  for (auto e : a) {
+    double d;
+    if (e.is_null()) {
+      d = -std::numeric_limits<double>::infinity();  // JsonWriter writes -inf as null
+    } else if (e.get_double().get(d)) {
+      fail("logprobs", "expected numbers");
+    }
+    r.logprobs.push_back(d);
+  }
+  if (root["n_tokens"].get_array().get(a)) fail("n_tokens", "expected an array");
+  for (auto e : a) {
+    if (e.get_int64().get(iv)) fail("n_tokens", "expected integers");
+    r.n_tokens.push_back(static_cast<int32_t>(iv));
+  }
+  if (!root["is_greedy"].get_array().get(a)) {
+    for (auto e : a) {
+      bool b;
+      if (e.get_bool().get(b)) fail("is_greedy", "expected booleans");
+      r.is_greedy.push_back(b);
+    }
+  }
+  simdjson::dom::element pred;
+  if (root["prediction"].get(pred)) fail("prediction", "missing");
+  if (pred.is_string()) {
+    r.generation = std::string(pred.get_string().value());
+    r.prediction = -1;
+  } else if (pred.get_int64().get(iv)) {
+    fail("prediction", "expected an integer or a string");
+  } else {
+    r.prediction = static_cast<int>(iv);
+  }
+  if (root["context_tokens"].get_int64().get(r.context_tokens)) fail("context_tokens", "expected an integer");
+  if (root["processed_tokens"].get_int64().get(r.processed_tokens)) fail("processed_tokens", "expected an integer");
+  return r;
+}
+
+void AggregateTask(const PreparedTask& task, const std::vector<DocResult>& results, TaskResult& out) {
+  const TaskSpec& spec = *task.spec;
+  const std::vector<std::string> names = spec.ReportedMetrics();
+  auto summarize = [&](const std::vector<const DocResult*>& rs) {
+    SubtaskSummary s;
+    s.n = static_cast<int64_t>(rs.size());
+    for (const std::string& m : names) {
+      std::vector<double> v;
+      v.reserve(rs.size());
+      for (const DocResult* r : rs) v.push_back(r->metrics.at(m));
+      s.metrics[m] = MeanAndStderr(v);
+    }
+    return s;
+  };
+  out.n = static_cast<int64_t>(results.size());
+  out.subtasks.clear();
+  std::vector<const DocResult*> all;
+  for (const DocResult& r : results) all.push_back(&r);
+  if (spec.aggregation == "macro") {
+    // One lighteval task per unit; the group row averages the unit rows (metric and stderr keys
+    // alike: info_loggers.py averages every key of the sub-task dicts).
+    size_t i = 0;
+    for (const TaskUnit& u : task.units) {
+      std::vector<const DocResult*> rs;
+      for (size_t j = 0; j < u.docs.size(); ++j) rs.push_back(&results[i + j]);
+      i += u.docs.size();
+      if (rs.empty()) continue;
+      out.subtasks.emplace_back(u.name, summarize(rs));
+    }
+    for (const std::string& m : names) {
+      double sum = 0, sum_se = 0;
+      for (const auto& [n, s] : out.subtasks) {
+        sum += s.metrics.at(m).value;
+        sum_se += s.metrics.at(m).stderr;
+      }
+      const double k = static_cast<double>(out.subtasks.size());
+      out.metrics[m] = MetricSummary{sum / k, sum_se / k};
+    }
+  } else {
+    out.metrics = summarize(all).metrics;
+    if (spec.dataset == "mmlu") {
+      // micro: one task; the per-subject rows are informational.
+      std::vector<std::string> order;
+      std::map<std::string, std::vector<const DocResult*>> by;
+      for (const DocResult* r : all) {
+        if (!by.count(r->subtask)) order.push_back(r->subtask);
+        by[r->subtask].push_back(r);
+      }
+      for (const std::string& s : order) out.subtasks.emplace_back(s, summarize(by[s]));
+    }
+  }
+}
+
+namespace {
+
+// Scores one batch of docs; fills results[idx[i]] for each.
+class BatchScorer {
+ public:
+  BatchScorer(const TaskSpec& spec, const LanguageModel& lm, const Tokenizer& tok)
+      : spec_(spec), lm_(lm), tok_(tok) {
+    if (spec.output_type == OutputType::kSingleToken) {
+      // lighteval encodes each choice without special tokens and requires exactly one token.
+      for (const std::string& c : spec.choices.literal) {
+        std::vector<int32_t> ids = tok.Encode(c, false);
+        if (ids.size() != 1) {
+          throw Error(ErrorKind::kConfig, spec.spec_file, "choices",
+                      "single-token choice '" + c + "' encodes to " + std::to_string(ids.size()) +
+                          " tokens with " + tok.path());
+        }
+        single_ids_.push_back(ids[0]);
+      }
+    }
+    stops_ = spec.stop_sequence;
+    if (spec.stop_on_eos && !tok.eos_token().empty()) stops_.push_back(tok.eos_token());
+  }
+
+  void Run(const std::vector<const EvalDoc*>& docs, std::vector<DocResult*>& out) {
+    switch (spec_.output_type) {
+      case OutputType::kMultipleChoice: MultipleChoice(docs, out); break;
+      case OutputType::kSingleToken: SingleToken(docs, out); break;
+      case OutputType::kGenerateUntil: Generate(docs, out); break;
+    }
+  }
+
+ private:
+  void MultipleChoice(const std::vector<const EvalDoc*>& docs, std::vector<DocResult*>& out) {
+    std::vector<ScoreRequest> reqs;
+    struct Slot { size_t req, cont; };
+    std::vector<std::vector<Slot>> slots(docs.size());
+    for (size_t d = 0; d < docs.size(); ++d) {
+      const size_t first_req = reqs.size();
+      for (const std::string& choice : docs[d]->doc.choices) {
+        PairTokens p = EncodePair(tok_, docs[d]->context, choice);
+        if (reqs.size() > first_req && reqs.back().context == p.context) {
+          reqs.back().continuations.push_back(std::move(p.continuation));
+        } else {
+          ScoreRequest r;
+          r.context = std::move(p.context);
+          r.continuations.push_back(std::move(p.continuation));
+          reqs.push_back(std::move(r));
+        }
+        slots[d].push_back({reqs.size() - 1, reqs.back().continuations.size() - 1});
+      }
+      out[d]->context_tokens = static_cast<int64_t>(reqs[first_req].context.size());
+      int64_t processed = 0;
+      for (size_t r = first_req; r < reqs.size(); ++r) {
+        processed += static_cast<int64_t>(reqs[r].context.size());
+        for (const auto& c : reqs[r].continuations) processed += static_cast<int64_t>(c.size());
+      }
+      out[d]->processed_tokens = processed;
+    }
+    const std::vector<std::vector<ContinuationScore>> scores = lm_.Score(reqs);
+    for (size_t d = 0; d < docs.size(); ++d) {
+      for (const Slot& s : slots[d]) {
+        const ContinuationScore& c = scores.at(s.req).at(s.cont);
+        out[d]->logprobs.push_back(c.logprob);
+        out[d]->n_tokens.push_back(c.n_tokens);
+        out[d]->is_greedy.push_back(c.is_greedy);
+      }
+    }
+  }
+
+  std::vector<int32_t> EncodeContext(const std::string& ctx) const {
+    if (ctx.empty() && spec_.output_type != OutputType::kGenerateUntil) return {tok_.eos_id()};
+    return tok_.Encode(ctx, true);
+  }
+
+  void SingleToken(const std::vector<const EvalDoc*>& docs, std::vector<DocResult*>& out) {
+    std::vector<std::vector<int32_t>> contexts;
+    for (size_t d = 0; d < docs.size(); ++d) {
+      contexts.push_back(EncodeContext(docs[d]->context));
+      out[d]->context_tokens = static_cast<int64_t>(contexts.back().size());
+      out[d]->processed_tokens = std::min<int64_t>(out[d]->context_tokens, lm_.max_length());
+    }
+    const std::vector<std::vector<double>> lp = lm_.NextTokenLogprobs(contexts, single_ids_);
+    for (size_t d = 0; d < docs.size(); ++d) {
+      out[d]->logprobs = lp.at(d);
+      out[d]->n_tokens.assign(single_ids_.size(), 1);
+    }
+  }
+
+  void Generate(const std::vector<const EvalDoc*>& docs, std::vector<DocResult*>& out) {
+    // max_new_tokens = min(generation_size, max_length - context length), at least 1 (lighteval
+    // greedy_until); prompts with the same cap go in one engine call.
+    std::map<int32_t, std::vector<size_t>> by_cap;
+    std::vector<std::vector<int32_t>> prompts(docs.size());
+    for (size_t d = 0; d < docs.size(); ++d) {
+      prompts[d] = EncodeContext(docs[d]->context);
+      const int64_t room = static_cast<int64_t>(lm_.max_length()) - static_cast<int64_t>(prompts[d].size());
+      const int32_t cap = static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(spec_.generation_size, room)));
+      by_cap[cap].push_back(d);
+      out[d]->context_tokens = static_cast<int64_t>(prompts[d].size());
+    }
+    const Tokenizer& tok = tok_;
+    const std::vector<std::string>& stops = stops_;
+    const int32_t eos = tok.eos_id();
+    auto stop = [&tok, &stops, eos](const std::vector<int32_t>& gen) {
+      if (gen.empty()) return false;
+      if (eos >= 0 && gen.back() == eos) return true;
+      const std::string text = tok.Decode(gen, true, tok.clean_up_tokenization_spaces());
+      for (const std::string& s : stops) {
+        if (text.find(s) != std::string::npos) return true;
+      }
+      return false;
+    };
+    for (const auto& [cap, idx] : by_cap) {
+      std::vector<std::vector<int32_t>> batch;
+      for (size_t d : idx) batch.push_back(prompts[d]);
+      const std::vector<std::vector<int32_t>> gens = lm_.GenerateGreedy(batch, cap, stop);
+      for (size_t j = 0; j < idx.size(); ++j) {
+        DocResult* r = out[idx[j]];
+        const std::vector<int32_t>& g = gens.at(j);
+        r->generation = CutAtStops(tok.Decode(g, true, tok.clean_up_tokenization_spaces()), stops);
+        r->n_tokens = {static_cast<int32_t>(g.size())};
+        r->processed_tokens = std::min<int64_t>(r->context_tokens, lm_.max_length()) + static_cast<int64_t>(g.size());
+      }
+    }
+  }
+
+  const TaskSpec& spec_;
+  const LanguageModel& lm_;
+  const Tokenizer& tok_;
+  std::vector<int32_t> single_ids_;
+  std::vector<std::string> stops_;
+};
+
+std::string PartialHeader(const PreparedTask& task, const std::string& identity) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("schema", "doge.details-partial/1");
+  w.Field("task", task.spec->task);
+  w.Field("protocol", task.spec->protocol);
+  w.Field("version", task.spec->version);
+  w.Field("k", task.k);
+  w.Field("run", identity);
+  w.EndObject();
+  return w.Take();
+}
+
+// Reads the lines of a details / partial file; a torn last line (killed mid-write) is dropped.
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::vector<std::string> lines;
+  const std::string content = ReadFileToString(path);
+  size_t i = 0;
+  while (i < content.size()) {
+    size_t j = content.find('\n', i);
+    if (j == std::string::npos) break;  // no newline: torn write
+    lines.push_back(content.substr(i, j - i));
+    i = j + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const Tokenizer& tok,
+                        const EvalOptions& opt) {
+  const TaskSpec& spec = *task.spec;
+  TaskResult result;
+  result.spec = &spec;
+  result.k = task.k;
+  result.skipped_subjects = task.skipped_subjects;
+  for (const std::string& f : task.data_files) {
+    result.dataset_sha256.emplace_back(f, Sha256File(opt.data_dir + "/" + f));
+  }
+
+  std::vector<const EvalDoc*> docs;
+  for (const TaskUnit& u : task.units) {
+    for (const EvalDoc& d : u.docs) docs.push_back(&d);
+  }
+  std::vector<DocResult> results(docs.size());
+  std::vector<bool> done(docs.size(), false);
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    DocResult& r = results[i];
+    r.subtask = docs[i]->subtask;
+    r.doc_index = docs[i]->doc_index;
+    r.query = docs[i]->context;
+    r.choices = docs[i]->doc.golds.empty() ? docs[i]->doc.choices : docs[i]->doc.golds;
+    r.gold_index = docs[i]->doc.gold_index;
+    r.fewshot_indices = docs[i]->fewshot_indices;
+    index[Key(r.subtask, r.doc_index)] = i;
+  }
+
+  const bool keep = !opt.out_dir.empty();
+  const std::string details = opt.out_dir + "/details/" + spec.task + ".jsonl";
+  const std::string partial = details + ".partial";
+  const std::string header = PartialHeader(task, opt.run_identity);
+  std::vector<std::string> kept_lines;  // valid lines carried over into the new partial file
+  if (keep && opt.resume) {
+    const bool from_partial = FileExists(partial);
+    const std::string src = from_partial ? partial : details;
+    if (FileExists(src)) {
+      std::vector<std::string> lines = ReadLines(src);
+      size_t start = 0;
+      if (from_partial) {
+        if (lines.empty() || lines[0] != header) {
+          throw Error(ErrorKind::kUsage, partial, "header",
+                      "was written by a different run (model, protocol, k or task version); "
+                      "rerun without --resume to start over");
+        }
+        start = 1;
+      }
+      for (size_t l = start; l < lines.size(); ++l) {
+        DocResult r = ParseDetailLine(lines[l], src + ":" + std::to_string(l + 1));
+        auto it = index.find(Key(r.subtask, r.doc_index));
+        if (it == index.end()) continue;  // e.g. a different --limit: not part of this run
+        if (r.query != results[it->second].query || r.fewshot_indices != results[it->second].fewshot_indices) {
+          throw Error(ErrorKind::kUsage, src, std::to_string(l + 1) + ": query",
+                      "the saved request differs from the one this run builds (data or prompt "
+                      "changed); rerun without --resume");
+        }
+        results[it->second] = std::move(r);
+        done[it->second] = true;
+        kept_lines.push_back(lines[l]);
+      }
+    }
+  }
+
+  std::FILE* partial_file = nullptr;
+  if (keep) {
+    MakeDirs(opt.out_dir + "/details");
+    std::string initial = header + "\n";
+    for (const std::string& l : kept_lines) initial += l + "\n";
+    WriteFileAtomic(partial, initial);
+    partial_file = std::fopen(partial.c_str(), "ab");
+    if (!partial_file) throw Error(ErrorKind::kIo, partial, "", "cannot open for appending");
+  }
+
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (!done[i]) pending.push_back(i);
+  }
+  const std::string label = spec.task + " (" + spec.protocol + ", " + std::to_string(task.k) + "-shot)";
+  Progress progress(label, static_cast<int64_t>(docs.size()), Progress::Unit::kCount, "docs");
+  if (!opt.show_progress) progress.set_terminal(false);
+  progress.Set(static_cast<int64_t>(docs.size() - pending.size()));
+  BatchScorer scorer(spec, lm, tok);
+  const auto t0 = std::chrono::steady_clock::now();
+  const size_t batch = static_cast<size_t>(std::max(1, opt.batch_docs));
+  try {
+    for (size_t b = 0; b < pending.size(); b += batch) {
+      std::vector<const EvalDoc*> bd;
+      std::vector<DocResult*> br;
+      for (size_t j = b; j < std::min(pending.size(), b + batch); ++j) {
+        bd.push_back(docs[pending[j]]);
+        br.push_back(&results[pending[j]]);
+      }
+      scorer.Run(bd, br);
+      std::string lines;
+      for (DocResult* r : br) {
+        ComputeDocMetrics(spec, *r);
+        result.tokens_processed += r->processed_tokens;
+        if (keep) lines += DetailLine(*r) + "\n";
+      }
+      if (partial_file) {
+        // One write + flush per batch: a kill loses at most this batch, and a torn last line is
+        // dropped on resume.
+        std::fwrite(lines.data(), 1, lines.size(), partial_file);
+        std::fflush(partial_file);
+      }
+      result.docs_scored += static_cast<int64_t>(bd.size());
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      char suffix[64];
+      std::snprintf(suffix, sizeof suffix, "%.0f tok/s", secs > 0 ? result.tokens_processed / secs : 0.0);
+      progress.SetSuffix(suffix);
+      progress.Add(static_cast<int64_t>(bd.size()));
+      if (opt.after_batch) opt.after_batch(result.docs_scored);
+    }
+  } catch (...) {
+    if (partial_file) std::fclose(partial_file);
+    throw;
+  }
+  progress.Finish();
+  if (partial_file) std::fclose(partial_file);
+  result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (result.wall_time_s > 0 && result.docs_scored > 0) {
+    result.docs_per_s = result.docs_scored / result.wall_time_s;
+    result.scored_tokens_per_s = result.tokens_processed / result.wall_time_s;
+  }
+  // Resumed docs get their metrics from their recorded numbers, by the same code as fresh ones.
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (done[i]) ComputeDocMetrics(spec, results[i]);
+  }
+  if (keep) {
+    std::string all;
+    for (const DocResult& r : results) all += DetailLine(r) + "\n";
+    WriteFileAtomic(details, all);
+    std::remove(partial.c_str());
+  }
+  AggregateTask(task, results, result);
+  return result;
+}
+
+}  // namespace doge::tasks

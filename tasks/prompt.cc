@@ -1,0 +1,291 @@
+// Doc hooks, template rendering and context assembly; see prompt.h.
+#include "tasks/prompt.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "engine/error.h"
+#include "tasks/data/documents.h"
+#include "tasks/text_util.h"
+
+namespace doge::tasks {
+
+const std::string& PromptDoc::Target() const {
+  if (!golds.empty()) return golds.front();
+  return choices.at(static_cast<size_t>(gold_index));
+}
+
+bool PromptDoc::SameDoc(const PromptDoc& o) const {
+  return query == o.query && instruction == o.instruction && choices == o.choices &&
+         gold_index == o.gold_index && golds == o.golds;
+}
+
+std::string RenderTemplate(std::string_view tmpl, const DocFields& f, const std::string& spec_file,
+                           const std::string& field, const std::string* item) {
+  std::string out;
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    size_t open = tmpl.find("{{", i);
+    if (open == std::string_view::npos) {
+      out.append(tmpl.substr(i));
+      break;
+    }
+    out.append(tmpl.substr(i, open - i));
+    size_t close = tmpl.find("}}", open + 2);
+    if (close == std::string_view::npos) {
+      throw Error(ErrorKind::kConfig, spec_file, field, "unterminated '{{' in template");
+    }
+    std::string expr(tmpl.substr(open + 2, close - open - 2));
+    std::string filter;
+    if (size_t bar = expr.find('|'); bar != std::string::npos) {
+      filter = expr.substr(bar + 1);
+      expr = expr.substr(0, bar);
+    }
+    std::string value;
+    if (size_t lb = expr.find('['); lb != std::string::npos) {
+      size_t rb = expr.find(']', lb);
+      if (rb == std::string::npos || rb != expr.size() - 1) {
+        throw Error(ErrorKind::kConfig, spec_file, field, "bad index in '{{" + expr + "}}'");
+      }
+      const std::string name = expr.substr(0, lb);
+      const std::string idx_text = expr.substr(lb + 1, rb - lb - 1);
+      if (idx_text.empty() || !std::all_of(idx_text.begin(), idx_text.end(), ::isdigit)) {
+        throw Error(ErrorKind::kConfig, spec_file, field, "bad index in '{{" + expr + "}}'");
+      }
+      auto it = f.lists.find(name);
+      if (it == f.lists.end()) {
+        throw Error(ErrorKind::kConfig, spec_file, field, "unknown list field '" + name + "'");
+      }
+      const size_t idx = std::stoul(idx_text);
+      if (idx >= it->second.size()) {
+        throw Error(ErrorKind::kDataset, spec_file, field,
+                    "'{{" + expr + "}}' out of range: the doc has " +
+                        std::to_string(it->second.size()) + " items");
+      }
+      value = it->second[idx];
+    } else if (expr == "item" && item) {
+      value = *item;
+    } else {
+      auto it = f.scalars.find(expr);
+      if (it == f.scalars.end()) {
+        std::vector<std::string> names;
+        for (const auto& [k, v] : f.scalars) names.push_back(k);
+        throw Error(ErrorKind::kConfig, spec_file, field, UnknownNameMessage("field", expr, names));
+      }
+      value = it->second;
+    }
+    if (filter == "capitalize") {
+      value = PyCapitalize(value);
+    } else if (!filter.empty()) {
+      throw Error(ErrorKind::kConfig, spec_file, field, UnknownNameMessage("filter", filter, {"capitalize"}));
+    }
+    out += value;
+    i = close + 2;
+  }
+  return out;
+}
+
+namespace {
+
+std::string ApplyTransform(const std::string& name, const std::string& text, const TaskSpec& spec,
+                           const std::string& field) {
+  if (name.empty()) return text;
+  if (name == "hellaswag_preprocess") return HellaswagPreprocess(text);
+  throw Error(ErrorKind::kConfig, spec.spec_file, field,
+              UnknownNameMessage("transform", name, {"hellaswag_preprocess"}));
+}
+
+std::vector<std::string> RenderChoices(const TaskSpec& spec, const ChoiceSpec& c, const DocFields& f,
+                                       const std::string& field) {
+  std::vector<std::string> out;
+  if (!c.literal.empty()) {
+    out = c.literal;
+  } else if (!c.templates.empty()) {
+    for (const std::string& t : c.templates) out.push_back(RenderTemplate(t, f, spec.spec_file, field));
+  } else {
+    auto it = f.lists.find(c.from);
+    if (it == f.lists.end()) {
+      throw Error(ErrorKind::kConfig, spec.spec_file, field + ".from", "unknown list field '" + c.from + "'");
+    }
+    for (const std::string& item : it->second) {
+      out.push_back(RenderTemplate(c.item_template, f, spec.spec_file, field + ".template", &item));
+    }
+  }
+  for (std::string& s : out) s = ApplyTransform(c.transform, s, spec, field + ".transform");
+  return out;
+}
+
+}  // namespace
+
+PromptDoc BuildPromptDoc(const TaskSpec& spec, const DocFields& f, bool as_fewshot) {
+  PromptDoc d;
+  d.instruction = RenderTemplate(spec.instruction, f, spec.spec_file, "instruction");
+  // The hook applies to the whole query string the prompt function builds.
+  d.query = ApplyTransform(spec.query_transform, RenderTemplate(spec.query, f, spec.spec_file, "query"),
+                           spec, "query_transform");
+  d.gold_index = f.gold_index;
+  if (spec.output_type == OutputType::kGenerateUntil) {
+    auto it = f.lists.find(spec.golds);
+    if (it == f.lists.end()) {
+      throw Error(ErrorKind::kConfig, spec.spec_file, "golds", "unknown list field '" + spec.golds + "'");
+    }
+    d.golds = it->second;
+    d.gold_index = 0;
+    return d;
+  }
+  const ChoiceSpec& c = as_fewshot && !spec.fewshot_choices.empty() ? spec.fewshot_choices : spec.choices;
+  d.choices = RenderChoices(spec, c, f, as_fewshot && !spec.fewshot_choices.empty() ? "fewshot_choices" : "choices");
+  if (d.gold_index < 0 || d.gold_index >= static_cast<int>(d.choices.size())) {
+    throw Error(ErrorKind::kDataset, spec.spec_file, "gold",
+                "gold index " + std::to_string(d.gold_index) + " outside the " +
+                    std::to_string(d.choices.size()) + " choices");
+  }
+  return d;
+}
+
+std::string BuildContext(const PromptDoc& doc, const std::vector<const PromptDoc*>& shots) {
+  std::string out = doc.instruction;
+  for (const PromptDoc* s : shots) {
+    out += s->query;
+    out += s->Target();
+    out += "\n\n";
+  }
+  out += doc.query;
+  if (out == "\n\n") return "";
+  return out;
+}
+
+std::string HellaswagPreprocess(std::string_view text) {
+  std::string t = ReplaceAll(text, " [title]", ". ");
+  // re.sub("\\[.*?\\]", "", t): '.' does not match a newline, so a tag never spans lines.
+  std::string no_tags;
+  size_t i = 0;
+  while (i < t.size()) {
+    if (t[i] == '[') {
+      size_t j = i + 1;
+      while (j < t.size() && t[j] != ']' && t[j] != '\n') ++j;
+      if (j < t.size() && t[j] == ']') {
+        i = j + 1;
+        continue;
+      }
+    }
+    no_tags.push_back(t[i]);
+    ++i;
+  }
+  return ReplaceAll(no_tags, "  ", " ");
+}
+
+std::vector<std::string> TriviaqaGoldList(std::vector<std::string> aliases) {
+  // Python sorts str by code point; UTF-8 byte order is the same order.
+  std::sort(aliases.begin(), aliases.end());
+  std::vector<std::string> kept;
+  for (const std::string& a : aliases) {
+    if (kept.empty() || a.rfind(kept.back(), 0) != 0) kept.push_back(a);
+  }
+  for (std::string& a : kept) a = RemoveAsciiPunctuation(PyLower(a));
+  return kept;
+}
+
+std::pair<std::string, std::string> WinograndeSplitBlank(const std::string& sentence,
+                                                          const std::string& where) {
+  const size_t blank = sentence.find('_');
+  if (blank == std::string::npos || sentence.find('_', blank + 1) != std::string::npos) {
+    throw Error(ErrorKind::kDataset, where, "sentence",
+                "expected exactly one '_' blank, found " +
+                    std::to_string(std::count(sentence.begin(), sentence.end(), '_')) + ": " + sentence);
+  }
+  return {sentence.substr(0, blank), PyStrip(sentence.substr(blank + 1))};
+}
+
+std::string MmluSubjectWords(const std::string& subject) { return ReplaceAll(subject, "_", " "); }
+
+std::vector<DocFields> LoadDocFields(const TaskSpec& spec, const std::string& dir,
+                                     const std::string& split, const std::string& subject) {
+  std::vector<DocFields> out;
+  const std::string& hook = spec.doc_hook;
+  const std::string path = data::SplitPath(dir, spec.dataset, split, subject);
+  auto where = [&](size_t row) { return path + ":" + std::to_string(row + 1); };
+  if (hook == "arc" || hook == "openbookqa") {
+    std::vector<data::ArcDoc> docs =
+        hook == "arc" ? data::LoadArc(dir, spec.dataset, split) : data::LoadOpenBookQa(dir, split);
+    for (size_t r = 0; r < docs.size(); ++r) {
+      const data::ArcDoc& d = docs[r];
+      DocFields f;
+      f.scalars[hook == "arc" ? "question" : "question_stem"] = d.question;
+      f.lists["choices"] = d.choice_texts;
+      f.lists["labels"] = d.choice_labels;
+      int gold = -1;
+      if (hook == "arc") {
+        // prompt.arc: choices.label.index(answerKey)
+        auto it = std::find(d.choice_labels.begin(), d.choice_labels.end(), d.answer_key);
+        if (it != d.choice_labels.end()) gold = static_cast<int>(it - d.choice_labels.begin());
+      } else {
+        // prompt.openbookqa: ["A".."E"].index(answerKey.strip())
+        const std::string key = PyStrip(d.answer_key);
+        const std::vector<std::string> letters = {"A", "B", "C", "D", "E"};
+        auto it = std::find(letters.begin(), letters.end(), key);
+        if (it != letters.end()) gold = static_cast<int>(it - letters.begin());
+      }
+      if (gold < 0) {
+        throw Error(ErrorKind::kDataset, where(r), "answerKey",
+                    "'" + d.answer_key + "' is not one of the choice labels");
+      }
+      f.gold_index = gold;
+      out.push_back(std::move(f));
+    }
+  } else if (hook == "piqa") {
+    for (const data::PiqaDoc& d : data::LoadPiqa(dir, split)) {
+      DocFields f;
+      f.scalars = {{"goal", d.goal}, {"sol1", d.sol1}, {"sol2", d.sol2}};
+      f.gold_index = d.label;
+      out.push_back(std::move(f));
+    }
+  } else if (hook == "hellaswag") {
+    for (const data::HellaswagDoc& d : data::LoadHellaswag(dir, split)) {
+      DocFields f;
+      f.scalars = {{"activity_label", d.activity_label}, {"ctx_a", d.ctx_a}, {"ctx_b", d.ctx_b}, {"ctx", d.ctx}};
+      f.lists["endings"] = d.endings;
+      f.gold_index = d.label;
+      out.push_back(std::move(f));
+    }
+  } else if (hook == "winogrande") {
+    std::vector<data::WinograndeDoc> docs = data::LoadWinogrande(dir, split);
+    for (size_t r = 0; r < docs.size(); ++r) {
+      const data::WinograndeDoc& d = docs[r];
+      auto [before, after] = WinograndeSplitBlank(d.sentence, where(r));
+      DocFields f;
+      f.scalars = {{"sentence", d.sentence}, {"option1", d.option1}, {"option2", d.option2},
+                   {"sentence_before_blank", before}, {"sentence_after_blank", after}};
+      f.gold_index = d.answer - 1;
+      out.push_back(std::move(f));
+    }
+  } else if (hook == "mmlu") {
+    for (const data::MmluDoc& d : data::LoadMmlu(dir, subject, split)) {
+      DocFields f;
+      // prompt.mmlu names the subject of the task, which is the file's subject.
+      f.scalars = {{"question", d.question}, {"subject", subject}, {"subject_words", MmluSubjectWords(subject)}};
+      f.lists["choices"] = d.choices;
+      f.gold_index = d.answer;
+      out.push_back(std::move(f));
+    }
+  } else if (hook == "triviaqa") {
+    std::vector<data::TriviaqaDoc> docs = data::LoadTriviaqa(dir, split);
+    for (size_t r = 0; r < docs.size(); ++r) {
+      if (docs[r].aliases.empty()) {
+        throw Error(ErrorKind::kDataset, where(r), "answer.aliases",
+                    "empty alias list (lighteval's triviaqa prompt needs at least one)");
+      }
+      DocFields f;
+      f.scalars = {{"question", docs[r].question}};
+      f.lists["gold_aliases"] = TriviaqaGoldList(docs[r].aliases);
+      out.push_back(std::move(f));
+    }
+  } else {
+    throw Error(ErrorKind::kConfig, spec.spec_file, "doc_hook",
+                UnknownNameMessage("doc hook", hook,
+                                   {"arc", "openbookqa", "piqa", "hellaswag", "winogrande", "mmlu", "triviaqa"}));
+  }
+  return out;
+}
+
+}  // namespace doge::tasks

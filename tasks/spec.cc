@@ -1,0 +1,258 @@
+// TaskSpec parsing and the compiled-in registry; see spec.h.
+#include "tasks/spec.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include <simdjson.h>
+
+#include "engine/error.h"
+
+namespace doge::tasks {
+
+// Generated from tasks/specs/*/*.json by tasks/CMakeLists.txt: {relative path, contents}.
+const std::vector<std::pair<std::string, std::string>>& EmbeddedSpecFiles();
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+[[noreturn]] void Fail(const std::string& file, const std::string& field, const std::string& msg) {
+  throw Error(ErrorKind::kConfig, file, field, msg);
+}
+
+std::string GetString(const object& o, const char* key, const std::string& file, bool required,
+                      const std::string& def = "") {
+  element e;
+  if (o[key].get(e)) {
+    if (required) Fail(file, key, "missing required field");
+    return def;
+  }
+  std::string_view s;
+  if (e.get_string().get(s)) Fail(file, key, "expected a string");
+  return std::string(s);
+}
+
+int GetInt(const object& o, const char* key, const std::string& file, bool required, int def = 0) {
+  element e;
+  if (o[key].get(e)) {
+    if (required) Fail(file, key, "missing required field");
+    return def;
+  }
+  int64_t v;
+  if (e.get_int64().get(v)) Fail(file, key, "expected an integer");
+  return static_cast<int>(v);
+}
+
+std::vector<std::string> GetStringList(const element& e, const std::string& file,
+                                       const std::string& field) {
+  simdjson::dom::array a;
+  if (e.get_array().get(a)) Fail(file, field, "expected an array of strings");
+  std::vector<std::string> out;
+  for (element x : a) {
+    std::string_view s;
+    if (x.get_string().get(s)) Fail(file, field, "expected an array of strings");
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+ChoiceSpec ParseChoices(const object& o, const char* key, const std::string& file) {
+  ChoiceSpec c;
+  element e;
+  if (o[key].get(e)) return c;
+  object co;
+  if (e.get_object().get(co)) Fail(file, key, "expected an object");
+  for (auto [k, v] : co) {
+    const std::string field = std::string(key) + "." + std::string(k);
+    if (k == "literal") {
+      c.literal = GetStringList(v, file, field);
+    } else if (k == "templates") {
+      c.templates = GetStringList(v, file, field);
+    } else if (k == "from" || k == "template" || k == "transform") {
+      std::string_view s;
+      if (v.get_string().get(s)) Fail(file, field, "expected a string");
+      (k == "from" ? c.from : k == "template" ? c.item_template : c.transform) = std::string(s);
+    } else {
+      Fail(file, field, "unknown field; expected literal, templates, from, template, transform");
+    }
+  }
+  const int forms = !c.literal.empty() + !c.templates.empty() + !c.from.empty();
+  if (forms != 1) Fail(file, key, "give exactly one of literal, templates, from");
+  if (!c.from.empty() && c.item_template.empty()) Fail(file, std::string(key) + ".template",
+                                                       "required with \"from\"");
+  return c;
+}
+
+}  // namespace
+
+std::vector<std::string> TaskSpec::ReportedMetrics() const {
+  std::vector<std::string> out;
+  for (const std::string& m : metrics) {
+    std::string r = m == "acc_norm_nospace" ? "acc_norm" : m;
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
+
+const char* SamplerName(Sampler s) {
+  switch (s) {
+    case Sampler::kSequential: return "sequential";
+    case Sampler::kRandom: return "random";
+    case Sampler::kBalanced: return "balanced";
+    case Sampler::kRandomSamplingFromTrain: return "random_sampling_from_train";
+    case Sampler::kRandomSampling: return "random_sampling";
+  }
+  return "?";
+}
+
+const char* OutputTypeName(OutputType t) {
+  switch (t) {
+    case OutputType::kMultipleChoice: return "multiple_choice";
+    case OutputType::kSingleToken: return "single_token";
+    case OutputType::kGenerateUntil: return "generate_until";
+  }
+  return "?";
+}
+
+TaskSpec ParseTaskSpec(const std::string& json, const std::string& file) {
+  simdjson::dom::parser parser;
+  element root;
+  if (auto err = parser.parse(json).get(root)) {
+    Fail(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+  }
+  object o;
+  if (root.get_object().get(o)) Fail(file, "", "expected a JSON object");
+  static const std::set<std::string> kKnown = {
+      "task", "protocol", "version", "lighteval", "dataset", "doc_hook", "subtasks",
+      "evaluation_split", "few_shots_split", "few_shots_select", "num_fewshot", "instruction",
+      "query", "query_transform", "choices", "fewshot_choices", "golds", "output_type", "metrics",
+      "aggregation", "generation_size", "stop_sequence", "stop_on_eos"};
+  for (auto [k, v] : o) {
+    if (!kKnown.count(std::string(k))) {
+      Fail(file, std::string(k), UnknownNameMessage("spec field", std::string(k),
+                                                    {kKnown.begin(), kKnown.end()}));
+    }
+  }
+  TaskSpec s;
+  s.spec_file = file;
+  s.task = GetString(o, "task", file, true);
+  s.protocol = GetString(o, "protocol", file, true);
+  s.version = GetInt(o, "version", file, true);
+  s.lighteval = GetString(o, "lighteval", file, false);
+  s.dataset = GetString(o, "dataset", file, true);
+  s.doc_hook = GetString(o, "doc_hook", file, true);
+  s.subtasks = GetString(o, "subtasks", file, false);
+  s.evaluation_split = GetString(o, "evaluation_split", file, true);
+  s.few_shots_split = GetString(o, "few_shots_split", file, true);
+  s.few_shots_select = GetString(o, "few_shots_select", file, true);
+  s.num_fewshot = GetInt(o, "num_fewshot", file, true);
+  s.instruction = GetString(o, "instruction", file, false);
+  s.query = GetString(o, "query", file, true);
+  s.query_transform = GetString(o, "query_transform", file, false);
+  s.choices = ParseChoices(o, "choices", file);
+  s.fewshot_choices = ParseChoices(o, "fewshot_choices", file);
+  s.golds = GetString(o, "golds", file, false);
+  s.aggregation = GetString(o, "aggregation", file, true);
+  s.generation_size = GetInt(o, "generation_size", file, false);
+  element e;
+  if (!o["stop_sequence"].get(e)) s.stop_sequence = GetStringList(e, file, "stop_sequence");
+  if (!o["stop_on_eos"].get(e)) {
+    bool b;
+    if (e.get_bool().get(b)) Fail(file, "stop_on_eos", "expected true or false");
+    s.stop_on_eos = b;
+  }
+  if (o["metrics"].get(e)) Fail(file, "metrics", "missing required field");
+  s.metrics = GetStringList(e, file, "metrics");
+
+  const std::string ot = GetString(o, "output_type", file, true);
+  if (ot == "multiple_choice") s.output_type = OutputType::kMultipleChoice;
+  else if (ot == "single_token") s.output_type = OutputType::kSingleToken;
+  else if (ot == "generate_until") s.output_type = OutputType::kGenerateUntil;
+  else Fail(file, "output_type", UnknownNameMessage("output_type", ot,
+                                                    {"multiple_choice", "single_token", "generate_until"}));
+  const std::vector<std::string> samplers = {"sequential", "random", "balanced",
+                                             "random_sampling_from_train", "random_sampling"};
+  auto it = std::find(samplers.begin(), samplers.end(), s.few_shots_select);
+  if (it == samplers.end()) {
+    Fail(file, "few_shots_select", UnknownNameMessage("sampler", s.few_shots_select, samplers));
+  }
+  s.sampler = static_cast<Sampler>(it - samplers.begin());
+  for (const std::string& m : s.metrics) {
+    const std::vector<std::string> known = {"acc", "acc_norm", "acc_norm_nospace", "qem"};
+    if (std::find(known.begin(), known.end(), m) == known.end()) {
+      Fail(file, "metrics", UnknownNameMessage("metric", m, known));
+    }
+    const bool gen_metric = m == "qem";
+    if (gen_metric != (s.output_type == OutputType::kGenerateUntil)) {
+      Fail(file, "metrics", "metric '" + m + "' does not fit output_type " + ot);
+    }
+  }
+  if (s.aggregation != "mean" && s.aggregation != "macro" && s.aggregation != "micro") {
+    Fail(file, "aggregation", "expected mean, macro or micro, got '" + s.aggregation + "'");
+  }
+  if (s.output_type == OutputType::kGenerateUntil) {
+    if (s.golds.empty()) Fail(file, "golds", "required for generate_until");
+    if (s.generation_size <= 0) Fail(file, "generation_size", "must be > 0 for generate_until");
+  } else if (s.choices.empty()) {
+    Fail(file, "choices", "required for " + ot);
+  }
+  if (s.num_fewshot < 0) Fail(file, "num_fewshot", "must be >= 0");
+  return s;
+}
+
+const std::vector<TaskSpec>& AllTaskSpecs() {
+  static const std::vector<TaskSpec> kSpecs = [] {
+    std::vector<TaskSpec> out;
+    for (const auto& [path, content] : EmbeddedSpecFiles()) out.push_back(ParseTaskSpec(content, path));
+    return out;
+  }();
+  return kSpecs;
+}
+
+const std::vector<std::string>& ProtocolNames() {
+  static const std::vector<std::string> k = {"card-a", "card-b"};
+  return k;
+}
+
+const std::vector<std::string>& CardTaskNames() {
+  static const std::vector<std::string> k = {"mmlu",      "triviaqa",   "arc_easy", "arc_challenge",
+                                             "piqa",      "hellaswag",  "openbookqa", "winogrande"};
+  return k;
+}
+
+const TaskSpec& FindTaskSpec(const std::string& task, const std::string& protocol) {
+  if (std::find(ProtocolNames().begin(), ProtocolNames().end(), protocol) == ProtocolNames().end()) {
+    throw Error(ErrorKind::kUsage, "", "--protocol", UnknownNameMessage("protocol", protocol, ProtocolNames()));
+  }
+  const std::string base = task.substr(0, task.find(':'));
+  std::vector<std::string> names;
+  for (const TaskSpec& s : AllTaskSpecs()) {
+    if (s.protocol != protocol) continue;
+    if (s.task == base) return s;
+    names.push_back(s.task);
+  }
+  throw Error(ErrorKind::kUsage, "", "--task", UnknownNameMessage("task", task, names));
+}
+
+std::vector<std::string> ExpandTaskList(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& n) {
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  };
+  for (const std::string& n : names) {
+    if (n == "card") {
+      for (const std::string& t : CardTaskNames()) add(t);
+    } else if (n == "arc") {  // the card's ARC column
+      add("arc_easy");
+      add("arc_challenge");
+    } else {
+      add(n);
+    }
+  }
+  return out;
+}
+
+}  // namespace doge::tasks
