@@ -1,0 +1,158 @@
+#include "reports/src/bench_rows.h"
+
+#include <map>
+
+#include "engine/error.h"
+#include "reports/src/json_read.h"
+
+namespace doge::reports {
+
+namespace {
+
+std::vector<double> NumberArray(const JsonNode& node) {
+  std::vector<double> out;
+  for (const JsonNode& v : node.Items()) out.push_back(v.Number());
+  return out;
+}
+
+// Google Benchmark time_unit -> nanoseconds per unit.
+double NsPerUnit(const JsonNode& unit_node) {
+  std::string unit = unit_node.String();
+  if (unit == "ns") return 1;
+  if (unit == "us") return 1e3;
+  if (unit == "ms") return 1e6;
+  if (unit == "s") return 1e9;
+  unit_node.Fail("unknown time unit '" + unit + "' (expected ns, us, ms or s)");
+}
+
+}  // namespace
+
+std::vector<BenchRow> LoadBenchRows(const std::string& path, const std::string& expected_schema) {
+  auto doc = LoadJsonFile(path);
+  JsonNode root = doc->root();
+  if (!root.IsArray()) {
+    root.Fail("expected a JSON array of doge bench rows (" +
+              (expected_schema.empty() ? std::string("doge.bench.e2e/1 or doge.bench.eval/1")
+                                       : expected_schema) +
+              "), found " + root.TypeName());
+  }
+  std::vector<BenchRow> rows;
+  for (const JsonNode& r : root.Items()) {
+    BenchRow row;
+    row.file = path;
+    row.index = rows.size();
+    JsonNode schema = r.Get("schema");
+    if (!expected_schema.empty()) {
+      CheckSchema(schema, expected_schema);
+    } else if (!rows.empty()) {
+      CheckSchema(schema, rows.front().schema);
+    } else if (schema.IsString() && schema.String() != kBenchE2eSchema) {
+      CheckSchema(schema, kBenchEvalSchema);
+    }
+    row.schema = schema.String();
+    row.fingerprint = ParseFingerprint(r.Get("fingerprint"));
+    row.build_commit = r.GetString("build_commit");
+    row.model = r.GetString("model");
+    row.model_type = r.GetString("model_type");
+    row.test = r.GetString("test");
+    row.n_threads = r.GetInt("n_threads");
+    if (row.n_threads <= 0) r.Get("n_threads").Fail("expected a positive thread count");
+    if (auto n = r.Find("n_params")) row.n_params = n->Int();
+    if (row.schema == kBenchE2eSchema) {
+      row.model_size = r.GetInt("model_size");
+      row.n_prompt = r.GetInt("n_prompt");
+      row.n_gen = r.GetInt("n_gen");
+      row.avg = r.GetNumber("avg_ts");
+      row.stddev = r.GetNumber("stddev_ts");
+      row.samples = NumberArray(r.Get("samples_ts"));
+    } else {
+      row.avg = r.GetNumber("tasks_per_s");
+      row.stddev = r.GetNumber("stddev");
+      row.samples = NumberArray(r.Get("samples"));
+    }
+    for (double s : row.samples) {
+      if (!(s > 0)) r.Get(row.schema == kBenchE2eSchema ? "samples_ts" : "samples")
+                        .Fail("expected positive throughput samples, found " + std::to_string(s));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+KernelBenchFile LoadKernelBench(const std::string& path) {
+  auto doc = LoadJsonFile(path);
+  JsonNode root = doc->root();
+  if (!root.IsObject()) {
+    root.Fail("expected a Google Benchmark JSON object with \"context\" and \"benchmarks\", "
+              "found " + root.TypeName());
+  }
+  KernelBenchFile out;
+  out.file = path;
+  JsonNode context = root.Get("context");
+  CheckSchema(context.Get("doge_schema"), kBenchKernelsSchema);
+  // The fingerprint travels as a JSON string (AddCustomContext only takes strings).
+  JsonNode fp_string = context.Get("doge_fingerprint");
+  auto fp_doc = ParseJsonText(path + " (context.doge_fingerprint)", fp_string.String());
+  out.fingerprint = ParseFingerprint(fp_doc->root());
+
+  std::map<std::string, size_t> index;
+  bool saw_aggregate = false;
+  for (const JsonNode& b : root.Get("benchmarks").Items()) {
+    std::string run_type = "iteration";
+    if (auto rt = b.Find("run_type")) run_type = rt->String();
+    if (run_type == "aggregate") {
+      saw_aggregate = true;
+      continue;  // we compute medians from the repetitions ourselves
+    }
+    std::string name = b.Find("run_name") ? b.GetString("run_name") : b.GetString("name");
+    auto [it, inserted] = index.emplace(name, out.benchmarks.size());
+    if (inserted) out.benchmarks.push_back(KernelBenchmark{name, {}, {}, false, ""});
+    KernelBenchmark& kb = out.benchmarks[it->second];
+    bool failed = false;
+    if (auto e = b.Find("error_occurred")) failed = failed || e->Bool();
+    if (auto s = b.Find("skipped")) failed = failed || s->Bool();
+    if (failed) {
+      kb.error = true;
+      if (auto m = b.Find("error_message")) kb.error_message = m->String();
+      continue;
+    }
+    double scale = NsPerUnit(b.Get("time_unit"));
+    kb.real_ns.push_back(b.GetNumber("real_time") * scale);
+    kb.cpu_ns.push_back(b.GetNumber("cpu_time") * scale);
+  }
+  if (out.benchmarks.empty() && saw_aggregate) {
+    root.Get("benchmarks").Fail(
+        "only aggregate entries (mean/median/stddev); the significance test needs the "
+        "repetitions: rerun without --benchmark_report_aggregates_only");
+  }
+  return out;
+}
+
+std::string DetectBenchSchema(const std::string& path) {
+  auto doc = LoadJsonFile(path);
+  JsonNode root = doc->root();
+  if (root.IsArray()) {
+    std::vector<JsonNode> items = root.Items();
+    if (items.empty()) root.Fail("empty array: no doge bench rows");
+    JsonNode schema = items[0].Get("schema");
+    std::string s = schema.IsString() ? schema.String() : "";
+    if (s == kBenchE2eSchema || s == kBenchEvalSchema) return s;
+    if (s.rfind("doge.bench.e2e/", 0) == 0) CheckSchema(schema, kBenchE2eSchema);
+    CheckSchema(schema, kBenchEvalSchema);  // throws with a message naming what was found
+  }
+  if (root.IsObject()) {
+    if (auto context = root.Find("context")) {
+      CheckSchema(context->Get("doge_schema"), kBenchKernelsSchema);
+      return kBenchKernelsSchema;
+    }
+    if (auto schema = root.Find("schema")) {
+      schema->Fail("expected a benchmark file (doge bench e2e/eval rows or Google Benchmark "
+                   "JSON), found schema '" +
+                   (schema->IsString() ? schema->String() : schema->TypeName()) + "'");
+    }
+  }
+  root.Fail("not a benchmark file: expected a JSON array of doge bench rows or a Google "
+            "Benchmark JSON object with \"context\"");
+}
+
+}  // namespace doge::reports

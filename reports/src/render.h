@@ -1,0 +1,44 @@
+// Output helpers shared by the three reports: markdown tables, HTML escaping, a self-contained
+// HTML page and an inline SVG grouped bar chart (no scripts, no external resources, so the file
+// renders the same offline, in a browser or in headless Chromium).
+#ifndef DOGE_REPORTS_SRC_RENDER_H_
+#define DOGE_REPORTS_SRC_RENDER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace doge::reports {
+
+// "| a | b |\n|---|---|\n| 1 | 2 |\n". Pipes inside cells are escaped as "\|".
+std::string MarkdownTable(const std::vector<std::string>& header,
+                          const std::vector<std::vector<std::string>>& rows);
+
+// &, <, >, " escaped.
+std::string HtmlEscape(const std::string& s);
+
+// <table> with a header row; cells are escaped; a cell starting with "!" gets class "flag"
+// (the "!" is dropped), for flagged model-card cells.
+std::string HtmlTable(const std::vector<std::string>& header,
+                      const std::vector<std::vector<std::string>>& rows);
+
+// A full HTML document: <!DOCTYPE html>, inline <style>, `title` as <h1>, then `body_html`.
+std::string HtmlPage(const std::string& title, const std::string& body_html);
+
+struct BarGroup {
+  std::string label;                   // x-axis label of the group ("PIQA")
+  std::vector<std::optional<double>> values;  // one per series; nullopt draws no bar
+};
+
+// Grouped vertical bars, one colour per series, a legend, y axis from 0 to the largest value
+// (rounded up to a "nice" number), each bar labelled with its value (`value_decimals` places).
+std::string SvgBarChart(const std::string& title, const std::string& y_label,
+                        const std::vector<std::string>& series,
+                        const std::vector<BarGroup>& groups, int value_decimals);
+
+// The series colours, in order (also used by the render test to find the bars in a screenshot).
+const std::vector<std::string>& ChartColors();
+
+}  // namespace doge::reports
+
+#endif  // DOGE_REPORTS_SRC_RENDER_H_

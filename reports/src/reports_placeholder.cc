@@ -1,1 +1,0 @@
-// Placeholder translation unit until the report sources land (issue #7); delete when they do.
