@@ -365,7 +365,7 @@ void HfTokenizer::Load(const std::string& json_text) {
 
   // Raw-byte view of the vocabulary and the ByteLevel decoder's output per id.
   id_to_bytes_.assign(id_to_token_.size(), std::string());
-  bytes_to_id_.reserve(vocab.size());
+  bytes_to_id_.Reset(vocab.size());
   std::string bytes;
   for (size_t id = 0; id < id_to_token_.size(); ++id) {
     if (!id_valid_[id]) continue;
@@ -377,7 +377,7 @@ void HfTokenizer::Load(const std::string& json_text) {
   }
   for (const auto& [tok, id] : vocab) {
     if (ByteLevelToBytes(tok, &bytes)) {
-      bytes_to_id_.emplace(bytes, id);
+      bytes_to_id_.Insert(bytes, id);
       if (bytes.size() == 1) byte_id_[static_cast<uint8_t>(bytes[0])] = id;
     }
   }
@@ -651,22 +651,29 @@ void HfTokenizer::SplitOnAdded(std::string_view text, const AddedMatcher& matche
   if (start_offset < text.size()) segments->push_back({text.substr(start_offset), -1});
 }
 
-std::vector<HfTokenizer::Segment> HfTokenizer::SplitAllAdded(std::string_view text) const {
-  std::vector<Segment> first, out;
+void HfTokenizer::SplitAllAdded(std::string_view text, std::vector<Segment>* out) const {
+  out->clear();
+  if (normalized_matcher_.empty) {
+    SplitOnAdded(text, non_normalized_matcher_, out);
+    return;
+  }
+  thread_local std::vector<Segment> first;  // scratch
+  first.clear();
   SplitOnAdded(text, non_normalized_matcher_, &first);
   for (const Segment& s : first) {
     if (s.added_id >= 0) {
-      out.push_back(s);
+      out->push_back(s);
     } else {
-      SplitOnAdded(s.text, normalized_matcher_, &out);
+      SplitOnAdded(s.text, normalized_matcher_, out);
     }
   }
-  return out;
 }
 
 void HfTokenizer::PreTokenize(std::string_view text, std::vector<std::string_view>* pieces) const {
-  std::vector<std::string_view> current = {text}, next;
-  std::vector<std::pair<size_t, size_t>> matches;
+  // Scratch buffers reused across calls (Encode is called once per prompt, millions of times).
+  thread_local std::vector<std::string_view> current, next;
+  thread_local std::vector<std::pair<size_t, size_t>> matches;
+  current.assign(1, text);
   for (const PreTokenizerStep& step : pre_tokenizer_) {
     next.clear();
     for (std::string_view piece : current) {
@@ -749,10 +756,11 @@ void HfTokenizer::MergePiece(std::string_view piece, std::vector<int32_t>* ids) 
 }
 
 void HfTokenizer::EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const {
+  const uint64_t hash = HashBytes(piece);
   if (ignore_merges_) {
     // A whole pre-token that is a vocab entry maps to it directly, whatever the merges say.
-    if (auto it = bytes_to_id_.find(std::string(piece)); it != bytes_to_id_.end()) {
-      ids->push_back(it->second);
+    if (const int32_t* id = bytes_to_id_.Find(piece, hash)) {
+      ids->push_back(*id);
       return;
     }
   }
@@ -762,20 +770,23 @@ void HfTokenizer::EncodePiece(std::string_view piece, std::vector<int32_t>* ids)
     MergePiece(piece, ids);
     return;
   }
-  const std::string key(piece);
-  CacheShard& shard = (*cache_)[std::hash<std::string>()(key) % kCacheShards];
+  CacheShard& shard = (*cache_)[hash >> 60];  // top 4 bits: kCacheShards == 16
   {
     std::shared_lock lock(shard.mu);
-    if (auto it = shard.map.find(key); it != shard.map.end()) {
-      ids->insert(ids->end(), it->second.begin(), it->second.end());
+    if (const CacheRef* ref = shard.map.Find(piece, hash)) {
+      const int32_t* begin = shard.ids.data() + ref->offset;
+      ids->insert(ids->end(), begin, begin + ref->length);
       return;
     }
   }
   const size_t before = ids->size();
   MergePiece(piece, ids);
   std::unique_lock lock(shard.mu);
-  if (shard.map.size() < kCacheShardCapacity) {
-    shard.map.emplace(key, std::vector<int32_t>(ids->begin() + before, ids->end()));
+  if (shard.map.size() < kCacheShardCapacity && shard.map.Find(piece, hash) == nullptr) {
+    const CacheRef ref{static_cast<uint32_t>(shard.ids.size()),
+                       static_cast<uint32_t>(ids->size() - before)};
+    shard.ids.insert(shard.ids.end(), ids->begin() + before, ids->end());
+    shard.map.Insert(piece, hash, ref);
   }
 }
 
@@ -791,8 +802,10 @@ std::vector<int32_t> HfTokenizer::Encode(std::string_view text, bool add_special
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 4);
   if (add_special_tokens) ids = template_prefix_;
-  std::vector<std::string_view> pieces;
-  for (const Segment& seg : SplitAllAdded(text)) {
+  thread_local std::vector<std::string_view> pieces;  // scratch, reused across calls
+  thread_local std::vector<Segment> segments;
+  SplitAllAdded(text, &segments);
+  for (const Segment& seg : segments) {
     if (seg.added_id >= 0) {
       ids.push_back(seg.added_id);
       continue;
@@ -813,7 +826,9 @@ std::vector<std::string> HfTokenizer::PreTokens(std::string_view text) const {
   }
   std::vector<std::string> out;
   std::vector<std::string_view> pieces;
-  for (const Segment& seg : SplitAllAdded(text)) {
+  std::vector<Segment> segments;
+  SplitAllAdded(text, &segments);
+  for (const Segment& seg : segments) {
     if (seg.added_id >= 0) {
       out.emplace_back(seg.text);
       continue;
@@ -858,7 +873,8 @@ void HfTokenizer::SetCacheEnabled(bool enabled) {
   cache_enabled_.store(enabled);
   for (CacheShard& shard : *cache_) {
     std::unique_lock lock(shard.mu);
-    shard.map.clear();
+    shard.map.Reset(kCacheShardCapacity);
+    shard.ids.clear();
   }
 }
 

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/tokenizer/flat_string_map.h"
 #include "engine/tokenizer/pcre2_regex.h"
 #include "engine/tokenizer/tokenizer.h"
 
@@ -56,6 +57,9 @@ class HfTokenizer : public Tokenizer {
   size_t CacheSize() const;
 
  private:
+  static constexpr int kCacheShards = 16;
+  static constexpr size_t kCacheShardCapacity = 8192;  // entries per shard: 131k pre-tokens
+  static constexpr size_t kMaxCachedPieceBytes = 256;
   struct AddedToken {
     int32_t id;
     std::string content;
@@ -75,9 +79,13 @@ class HfTokenizer : public Tokenizer {
     std::string_view text;
     int32_t added_id;  // -1: ordinary text still to be pre-tokenized
   };
+  struct CacheRef {
+    uint32_t offset, length;  // into CacheShard::ids
+  };
   struct CacheShard {
     mutable std::shared_mutex mu;
-    std::unordered_map<std::string, std::vector<int32_t>> map;
+    FlatStringMap<CacheRef> map{kCacheShardCapacity};
+    std::vector<int32_t> ids;  // the cached id sequences, back to back
   };
 
   void Load(const std::string& json_text);
@@ -86,7 +94,7 @@ class HfTokenizer : public Tokenizer {
   void SplitOnAdded(std::string_view text, const AddedMatcher& matcher,
                     std::vector<Segment>* segments) const;
   // Added tokens first (non-normalized set, then normalized set), as the Rust library does.
-  std::vector<Segment> SplitAllAdded(std::string_view text) const;
+  void SplitAllAdded(std::string_view text, std::vector<Segment>* out) const;
   // Runs the pre-tokenizer steps over one segment; appends the pieces (views into `text`).
   void PreTokenize(std::string_view text, std::vector<std::string_view>* pieces) const;
   // BPE of one pre-token given as raw bytes; appends ids.
@@ -104,7 +112,7 @@ class HfTokenizer : public Tokenizer {
   std::vector<uint8_t> id_special_;       // [vocab_size] 1 for special added tokens
   // Raw-byte form of every vocab token that is expressible in the byte alphabet -> id (for
   // ignore_merges and the initial byte symbols).
-  std::unordered_map<std::string, int32_t> bytes_to_id_;
+  FlatStringMap<int32_t> bytes_to_id_;
   std::array<int32_t, 256> byte_id_;  // id of each single-byte token, -1 if absent
   // (left id << 32 | right id) -> (rank, merged id).
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;
@@ -126,11 +134,8 @@ class HfTokenizer : public Tokenizer {
   int32_t eos_id_ = -1;
   std::string eos_token_;
 
-  // Pre-token (raw bytes) -> ids. Pieces longer than kMaxCachedPieceBytes are not cached; each
-  // shard stops accepting entries once full (no eviction, like the Rust cache).
-  static constexpr int kCacheShards = 16;
-  static constexpr size_t kCacheShardCapacity = 8192;
-  static constexpr size_t kMaxCachedPieceBytes = 256;
+  // Pre-token (raw bytes) -> ids, sharded by hash. Pieces longer than kMaxCachedPieceBytes are
+  // not cached; each shard stops accepting entries once full (no eviction, like the Rust cache).
   std::unique_ptr<std::array<CacheShard, kCacheShards>> cache_;
   std::atomic<bool> cache_enabled_{true};
 };

@@ -1,0 +1,131 @@
+// Malformed and unsupported tokenizer.json files fail at load with a doge::Error that names the
+// file, the JSON path and what was expected versus found (issue #3 acceptance).
+#include <gtest/gtest.h>
+
+#include "engine/error.h"
+#include "engine/tokenizer/hf_tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "tests/tokenizer/tiny_tokenizer.h"
+
+namespace doge {
+namespace {
+
+using testing::TinySpec;
+
+TinySpec Base() {
+  TinySpec spec;
+  spec.merges = {{"a", "b"}, {"b", "c"}, {"ab", "c"}};  // ab = 256, bc = 257, abc = 258
+  spec.added = {{"<m>"}};                               // 259
+  return spec;
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  const size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << "test setup: '" << from << "' not in the JSON";
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+struct Expected {
+  ErrorKind kind;
+  std::string field;
+  std::string message_part;
+};
+
+void ExpectLoadError(const std::string& json, const Expected& want) {
+  const std::string dir = testing::MakeTempDir("bad");
+  const std::string path = testing::WriteTinyTokenizer(dir, json);
+  try {
+    LoadTokenizer(dir);
+    FAIL() << "loaded without error; expected " << want.field << ": " << want.message_part;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), want.kind) << e.what();
+    EXPECT_EQ(e.file(), path) << e.what();
+    EXPECT_EQ(e.field(), want.field) << e.what();
+    EXPECT_NE(e.message().find(want.message_part), std::string::npos) << e.what();
+  }
+}
+
+TEST(MalformedTokenizerTest, BaseLoads) {
+  const std::string dir = testing::MakeTempDir("good");
+  testing::WriteTinyTokenizer(dir, TinyTokenizerJson(Base()));
+  EXPECT_EQ(LoadTokenizer(dir)->Encode("abc<m>", false), (std::vector<int32_t>{258, 259}));
+}
+
+TEST(MalformedTokenizerTest, TruncatedJson) {
+  const std::string json = TinyTokenizerJson(Base());
+  ExpectLoadError(json.substr(0, json.size() / 2), {ErrorKind::kFormat, "", "not valid JSON"});
+  ExpectLoadError("", {ErrorKind::kFormat, "", "not valid JSON"});
+}
+
+TEST(MalformedTokenizerTest, MergeReferencesUnknownToken) {
+  TinySpec spec = Base();
+  spec.merges = {{"ab", "c"}};  // "ab" never defined
+  std::string json = TinyTokenizerJson(spec);
+  ExpectLoadError(json, {ErrorKind::kFormat, "model.merges[0]", "token 'ab' is not in model.vocab"});
+  // The merged token missing: rename "ab" in the vocab.
+  json = Replace(TinyTokenizerJson(Base()), "\"ab\":256", "\"qq\":256");
+  ExpectLoadError(json, {ErrorKind::kFormat, "model.merges[0]", "merged token 'ab' is not in model.vocab"});
+}
+
+TEST(MalformedTokenizerTest, DuplicateIds) {
+  TinySpec spec = Base();
+  spec.vocab_extra_json = ",\"dup\":97";
+  ExpectLoadError(TinyTokenizerJson(spec), {ErrorKind::kFormat, "model.vocab.dup", "duplicate id 97"});
+  // An added token whose id disagrees with the vocab entry of the same content.
+  ExpectLoadError(Replace(TinyTokenizerJson(Base()), "\"id\":259", "\"id\":97"),
+                  {ErrorKind::kFormat, "added_tokens[0].id", "model.vocab has '<m>' = 259"});
+}
+
+TEST(MalformedTokenizerTest, UnknownModelType) {
+  TinySpec spec = Base();
+  spec.model_type = "Unigram";
+  ExpectLoadError(TinyTokenizerJson(spec), {ErrorKind::kConfig, "model.type", "unsupported 'Unigram'"});
+}
+
+TEST(MalformedTokenizerTest, UnsupportedPipelineParts) {
+  TinySpec spec = Base();
+  spec.normalizer = R"({"type":"NFKC"})";
+  ExpectLoadError(TinyTokenizerJson(spec), {ErrorKind::kConfig, "normalizer.type", "unsupported 'NFKC'"});
+  spec = Base();
+  spec.pre_tokenizer = R"({"type":"Metaspace","replacement":"_"})";
+  ExpectLoadError(TinyTokenizerJson(spec), {ErrorKind::kConfig, "pre_tokenizer.type", "unsupported 'Metaspace'"});
+  spec = Base();
+  spec.pre_tokenizer = R"({"type":"Sequence","pretokenizers":[{"type":"Digits"},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]})";
+  ExpectLoadError(TinyTokenizerJson(spec),
+                  {ErrorKind::kConfig, "pre_tokenizer.pretokenizers[0].type", "unsupported 'Digits'"});
+  spec = Base();
+  spec.pre_tokenizer = R"({"type":"ByteLevel","add_prefix_space":true,"use_regex":true})";
+  ExpectLoadError(TinyTokenizerJson(spec), {ErrorKind::kConfig, "pre_tokenizer.add_prefix_space", "unsupported true"});
+  spec = Base();
+  spec.decoder = R"({"type":"WordPiece"})";
+  ExpectLoadError(TinyTokenizerJson(spec), {ErrorKind::kConfig, "decoder.type", "unsupported 'WordPiece'"});
+  spec = Base();
+  spec.post_processor = R"({"type":"RobertaProcessing"})";
+  ExpectLoadError(TinyTokenizerJson(spec),
+                  {ErrorKind::kConfig, "post_processor.type", "unsupported 'RobertaProcessing'"});
+  ExpectLoadError(Replace(TinyTokenizerJson(Base()), "\"truncation\":null", "\"truncation\":{}"),
+                  {ErrorKind::kConfig, "truncation", "unsupported"});
+}
+
+TEST(MalformedTokenizerTest, BadRegex) {
+  TinySpec spec = Base();
+  spec.pre_tokenizer = R"({"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"(ab"},"behavior":"Isolated","invert":false},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]})";
+  ExpectLoadError(TinyTokenizerJson(spec),
+                  {ErrorKind::kConfig, "pre_tokenizer.pretokenizers[0].pattern.Regex", "does not compile"});
+}
+
+TEST(MalformedTokenizerTest, WrongTypesAndShapes) {
+  TinySpec spec = Base();
+  spec.vocab_extra_json = ",\"x7\":\"7\"";
+  ExpectLoadError(TinyTokenizerJson(spec),
+                  {ErrorKind::kFormat, "model.vocab.x7", "expected an integer, found a string"});
+  ExpectLoadError(Replace(TinyTokenizerJson(Base()), "[\"a\",\"b\"]", "\"a b c\""),
+                  {ErrorKind::kFormat, "model.merges[0]", "expected \"left right\""});
+  ExpectLoadError(Replace(TinyTokenizerJson(Base()), "\"model\":{", "\"modelx\":{"),
+                  {ErrorKind::kFormat, "model", "missing"});
+  ExpectLoadError("[1,2]", {ErrorKind::kFormat, "(root)", "expected an object, found an array"});
+}
+
+}  // namespace
+}  // namespace doge
