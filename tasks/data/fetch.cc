@@ -59,7 +59,11 @@ struct Transfer {
   int64_t offset = 0;         // bytes already on disk before this transfer (resume)
   bool checked_status = false;
   long status = 0;
-  Progress* progress = nullptr;
+  // Created once the size is known (Content-Length arrives with the headers), so the bar can
+  // show percent and ETA; null when progress is off.
+  std::unique_ptr<Progress> progress;
+  std::string label;
+  const DownloadOptions* opt = nullptr;
   bool write_failed = false;
 };
 
@@ -93,8 +97,13 @@ size_t OnWrite(char* data, size_t size, size_t n, void* user) {
 
 int OnProgress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
-  if (t->progress && t->status < 400) t->progress->Set(t->offset + dlnow);
-  (void)dltotal;
+  if (!t->opt || !t->opt->log || t->status >= 400 || (dltotal <= 0 && dlnow <= 0)) return 0;
+  if (!t->progress) {
+    int64_t total = dltotal > 0 ? t->offset + dltotal : 0;
+    t->progress = std::make_unique<Progress>(t->label, total, Progress::Unit::kBytes, "bytes", t->opt->log);
+    if (t->opt->terminal >= 0) t->progress->set_terminal(t->opt->terminal == 1);
+  }
+  t->progress->Set(t->offset + dlnow);
   return 0;
 }
 
@@ -155,15 +164,12 @@ int64_t DownloadFile(const std::string& url, const std::string& dest, const Down
         std::fprintf(opt.log, "doge: resuming %s at byte %lld\n", url.c_str(), static_cast<long long>(t.offset));
       }
     }
-    curl_off_t length = -1;
-    Progress progress(BaseName(url), 0, Progress::Unit::kBytes, "bytes", opt.log ? opt.log : stderr);
-    if (opt.terminal >= 0) progress.set_terminal(opt.terminal == 1);
-    t.progress = opt.log ? &progress : nullptr;
+    t.label = BaseName(url);
+    t.opt = &opt;
     CURLcode res = curl_easy_perform(curl.get());
     bool close_ok = std::fclose(t.file) == 0;
     long status = 0;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(curl.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
     if (t.write_failed || !close_ok) {
       throw Error(ErrorKind::kIo, part, "", std::string("write failed: ") + std::strerror(errno));
     }
@@ -181,7 +187,7 @@ int64_t DownloadFile(const std::string& url, const std::string& dest, const Down
       }
       last_error = what;
     } else if (res == CURLE_OK) {
-      if (t.progress) progress.Finish();
+      if (t.progress) t.progress->Finish();
       if (std::rename(part.c_str(), dest.c_str()) != 0) {
         throw Error(ErrorKind::kIo, dest, "", std::string("cannot rename: ") + std::strerror(errno));
       }
@@ -563,6 +569,11 @@ class Fetcher {
       for (const JsonRow& r : rows) {
         int64_t idx = r.Int("row_idx");
         if (idx != next) r.Fail("row_idx", "expected " + std::to_string(next) + ", found " + std::to_string(idx));
+        // The API abbreviates very large cells; a truncated row must not be hashed as data.
+        simdjson::dom::array truncated;
+        if (r.element()["truncated_cells"].get(truncated) == simdjson::SUCCESS && truncated.size() > 0) {
+          r.Fail("truncated_cells", "the rows API truncated row " + std::to_string(idx) + "; cannot convert it faithfully");
+        }
         TriviaqaDoc d = ParseTriviaqaRow(r.Object("row"));
         AppendCanonicalRow(buf, d);
         ++next;

@@ -6,6 +6,7 @@
 // an archive entry escaping the target directory, a count that differs from the manifest.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/error.h"
@@ -354,6 +355,22 @@ TEST_F(FetchTest, CountDifferentFromManifestIsAnErrorUnlessAllowed) {
   o.allow_count_mismatch = true;
   EXPECT_EQ(FetchDatasets(o).size(), 2u);
   EXPECT_TRUE(fs::exists(data_.path() + "/arc_easy/test.jsonl"));
+}
+
+TEST_F(FetchTest, CliFetchWithMirrorEnvThenVerifyAndLs) {
+  WriteManifests(Known(Sha(arc_zip_)));
+  std::string common = " --dir " + data_.path() + " --manifest-dir " + manifests_.path();
+  std::string cmd = "DOGE_DATA_MIRROR=" + server_.base_url() + " " + DOGE_BINARY +
+                    " data fetch --tasks hellaswag,triviaqa --retry-backoff-ms 10" + common + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_EQ(Slurp(data_.path() + "/triviaqa/validation.jsonl"), Slurp(kCanonical + "/triviaqa/validation.jsonl"));
+  cmd = std::string(DOGE_BINARY) + " data verify" + common + " > /dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  // The same fetch without the mirror would go to the manifest's (unreachable) hosts; with a
+  // bad --base-url it fails with a network error (exit 3 = bad input data, named URL).
+  cmd = std::string(DOGE_BINARY) + " data fetch --tasks hellaswag --force --retries 0 --base-url http://127.0.0.1:1" + common + " > /dev/null 2>&1";
+  int status = std::system(cmd.c_str());
+  EXPECT_NE(status, 0);
 }
 
 TEST_F(FetchTest, UnknownDatasetFailsBeforeAnyDownload) {
