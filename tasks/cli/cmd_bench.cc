@@ -1,9 +1,231 @@
-// Placeholder: these subcommands arrive with issue #6; replace this file when they do.
+// `doge bench kernels|e2e|eval`: the benchmark front end (issue #6). The work lives in
+// benchmarks/ (library doge_bench, linked into this binary by benchmarks/CMakeLists.txt, which
+// also defines DOGE_HAVE_BENCH); this file only parses options and prints.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
 #include "engine/error.h"
+#include "engine/file_util.h"
 #include "tasks/cli/commands.h"
 
+#ifdef DOGE_HAVE_BENCH
+#include "benchmarks/bench_model.h"
+#include "benchmarks/e2e.h"
+#include "benchmarks/eval_bench.h"
+#include "benchmarks/kernel_benchmarks.h"
+#endif
+
 namespace doge::cli {
-int RunBench(const Args& args) {
-  throw Error(ErrorKind::kUsage, "", args[0], "not available in this build yet (issue #6)");
+
+namespace po = boost::program_options;
+
+namespace {
+
+const char kBenchUsage[] =
+    "usage: doge bench kernels [google benchmark flags...]\n"
+    "       doge bench e2e  (--model DIR | --shape NAME) [-p 512] [-n 128] [-t 1,2] [-r 5]\n"
+    "                       [-o md|json|csv] [--out FILE]\n"
+    "       doge bench eval (--model DIR | --shape NAME) [-t 1,2] [-r 5] [--tasks 64]\n"
+    "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [-o md|json|csv]\n"
+    "\n"
+    "Every number is set against limits measured in the same run (FP32 FMA peak and read\n"
+    "bandwidth of this machine), so results stay comparable on a noisy or shared machine.\n"
+    "\n"
+    "  kernels  every kernel of engine/kernels over the shared case table, reference and\n"
+    "           optimized sets (kernel/<name>/<vars>/<set>), with GB/s, GFLOP/s and %peak\n"
+    "           counters. Flags go to Google Benchmark, e.g. --benchmark_filter=matvec\n"
+    "           --benchmark_min_time=0.1 --benchmark_format=json --benchmark_out=k.json;\n"
+    "           the JSON context carries doge_schema and doge_fingerprint. Threads:\n"
+    "           OMP_NUM_THREADS. Our flags: --doge_probe_reps=N --doge_probe_ms=X.\n"
+    "  e2e      prefill and decode tokens/s in llama-bench's shape. pp N = one forward over\n"
+    "           N random tokens from an empty cache, last-token logits; tg N = N single-token\n"
+    "           steps from an empty cache (BOS, then random ids; no sampling). List arguments\n"
+    "           expand to every combination. bound t/s: decode = measured read bandwidth /\n"
+    "           bytes of weights per token (vocabulary projection included); prefill =\n"
+    "           measured FMA peak / flops per token.\n"
+    "  eval     multiple-choice scoring throughput on a fixed-seed synthetic HellaSwag-shaped\n"
+    "           workload, through the engine's Score() in batches (the doge eval path):\n"
+    "           tasks/s, processed tokens/s (shared context) and naive-equivalent tokens/s.\n"
+    "\n"
+    "--shape doge-20m|doge-60m|doge-160m|doge-320m generates a random-weight checkpoint of that\n"
+    "shape in a temporary folder (removed afterwards): no download needed to compare machines.\n"
+    "\n"
+    "examples:\n"
+    "  doge bench e2e --shape doge-20m -p 512 -n 128 -t 1,2 -r 5\n"
+    "  doge bench e2e --model ~/models/Doge-60M -o json --out reports/bench-e2e.json\n"
+    "  doge bench eval --shape doge-20m -t 1,2\n"
+    "  OMP_NUM_THREADS=1 doge bench kernels --benchmark_filter='matvec.*optimized'\n";
+
+std::vector<int> PositiveList(const std::string& flag, const std::string& text, bool allow_zero) {
+  std::vector<int> v = ParseIntList(flag, text);
+  if (v.empty()) throw Error(ErrorKind::kUsage, "", flag, "expected a list of integers");
+  for (int x : v) {
+    if (x < 0 || (!allow_zero && x == 0)) {
+      throw Error(ErrorKind::kUsage, "", flag,
+                  std::string("expected ") + (allow_zero ? "integers >= 0" : "integers >= 1") +
+                      ", got " + std::to_string(x));
+    }
+  }
+  return v;
 }
+
+void CheckFormat(const std::string& f) {
+  if (f != "md" && f != "json" && f != "csv") {
+    throw Error(ErrorKind::kUsage, "", "--output", UnknownNameMessage("format", f, {"md", "json", "csv"}));
+  }
+}
+
+// Prints to stdout, or writes atomically to `out` when given.
+void Emit(const std::string& text, const std::string& out) {
+  if (out.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    WriteFileAtomic(out, text);
+    std::fprintf(stderr, "doge bench: wrote %s\n", out.c_str());
+  }
+}
+
+po::variables_map Parse(const Args& args, const po::options_description& desc) {
+  po::variables_map vm;
+  std::vector<std::string> rest(args.begin() + 2, args.end());
+  po::store(po::command_line_parser(rest).options(desc).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+#ifdef DOGE_HAVE_BENCH
+
+int RunBenchKernels(const Args& args) {
+  // Google Benchmark parses its own flags; argv[0] names the program in its messages.
+  std::vector<std::string> storage;
+  storage.push_back("doge bench kernels");
+  for (size_t i = 2; i < args.size(); ++i) storage.push_back(args[i]);
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  return RunKernelBenchmarks(static_cast<int>(storage.size()), argv.data());
+}
+
+int RunBenchE2e(const Args& args) {
+  std::string model, shape, prompts, gens, threads, format, out;
+  int reps = 5, probe_reps = 5;
+  uint64_t seed = 1;
+  po::options_description desc("doge bench e2e options");
+  desc.add_options()("help,h", "this help")(
+      "model", po::value(&model), "checkpoint folder (config.json + model.safetensors)")(
+      "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
+      "n-prompt,p", po::value(&prompts)->default_value("512"), "prompt lengths, e.g. 128,512 (0: none)")(
+      "n-gen,n", po::value(&gens)->default_value("128"), "generation lengths (0: none)")(
+      "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
+      "repetitions,r", po::value(&reps)->default_value(5), "timed repetitions per test")(
+      "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
+      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids")(
+      "probe-reps", po::value(&probe_reps)->default_value(5), "repetitions of each peak probe");
+  po::variables_map vm = Parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << kBenchUsage << "\n" << desc << "\n";
+    return 0;
+  }
+  CheckFormat(format);
+  E2eOptions o;
+  o.n_prompt = PositiveList("--n-prompt", prompts, true);
+  o.n_gen = PositiveList("--n-gen", gens, true);
+  o.threads = PositiveList("--threads", threads, false);
+  if (reps < 1) throw Error(ErrorKind::kUsage, "", "--repetitions", "must be >= 1");
+  if (probe_reps < 1) throw Error(ErrorKind::kUsage, "", "--probe-reps", "must be >= 1");
+  o.reps = reps;
+  o.seed = seed;
+  o.probe.repetitions = probe_reps;
+  auto bm = BenchModel::Open(model, shape, seed);
+  int64_t capacity = 1;
+  for (int p : o.n_prompt) capacity = std::max<int64_t>(capacity, p);
+  for (int g : o.n_gen) capacity = std::max<int64_t>(capacity, g);
+  EngineE2eTarget target(bm->model(), capacity);
+  std::vector<E2eRow> rows = RunE2e(target, bm->info(), o);
+  Emit(format == "json" ? FormatE2eJson(rows)
+       : format == "csv" ? FormatE2eCsv(rows)
+                         : FormatE2eMarkdown(rows),
+       out);
+  return 0;
+}
+
+int RunBenchEval(const Args& args) {
+  std::string model, shape, threads, format, out;
+  int reps = 5;
+  uint64_t seed = 1;
+  McWorkload w;
+  po::options_description desc("doge bench eval options");
+  desc.add_options()("help,h", "this help")(
+      "model", po::value(&model), "checkpoint folder (config.json + model.safetensors)")(
+      "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
+      "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
+      "repetitions,r", po::value(&reps)->default_value(5), "timed passes over the workload")(
+      "tasks", po::value(&w.n_tasks)->default_value(64), "tasks per pass")(
+      "ctx", po::value(&w.n_ctx)->default_value(48), "context tokens per task (BOS included)")(
+      "choices", po::value(&w.n_choices)->default_value(4), "endings per task")(
+      "cont", po::value(&w.n_cont)->default_value(21), "tokens per ending")(
+      "batch", po::value(&w.batch)->default_value(16), "tasks per Score() call")(
+      "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
+      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
+  po::variables_map vm = Parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << kBenchUsage << "\n" << desc << "\n";
+    return 0;
+  }
+  CheckFormat(format);
+  std::vector<int> thread_list = PositiveList("--threads", threads, false);
+  if (reps < 1) throw Error(ErrorKind::kUsage, "", "--repetitions", "must be >= 1");
+  if (w.n_tasks < 1) throw Error(ErrorKind::kUsage, "", "--tasks", "must be >= 1");
+  if (w.n_ctx < 1) throw Error(ErrorKind::kUsage, "", "--ctx", "must be >= 1 (BOS)");
+  if (w.n_choices < 1) throw Error(ErrorKind::kUsage, "", "--choices", "must be >= 1");
+  if (w.n_cont < 1) throw Error(ErrorKind::kUsage, "", "--cont", "must be >= 1");
+  if (w.batch < 1) throw Error(ErrorKind::kUsage, "", "--batch", "must be >= 1");
+  w.seed = seed;
+  auto bm = BenchModel::Open(model, shape, seed);
+  if (w.n_ctx + w.n_cont > bm->model().config().max_position_embeddings) {
+    throw Error(ErrorKind::kUsage, "", "--ctx/--cont",
+                "context + ending must fit max_position_embeddings (" +
+                    std::to_string(bm->model().config().max_position_embeddings) + ")");
+  }
+  std::vector<EvalRow> rows = RunEvalBenchOnEngine(*bm, w, thread_list, reps);
+  Emit(format == "json" ? FormatEvalJson(rows)
+       : format == "csv" ? FormatEvalCsv(rows)
+                         : FormatEvalMarkdown(rows),
+       out);
+  return 0;
+}
+
+#endif  // DOGE_HAVE_BENCH
+
+}  // namespace
+
+int RunBench(const Args& args) {
+  if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+    std::fputs(kBenchUsage, args.size() < 2 ? stderr : stdout);
+    return args.size() < 2 ? 2 : 0;
+  }
+  const std::string& sub = args[1];
+#ifdef DOGE_HAVE_BENCH
+  if (sub == "kernels") return RunBenchKernels(args);
+  if (sub == "e2e") return RunBenchE2e(args);
+  if (sub == "eval") return RunBenchEval(args);
+#else
+  if (sub == "kernels" || sub == "e2e" || sub == "eval") {
+    throw Error(ErrorKind::kUsage, "", "bench " + sub,
+                "this doge was built with DOGE_BUILD_BENCHMARKS=OFF; reconfigure with it ON");
+  }
+#endif
+  throw Error(ErrorKind::kUsage, "", "bench",
+              UnknownNameMessage("bench subcommand", sub, {"kernels", "e2e", "eval"}));
+}
+
 }  // namespace doge::cli

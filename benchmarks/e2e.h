@@ -1,0 +1,87 @@
+// End-to-end prefill/decode benchmark in llama-bench's shape (`doge bench e2e`): every
+// combination of prompt length, generation length and thread count, repeated, reported as
+// mean ± sd tokens/s next to the in-run bound (bandwidth for decode, FMA peak for prefill).
+// The JSON rows (schema doge.bench.e2e/1) are an outside-checked contract: field names follow
+// llama-bench's and must stay stable.
+#ifndef DOGE_BENCHMARKS_E2E_H_
+#define DOGE_BENCHMARKS_E2E_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "benchmarks/model_cost.h"
+#include "benchmarks/peak_probe.h"
+
+namespace doge {
+
+// What is being benchmarked. The engine adapter (e2e_engine.h) implements it; tests use fakes.
+class E2eTarget {
+ public:
+  virtual ~E2eTarget() = default;
+  // Thread count for the following calls (OpenMP team size of the kernels).
+  virtual void SetThreads(int n_threads) = 0;
+  // Empties the KV cache: the next call starts at position 0.
+  virtual void Reset() = 0;
+  // One forward call over `tokens` at the next positions, computing only the last token's logits
+  // (llama-bench's prompt test).
+  virtual void Prefill(const std::vector<int32_t>& tokens) = 0;
+  // One single-token forward call at the next position, with full-vocabulary logits.
+  virtual void Decode(int32_t token) = 0;
+};
+
+// Static facts about the model, printed in every row.
+struct E2eModelInfo {
+  std::string model;       // checkpoint path, or the shape name for --shape
+  std::string model_type;  // "doge-20m" ... or "doge-custom"
+  int64_t n_params = 0;
+  int64_t model_size = 0;  // bytes of weights as the kernels read them
+  int64_t vocab_size = 0;
+  int32_t bos_id = 0;      // first token of every prompt (llama-bench starts with BOS)
+  DogeCost cost;
+};
+
+// One row: one test (pp N or tg N) at one thread count.
+struct E2eRow {
+  E2eModelInfo info;
+  std::string test;       // "pp512" | "tg128"
+  int n_prompt = 0;
+  int n_gen = 0;
+  int n_threads = 0;
+  int n_reps = 0;
+  std::vector<double> samples_ns;  // wall time of each repetition
+  std::vector<double> samples_ts;  // tokens/s of each repetition
+  double avg_ns = 0, stddev_ns = 0, avg_ts = 0, stddev_ts = 0;
+  double peak = 0;            // the in-run peak used: GB/s (tg) or GFLOP/s (pp)
+  double bound_ts = 0;        // tokens/s the peak allows
+  double bound_fraction = 0;  // avg_ts / bound_ts
+  std::string test_time;      // ISO-8601 UTC, when the row's first repetition started
+};
+
+struct E2eOptions {
+  std::vector<int> n_prompt = {512};  // 0 entries are skipped, like llama-bench -p 0
+  std::vector<int> n_gen = {128};
+  std::vector<int> threads = {1, 2};
+  int reps = 5;
+  uint64_t seed = 1234;      // prompt/decode token ids (fixed, so runs are comparable)
+  ProbeOptions probe;
+};
+
+// Runs every (threads x test) combination: for each thread count the peaks are measured first,
+// then the pp rows, then the tg rows (llama-bench's order). Each test runs once untimed as
+// warm-up (page faults of the mapped weights, caches, OpenMP start-up), then `reps` timed times.
+std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
+                           const E2eOptions& options);
+
+// Output formats. Markdown is a llama-bench-style table; JSON is an array of rows (see the
+// contract in the header comment); CSV has one header line and one line per row.
+std::string FormatE2eMarkdown(const std::vector<E2eRow>& rows);
+std::string FormatE2eJson(const std::vector<E2eRow>& rows);
+std::string FormatE2eCsv(const std::vector<E2eRow>& rows);
+
+// "2026-12-01T21:00:00Z" for now.
+std::string UtcNowIso8601();
+
+}  // namespace doge
+
+#endif  // DOGE_BENCHMARKS_E2E_H_
