@@ -2,6 +2,7 @@
 #include "engine/scoring.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <thread>
 
@@ -228,7 +229,9 @@ namespace {
 std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std::vector<int32_t>& prompt,
                                  int32_t max_new, Sampler* sampler,
                                  const std::function<bool(const std::vector<int32_t>&)>& stop,
-                                 Session* s) {
+                                 Session* s, DogeLanguageModel::GenerateStats* stats = nullptr) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
   const int64_t V = m.config().vocab_size, H = m.config().hidden_size;
   const int64_t len = std::min<int64_t>(static_cast<int64_t>(prompt.size()), max_len);
   const int32_t* ids = prompt.data() + (prompt.size() - len);
@@ -239,13 +242,24 @@ std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std:
   s->logits.resize(static_cast<size_t>(V));
   s->hidden.resize(static_cast<size_t>(H));
   m.Forward(ids, len, &s->cache, &s->scratch, {len - 1}, s->hidden.data());
+  auto t1 = Clock::now();
+  int64_t decoded = 0;
   for (int32_t step = 0; step < max_new; ++step) {
     m.Logits(s->hidden.data(), s->logits.data());
     const int32_t next = sampler->Sample(s->logits.data(), V);
     gen.push_back(next);
+    if (step == 0) t1 = Clock::now();  // prefill ends with its logits row and first sample
     if (stop && stop(gen)) break;
     if (step + 1 == max_new) break;
     m.Forward(&next, 1, &s->cache, &s->scratch, {0}, s->hidden.data());
+    ++decoded;
+  }
+  if (stats) {
+    const auto t2 = Clock::now();
+    stats->prefill_tokens = len;
+    stats->decode_tokens = decoded;
+    stats->prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
+    stats->decode_seconds = std::chrono::duration<double>(t2 - t1).count();
   }
   return gen;
 }
@@ -278,13 +292,13 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
 
 std::vector<int32_t> DogeLanguageModel::Generate(
     const std::vector<int32_t>& prompt, int32_t max_new_tokens, const SamplerConfig& sampler,
-    const std::function<bool(const std::vector<int32_t>&)>& stop) const {
+    const std::function<bool(const std::vector<int32_t>&)>& stop, GenerateStats* stats) const {
   if (prompt.empty()) throw Error(ErrorKind::kUsage, "", "prompt", "empty prompt");
   CheckIds(prompt, "prompt");
   SetThreads(n_threads_);
   Session s;
   Sampler smp(sampler);
-  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, &smp, stop, &s);
+  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, &smp, stop, &s, stats);
 }
 
 }  // namespace doge

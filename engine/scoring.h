@@ -52,11 +52,18 @@ class DogeLanguageModel : public LanguageModel {
   int32_t max_length() const override { return 2048; }
   int32_t vocab_size() const override { return static_cast<int32_t>(model_->config().vocab_size); }
 
+  // Wall-clock split of one Generate call (prefill = the prompt call incl. its logits row;
+  // decode = the remaining one-token calls incl. their logits rows and sampling).
+  struct GenerateStats {
+    int64_t prefill_tokens = 0, decode_tokens = 0;
+    double prefill_seconds = 0, decode_seconds = 0;
+  };
   // One prompt with a sampler (CLI `doge generate`); stops after max_new_tokens or when
   // stop(generated) is true. Returns the generated ids only.
   std::vector<int32_t> Generate(const std::vector<int32_t>& prompt, int32_t max_new_tokens,
                                 const SamplerConfig& sampler,
-                                const std::function<bool(const std::vector<int32_t>&)>& stop) const;
+                                const std::function<bool(const std::vector<int32_t>&)>& stop,
+                                GenerateStats* stats = nullptr) const;
 
   const DogeConfig& config() const { return model_->config(); }
   const DogeModel& model() const { return *model_; }

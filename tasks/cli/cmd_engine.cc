@@ -143,6 +143,7 @@ int RunGenerate(const Args& args) {
       ("seed", po::value<uint64_t>()->default_value(0), "sampling seed (runs are reproducible)")
       ("ignore-eos", "do not stop at the EOS token")
       ("json", "print one JSON object with prompt ids, generated ids and text")
+      ("timing", "print prefill and decode tokens/s to stderr (rough; see benchmarks for real numbers)")
       ("threads", po::value<int>()->default_value(0), "threads (0 = all cores)");
   po::variables_map vm;
   if (!Parse(args, desc, "doge generate --model DIR (--prompt TEXT | --ids LIST) --max-new-tokens N",
@@ -172,7 +173,15 @@ int RunGenerate(const Args& args) {
   }
   const int64_t eos = vm.count("ignore-eos") ? -1 : lm->config().eos_token_id;
   auto stop = [eos](const std::vector<int32_t>& g) { return eos >= 0 && g.back() == eos; };
-  std::vector<int32_t> gen = lm->Generate(prompt, vm["max-new-tokens"].as<int>(), sc, stop);
+  DogeLanguageModel::GenerateStats st;
+  std::vector<int32_t> gen = lm->Generate(prompt, vm["max-new-tokens"].as<int>(), sc, stop, &st);
+  if (vm.count("timing")) {
+    std::fprintf(stderr, "prefill: %lld tokens in %.4f s (%.1f tok/s); decode: %lld tokens in %.4f s (%.1f tok/s); threads %d\n",
+                 (long long)st.prefill_tokens, st.prefill_seconds,
+                 st.prefill_seconds > 0 ? st.prefill_tokens / st.prefill_seconds : 0.0,
+                 (long long)st.decode_tokens, st.decode_seconds,
+                 st.decode_seconds > 0 ? st.decode_tokens / st.decode_seconds : 0.0, lm->n_threads());
+  }
   const std::string text = tok ? tok->Decode(gen, true, tok->clean_up_tokenization_spaces()) : "";
   if (vm.count("json")) {
     JsonWriter j;
