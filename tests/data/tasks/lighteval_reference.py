@@ -6,6 +6,7 @@ tasks/lighteval_task.py) and small-doge evaluation/base/tasks.py @5a2d488; no co
 It uses the real CPython `random`, so its few-shot draws are the reference stream.
 
 usage: python3 lighteval_reference.py TASK PROTOCOL DATA_DIR K RENDERED.jsonl
+       python3 lighteval_reference.py --batch LIST   (LIST: one "TASK PROTOCOL DATA_DIR K FILE" a line)
 Compares the `doge tasks render` output RENDERED.jsonl (all docs, dataset order) with this
 model's requests; prints OK or the first differences and exits 1.
 """
@@ -176,8 +177,7 @@ def requests(task, protocol, data_dir, k):
     return [(tags[i][0], tags[i][1], d, [pool[j] for j in sel[i]], sel[i]) for i, d in enumerate(ev)]
 
 
-def main():
-    task, protocol, data_dir, k, rendered = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+def compare(task, protocol, data_dir, k, rendered):
     expected = []
     for sub, idx, doc, shots, sel in requests(task, protocol, data_dir, k):
         choices = doc.choices[0] if task == "triviaqa" else doc.choices
@@ -197,7 +197,16 @@ def main():
                         print(f"{e['task']} doc {e['doc_index']}: {key}: got {g.get(key)!r} expected {e[key]!r}")
                 if set(g) != set(e):
                     print(f"fields {sorted(g)} expected {sorted(e)}")
-    print("OK" if not bad else f"{bad} differences")
+    print(f"{task} {protocol} k={k}: " + ("OK" if not bad else f"{bad} differences"))
+    return bad
+
+
+def main():
+    if sys.argv[1] == "--batch":
+        jobs = [line.split() for line in open(sys.argv[2]) if line.strip()]
+    else:
+        jobs = [sys.argv[1:6]]
+    bad = sum(compare(t, p, d, int(k), f) for t, p, d, k, f in jobs)
     sys.exit(1 if bad else 0)
 
 
