@@ -66,6 +66,7 @@ std::vector<BenchRow> LoadBenchRows(const std::string& path, const std::string& 
       row.stddev = r.GetNumber("stddev_ts");
       row.samples = NumberArray(r.Get("samples_ts"));
     } else {
+      if (auto b = r.Find("batch")) row.batch = b->Int();
       row.avg = r.GetNumber("tasks_per_s");
       row.stddev = r.GetNumber("stddev");
       row.samples = NumberArray(r.Get("samples"));

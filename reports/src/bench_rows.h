@@ -34,6 +34,7 @@ struct BenchRow {
   std::string test;        // "pp512" | "tg128" | "mc-hellaswag"
   int64_t n_prompt = 0, n_gen = 0;
   int64_t n_threads = 0;
+  int64_t batch = 0;             // eval rows: requests per Score() call (0 when absent)
   double avg = 0;                // avg_ts (e2e) or tasks_per_s (eval)
   double stddev = 0;             // stddev_ts or stddev
   std::vector<double> samples;   // samples_ts or samples

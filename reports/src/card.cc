@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <set>
 
 #include "engine/error.h"
@@ -112,8 +113,7 @@ EvalResults LoadEvalResults(const std::string& path) {
   }
   r.protocol = root.GetString("protocol");
   r.threads = root.GetInt("threads");
-  JsonNode limit = root.Get("limit");
-  if (!limit.IsNull()) r.limit = limit.Int();
+  if (auto limit = root.Find("limit"); limit && !limit->IsNull()) r.limit = limit->Int();
   for (const auto& [name, t] : root.Get("tasks").Members()) {
     TaskResult task;
     task.name = name;
@@ -132,6 +132,11 @@ EvalResults LoadEvalResults(const std::string& path) {
       task.metrics[metric] = x;
     }
     for (const auto& [metric, v] : t.Get("stderr").Members()) {
+      // JsonWriter writes NaN as null: a standard error that could not be estimated (n = 1).
+      if (v.IsNull()) {
+        task.stderrs[metric] = std::numeric_limits<double>::quiet_NaN();
+        continue;
+      }
       double x = v.Number();
       if (!(x >= 0 && x <= 1)) {
         v.Fail("expected a standard error in [0, 1], found " + std::to_string(x));
@@ -329,6 +334,7 @@ ModelCard BuildModelCard(const CardOptions& options) {
         cell.delta_decimals = std::max(1, DecimalsOf(cell.published_text));
         // Flag a difference beyond two standard errors of our estimate. The published value
         // is itself rounded (+-0.05), which this test does not absorb: see the legend.
+        // An unknown se (NaN) never flags.
         cell.flagged = std::fabs(cell.delta.ToDouble()) > 2.0 * cell.ours_se;
       }
       row.cells.push_back(cell);
@@ -389,9 +395,13 @@ std::vector<std::string> CardHeader() {
 
 std::string FormatTokensPerS(double v) { return Decimal::FromDouble(v).Format(0); }
 
+std::string SeText(const CardCell& c) {
+  return std::isfinite(c.ours_se) ? Decimal::FromDouble(c.ours_se).Format(c.delta_decimals)
+                                  : std::string("n/a");
+}
+
 std::string DeltaText(const CardCell& c) {
-  return c.delta.Format(c.delta_decimals, /*plus_sign=*/true) + " \xC2\xB1 " +
-         Decimal::FromDouble(c.ours_se).Format(c.delta_decimals);
+  return c.delta.Format(c.delta_decimals, /*plus_sign=*/true) + " \xC2\xB1 " + SeText(c);
 }
 
 // Rows of the table; flagged delta cells are prefixed with "!" (HtmlTable marks them; markdown
@@ -489,8 +499,7 @@ std::vector<std::string> FlagLines(const ModelCard& card) {
       if (!c.flagged) continue;
       out.push_back(row.results.model_name + " " + CardColumns()[ci] + ": ours " + c.ours_text +
                     ", card " + c.published_text + ", \xCE\x94 " +
-                    c.delta.Format(c.delta_decimals, true) + ", se " +
-                    Decimal::FromDouble(c.ours_se).Format(c.delta_decimals) +
+                    c.delta.Format(c.delta_decimals, true) + ", se " + SeText(c) +
                     " (|\xCE\x94| > 2 se)");
     }
   }
@@ -611,8 +620,10 @@ std::string RenderCardHtml(const ModelCard& card) {
       g.label = CardColumns()[ci];
       const CardCell& c = row.cells[ci];
       g.values.push_back(c.present ? std::optional<double>(c.ours.ToDouble()) : std::nullopt);
+      g.texts.push_back(c.present ? c.ours_text : "");
       if (row.published) {
         g.values.push_back(Decimal::Parse(row.published->values.at(g.label)).ToDouble());
+        g.texts.push_back(row.published->values.at(g.label));
       }
       groups.push_back(g);
     }

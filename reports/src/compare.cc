@@ -68,7 +68,8 @@ Run LoadRun(const std::string& path) {
   std::map<std::string, size_t> seen;
   for (const BenchRow& r : rows) {
     std::string name = (e2e ? "e2e/" : "eval/") + r.model_type + "/" + r.test + "/t" +
-                       std::to_string(r.n_threads);
+                       std::to_string(r.n_threads) +
+                       (r.batch > 0 ? "/b" + std::to_string(r.batch) : std::string());
     if (!seen.emplace(name, r.index).second) {
       throw Error(ErrorKind::kFormat, path, "[" + std::to_string(r.index) + "]",
                   "second row for " + name + " (first at [" + std::to_string(seen[name]) + "])");

@@ -205,7 +205,7 @@ std::string RenderMachinesHtml(const MachinesReport& r) {
     for (const MachineLine& l : r.lines) {
       if (l.test.rfind(kind, 0) != 0) continue;
       BarGroup g;
-      g.label = l.model_type + " " + l.test + " t" + std::to_string(l.n_threads);
+      g.label = l.model_type + "\n" + l.test + "\nt" + std::to_string(l.n_threads);
       for (const auto& c : l.cells) {
         g.values.push_back(c ? std::optional<double>(c->avg_ts) : std::nullopt);
       }

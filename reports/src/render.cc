@@ -162,19 +162,28 @@ std::string SvgBarChart(const std::string& title, const std::string& y_label,
       s += "<rect x=\"" + Num(x, 1) + "\" y=\"" + Num(y, 1) + "\" width=\"" + Num(bar_w - 2, 0) +
            "\" height=\"" + Num(top + plot_h - y, 1) + "\" fill=\"" +
            colors[si % colors.size()] + "\"><title>" + HtmlEscape(series[si]) + ": " +
-           Num(*v, value_decimals) + "</title></rect>";
+           (si < groups[gi].texts.size() ? HtmlEscape(groups[gi].texts[si])
+                                         : Num(*v, value_decimals)) +
+           "</title></rect>";
+      const std::string text = si < groups[gi].texts.size() ? groups[gi].texts[si]
+                                                            : Num(*v, value_decimals);
       s += "<text x=\"" + Num(x + (bar_w - 2) / 2, 1) + "\" y=\"" + Num(y - 3, 1) +
-           "\" font-size=\"9\" text-anchor=\"middle\">" + Num(*v, value_decimals) + "</text>\n";
+           "\" font-size=\"9\" text-anchor=\"middle\">" + HtmlEscape(text) + "</text>\n";
     }
-    // Labels wider than their group (~6 px per character at 11 px) are slanted so that
-    // neighbours do not overlap.
+    // One <tspan> per '\n'-separated line, 12 px apart, centred under the group.
     const double lx_mid = gx + n_series * bar_w / 2, ly = top + plot_h + 16;
-    const bool slant = 6.0 * groups[gi].label.size() > group_w;
-    s += "<text x=\"" + Num(lx_mid, 1) + "\" y=\"" + Num(ly, 0) + "\" font-size=\"11\"" +
-         (slant ? " text-anchor=\"end\" transform=\"rotate(-25 " + Num(lx_mid, 1) + " " +
-                      Num(ly, 0) + ")\""
-                : std::string(" text-anchor=\"middle\"")) +
-         ">" + HtmlEscape(groups[gi].label) + "</text>\n";
+    s += "<text x=\"" + Num(lx_mid, 1) + "\" y=\"" + Num(ly, 0) +
+         "\" font-size=\"11\" text-anchor=\"middle\">";
+    size_t start = 0;
+    for (int line = 0;; ++line) {
+      size_t end = groups[gi].label.find('\n', start);
+      std::string part = groups[gi].label.substr(start, end == std::string::npos ? end : end - start);
+      s += "<tspan x=\"" + Num(lx_mid, 1) + "\" dy=\"" + (line ? "12" : "0") + "\">" +
+           HtmlEscape(part) + "</tspan>";
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    s += "</text>\n";
   }
   s += "<line x1=\"" + Num(left, 0) + "\" y1=\"" + Num(top + plot_h, 0) + "\" x2=\"" +
        Num(width - 10, 0) + "\" y2=\"" + Num(top + plot_h, 0) + "\" stroke=\"#333333\"/>\n";

@@ -26,8 +26,11 @@ std::string HtmlTable(const std::vector<std::string>& header,
 std::string HtmlPage(const std::string& title, const std::string& body_html);
 
 struct BarGroup {
-  std::string label;                   // x-axis label of the group ("PIQA")
+  std::string label;                   // x-axis label of the group ("PIQA"); '\n' breaks lines
   std::vector<std::optional<double>> values;  // one per series; nullopt draws no bar
+  // Printed above each bar; empty: the value with `value_decimals` places. The card passes its
+  // own rounding here ("27.3" for 27.25, where printf would print the binary tie as 27.2).
+  std::vector<std::string> texts;
 };
 
 // Grouped vertical bars, one colour per series, a legend, y axis from 0 to the largest value

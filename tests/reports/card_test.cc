@@ -160,6 +160,19 @@ TEST(CardTest, MissingMetricOrStderrOrBadFractionIsAnError) {
   ExpectCardError(o, {"does-not-exist.json"});
 }
 
+TEST(CardTest, UnknownStandardErrorPrintsNaAndNeverFlags) {
+  // JsonWriter writes a NaN stderr (one document) as null.
+  TempDir dir;
+  std::string text = Slurp(CardFile("doge-20m.json"));
+  text = ReplaceAll(text, "\"acc_norm\": 0.0113", "\"acc_norm\": null");
+  Spit(dir.File("Doge-20M.json"), text);
+  CardOptions o;
+  o.results_files = {dir.File("Doge-20M.json")};
+  ModelCard card = BuildModelCard(o);
+  EXPECT_FALSE(card.rows[0].cells[3].flagged);  // PIQA, flagged when se was 1.13
+  EXPECT_NE(RenderCardMarkdown(card).find("| +3.1 \xC2\xB1 n/a |"), std::string::npos);
+}
+
 TEST(CardTest, SameModelTwiceIsAnError) {
   CardOptions o;
   o.results_files = {CardFile("doge-20m.json"), CardFile("doge-20m.json")};

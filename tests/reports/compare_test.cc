@@ -250,6 +250,41 @@ TEST(CompareTest, EndToEndTokensPerSecond) {
   EXPECT_NE(cli.out.find("| improvement |"), std::string::npos) << cli.out;
 }
 
+TEST(CompareTest, EvalThroughputRows) {
+  TempDir dir;
+  Machine m;
+  auto eval_json = [&](double tasks_per_s, uint64_t seed) {
+    Lcg rng(seed);
+    JsonWriter w(true);
+    w.BeginArray();
+    for (int batch : {1, 16}) {
+      w.BeginObject();
+      w.Field("schema", std::string("doge.bench.eval/1"));
+      w.Key("fingerprint").Raw(FingerprintJson(m));
+      w.Field("build_commit", m.git).Field("model", std::string("doge-20m"));
+      w.Field("model_type", std::string("doge-20m")).Field("n_params", 13118728);
+      w.Field("test", std::string("mc-hellaswag")).Field("n_threads", 2).Field("batch", batch);
+      w.Field("tasks_per_s", tasks_per_s).Field("stddev", 0.1);
+      w.Key("samples").BeginArray();
+      for (int r = 0; r < 6; ++r) w.Double(tasks_per_s * batch * (1 + 0.01 * (2 * rng.Uniform() - 1)));
+      w.EndArray();
+      w.Field("processed_tokens_per_s", 1000.0).Field("naive_tokens_per_s", 3000.0);
+      w.EndObject();
+    }
+    w.EndArray();
+    return w.Take();
+  };
+  Spit(dir.File("base.json"), eval_json(10, 1));
+  Spit(dir.File("new.json"), eval_json(8, 2));  // 20% fewer tasks/s
+  CompareReport r = CompareRuns({dir.File("base.json"), dir.File("new.json")});
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].name, "eval/doge-20m/mc-hellaswag/t2/b1");
+  EXPECT_EQ(r.rows[1].name, "eval/doge-20m/mc-hellaswag/t2/b16");
+  EXPECT_EQ(r.rows[0].unit, "tasks/s");
+  EXPECT_EQ(r.rows[0].verdict, "REGRESSION");
+  EXPECT_EQ(r.rows[1].verdict, "REGRESSION");
+}
+
 TEST(CompareTest, DifferentMachinesAreRefusedUnlessForced) {
   TempDir dir;
   Machine a, b;
