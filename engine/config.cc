@@ -39,6 +39,23 @@ class Reader {
     }
     throw Error(ErrorKind::kConfig, file_, key, "expected an integer, found " + Render(e));
   }
+  // An integer, or a list of integers whose first element is taken (generation configs and some
+  // model configs list several eos ids).
+  void IntOrFirst(const char* key, int64_t* out) const {
+    element e;
+    if (obj_[key].get(e) || e.is_null()) return;
+    simdjson::dom::array arr;
+    if (!e.get_array().get(arr)) {
+      if (arr.size() == 0) return;
+      int64_t v;
+      if (arr.at(0).get_int64().get(v)) {
+        throw Error(ErrorKind::kConfig, file_, key, "expected a list of integers, found " + Render(e));
+      }
+      *out = v;
+      return;
+    }
+    Int(key, out);
+  }
   void Double(const char* key, double* out) const {
     element e;
     if (obj_[key].get(e) || e.is_null()) return;
@@ -215,10 +232,11 @@ DogeConfig ParseConfig(const std::string& json, const std::string& file) {
   r.Bool("norm_topk_prob", &c.norm_topk_prob);
   r.Bool("output_router_logits", &c.output_router_logits);
   r.Double("router_aux_loss_coef", &c.router_aux_loss_coef);
-  r.Int("bos_token_id", &c.bos_token_id);
-  r.Int("eos_token_id", &c.eos_token_id);
-  r.Int("pad_token_id", &c.pad_token_id);
+  r.IntOrFirst("bos_token_id", &c.bos_token_id);
+  r.IntOrFirst("eos_token_id", &c.eos_token_id);
+  r.IntOrFirst("pad_token_id", &c.pad_token_id);
   r.String("torch_dtype", &c.torch_dtype);
+  r.String("dtype", &c.torch_dtype);  // transformers v5 spelling
   c.Validate(file);
   return c;
 }

@@ -78,6 +78,13 @@ TEST(ConfigTest, NullKvHeadsAndRopeParametersAndUnknownKeys) {
   EXPECT_DOUBLE_EQ(c.rope_theta, 500.0);
 }
 
+TEST(ConfigTest, EosListTakesFirst) {
+  DogeConfig c = ParseConfig(R"({"eos_token_id": [1, 2], "bos_token_id": 0})", "config.json");
+  EXPECT_EQ(c.eos_token_id, 1);
+  EXPECT_EQ(c.bos_token_id, 0);
+  ExpectConfigError(R"({"eos_token_id": ["x"]})", "eos_token_id");
+}
+
 TEST(ConfigTest, HeadsNotDividingHidden) {
   ExpectConfigError(R"({"hidden_size": 100, "num_attention_heads": 8, "num_key_value_heads": 4})",
                     "num_attention_heads");
