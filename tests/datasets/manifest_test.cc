@@ -30,7 +30,9 @@ TEST(ManifestTest, EveryDatasetHasAValidManifest) {
       EXPECT_GT(sp.count, 0) << sp.split << ": every needed split's size is documented";
       const ManifestSource& src = m.Source(sp.source);
       // A checksum is either a full digest or comes with a note (trust on first use).
-      if (src.kind != "hf_rows") EXPECT_TRUE(src.sha256.known() || !src.sha256.note.empty());
+      if (src.kind != "hf_rows") {
+        EXPECT_TRUE(src.sha256.known() || !src.sha256.note.empty());
+      }
       EXPECT_TRUE(sp.canonical_sha256.known() || !sp.canonical_sha256.note.empty());
     }
   }
