@@ -205,6 +205,33 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
 
 }  // namespace
 
+namespace {
+
+// Per-thread, lock-free first-level cache: direct-mapped, one 64-byte line per entry holding
+// the pre-token and its ids together, so a hit costs one cache line and no atomics. Short,
+// frequent pieces (words) live here; the shared sharded cache behind it keeps everything else.
+// Entries are tagged with the tokenizer's instance number (never reused), so tokenizers never
+// see each other's entries, even one allocated where a destroyed one was.
+struct alignas(64) L0Entry {
+  uint64_t hash;
+  uint32_t owner;  // HfTokenizer instance number; 0 = empty
+  uint8_t key_len;
+  uint8_t n_ids;
+  char key[26];
+  int32_t ids[6];
+};
+static_assert(sizeof(L0Entry) == 64, "one cache line per entry");
+constexpr size_t kL0Entries = 8192;  // 512 KiB per thread: fits in L2
+
+L0Entry* ThreadL0() {
+  thread_local std::unique_ptr<L0Entry[]> table(new L0Entry[kL0Entries]());
+  return table.get();
+}
+
+std::atomic<uint32_t> g_next_instance{1};
+
+}  // namespace
+
 std::string CleanUpTokenization(std::string text) {
   ReplaceAll(text, " .", ".");
   ReplaceAll(text, " ?", "?");
@@ -220,7 +247,9 @@ std::string CleanUpTokenization(std::string text) {
 }
 
 HfTokenizer::HfTokenizer(const std::string& json_path, const std::string& config_path)
-    : path_(json_path), cache_(std::make_unique<std::array<CacheShard, kCacheShards>>()) {
+    : path_(json_path),
+      cache_(std::make_unique<std::array<CacheShard, kCacheShards>>()),
+      instance_(g_next_instance.fetch_add(1)) {
   byte_id_.fill(-1);
   Load(ReadFileToString(json_path));
   LoadConfig(config_path);
@@ -757,6 +786,29 @@ void HfTokenizer::MergePiece(std::string_view piece, std::vector<int32_t>* ids) 
 
 void HfTokenizer::EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const {
   const uint64_t hash = HashBytes(piece);
+  L0Entry* l0 = nullptr;
+  if (piece.size() <= sizeof(L0Entry::key) && cache_enabled_.load(std::memory_order_relaxed)) {
+    l0 = &ThreadL0()[hash & (kL0Entries - 1)];
+    if (l0->owner == instance_ && l0->hash == hash && l0->key_len == piece.size() &&
+        std::equal(piece.begin(), piece.end(), l0->key)) {
+      ids->insert(ids->end(), l0->ids, l0->ids + l0->n_ids);
+      return;
+    }
+  }
+  const size_t before = ids->size();
+  EncodePieceShared(piece, hash, ids);
+  if (l0 != nullptr && ids->size() - before <= std::size(l0->ids)) {
+    l0->owner = instance_;
+    l0->hash = hash;
+    l0->key_len = static_cast<uint8_t>(piece.size());
+    l0->n_ids = static_cast<uint8_t>(ids->size() - before);
+    std::copy(piece.begin(), piece.end(), l0->key);
+    std::copy(ids->begin() + before, ids->end(), l0->ids);
+  }
+}
+
+void HfTokenizer::EncodePieceShared(std::string_view piece, uint64_t hash,
+                                    std::vector<int32_t>* ids) const {
   if (ignore_merges_) {
     // A whole pre-token that is a vocab entry maps to it directly, whatever the merges say.
     if (const int32_t* id = bytes_to_id_.Find(piece, hash)) {
@@ -871,6 +923,8 @@ const std::string& HfTokenizer::IdToToken(int32_t id) const {
 
 void HfTokenizer::SetCacheEnabled(bool enabled) {
   cache_enabled_.store(enabled);
+  // Entries in the per-thread tables become unreachable: a new instance number retags us.
+  instance_ = g_next_instance.fetch_add(1);
   for (CacheShard& shard : *cache_) {
     std::unique_lock lock(shard.mu);
     shard.map.Reset(kCacheShardCapacity);

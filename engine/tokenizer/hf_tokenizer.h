@@ -6,9 +6,10 @@
 //   in a Sequence, model BPE (merges as "a b" or [a, b], ignore_merges, no dropout / byte
 //   fallback / subword affixes), post_processor ByteLevel / TemplateProcessing, decoder ByteLevel.
 //
-// Thread safety: every const method may be called from many threads at once. The only shared
-// mutable state is the pre-token -> ids cache, which is sharded and guarded by shared_mutexes;
-// PCRE2 match data is per thread.
+// Thread safety: every const method may be called from many threads at once. Caching is two
+// levels: a per-thread, lock-free table of short pre-tokens (512 KiB per thread that encodes),
+// then a shared pre-token -> ids cache, sharded and guarded by shared_mutexes. PCRE2 match data
+// and scratch buffers are per thread. SetCacheEnabled is not thread-safe (call it before use).
 #ifndef DOGE_ENGINE_TOKENIZER_HF_TOKENIZER_H_
 #define DOGE_ENGINE_TOKENIZER_HF_TOKENIZER_H_
 
@@ -52,7 +53,7 @@ class HfTokenizer : public Tokenizer {
   std::vector<std::string> PreTokens(std::string_view text) const;
   // Token string of `id` as stored in tokenizer.json ("" when the id has none).
   const std::string& IdToToken(int32_t id) const;
-  // Turns the pre-token cache on or off (on by default) and empties it.
+  // Turns both pre-token caches on or off (on by default) and empties them. Not thread-safe.
   void SetCacheEnabled(bool enabled);
   size_t CacheSize() const;
 
@@ -99,6 +100,8 @@ class HfTokenizer : public Tokenizer {
   void PreTokenize(std::string_view text, std::vector<std::string_view>* pieces) const;
   // BPE of one pre-token given as raw bytes; appends ids.
   void EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const;
+  // EncodePiece below the per-thread cache: vocab (ignore_merges), shared cache, merges.
+  void EncodePieceShared(std::string_view piece, uint64_t hash, std::vector<int32_t>* ids) const;
   void MergePiece(std::string_view piece, std::vector<int32_t>* ids) const;
 
   std::string path_;
@@ -138,6 +141,9 @@ class HfTokenizer : public Tokenizer {
   // not cached; each shard stops accepting entries once full (no eviction, like the Rust cache).
   std::unique_ptr<std::array<CacheShard, kCacheShards>> cache_;
   std::atomic<bool> cache_enabled_{true};
+  // Tag of this instance's entries in the per-thread first-level cache (see hf_tokenizer.cc).
+  // Changed only by SetCacheEnabled, which must not run concurrently with Encode.
+  uint32_t instance_;
 };
 
 // transformers' clean_up_tokenization: " ." -> ".", " ?", " !", " ,", " ' " -> "'", " n't",
