@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "engine/error.h"
 #include "engine/file_util.h"
@@ -275,6 +276,59 @@ TEST_F(FetchTest, ConnectionDroppedMidFileIsResumed) {
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[0], "GET /arc/ARC-V1-Feb2018.zip");
   EXPECT_EQ(reqs[1], "GET /arc/ARC-V1-Feb2018.zip range=" + std::to_string(half) + "-");
+}
+
+TEST_F(FetchTest, InterruptedFetchLeavesOnlyAPartThatTheNextRunResumes) {
+  WriteManifests(Known(Sha(arc_zip_)));
+  size_t third = arc_zip_.size() / 3;
+  server_.DropAfter("/arc/ARC-V1-Feb2018.zip", third, /*times=*/1);
+  FetchOptions o = Options({"arc_easy"});
+  o.download.retries = 0;  // give up at the first drop, as a killed run would
+  EXPECT_THROW(FetchDatasets(o), Error);
+  EXPECT_FALSE(fs::exists(data_.path() + "/arc_easy"));
+  std::string part;
+  for (const auto& e : fs::recursive_directory_iterator(data_.path() + "/.downloads")) {
+    if (e.is_regular_file()) {
+      EXPECT_EQ(e.path().extension(), ".part") << e.path();
+      part = e.path().string();
+    }
+  }
+  ASSERT_FALSE(part.empty());
+  EXPECT_EQ(fs::file_size(part), third);
+  FetchDatasets(Options({"arc_easy"}));
+  EXPECT_EQ(server_.requests().back(), "GET /arc/ARC-V1-Feb2018.zip range=" + std::to_string(third) + "-");
+  EXPECT_EQ(Slurp(data_.path() + "/arc_easy/train.jsonl"), Slurp(kCanonical + "/arc_easy/train.jsonl"));
+}
+
+TEST_F(FetchTest, ServerErrorsAreRetriedWithBackoff) {
+  TempDir tmp;
+  auto calls = std::make_shared<int>(0);
+  server_.Handle("/flaky", [calls](const std::string&) {
+    ++*calls;
+    // 503, then 429 (rate limited), then the body.
+    if (*calls == 1) return TestHttpServer::Response{503, "busy"};
+    if (*calls == 2) return TestHttpServer::Response{429, "slow down"};
+    return TestHttpServer::Response{200, "payload"};
+  });
+  DownloadOptions o;
+  o.retries = 2;
+  o.backoff_ms = 5;
+  o.terminal = 0;
+  EXPECT_EQ(DownloadFile(server_.base_url() + "/flaky", tmp.path() + "/f", o), 7);
+  EXPECT_EQ(*calls, 3);
+  EXPECT_EQ(Slurp(tmp.path() + "/f"), "payload");
+  // With fewer retries than failures the error names the URL and the last status.
+  *calls = 0;
+  o.retries = 1;
+  try {
+    DownloadFile(server_.base_url() + "/flaky", tmp.path() + "/g", o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNetwork);
+    EXPECT_EQ(e.file(), server_.base_url() + "/flaky");
+    EXPECT_EQ(e.field(), "HTTP 429");
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() + "/g"));
 }
 
 TEST_F(FetchTest, DownloadFileResumesAnExistingPartAndRestartsWhenRangeIsIgnored) {
