@@ -237,7 +237,13 @@ int RunEval(const Args& args) {
   if (names.empty()) throw Error(ErrorKind::kUsage, "", "--tasks", "no task given");
   std::string protocol = vm["protocol"].as<std::string>();
   if (protocol != "auto") tasks::FindTaskSpec("mmlu", protocol);  // validates the name
-  for (const std::string& n : names) tasks::FindTaskSpec(SplitTaskName(n).first, protocol == "auto" ? "card-a" : protocol);
+  int n_mmlu = 0;
+  for (const std::string& n : names) {
+    tasks::FindTaskSpec(SplitTaskName(n).first, protocol == "auto" ? "card-a" : protocol);
+    n_mmlu += SplitTaskName(n).first == "mmlu";
+  }
+  // results.json and details/ are keyed by task name, so MMLU appears once: all subjects or one.
+  if (n_mmlu > 1) throw Error(ErrorKind::kUsage, "", "--tasks", "give mmlu once: mmlu (all subjects) or mmlu:<subject>");
 
   const auto t_start = std::chrono::steady_clock::now();
   std::unique_ptr<DogeLanguageModel> lm = DogeLanguageModel::Load(model_dir, threads);
