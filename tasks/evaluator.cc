@@ -439,6 +439,15 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   if (keep && opt.resume) {
     const bool from_partial = FileExists(partial);
     const std::string src = from_partial ? partial : details;
+    if (!from_partial && FileExists(details)) {
+      // A finished task: its run identity sits next to it (details files hold doc lines only).
+      const std::string run_file = details + ".run";
+      if (!FileExists(run_file) || ReadFileToString(run_file) != header + "\n") {
+        throw Error(ErrorKind::kUsage, details, "run",
+                    "was written by a different run (model, protocol, k or task version); "
+                    "rerun without --resume to start over");
+      }
+    }
     if (FileExists(src)) {
       std::vector<std::string> lines = ReadLines(src);
       size_t start = 0;
@@ -535,6 +544,7 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
     std::string all;
     for (const DocResult& r : results) all += DetailLine(r) + "\n";
     WriteFileAtomic(details, all);
+    WriteFileAtomic(details + ".run", header + "\n");
     std::remove(partial.c_str());
   }
   AggregateTask(task, results, result);

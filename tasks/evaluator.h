@@ -67,7 +67,8 @@ struct TaskResult {
 };
 
 struct EvalOptions {
-  std::string out_dir;          // details/ and partial files go here ("" = keep nothing)
+  std::string out_dir;          // details/<task>.jsonl (+ .run: the run identity, + .partial while
+                                // running) go here ("" = keep nothing)
   std::string data_dir;         // for dataset hashes
   bool resume = false;          // reuse per-doc results of an interrupted run with the same setup
   int batch_docs = 64;          // documents per engine call (and per partial-file flush)

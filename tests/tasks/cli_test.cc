@@ -277,6 +277,10 @@ TEST(TasksCliTest, KilledRunResumesToIdenticalResults) {
   ASSERT_TRUE(kill2.killed_by(SIGKILL));
   RunResult mismatch = RunCommand(common + " --out " + tmp.path() + "/c --resume --protocol card-b", tmp.path());
   EXPECT_EQ(mismatch.exit_code(), 2) << mismatch.err;
+  // So is a finished task of another run (its details/<task>.run identity differs).
+  std::filesystem::remove(tmp.path() + "/c/details/piqa.jsonl.partial");
+  mismatch = RunCommand(common + " --out " + tmp.path() + "/c --resume --num-fewshot 0", tmp.path());
+  EXPECT_EQ(mismatch.exit_code(), 2) << mismatch.err;
 }
 
 TEST(TasksCliTest, EvalUsageErrors) {
