@@ -199,7 +199,10 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
     //    (B) or the attention head itself (A). When more than `window_` keys are visible, only the
     //    window_ keys with the largest bias survive (torch.topk over the masked row).
     const int64_t window = window_;
-#pragma omp parallel for schedule(static) if (n_threads > 1 && nh * T > 1)
+    // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
+    // cheaper than the fork/join. Each (h, t) is computed by one thread either way.
+    const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= (int64_t{1} << 18);
+#pragma omp parallel for schedule(static) if (par_attn)
     for (int64_t ht = 0; ht < nh * T; ++ht) {
       const int64_t h = ht % nh, t = ht / nh;
       const int tid = ThreadId();
