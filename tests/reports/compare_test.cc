@@ -285,6 +285,32 @@ TEST(CompareTest, EvalThroughputRows) {
   EXPECT_EQ(r.rows[1].verdict, "REGRESSION");
 }
 
+TEST(CompareTest, FailedBenchmarksAreSkippedAndAggregateOnlyFilesRefused) {
+  TempDir dir;
+  Machine m;
+  Spit(dir.File("base.json"), KernelJson(m, kBaseNs, {1, 1, 1}, 5, 0.01, 21));
+  // Google Benchmark marks a SkipWithError run with error_occurred/error_message.
+  std::string bad = testing::ReplaceAll(
+      KernelJson(m, kBaseNs, {1, 1, 1}, 5, 0.01, 22),
+      "\"run_name\": \"kernel/k2/n=1024/optimized/real_time\",",
+      "\"run_name\": \"kernel/k2/n=1024/optimized/real_time\", \"error_occurred\": true, "
+      "\"error_message\": \"model not found\",");
+  Spit(dir.File("new.json"), bad);
+  CompareReport r = CompareRuns({dir.File("base.json"), dir.File("new.json")});
+  EXPECT_EQ(r.rows.size(), 2u);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings.back().find("k2/n=1024/optimized/real_time: skipped (benchmark error: "
+                                   "model not found)"),
+            std::string::npos)
+      << r.warnings.back();
+  // --benchmark_report_aggregates_only drops the repetitions the U test needs: 0 iteration
+  // entries, only the mean/median/stddev aggregates.
+  Spit(dir.File("agg.json"), KernelJson(m, {100}, {1}, 0, 0.01, 23));
+  auto cli = RunDoge("report compare " + dir.File("agg.json") + " " + dir.File("agg.json"));
+  EXPECT_EQ(cli.exit_code, 3);
+  EXPECT_NE(cli.err.find("only aggregate entries"), std::string::npos) << cli.err;
+}
+
 TEST(CompareTest, DifferentMachinesAreRefusedUnlessForced) {
   TempDir dir;
   Machine a, b;
