@@ -14,6 +14,7 @@ packages=(
   libarchive-dev                            # dataset archive extraction (zip, tar.gz)
   libssl-dev                                # SHA-256 of downloaded files
   chromium                                  # headless screenshot test of `doge report` HTML
+  zlib1g-dev                                # PNG decoding in that test (inflate)
 )
 
 missing=()
