@@ -170,6 +170,13 @@ void DogeConfig::Validate(const std::string& file) const {
     throw Error(ErrorKind::kConfig, file, "rope_scaling.factor",
                 "must be >= 1 for dynamic NTK, got " + std::to_string(rope_scaling_factor));
   }
+  if (sliding_window > 0) {
+    // transformers would switch to a sliding-window causal mask; no Doge checkpoint sets it and
+    // the engine does not implement it, so refuse rather than compute something else.
+    throw Error(ErrorKind::kConfig, file, "sliding_window",
+                "must be null (sliding-window attention is not supported), got " +
+                    std::to_string(sliding_window));
+  }
   if (attention_bias || mlp_bias) {
     throw Error(ErrorKind::kConfig, file, attention_bias ? "attention_bias" : "mlp_bias",
                 "biases are not supported (no Doge checkpoint has them)");

@@ -100,6 +100,7 @@ TEST(ConfigTest, BadEps) { ExpectConfigError(R"({"rms_norm_eps": -1})", "rms_nor
 TEST(ConfigTest, UnsupportedRope) {
   ExpectConfigError(R"({"rope_scaling": {"rope_type": "yarn", "factor": 4}})", "rope_scaling.rope_type");
 }
+TEST(ConfigTest, SlidingWindowRejected) { ExpectConfigError(R"({"sliding_window": 512})", "sliding_window"); }
 TEST(ConfigTest, UnsupportedActivation) { ExpectConfigError(R"({"hidden_act": "gelu"})", "hidden_act"); }
 TEST(ConfigTest, TooManyExpertsPerToken) {
   ExpectConfigError(R"({"is_moe": true, "num_experts": 16, "num_experts_per_tok": 17})",
