@@ -21,7 +21,8 @@ struct Session {
   KvCache cache;
   ForwardScratch scratch;
   std::vector<float> hidden;  // [rows, H]
-  std::vector<float> logits;  // [V]
+  std::vector<float> logits;  // [V] (or [32, V] when scoring rows in chunks)
+  std::vector<float> ctx_logits;  // [V] logits after the shared context, reused by every choice
 };
 
 void SetThreads(int n) {
@@ -34,15 +35,12 @@ void SetThreads(int n) {
 }  // namespace
 
 TokenScore ScoreLogitsRow(const float* logits, int64_t vocab, int32_t token) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < vocab; ++i) {
-    if (logits[i] > logits[best]) best = i;
-  }
-  const double mx = logits[best];
-  double sum = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
+  // The fused log-softmax + gather kernel (float64 log-sum-exp; kernel_set.h).
+  double logprob = 0;
+  int32_t best = -1;
+  OptimizedKernels().logprob_gather(logits, vocab, token, &logprob, &best);
   TokenScore s;
-  s.logprob = static_cast<double>(logits[token]) - (mx + std::log(sum));
+  s.logprob = logprob;
   s.is_argmax = best == token;
   return s;
 }
@@ -70,6 +68,27 @@ void DogeLanguageModel::CheckIds(const std::vector<int32_t>& ids, const char* wh
 }
 
 namespace {
+
+// Adds the log-probs of targets[i] after hidden row i (final-norm rows [n, H]) to `res`. The
+// vocabulary projection runs as one GEMM per chunk of rows, so the [V, H] head is streamed once
+// per chunk instead of once per row (issue #6); chunks of 32 rows keep the logits buffer at
+// 32·V floats. Chunking depends only on n, so a request scores the same alone or in any batch.
+void AddScoredRows(const DogeModel& m, const float* hidden, int64_t n, const int32_t* targets,
+                   Session* s, ContinuationScore* res) {
+  constexpr int64_t kRowsPerGemm = 32;
+  const int64_t H = m.config().hidden_size, V = m.config().vocab_size;
+  const size_t need = static_cast<size_t>(std::min(n, kRowsPerGemm) * V);
+  if (s->logits.size() < need) s->logits.resize(need);
+  for (int64_t r0 = 0; r0 < n; r0 += kRowsPerGemm) {
+    const int64_t rc = std::min(kRowsPerGemm, n - r0);
+    OptimizedKernels().matmul(m.weights().lm_head, hidden + r0 * H, rc, V, H, s->logits.data());
+    for (int64_t i = 0; i < rc; ++i) {
+      TokenScore t = ScoreLogitsRow(s->logits.data() + i * V, V, targets[r0 + i]);
+      res->logprob += t.logprob;
+      res->is_greedy = res->is_greedy && t.is_argmax;
+    }
+  }
+}
 
 // Scores one request (see scoring.h for the semantics).
 std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r,
@@ -104,11 +123,13 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
         }
         m.ResetCache(&s->cache, cap);
         m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
+        // The first token of every choice is scored off the same row: project it once.
+        s->ctx_logits.resize(static_cast<size_t>(V));
+        m.Logits(ctx_last.data(), s->ctx_logits.data());
         ctx_ready = true;
       }
       s->cache.Truncate(n_ctx);
-      m.Logits(ctx_last.data(), s->logits.data());
-      TokenScore t0 = ScoreLogitsRow(s->logits.data(), V, cont[0]);
+      TokenScore t0 = ScoreLogitsRow(s->ctx_logits.data(), V, cont[0]);
       res.logprob += t0.logprob;
       res.is_greedy = res.is_greedy && t0.is_argmax;
       res.n_tokens = 1;
@@ -117,12 +138,7 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
         for (int64_t i = 0; i < n_cont - 1; ++i) rows[i] = i;
         s->hidden.resize(static_cast<size_t>((n_cont - 1) * H));
         m.Forward(cont.data(), n_cont - 1, &s->cache, &s->scratch, rows, s->hidden.data());
-        for (int64_t i = 0; i < n_cont - 1; ++i) {
-          m.Logits(s->hidden.data() + i * H, s->logits.data());
-          TokenScore t = ScoreLogitsRow(s->logits.data(), V, cont[i + 1]);
-          res.logprob += t.logprob;
-          res.is_greedy = res.is_greedy && t.is_argmax;
-        }
+        AddScoredRows(m, s->hidden.data(), n_cont - 1, cont.data() + 1, s, &res);
         res.n_tokens = static_cast<int32_t>(n_cont);
       }
       continue;
@@ -143,12 +159,7 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
     ctx_ready = false;  // the cache no longer holds the context
     s->hidden.resize(static_cast<size_t>(n_score * H));
     m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
-    for (int64_t i = 0; i < n_score; ++i) {
-      m.Logits(s->hidden.data() + i * H, s->logits.data());
-      TokenScore t = ScoreLogitsRow(s->logits.data(), V, cont[n_cont - n_score + i]);
-      res.logprob += t.logprob;
-      res.is_greedy = res.is_greedy && t.is_argmax;
-    }
+    AddScoredRows(m, s->hidden.data(), n_score, cont.data() + (n_cont - n_score), s, &res);
     res.n_tokens = static_cast<int32_t>(n_score);
   }
   return out;

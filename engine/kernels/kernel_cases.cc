@@ -51,7 +51,8 @@ std::string V2(const char* a, int64_t x, const char* b, int64_t y) {
 }  // namespace
 
 std::vector<std::string> KernelSetMemberNames() {
-  return {"matvec", "matmul", "rms_norm", "rope", "softmax", "swiglu", "dt_bias", "attention"};
+  return {"matvec", "matmul",  "rms_norm",  "rope",          "softmax",
+          "swiglu", "dt_bias", "attention", "logprob_gather"};
 }
 
 std::vector<KernelCase> AllKernelCases() {
@@ -97,6 +98,14 @@ std::vector<KernelCase> AllKernelCases() {
   for (auto [s, d] : std::vector<std::pair<int64_t, int64_t>>{
            {1, 128}, {7, 128}, {33, 16}, {24, 16}, {1023, 128}, {2048, 128}}) {
     cases.push_back(Make("attention", V2("keys", s, "head_dim", d), {s, d}, at_flops, at_bytes));
+  }
+  // logprob_gather dims {n, target}: the vocabulary row of the scoring path (V = 32768) and
+  // awkward sizes. Output [logprob, argmax] (as floats). ~4 flops and 4 bytes per entry.
+  for (auto [n, t] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 0}, {7, 6}, {33, 5}, {1023, 1000}, {32768, 12345}}) {
+    cases.push_back(Make("logprob_gather", V2("n", n, "target", t), {n, t},
+                         [](const std::vector<int64_t>& d) { return 4.0 * d[0]; },
+                         [](const std::vector<int64_t>& d) { return 4.0 * d[0]; }));
   }
   return cases;
 }
@@ -155,6 +164,9 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
     for (int64_t j = 1; j < d[0]; j += 3) inputs_[3][j + 1] = -std::numeric_limits<float>::infinity();
     scratch_.assign(static_cast<size_t>(d[0]), 0.0f);
     n_out_ = d[1];
+  } else if (c.kernel == "logprob_gather") {
+    make(d[0], 12.0f, 0.0f);  // logits spread like a trained head's (range of ~24 nats)
+    n_out_ = 2;
   } else {
     throw Error(ErrorKind::kInternal, "engine/kernels/kernel_cases.cc", c.kernel, "unknown kernel");
   }
@@ -187,6 +199,12 @@ void KernelCaseRunner::Run(const KernelSet& set) {
   } else if (c_.kernel == "attention") {
     set.attention(in(0), in(1), in(2), 2 * d[1] + 3, in(3), d[0], d[1], 0.0883883476f,
                   scratch_.data(), out);
+  } else if (c_.kernel == "logprob_gather") {
+    double lp = 0;
+    int32_t am = -1;
+    set.logprob_gather(in(0), d[0], static_cast<int32_t>(d[1]), &lp, &am);
+    out[0] = static_cast<float>(lp);
+    out[1] = static_cast<float>(am);
   }
 }
 

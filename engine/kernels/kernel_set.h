@@ -38,11 +38,17 @@ struct KernelSet {
   void (*attention)(const float* q, const float* k, const float* v, int64_t kv_stride,
                     const float* bias, int64_t n_keys, int64_t head_dim, float scale,
                     float* scratch, float* out);
+  // Fused log-softmax + gather over one logits row (the scoring path's vocabulary step):
+  // logprob = logits[target] - (max + log Σ_i exp(logits[i] - max)), the sum accumulated in
+  // float64; argmax = the first index of the row maximum.  logits: [n]; 0 <= target < n.
+  // (Added by the benchmarks issue #6: one pass instead of a float64 exp per vocabulary entry.)
+  void (*logprob_gather)(const float* logits, int64_t n, int32_t target, double* logprob,
+                         int32_t* argmax);
 };
 
 // Number of kernel members in KernelSet (everything after `name`). kernels_test checks that every
 // member has at least one row in AllKernelCases(); bump this when adding a kernel.
-inline constexpr int kKernelSetMembers = 8;
+inline constexpr int kKernelSetMembers = 9;
 static_assert(sizeof(KernelSet) == sizeof(void*) * (1 + kKernelSetMembers),
               "KernelSet changed: update kKernelSetMembers, reference.cc, optimized.cc and "
               "kernel_cases.cc");

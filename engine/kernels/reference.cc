@@ -85,11 +85,25 @@ void Attention(const float* q, const float* k, const float* v, int64_t kv_stride
   }
 }
 
+// Log-softmax at `target` with a float64 exp per entry (as scoring's ScoreLogitsRow was).
+void LogprobGather(const float* logits, int64_t n, int32_t target, double* logprob,
+                   int32_t* argmax) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (logits[i] > logits[best]) best = i;
+  }
+  const double mx = logits[best];
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
+  *logprob = static_cast<double>(logits[target]) - (mx + std::log(sum));
+  *argmax = static_cast<int32_t>(best);
+}
+
 }  // namespace
 
 const KernelSet& ReferenceKernels() {
-  static const KernelSet set = {"reference", MatVec, MatMul, RmsNorm, Rope,
-                                Softmax,     SwiGlu, DtBias, Attention};
+  static const KernelSet set = {"reference", MatVec, MatMul,    RmsNorm,      Rope,
+                                Softmax,     SwiGlu, DtBias,    Attention,    LogprobGather};
   return set;
 }
 
