@@ -98,6 +98,13 @@ std::string NowUtc() {
   return buf;
 }
 
+// Pads to `width` terminal columns (printf's %-Ns counts bytes, and "±" is two).
+std::string Pad(const std::string& s, size_t width) {
+  size_t cols = 0;
+  for (unsigned char c : s) cols += (c & 0xC0) != 0x80;
+  return cols >= width ? s : s + std::string(width - cols, ' ');
+}
+
 std::string Fmt(double v, const char* f = "%.4f") {
   if (std::isnan(v)) return "-";
   char buf[64];
@@ -320,10 +327,10 @@ int RunEval(const Args& args) {
       if (it == r.metrics.end()) return "-";
       return Fmt(it->second.value) + " ± " + Fmt(it->second.stderr);
     };
-    std::printf("%-14s %-2d %-11s %6lld  %-16s %-16s %-16s %-7s %8.1f %10.0f\n", r.spec->task.c_str(), r.k,
-                r.spec->evaluation_split.c_str(), static_cast<long long>(r.n), cell("acc").c_str(),
-                cell("acc_norm").c_str(), cell("qem").c_str(), r.spec->aggregation.c_str(), r.docs_per_s,
-                r.scored_tokens_per_s);
+    std::printf("%-14s %-2d %-11s %6lld  %s %s %s %-7s %8.1f %10.0f\n", r.spec->task.c_str(), r.k,
+                r.spec->evaluation_split.c_str(), static_cast<long long>(r.n), Pad(cell("acc"), 16).c_str(),
+                Pad(cell("acc_norm"), 16).c_str(), Pad(cell("qem"), 16).c_str(), r.spec->aggregation.c_str(),
+                r.docs_per_s, r.scored_tokens_per_s);
   }
   std::printf("acc_norm: ÷ characters of the choice, not counting its leading space (ARC, PIQA, OBQA, "
               "MMLU card-b); ÷ characters of the ending (HellaSwag).\n");
