@@ -157,10 +157,11 @@ void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int6
 }
 
 // exp(x) for 8 lanes, Cephes-style: x = k·ln2 + r with |r| <= ln2/2, degree-5 polynomial for
-// e^r, 2^k from the exponent bits. Max relative error ~2 ulp over the clamped range; inputs below
-// -87.3 return 0 or a denormal-free tiny value (only ever summed against terms >= 1 here).
+// e^r, 2^k from the exponent bits. Max relative error ~2 ulp; inputs below -87.3 (where expf
+// would be denormal) and -inf return exactly 0.
 inline __m256 Exp8(__m256 x) {
   const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.3365478515625f);
+  const __m256 keep = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);
   x = _mm256_max_ps(_mm256_min_ps(x, hi), lo);
   __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
   fx = _mm256_floor_ps(fx);
@@ -176,7 +177,8 @@ inline __m256 Exp8(__m256 x) {
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
   __m256i k = _mm256_cvttps_epi32(fx);
   k = _mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(k));
+  // Below the clamp (including -inf: masked attention keys) the result is exactly 0.
+  return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(k)), keep);
 }
 #else
 // Dot product with 8 independent partial sums (vectorisable without -ffast-math), combined in a
@@ -273,6 +275,36 @@ void Rope(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const f
 }
 
 void Softmax(float* x, int64_t n) {
+#ifdef DOGE_OPT_AVX2
+  // Vector max, Exp8 and an 8-lane sum (order fixed by n only); the reference sums sequentially,
+  // which differs by float rounding only (kernels_test NMSE).
+  float mx = -std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  if (n >= 8) {
+    __m256 m = _mm256_loadu_ps(x);
+    for (i = 8; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m);
+    for (float f : lanes) mx = f > mx ? f : mx;
+  }
+  for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256 vs = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 e = Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmx));
+    _mm256_storeu_ps(x + i, e);
+    vs = _mm256_add_ps(vs, e);
+  }
+  float tail = 0.0f;
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    tail += x[i];
+  }
+  const float inv = 1.0f / (Hsum(vs) + tail);
+  const __m256 vinv = _mm256_set1_ps(inv);
+  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
+  for (; i < n; ++i) x[i] *= inv;
+#else
   float mx = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
   float sum = 0.0f;
@@ -282,6 +314,7 @@ void Softmax(float* x, int64_t n) {
   }
   const float inv = 1.0f / sum;
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+#endif
 }
 
 void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
