@@ -404,8 +404,8 @@ std::string DeltaText(const CardCell& c) {
   return c.delta.Format(c.delta_decimals, /*plus_sign=*/true) + " \xC2\xB1 " + SeText(c);
 }
 
-// Rows of the table; flagged delta cells are prefixed with "!" (HtmlTable marks them; markdown
-// appends a warning sign instead).
+// Rows of the table; flagged delta cells end in a warning sign and, for HTML, start with "!"
+// (HtmlTable shades them).
 std::vector<std::vector<std::string>> CardTableRows(const ModelCard& card, bool markdown) {
   std::vector<std::vector<std::string>> rows;
   for (const CardRow& row : card.rows) {
@@ -423,7 +423,8 @@ std::vector<std::vector<std::string>> CardTableRows(const ModelCard& card, bool 
       if (!c.present || !c.has_delta) {
         delta.push_back(Dash());
       } else if (c.flagged) {
-        delta.push_back(markdown ? DeltaText(c) + " \xE2\x9A\xA0" : "!" + DeltaText(c));
+        // The warning sign in both forms (the legend explains it); HTML also shades the cell.
+        delta.push_back(std::string(markdown ? "" : "!") + DeltaText(c) + " \xE2\x9A\xA0");
       } else {
         delta.push_back(DeltaText(c));
       }
