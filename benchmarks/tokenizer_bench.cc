@@ -143,11 +143,15 @@ void BM_Decode(benchmark::State& state, const std::string& fixture) {
 }
 
 // Warm cache is the steady state of an evaluation run (the same words recur); no_cache shows
-// the cost of the regex + BPE merges alone. UseRealTime because of the 2-thread variant.
-BENCHMARK_CAPTURE(BM_Encode, doge_cache, std::string("doge"), true)->UseRealTime()->Threads(1)->Threads(2);
-BENCHMARK_CAPTURE(BM_Encode, doge_no_cache, std::string("doge"), false)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Encode, gpt2_cache, std::string("gpt2"), true)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Decode, doge, std::string("doge"))->UseRealTime();
+// the cost of the regex + BPE merges alone. Single-thread rates are per CPU second (the default
+// accounting): on the shared 2-core build machine wall time mostly measures other processes, and
+// the target (>= 20 MB/s single-threaded) is a per-core figure. The 2-thread run, which checks
+// that the shared cache scales, is timed on the wall clock (UseRealTime), as threads require.
+BENCHMARK_CAPTURE(BM_Encode, doge_cache, std::string("doge"), true);
+BENCHMARK_CAPTURE(BM_Encode, doge_cache, std::string("doge"), true)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Encode, doge_no_cache, std::string("doge"), false);
+BENCHMARK_CAPTURE(BM_Encode, gpt2_cache, std::string("gpt2"), true);
+BENCHMARK_CAPTURE(BM_Decode, doge, std::string("doge"));
 
 }  // namespace
 }  // namespace doge

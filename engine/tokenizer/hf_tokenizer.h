@@ -60,7 +60,7 @@ class HfTokenizer : public Tokenizer {
  private:
   static constexpr int kCacheShards = 16;
   static constexpr size_t kCacheShardCapacity = 8192;  // entries per shard: 131k pre-tokens
-  static constexpr size_t kMaxCachedPieceBytes = 256;
+  static constexpr size_t kMaxCachedPieceBytes = 4096;  // long runs (1,000 spaces) too
   struct AddedToken {
     int32_t id;
     std::string content;
@@ -69,6 +69,8 @@ class HfTokenizer : public Tokenizer {
   // Leftmost-longest matcher over a set of added tokens (one aho-corasick set in the Rust code).
   struct AddedMatcher {
     std::array<std::vector<int>, 256> by_first_byte;  // indices into added_, longest first
+    std::array<bool, 256> is_first_byte{};            // by_first_byte[b] non-empty
+    int only_first_byte = -1;  // the one first byte when all tokens share it (Doge: '<'): memchr
     bool empty = true;
   };
   enum class SplitBehavior { kIsolated, kRemoved };
@@ -98,8 +100,9 @@ class HfTokenizer : public Tokenizer {
   void SplitAllAdded(std::string_view text, std::vector<Segment>* out) const;
   // Runs the pre-tokenizer steps over one segment; appends the pieces (views into `text`).
   void PreTokenize(std::string_view text, std::vector<std::string_view>* pieces) const;
-  // BPE of one pre-token given as raw bytes; appends ids.
-  void EncodePiece(std::string_view piece, std::vector<int32_t>* ids) const;
+  // BPE of one pre-token given as raw bytes (hash = HashBytes(piece)); appends ids.
+  void EncodePiece(std::string_view piece, uint64_t hash, std::vector<int32_t>* ids) const;
+  void PrefetchPiece(std::string_view piece, uint64_t hash) const;
   // EncodePiece below the per-thread cache: vocab (ignore_merges), shared cache, merges.
   void EncodePieceShared(std::string_view piece, uint64_t hash, std::vector<int32_t>* ids) const;
   void MergePiece(std::string_view piece, std::vector<int32_t>* ids) const;
