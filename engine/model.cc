@@ -93,7 +93,7 @@ void DogeModel::Logits(const float* h, float* logits, const KernelSet* kernels) 
 }
 
 void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, ForwardScratch* s,
-                        const std::vector<int64_t>& out_rows, float* out_hidden,
+                        const int64_t* out_rows, int64_t n_out_rows, float* out_hidden,
                         HiddenStates* hidden, const KernelSet* kernels) const {
   const KernelSet& ks = kernels ? *kernels : OptimizedKernels();
   const DogeConfig& c = config_;
@@ -317,7 +317,7 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
       ks.rms_norm(x + t * H, w.final_norm, H, eps, hidden->layers[c.num_hidden_layers].data() + t * H);
     }
   }
-  for (size_t r = 0; r < out_rows.size(); ++r) {
+  for (int64_t r = 0; r < n_out_rows; ++r) {
     DOGE_CHECK(out_rows[r] >= 0 && out_rows[r] < T);
     ks.rms_norm(x + out_rows[r] * H, w.final_norm, H, eps, out_hidden + r * H);
   }

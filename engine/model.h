@@ -7,6 +7,7 @@
 #define DOGE_ENGINE_MODEL_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,8 +68,21 @@ class DogeModel {
   // cache. Writes final-norm hidden states of the rows in `out_rows` (indices into 0..T-1) to
   // out_hidden [out_rows.size(), H]. Token ids must be in [0, vocab) (checked by callers).
   void Forward(const int32_t* tokens, int64_t n_tokens, KvCache* cache, ForwardScratch* scratch,
-               const std::vector<int64_t>& out_rows, float* out_hidden,
+               const int64_t* out_rows, int64_t n_out_rows, float* out_hidden,
                HiddenStates* hidden = nullptr, const KernelSet* kernels = nullptr) const;
+  void Forward(const int32_t* tokens, int64_t n_tokens, KvCache* cache, ForwardScratch* scratch,
+               const std::vector<int64_t>& out_rows, float* out_hidden,
+               HiddenStates* hidden = nullptr, const KernelSet* kernels = nullptr) const {
+    Forward(tokens, n_tokens, cache, scratch, out_rows.data(),
+            static_cast<int64_t>(out_rows.size()), out_hidden, hidden, kernels);
+  }
+  // Braced rows ({n - 1}) bind here: no heap allocation per decode step.
+  void Forward(const int32_t* tokens, int64_t n_tokens, KvCache* cache, ForwardScratch* scratch,
+               std::initializer_list<int64_t> out_rows, float* out_hidden,
+               HiddenStates* hidden = nullptr, const KernelSet* kernels = nullptr) const {
+    Forward(tokens, n_tokens, cache, scratch, out_rows.begin(),
+            static_cast<int64_t>(out_rows.size()), out_hidden, hidden, kernels);
+  }
 
   // logits [V] = lm_head · h for one final-norm hidden row h [H].
   void Logits(const float* h, float* logits, const KernelSet* kernels = nullptr) const;
