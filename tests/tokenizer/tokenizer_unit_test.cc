@@ -279,6 +279,32 @@ TEST(DogeTokenizerTest, CacheDoesNotChangeIdsAndIsThreadSafe) {
   EXPECT_GT(tok.CacheSize(), 100u);
 }
 
+TEST(DogeTokenizerTest, TokenizersSharingAThreadDoNotSeeEachOthersCache) {
+  // The per-thread first-level cache is shared by every tokenizer a thread uses; entries are
+  // tagged per instance. Alternate two vocabularies on the same texts, and a re-created one.
+  simdjson::dom::parser parser;
+  std::vector<std::string> texts;
+  std::vector<std::vector<int32_t>> want_doge, want_syn;
+  for (const auto& line : ReadLines(TokenizerData("doge/corpus.jsonl"))) {
+    simdjson::dom::element rec = parser.parse(line);
+    texts.emplace_back(rec["text"].get_string().value());
+    want_doge.push_back(IdsOf(rec["ids"]));
+  }
+  for (const auto& line : ReadLines(TokenizerData("synthetic-512/corpus.jsonl"))) {
+    simdjson::dom::element rec = parser.parse(line);
+    want_syn.push_back(IdsOf(rec["ids"]));
+  }
+  ASSERT_EQ(want_syn.size(), texts.size());
+  const auto doge = LoadTokenizer(TokenizerData("doge"));
+  for (int round = 0; round < 2; ++round) {
+    const auto syn = LoadTokenizer(TokenizerData("synthetic-512"));  // new instance each round
+    for (size_t i = 0; i < texts.size(); ++i) {
+      ASSERT_EQ(doge->Encode(texts[i], true), want_doge[i]) << i;
+      ASSERT_EQ(syn->Encode(texts[i], true), want_syn[i]) << i;
+    }
+  }
+}
+
 TEST(LoadTokenizerTest, PicksBackendAndReportsMissingFiles) {
   const std::string empty = testing::MakeTempDir("empty");
   try {
