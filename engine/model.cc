@@ -120,9 +120,12 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
   Grow(&s->up, T * I);
   Grow(&s->cos, T * D);
   Grow(&s->sin, T * D);
-  Grow(&s->row_mask, static_cast<int64_t>(n_threads) * S);
-  Grow(&s->row_sel, static_cast<int64_t>(n_threads) * S);
-  Grow(&s->scores, static_cast<int64_t>(n_threads) * S);
+  // Per-thread key rows sized for the cache's capacity (not this call's S), so a growing decode
+  // sequence never reallocates them.
+  const int64_t row_cap = static_cast<int64_t>(n_threads) * cache->capacity();
+  Grow(&s->row_mask, row_cap);
+  Grow(&s->row_sel, row_cap);
+  Grow(&s->scores, row_cap);
   float* x = s->x.data();  // [T, H]
   float* xn = s->xn.data();  // [T, H]
 
@@ -267,11 +270,17 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
         int32_t* ix = order + K * K;             // [K] sorted x indices
         int32_t* iy = ix + K;                    // [K] sorted y indices
         ks.matvec(lw.router_gate, y, 2 * K, H, router);
-        // Sort each half descending (topk with k = K). The margins in the fixtures keep ties away.
+        // Sort each half descending (topk with k = K); ties by lower index (std::sort with a
+        // total order: no temporary buffer, unlike stable_sort). The fixtures' margins keep
+        // ties away from every routing cut.
         std::iota(ix, ix + K, 0);
         std::iota(iy, iy + K, 0);
-        std::stable_sort(ix, ix + K, [&](int32_t a, int32_t b) { return router[a] > router[b]; });
-        std::stable_sort(iy, iy + K, [&](int32_t a, int32_t b) { return router[K + a] > router[K + b]; });
+        std::sort(ix, ix + K, [&](int32_t a, int32_t b) {
+          return router[a] > router[b] || (router[a] == router[b] && a < b);
+        });
+        std::sort(iy, iy + K, [&](int32_t a, int32_t b) {
+          return router[K + a] > router[K + b] || (router[K + a] == router[K + b] && a < b);
+        });
         // All K² candidates: score sx_a + sy_b, expert ix_a·K + iy_b (candidate a·K + b).
         for (int64_t a = 0; a < K; ++a) {
           for (int64_t b = 0; b < K; ++b) cand[a * K + b] = router[ix[a]] + router[K + iy[b]];
