@@ -330,6 +330,50 @@ void DtBias(const float* u, const float* a, int64_t n, float* out) {
 
 void Attention(const float* q, const float* k, const float* v, int64_t kv_stride, const float* bias,
                int64_t n_keys, int64_t head_dim, float scale, float* scratch, float* out) {
+#ifdef DOGE_OPT_AVX2
+  // Scores: four keys per DotBlock<4, 1> (8 FMA chains, q loaded once per step); every key gets
+  // the same per-element dot order as DotBlock<1, 1>, so a key's score does not depend on which
+  // block it fell in (prefill and step-by-step decode agree bit for bit).
+  int64_t j = 0;
+  for (; j + 4 <= n_keys; j += 4) {
+    const float* kr[4] = {k + j * kv_stride, k + (j + 1) * kv_stride, k + (j + 2) * kv_stride,
+                          k + (j + 3) * kv_stride};
+    DotBlock<4, 1>(kr, &q, head_dim, scratch + j, 1);
+  }
+  for (; j < n_keys; ++j) {
+    const float* kr = k + j * kv_stride;
+    DotBlock<1, 1>(&kr, &q, head_dim, scratch + j, 1);
+  }
+  for (j = 0; j < n_keys; ++j) scratch[j] = scratch[j] * scale + bias[j];
+  Softmax(scratch, n_keys);
+  // out = Σ_j p_j v_j in 64-dim slices held in eight registers across all keys (the reference
+  // re-reads and re-writes out for every key); masked keys (p == 0) are skipped exactly.
+  int64_t d0 = 0;
+  for (; d0 + 64 <= head_dim; d0 += 64) {
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int a = 0; a < 8; ++a) acc[a] = _mm256_setzero_ps();
+    for (j = 0; j < n_keys; ++j) {
+      const float p = scratch[j];
+      if (p == 0.0f) continue;
+      const __m256 vp = _mm256_set1_ps(p);
+      const float* vj = v + j * kv_stride + d0;
+#pragma GCC unroll 8
+      for (int a = 0; a < 8; ++a) acc[a] = _mm256_fmadd_ps(vp, _mm256_loadu_ps(vj + 8 * a), acc[a]);
+    }
+#pragma GCC unroll 8
+    for (int a = 0; a < 8; ++a) _mm256_storeu_ps(out + d0 + 8 * a, acc[a]);
+  }
+  if (d0 < head_dim) {
+    for (int64_t d = d0; d < head_dim; ++d) out[d] = 0.0f;
+    for (j = 0; j < n_keys; ++j) {
+      const float p = scratch[j];
+      if (p == 0.0f) continue;
+      const float* vj = v + j * kv_stride;
+      for (int64_t d = d0; d < head_dim; ++d) out[d] += p * vj[d];
+    }
+  }
+#else
   for (int64_t j = 0; j < n_keys; ++j) {
     scratch[j] = Dot4(q, k + j * kv_stride, head_dim) * scale + bias[j];
   }
@@ -341,6 +385,7 @@ void Attention(const float* q, const float* k, const float* v, int64_t kv_stride
     const float* vj = v + j * kv_stride;
     for (int64_t d = 0; d < head_dim; ++d) out[d] += p * vj[d];
   }
+#endif
 }
 
 // One pass for the max, a vector scan for its first index, one pass for Σ exp(l - max): the exps
