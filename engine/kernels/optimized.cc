@@ -133,8 +133,18 @@ inline float Dot4(const float* a, const float* b, int64_t n) {
 // (12 FMA chains), edges with smaller blocks. out: [n, out_stride].
 void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int64_t r1,
                      int64_t cols, float* out, int64_t out_stride) {
+  // Software prefetch of the weight rows kPrefetchBytes ahead: the hardware stream prefetcher
+  // stops at 4 KiB page boundaries, and mmap'd checkpoint weights sit in 4 KiB pages, so a GEMV
+  // streaming from DRAM otherwise stalls at every page. Prefetching past the end is harmless.
+  constexpr int64_t kPrefetchBytes = 16384;
+  const int64_t pf_floats = kPrefetchBytes / static_cast<int64_t>(sizeof(float));
   for (int64_t r = r0; r < r1; r += 2) {
     const float* wr[2] = {w + r * cols, w + (r + 1 < r1 ? r + 1 : r) * cols};
+    {
+      const char* pf = reinterpret_cast<const char*>(w + r * cols + pf_floats);
+      const int64_t bytes = 2 * cols * static_cast<int64_t>(sizeof(float));
+      for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(pf + b, _MM_HINT_T0);
+    }
     const bool pair = r + 1 < r1;
     int64_t t = 0;
     for (; t + 3 <= n; t += 3) {
