@@ -19,6 +19,7 @@ namespace {
 std::atomic<long> g_allocs{0};
 }  // namespace
 
+#if !defined(__SANITIZE_ADDRESS__)
 void* operator new(std::size_t n) {
   g_allocs.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;
@@ -26,11 +27,17 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 namespace doge {
 namespace {
 
 TEST(DecodeAllocationTest, DecodeStepsDoNotAllocate) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan supplies its own operator new family; replacing only some of them makes it report
+  // alloc/dealloc mismatches in unrelated code. The property is checked in the normal builds.
+  GTEST_SKIP() << "allocation counting is incompatible with ASan's operator new";
+#endif
   for (const char* fx : {"b-dense", "b-moe", "a-early-dense"}) {
     for (int threads : {1, 2}) {
 #ifdef _OPENMP
