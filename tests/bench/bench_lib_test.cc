@@ -32,12 +32,16 @@ TEST(PeakProbeTest, FmaPeakIsPlausible) {
   o.seconds_per_run = 0.005;
   ProbeResult one = MeasureFmaPeak(1, o);
   ASSERT_EQ(one.samples.size(), 3u);
-  EXPECT_GT(one.median, 0.5);  // any x86-64 core does > 0.5 GFLOP/s
+  // Only an upper bound on the rate: on a shared, oversubscribed machine a 5 ms probe can be
+  // descheduled for most of its run (CI once measured 0.22 GFLOP/s at 2 threads), so a lower
+  // bound would be a timed test. Noise can only lower the rate; an absurdly high one means the
+  // compiler removed the work.
+  EXPECT_GT(one.median, 0.0);
   // Upper bound per thread: 2 FMA pipes x 16 lanes x 2 flops at 6 GHz = 384 GFLOP/s. A probe
   // whose work the compiler removed reports absurd rates (this caught one while writing it).
   EXPECT_LT(one.median, 400.0);
   ProbeResult two = MeasureFmaPeak(2, o);
-  EXPECT_GT(two.median, 0.5);
+  EXPECT_GT(two.median, 0.0);
   EXPECT_LT(two.median, 2 * 400.0);
 }
 
@@ -49,7 +53,7 @@ TEST(PeakProbeTest, ReadBandwidthIsPlausible) {
     for (int threads : {1, 2}) {
       ProbeResult r = MeasureReadBandwidth(ws, threads, o);
       ASSERT_EQ(r.samples.size(), 3u);
-      EXPECT_GT(r.median, 0.1) << ws << " " << threads;
+      EXPECT_GT(r.median, 0.0) << ws << " " << threads;  // no lower bound: see FmaPeakIsPlausible
       // L1 read bandwidth of any current core is < 2 loads x 64 B x 6 GHz = 768 GB/s.
       EXPECT_LT(r.median, 800.0 * threads) << ws << " " << threads;
     }
