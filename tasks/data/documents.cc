@@ -134,8 +134,12 @@ void CheckSplitCount(const std::string& dir, const std::string& dataset, const s
     throw Error(ErrorKind::kDataset, m.path, field,
                 what + " (a partial or different copy; pass --allow-count-mismatch to run anyway)");
   }
-  std::fprintf(stderr, "doge: warning: %s: %s: %s (allowed by --allow-count-mismatch)\n",
-               m.path.c_str(), field.c_str(), what.c_str());
+  // One short line per split: evaluating bundled samples prints many of these.
+  std::fprintf(stderr, "doge: warning: %s: %lld documents, the manifest expects %lld (allowed by "
+               "--allow-count-mismatch)\n",
+               (subject.empty() && dataset == "mmlu" ? dir + "/mmlu/*/" + split + ".jsonl"
+                                                     : SplitPath(dir, dataset, split, subject)).c_str(),
+               static_cast<long long>(n), static_cast<long long>(expected));
 }
 
 }  // namespace doge::data
