@@ -1,6 +1,8 @@
 // Python str helpers on UTF-8; see text_util.h.
 #include "tasks/text_util.h"
 
+#include "engine/tokenizer/unicode_util.h"
+
 namespace doge::tasks {
 
 std::vector<uint32_t> DecodeUtf8(std::string_view s) {
@@ -46,20 +48,8 @@ std::string EncodeUtf8(const std::vector<uint32_t>& cps) {
   for (uint32_t cp : cps) {
     if (cp >= 0xDC80 && cp <= 0xDCFF) {
       out.push_back(static_cast<char>(cp - 0xDC00));  // back to the original invalid byte
-    } else if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
     } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      AppendUtf8(out, cp);
     }
   }
   return out;
