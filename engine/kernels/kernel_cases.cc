@@ -71,8 +71,11 @@ std::vector<KernelCase> AllKernelCases() {
     return 4.0 * (d[1] * d[2] + d[0] * d[2] + d[0] * d[1]);
   };
   for (auto d : std::vector<std::vector<int64_t>>{
-           {1, 7, 33}, {2, 1, 1}, {7, 33, 1023}, {65, 130, 33}, {128, 256, 256},
-           {128, 512, 256}, {64, 1024, 1024}}) {
+           {1, 7, 33}, {2, 1, 1}, {3, 13, 37}, {4, 5, 3}, {7, 33, 1023}, {9, 7, 1},
+           {17, 13, 37}, {65, 130, 33},                                // panel/row-block edges
+           {20, 32768, 256},                                           // scoring vocab rows
+           {128, 256, 256}, {128, 512, 256}, {512, 256, 256}, {512, 256, 512},  // Doge-20M
+           {64, 1024, 1024}}) {
     cases.push_back(Make("matmul",
                          "n=" + std::to_string(d[0]) + "," + V2("rows", d[1], "cols", d[2]), d,
                          mm_flops, mm_bytes));
