@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <thread>
 
 #ifdef _OPENMP
@@ -15,14 +16,20 @@
 namespace doge {
 namespace {
 
-// Per-thread state: one KV cache, forward scratch and a hidden/logits row, reused across the
-// requests that thread handles.
+// Per-thread state: one KV cache, forward scratch and row buffers, reused across the requests
+// that thread handles.
 struct Session {
   KvCache cache;
   ForwardScratch scratch;
-  std::vector<float> hidden;  // [rows, H]
-  std::vector<float> logits;  // [V] (or [32, V] when scoring rows in chunks)
-  std::vector<float> ctx_logits;  // [V] logits after the shared context, reused by every choice
+  std::vector<float> hidden;  // [rows, H] final-norm rows of one forward call
+  std::vector<float> logits;  // [V] (or [kRowsPerGemm, V] when projecting rows in chunks)
+  // The scored rows of the current request, all continuations together: final-norm hidden rows
+  // and, per (row, target) pair, the continuation it belongs to.
+  std::vector<float> rows;         // [n_rows, H]
+  std::vector<int64_t> pair_row;   // [n_pairs] row index
+  std::vector<int32_t> pair_tok;   // [n_pairs] target token
+  std::vector<int32_t> pair_cont;  // [n_pairs] continuation index
+  std::vector<size_t> pair_order;  // pairs sorted by row (scratch)
 };
 
 void SetThreads(int n) {
@@ -69,45 +76,82 @@ void DogeLanguageModel::CheckIds(const std::vector<int32_t>& ids, const char* wh
 
 namespace {
 
-// Adds the log-probs of targets[i] after hidden row i (final-norm rows [n, H]) to `res`. The
-// vocabulary projection runs as one GEMM per chunk of rows, so the [V, H] head is streamed once
-// per chunk instead of once per row (issue #6); chunks of 32 rows keep the logits buffer at
-// 32·V floats. Chunking depends only on n, so a request scores the same alone or in any batch.
-void AddScoredRows(const DogeModel& m, const float* hidden, int64_t n, const int32_t* targets,
-                   Session* s, ContinuationScore* res) {
-  constexpr int64_t kRowsPerGemm = 32;
+// Appends `n` final-norm rows to the request's pending rows; returns the index of the first.
+int64_t AddRows(Session* s, const float* hidden, int64_t n, int64_t H) {
+  const int64_t first = static_cast<int64_t>(s->rows.size()) / H;
+  s->rows.insert(s->rows.end(), hidden, hidden + n * H);
+  return first;
+}
+
+void AddPair(Session* s, int64_t row, int32_t token, int32_t cont) {
+  s->pair_row.push_back(row);
+  s->pair_tok.push_back(token);
+  s->pair_cont.push_back(cont);
+}
+
+// Projects every pending row of the request through the vocabulary head and adds each (row,
+// target) pair's log-prob to its continuation, in pair order (per continuation: its tokens in
+// order, as one reference call sums them). The rows of all continuations go through one GEMM per
+// chunk of rows, so the [V, H] head is streamed once per chunk rather than once per
+// continuation, and full 16-row panels keep the GEMM busy. Chunking depends only on this
+// request's rows, so a request scores the same alone or in any batch.
+void ScorePendingRows(const DogeModel& m, Session* s, std::vector<ContinuationScore>* out) {
+  // At most kMaxRowsPerGemm rows per GEMM (the logits buffer is rows·V floats), in equal chunks
+  // rounded up to the GEMM's 16-row panels, so a remainder chunk of a few rows (a partly empty
+  // panel, or a GEMV streaming the whole head for one row) is avoided where it can be.
+  constexpr int64_t kMaxRowsPerGemm = 96;
   const int64_t H = m.config().hidden_size, V = m.config().vocab_size;
+  const int64_t n = static_cast<int64_t>(s->rows.size()) / H;
+  const int64_t n_chunks = (n + kMaxRowsPerGemm - 1) / kMaxRowsPerGemm;
+  const int64_t per = n_chunks == 0 ? 0 : (n + n_chunks - 1) / n_chunks;
+  const int64_t kRowsPerGemm = n_chunks <= 1 ? n : std::min(kMaxRowsPerGemm, (per + 15) / 16 * 16);
   const size_t need = static_cast<size_t>(std::min(n, kRowsPerGemm) * V);
   if (s->logits.size() < need) s->logits.resize(need);
+  // Pairs by row; stable, so each continuation keeps its own (increasing-row) order.
+  std::vector<size_t>& order = s->pair_order;
+  order.resize(s->pair_row.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return s->pair_row[a] < s->pair_row[b]; });
+  size_t k = 0;
   for (int64_t r0 = 0; r0 < n; r0 += kRowsPerGemm) {
     const int64_t rc = std::min(kRowsPerGemm, n - r0);
-    OptimizedKernels().matmul(m.weights().lm_head, hidden + r0 * H, rc, V, H, s->logits.data());
-    for (int64_t i = 0; i < rc; ++i) {
-      TokenScore t = ScoreLogitsRow(s->logits.data() + i * V, V, targets[r0 + i]);
-      res->logprob += t.logprob;
-      res->is_greedy = res->is_greedy && t.is_argmax;
+    OptimizedKernels().matmul(m.weights().lm_head, s->rows.data() + r0 * H, rc, V, H,
+                              s->logits.data());
+    for (; k < order.size() && s->pair_row[order[k]] < r0 + rc; ++k) {
+      const size_t pair = order[k];
+      const float* row = s->logits.data() + (s->pair_row[pair] - r0) * V;
+      TokenScore t = ScoreLogitsRow(row, V, s->pair_tok[pair]);
+      ContinuationScore& res = (*out)[static_cast<size_t>(s->pair_cont[pair])];
+      res.logprob += t.logprob;
+      res.is_greedy = res.is_greedy && t.is_argmax;
     }
   }
+  s->rows.clear();
+  s->pair_row.clear();
+  s->pair_tok.clear();
+  s->pair_cont.clear();
 }
 
 // Scores one request (see scoring.h for the semantics).
 std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r,
                                         Session* s) {
   const DogeConfig& c = m.config();
-  const int64_t H = c.hidden_size, V = c.vocab_size;
+  const int64_t H = c.hidden_size;
   const int64_t n_ctx = static_cast<int64_t>(r.context.size());
   // Above this input length the shared-prefix shortcut is not the reference call: dynamic NTK
   // makes the RoPE base depend on the whole call's length.
   const int64_t ntk_limit =
       c.rope_scaling_type == "dynamic" ? c.max_position_embeddings : INT64_MAX;
   const int64_t shortcut_limit = std::min<int64_t>(max_len, ntk_limit);
-  s->logits.resize(static_cast<size_t>(V));
 
   std::vector<ContinuationScore> out(r.continuations.size());
   bool ctx_ready = false;
-  std::vector<float> ctx_last(static_cast<size_t>(H));  // final-norm hidden at position n_ctx-1
+  int64_t ctx_row = -1;  // pending row holding the final-norm hidden at position n_ctx-1
+  std::vector<float> ctx_last(static_cast<size_t>(H));
   for (size_t ci = 0; ci < r.continuations.size(); ++ci) {
     const std::vector<int32_t>& cont = r.continuations[ci];
+    const int32_t cix = static_cast<int32_t>(ci);
     const int64_t n_cont = static_cast<int64_t>(cont.size());
     const int64_t n_in = n_ctx + n_cont - 1;  // (context + continuation)[:-1]
     ContinuationScore& res = out[ci];
@@ -123,22 +167,20 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
         }
         m.ResetCache(&s->cache, cap);
         m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
-        // The first token of every choice is scored off the same row: project it once.
-        s->ctx_logits.resize(static_cast<size_t>(V));
-        m.Logits(ctx_last.data(), s->ctx_logits.data());
         ctx_ready = true;
       }
+      // The first token of every choice is scored off the same row: one pending row for all.
+      if (ctx_row < 0) ctx_row = AddRows(s, ctx_last.data(), 1, H);
       s->cache.Truncate(n_ctx);
-      TokenScore t0 = ScoreLogitsRow(s->ctx_logits.data(), V, cont[0]);
-      res.logprob += t0.logprob;
-      res.is_greedy = res.is_greedy && t0.is_argmax;
+      AddPair(s, ctx_row, cont[0], cix);
       res.n_tokens = 1;
       if (n_cont > 1) {
         std::vector<int64_t> rows(static_cast<size_t>(n_cont - 1));
         for (int64_t i = 0; i < n_cont - 1; ++i) rows[i] = i;
         s->hidden.resize(static_cast<size_t>((n_cont - 1) * H));
         m.Forward(cont.data(), n_cont - 1, &s->cache, &s->scratch, rows, s->hidden.data());
-        AddScoredRows(m, s->hidden.data(), n_cont - 1, cont.data() + 1, s, &res);
+        const int64_t first = AddRows(s, s->hidden.data(), n_cont - 1, H);
+        for (int64_t i = 0; i < n_cont - 1; ++i) AddPair(s, first + i, cont[i + 1], cix);
         res.n_tokens = static_cast<int32_t>(n_cont);
       }
       continue;
@@ -156,12 +198,14 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
     std::vector<int64_t> rows(static_cast<size_t>(n_score));
     for (int64_t i = 0; i < n_score; ++i) rows[i] = n - n_score + i;
     m.ResetCache(&s->cache, n);
-    ctx_ready = false;  // the cache no longer holds the context
+    ctx_ready = false;  // the cache no longer holds the context (ctx_row stays valid)
     s->hidden.resize(static_cast<size_t>(n_score * H));
     m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
-    AddScoredRows(m, s->hidden.data(), n_score, cont.data() + (n_cont - n_score), s, &res);
+    const int64_t first = AddRows(s, s->hidden.data(), n_score, H);
+    for (int64_t i = 0; i < n_score; ++i) AddPair(s, first + i, cont[n_cont - n_score + i], cix);
     res.n_tokens = static_cast<int32_t>(n_score);
   }
+  ScorePendingRows(m, s, &out);
   return out;
 }
 
