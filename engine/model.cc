@@ -95,6 +95,56 @@ void DogeModel::Logits(const float* h, float* logits, const KernelSet* kernels) 
 void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, ForwardScratch* s,
                         const int64_t* out_rows, int64_t n_out_rows, float* out_hidden,
                         HiddenStates* hidden, const KernelSet* kernels) const {
+  // One sequence: positions P.., every token sees the whole cache before it.
+  const int64_t P = cache->size();
+  Grow(&s->pos, T);
+  Grow(&s->branch_start, T);
+  for (int64_t t = 0; t < T; ++t) {
+    s->pos[t] = P + t;
+    s->branch_start[t] = P;
+  }
+  Run(tokens, T, s->pos.data(), s->branch_start.data(), cache, s, out_rows, n_out_rows,
+      out_hidden, hidden, kernels);
+}
+
+void DogeModel::ForwardBranches(const int32_t* tokens, const int64_t* branch_len,
+                                int64_t n_branches, KvCache* cache, ForwardScratch* s,
+                                float* out_hidden, const KernelSet* kernels) const {
+  const int64_t P = cache->size();
+  int64_t T = 0;
+  for (int64_t b = 0; b < n_branches; ++b) {
+    const int64_t len = branch_len[b];
+    const std::string field = "branch_len[" + std::to_string(b) + "]";
+    if (len < 1) throw Error(ErrorKind::kUsage, "", field, "branch of " + std::to_string(len) + " tokens");
+    if (P + len > window_) {
+      throw Error(ErrorKind::kUsage, "", field,
+                  "prefix " + std::to_string(P) + " + branch " + std::to_string(len) +
+                      " exceeds the top-k window " + std::to_string(window_));
+    }
+    if (RopeBase(P + len - 1) != RopeBase(P)) {
+      throw Error(ErrorKind::kUsage, "", field, "branch reaches the dynamic-NTK range");
+    }
+    T += len;
+  }
+  Grow(&s->pos, T);
+  Grow(&s->branch_start, T);
+  Grow(&s->all_rows, T);
+  for (int64_t b = 0, t = 0; b < n_branches; ++b) {
+    const int64_t start = P + t;  // cache row of the branch's first token
+    for (int64_t i = 0; i < branch_len[b]; ++i, ++t) {
+      s->pos[t] = P + i;
+      s->branch_start[t] = start;
+      s->all_rows[t] = t;
+    }
+  }
+  Run(tokens, T, s->pos.data(), s->branch_start.data(), cache, s, s->all_rows.data(), T,
+      out_hidden, nullptr, kernels);
+}
+
+void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
+                    const int64_t* branch_start, KvCache* cache, ForwardScratch* s,
+                    const int64_t* out_rows, int64_t n_out_rows, float* out_hidden,
+                    HiddenStates* hidden, const KernelSet* kernels) const {
   const KernelSet& ks = kernels ? *kernels : OptimizedKernels();
   const DogeConfig& c = config_;
   const DogeWeights& w = weights_;
@@ -104,7 +154,7 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
   const bool is_b = w.layout == Layout::kB;
   const float eps = static_cast<float>(c.rms_norm_eps);
   const int64_t P = cache->size();  // positions already cached
-  const int64_t S = P + T;          // keys visible to the last query
+  const int64_t S = P + T;          // cache rows after this call (keys of the last query)
   DOGE_CHECK(S <= cache->capacity());
   const int n_threads = ThreadsHere();
 
@@ -142,12 +192,12 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
   //    only (cached keys keep their old rotation). inv_freq[j] = 1 / base^(2j/D) in float32;
   //    angle = position * inv_freq (one fp32 product); cos/sin halves duplicated.
   {
-    const float base = RopeBase(S - 1);
+    const float base = RopeBase(*std::max_element(pos, pos + T));
     for (int64_t j = 0; j < D / 2; ++j) {
       const float expo = static_cast<float>(2 * j) / static_cast<float>(D);
       const float inv_freq = 1.0f / std::pow(base, expo);
       for (int64_t t = 0; t < T; ++t) {
-        const float angle = static_cast<float>(P + t) * inv_freq;
+        const float angle = static_cast<float>(pos[t]) * inv_freq;
         const float cs = std::cos(angle), sn = std::sin(angle);
         s->cos[t * D + j] = cs;
         s->cos[t * D + j + D / 2] = cs;
@@ -198,9 +248,11 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
     ks.matmul(lw.dt_proj, s->v.data(), T, nb, kvd, s->u.data());
     for (int64_t t = 0; t < T; ++t) ks.dt_bias(s->u.data() + t * nb, lw.a, nb, b_cache + (P + t) * nb);
 
-    // 8. Attention per (query head h, query t). Query t sees keys 0..P+t. Mask head = kv group
-    //    (B) or the attention head itself (A). When more than `window_` keys are visible, only the
-    //    window_ keys with the largest bias survive (torch.topk over the masked row).
+    // 8. Attention per (query head h, query t). Query t sees cache rows [0, P) and
+    //    [branch_start[t], P + t] (one sequence: all of 0..P+t); rows of other branches are
+    //    masked with -inf. Mask head = kv group (B) or the attention head itself (A). When more
+    //    than `window_` keys are visible, only the window_ keys with the largest bias survive
+    //    (torch.topk over the masked row).
     const int64_t window = window_;
     // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
     // cheaper than the fork/join. Each (h, t) is computed by one thread either way.
@@ -211,10 +263,13 @@ void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, Forwar
       const int tid = ThreadId();
       const int64_t g = h / n_rep;           // kv head
       const int64_t mh = is_b ? g : h;       // mask head
-      const int64_t n_vis = P + t + 1;
+      const int64_t n_vis = P + t + 1;  // key rows 0..P+t, other branches' rows masked
+      const int64_t bs = branch_start[t];
       float* mask = s->row_mask.data() + tid * S;  // [n_vis]
-      for (int64_t j = 0; j < n_vis; ++j) mask[j] = b_cache[j * nb + mh];
-      if (n_vis > window) {
+      for (int64_t j = 0; j < P; ++j) mask[j] = b_cache[j * nb + mh];
+      for (int64_t j = P; j < bs; ++j) mask[j] = -std::numeric_limits<float>::infinity();
+      for (int64_t j = bs; j < n_vis; ++j) mask[j] = b_cache[j * nb + mh];
+      if (P + (n_vis - bs) > window) {
         // Threshold = the window-th largest bias; keep all above it and, among ties at the
         // threshold, the earliest ones (torch.topk's tie order is implementation-defined).
         float* sel = s->row_sel.data() + tid * S;

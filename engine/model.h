@@ -40,6 +40,9 @@ struct ForwardScratch {
   std::vector<float> moe;      // [2K + K*K + 2*E_tok] router scratch
   std::vector<int32_t> moe_idx;  // [K*K + 2K]
   std::vector<float> logits;   // [V] one row of logits
+  std::vector<int64_t> pos;    // [T] RoPE position of each token
+  std::vector<int64_t> branch_start;  // [T] first cache row of each token's branch
+  std::vector<int64_t> all_rows;      // [T] 0..T-1 (ForwardBranches' output rows)
 };
 
 // Optional intermediate capture (hidden_states goldens): [L+1][T, H] — index 0 the embeddings,
@@ -84,6 +87,19 @@ class DogeModel {
             static_cast<int64_t>(out_rows.size()), out_hidden, hidden, kernels);
   }
 
+  // Several continuations ("branches") of the cached prefix in one call, each computed as its
+  // own Forward call on a cache holding only the prefix would compute it: branch b is the next
+  // branch_len[b] entries of `tokens`, at positions P .. P + branch_len[b] - 1 (P =
+  // cache->size() on entry), seeing the prefix and its own earlier tokens only. Larger batches
+  // for the GEMMs than one call per continuation (the scoring path). The branches' keys are
+  // appended branch after branch, so call cache->Truncate(P) before using the cache again.
+  // Writes the final-norm hidden state of every token to out_hidden [Σ branch_len, H].
+  // Requires P + branch_len[b] <= window() (the top-k window must never be cut) and the same
+  // RoPE base for every branch (no dynamic-NTK rescaling); throws kUsage otherwise.
+  void ForwardBranches(const int32_t* tokens, const int64_t* branch_len, int64_t n_branches,
+                       KvCache* cache, ForwardScratch* scratch, float* out_hidden,
+                       const KernelSet* kernels = nullptr) const;
+
   // logits [V] = lm_head · h for one final-norm hidden row h [H].
   void Logits(const float* h, float* logits, const KernelSet* kernels = nullptr) const;
 
@@ -94,6 +110,12 @@ class DogeModel {
   int64_t n_params() const { return weights_.n_params; }
 
  private:
+  // The forward pass behind Forward and ForwardBranches: token t sits at RoPE position pos[t]
+  // and cache row P + t, and sees cache rows [0, P) and [branch_start[t], P + t].
+  void Run(const int32_t* tokens, int64_t T, const int64_t* pos, const int64_t* branch_start,
+           KvCache* cache, ForwardScratch* s, const int64_t* out_rows, int64_t n_out_rows,
+           float* out_hidden, HiddenStates* hidden, const KernelSet* kernels) const;
+
   DogeConfig config_;
   DogeWeights weights_;
   int64_t window_ = 0;

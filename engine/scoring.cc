@@ -133,6 +133,10 @@ void ScorePendingRows(const DogeModel& m, Session* s, std::vector<ContinuationSc
   s->pair_cont.clear();
 }
 
+// Tokens per ForwardBranches call: enough for full GEMM panels, few enough that the queries'
+// masked-out keys of other branches stay a small share of the attention work.
+constexpr int64_t kMaxBranchTokens = 256;
+
 // Scores one request (see scoring.h for the semantics).
 std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r,
                                         Session* s) {
@@ -144,48 +148,87 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
   const int64_t ntk_limit =
       c.rope_scaling_type == "dynamic" ? c.max_position_embeddings : INT64_MAX;
   const int64_t shortcut_limit = std::min<int64_t>(max_len, ntk_limit);
+  const size_t n_choices = r.continuations.size();
+  std::vector<ContinuationScore> out(n_choices);
+  auto n_in = [&](size_t ci) {  // length of (context + continuation)[:-1]
+    return n_ctx + static_cast<int64_t>(r.continuations[ci].size()) - 1;
+  };
 
-  std::vector<ContinuationScore> out(r.continuations.size());
-  bool ctx_ready = false;
-  int64_t ctx_row = -1;  // pending row holding the final-norm hidden at position n_ctx-1
-  std::vector<float> ctx_last(static_cast<size_t>(H));
-  for (size_t ci = 0; ci < r.continuations.size(); ++ci) {
-    const std::vector<int32_t>& cont = r.continuations[ci];
-    const int32_t cix = static_cast<int32_t>(ci);
-    const int64_t n_cont = static_cast<int64_t>(cont.size());
-    const int64_t n_in = n_ctx + n_cont - 1;  // (context + continuation)[:-1]
-    ContinuationScore& res = out[ci];
-    res.is_greedy = true;
-    if (n_in <= shortcut_limit) {
-      // Shared prefix: prefill the context once, then extend by cont[:-1] and roll back.
-      if (!ctx_ready) {
-        // Capacity for the longest continuation that takes this path (<= max_len).
-        int64_t cap = n_in;
-        for (const auto& other : r.continuations) {
-          const int64_t o = n_ctx + static_cast<int64_t>(other.size()) - 1;
-          if (o <= shortcut_limit) cap = std::max(cap, o);
-        }
-        m.ResetCache(&s->cache, cap);
-        m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
-        ctx_ready = true;
+  // 1. Shared prefix: prefill the context once; the first token of every shortcut choice is
+  //    scored off its last row (one pending row for all of them).
+  std::vector<size_t> shortcut, full;
+  for (size_t ci = 0; ci < n_choices; ++ci) (n_in(ci) <= shortcut_limit ? shortcut : full).push_back(ci);
+  if (!shortcut.empty()) {
+    // Branch groups: consecutive shortcut choices with more than one token, up to
+    // kMaxBranchTokens tokens per group (a longer choice is a group of its own).
+    std::vector<std::vector<size_t>> groups;
+    int64_t group_tokens = 0, cap = n_ctx;
+    for (size_t ci : shortcut) {
+      const int64_t len = static_cast<int64_t>(r.continuations[ci].size()) - 1;
+      if (len == 0) continue;
+      if (groups.empty() || group_tokens + len > kMaxBranchTokens) {
+        groups.emplace_back();
+        group_tokens = 0;
       }
-      // The first token of every choice is scored off the same row: one pending row for all.
-      if (ctx_row < 0) ctx_row = AddRows(s, ctx_last.data(), 1, H);
-      s->cache.Truncate(n_ctx);
-      AddPair(s, ctx_row, cont[0], cix);
-      res.n_tokens = 1;
-      if (n_cont > 1) {
-        std::vector<int64_t> rows(static_cast<size_t>(n_cont - 1));
-        for (int64_t i = 0; i < n_cont - 1; ++i) rows[i] = i;
-        s->hidden.resize(static_cast<size_t>((n_cont - 1) * H));
-        m.Forward(cont.data(), n_cont - 1, &s->cache, &s->scratch, rows, s->hidden.data());
-        const int64_t first = AddRows(s, s->hidden.data(), n_cont - 1, H);
-        for (int64_t i = 0; i < n_cont - 1; ++i) AddPair(s, first + i, cont[i + 1], cix);
-        res.n_tokens = static_cast<int32_t>(n_cont);
-      }
-      continue;
+      groups.back().push_back(ci);
+      group_tokens += len;
+      cap = std::max(cap, n_ctx + group_tokens);
     }
-    // Full forward over (context + continuation)[:-1], left-truncated to max_len.
+    std::vector<float> ctx_last(static_cast<size_t>(H));
+    m.ResetCache(&s->cache, cap);
+    m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
+    const int64_t ctx_row = AddRows(s, ctx_last.data(), 1, H);
+    for (size_t ci : shortcut) {
+      out[ci].is_greedy = true;
+      out[ci].n_tokens = static_cast<int32_t>(r.continuations[ci].size());
+      AddPair(s, ctx_row, r.continuations[ci][0], static_cast<int32_t>(ci));
+    }
+    // 2. Each group: all its choices' cont[:-1] in one ForwardBranches call over the cached
+    //    context (each branch sees the context and itself only), then roll the cache back.
+    std::vector<int32_t> tokens;
+    std::vector<int64_t> lens;
+    for (const auto& g : groups) {
+      tokens.clear();
+      lens.clear();
+      for (size_t ci : g) {
+        const auto& cont = r.continuations[ci];
+        tokens.insert(tokens.end(), cont.begin(), cont.end() - 1);
+        lens.push_back(static_cast<int64_t>(cont.size()) - 1);
+      }
+      const int64_t T = static_cast<int64_t>(tokens.size());
+      s->hidden.resize(static_cast<size_t>(T * H));
+      s->cache.Truncate(n_ctx);
+      if (n_ctx + *std::max_element(lens.begin(), lens.end()) <= m.window()) {
+        m.ForwardBranches(tokens.data(), lens.data(), static_cast<int64_t>(lens.size()),
+                          &s->cache, &s->scratch, s->hidden.data());
+      } else {
+        // A top-k window shorter than the input: the branches would count each other's keys;
+        // one Forward per choice instead.
+        int64_t off = 0;
+        for (int64_t len : lens) {
+          s->cache.Truncate(n_ctx);
+          std::vector<int64_t> rows(static_cast<size_t>(len));
+          std::iota(rows.begin(), rows.end(), int64_t{0});
+          m.Forward(tokens.data() + off, len, &s->cache, &s->scratch, rows,
+                    s->hidden.data() + off * H);
+          off += len;
+        }
+      }
+      const int64_t first = AddRows(s, s->hidden.data(), T, H);
+      int64_t off = 0;
+      for (size_t ci : g) {
+        const auto& cont = r.continuations[ci];
+        for (size_t i = 1; i < cont.size(); ++i, ++off) {
+          AddPair(s, first + off, cont[i], static_cast<int32_t>(ci));
+        }
+      }
+    }
+  }
+  // 3. Full forward over (context + continuation)[:-1], left-truncated to max_len, for the
+  //    choices the shortcut would not reproduce.
+  for (size_t ci : full) {
+    const std::vector<int32_t>& cont = r.continuations[ci];
+    const int64_t n_cont = static_cast<int64_t>(cont.size());
     std::vector<int32_t> input(r.context);
     input.insert(input.end(), cont.begin(), cont.end() - 1);
     if (static_cast<int64_t>(input.size()) > max_len) {
@@ -198,12 +241,14 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
     std::vector<int64_t> rows(static_cast<size_t>(n_score));
     for (int64_t i = 0; i < n_score; ++i) rows[i] = n - n_score + i;
     m.ResetCache(&s->cache, n);
-    ctx_ready = false;  // the cache no longer holds the context (ctx_row stays valid)
     s->hidden.resize(static_cast<size_t>(n_score * H));
     m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
     const int64_t first = AddRows(s, s->hidden.data(), n_score, H);
-    for (int64_t i = 0; i < n_score; ++i) AddPair(s, first + i, cont[n_cont - n_score + i], cix);
-    res.n_tokens = static_cast<int32_t>(n_score);
+    for (int64_t i = 0; i < n_score; ++i) {
+      AddPair(s, first + i, cont[n_cont - n_score + i], static_cast<int32_t>(ci));
+    }
+    out[ci].is_greedy = true;
+    out[ci].n_tokens = static_cast<int32_t>(n_score);
   }
   ScorePendingRows(m, s, &out);
   return out;

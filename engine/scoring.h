@@ -1,16 +1,18 @@
 // DogeLanguageModel: the LanguageModel (engine/lm.h) the task layer scores with, on top of
 // DogeModel. Scoring semantics: every continuation gets what ONE reference forward call over
 // (context + continuation)[:-1], left-truncated to max_length(), gives. The shared context is
-// prefilled once and each continuation extends the cache and rolls it back, except where that
-// would not be the reference: when the input exceeds max_position_embeddings under dynamic NTK
-// (the reference then uses one length-dependent RoPE base for the whole call) or must be
-// left-truncated; those continuations get their own full forward. Only scored positions go
-// through the vocabulary projection (one [V] row at a time, log-sum-exp in float64).
+// prefilled once and the continuations run as branches of it (DogeModel::ForwardBranches: up to
+// 256 tokens of several continuations per call, each seeing the context and itself only), except
+// where that would not be the reference: when the input exceeds max_position_embeddings under
+// dynamic NTK (the reference then uses one length-dependent RoPE base for the whole call) or must
+// be left-truncated; those continuations get their own full forward. Only scored positions go
+// through the vocabulary projection: the rows of all continuations of a request together, in
+// GEMMs of up to 96 rows, each row's log-sum-exp in float64.
 //
 // Parallelism: a batch runs across requests over the model's threads (OpenMP), each request
 // single-threaded with its own KV cache and scratch; a lone request uses the threads inside its
-// kernels. Kernels split work across output rows only, so results do not depend on batching or
-// thread count (bit-identical).
+// kernels. Kernels split work across output rows only and fix every element's summation order
+// by the shapes alone, so results do not depend on batching or thread count (bit-identical).
 #ifndef DOGE_ENGINE_SCORING_H_
 #define DOGE_ENGINE_SCORING_H_
 

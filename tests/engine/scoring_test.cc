@@ -67,6 +67,54 @@ TEST_F(ScoringTest, SharedContextMatchesGoldenLogSoftmax) {
   }
 }
 
+TEST_F(ScoringTest, ForwardBranchesEqualsOneForwardPerBranch) {
+  // Three continuations of a 5-token prefix in one ForwardBranches call must give, row for row,
+  // what a separate Forward over the prefix cache gives each of them. Not bit-identical: a
+  // branch's keys sit at other cache rows, so the attention's vector sums see them in other
+  // lanes (float rounding only).
+  const DogeModel& m = lm_->model();
+  const int64_t H = m.config().hidden_size;
+  const std::vector<int32_t> prefix = Ids(0, 5);
+  const std::vector<std::vector<int32_t>> branches = {Ids(5, 12), Ids(20, 21), Ids(30, 42)};
+  std::vector<int32_t> tokens;
+  std::vector<int64_t> lens;
+  for (const auto& b : branches) {
+    tokens.insert(tokens.end(), b.begin(), b.end());
+    lens.push_back(static_cast<int64_t>(b.size()));
+  }
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  ForwardScratch scratch;
+  std::vector<float> last(H), got(T * H);
+  KvCache cache = m.NewCache(5 + T);
+  m.Forward(prefix.data(), 5, &cache, &scratch, {4}, last.data());
+  m.ForwardBranches(tokens.data(), lens.data(), 3, &cache, &scratch, got.data());
+  EXPECT_EQ(cache.size(), 5 + T);
+  int64_t off = 0;
+  for (const auto& b : branches) {
+    const int64_t n = static_cast<int64_t>(b.size());
+    KvCache one = m.NewCache(5 + n);
+    std::vector<float> want(n * H);
+    std::vector<int64_t> rows(n);
+    for (int64_t i = 0; i < n; ++i) rows[i] = i;
+    m.Forward(prefix.data(), 5, &one, &scratch, {4}, last.data());
+    m.Forward(b.data(), n, &one, &scratch, rows, want.data());
+    for (int64_t i = 0; i < n * H; ++i) {
+      ASSERT_NEAR(got[off * H + i], want[i], 1e-5) << "branch row " << i / H << " of " << n;
+    }
+    off += n;
+  }
+}
+
+TEST_F(ScoringTest, ForwardBranchesRejectsEmptyBranch) {
+  const DogeModel& m = lm_->model();
+  ForwardScratch scratch;
+  KvCache cache = m.NewCache(16);
+  std::vector<float> out(4 * m.config().hidden_size);
+  const int32_t tok[4] = {1, 2, 3, 4};
+  const int64_t lens[2] = {4, 0};
+  EXPECT_THROW(m.ForwardBranches(tok, lens, 2, &cache, &scratch, out.data()), Error);
+}
+
 TEST_F(ScoringTest, IsGreedyTrueForGreedyContinuation) {
   // The golden greedy continuation of ids[:5] is, by construction, argmax at every step.
   const TensorView* g = golden_->Find("greedy.ids");
