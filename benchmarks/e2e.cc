@@ -88,12 +88,19 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
   for (int threads : options.threads) {
     target.SetThreads(threads);
     // Peaks at this thread count, measured now (not at start-up of the process) so that they see
-    // the same machine state as the rows that follow.
-    const double bw_gbs =
-        MeasureReadBandwidth(static_cast<int64_t>(info.cost.DecodeBytesPerToken()), threads,
-                             options.probe)
-            .median;
-    const double fma_gflops = MeasureFmaPeak(threads, options.probe).median;
+    // the same machine state as the rows that follow; each row then adds one short probe right
+    // before each of its timed repetitions and uses the median of all of them, so a neighbour
+    // that slows the machine down for a few seconds moves the bound along with the samples.
+    const int64_t decode_bytes = static_cast<int64_t>(info.cost.DecodeBytesPerToken());
+    const ProbeResult bw0 = MeasureReadBandwidth(decode_bytes, threads, options.probe);
+    const ProbeResult fma0 = MeasureFmaPeak(threads, options.probe);
+    ProbeOptions quick = options.probe;
+    quick.repetitions = 1;
+    auto peak_with = [](const ProbeResult& first, const std::vector<double>& adjacent) {
+      std::vector<double> all = first.samples;
+      all.insert(all.end(), adjacent.begin(), adjacent.end());
+      return Median(all);
+    };
 
     // Prompt processing: one forward over n tokens from an empty cache, last-token logits only.
     for (int n : options.n_prompt) {
@@ -104,20 +111,22 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
       r.n_prompt = n;
       r.n_threads = threads;
       r.n_reps = reps;
-      r.peak = fma_gflops;
-      r.bound_ts = fma_gflops * 1e9 / info.cost.PrefillFlopsPerToken(n);
       r.test_time = UtcNowIso8601();
+      std::vector<double> adjacent;
       // Token ids are drawn before timing; tokenization is not part of the benchmark.
       const std::vector<int32_t> prompt = RandomTokens(n, info, options.seed);
       target.Reset();
       target.Prefill(prompt);  // warm-up, untimed
       for (int rep = 0; rep < reps; ++rep) {
         target.Reset();
+        adjacent.push_back(MeasureFmaPeak(threads, quick).median);
         auto t0 = Clock::now();
         target.Prefill(prompt);
         r.samples_ns.push_back(
             std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
       }
+      r.peak = peak_with(fma0, adjacent);
+      r.bound_ts = r.peak * 1e9 / info.cost.PrefillFlopsPerToken(n);
       FinishStats(r, n);
       rows.push_back(std::move(r));
     }
@@ -134,9 +143,8 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
       r.n_gen = n;
       r.n_threads = threads;
       r.n_reps = reps;
-      r.peak = bw_gbs;
-      r.bound_ts = bw_gbs * 1e9 / info.cost.DecodeBytesPerToken();
       r.test_time = UtcNowIso8601();
+      std::vector<double> adjacent;
       const std::vector<int32_t> tokens = RandomTokens(n, info, options.seed + 1);
       auto run = [&] {
         target.Reset();
@@ -145,11 +153,14 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
       run();  // warm-up, untimed
       for (int rep = 0; rep < reps; ++rep) {
         target.Reset();  // outside the timed region
+        adjacent.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
         auto t0 = Clock::now();
         for (int32_t t : tokens) target.Decode(t);
         r.samples_ns.push_back(
             std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
       }
+      r.peak = peak_with(bw0, adjacent);
+      r.bound_ts = r.peak * 1e9 / info.cost.DecodeBytesPerToken();
       FinishStats(r, n);
       rows.push_back(std::move(r));
     }

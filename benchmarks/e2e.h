@@ -69,7 +69,9 @@ struct E2eOptions {
 
 // Runs every (threads x test) combination: for each thread count the peaks are measured first,
 // then the pp rows, then the tg rows (llama-bench's order). Each test runs once untimed as
-// warm-up (page faults of the mapped weights, caches, OpenMP start-up), then `reps` timed times.
+// warm-up (page faults of the mapped weights, caches, OpenMP start-up), then `reps` timed times,
+// each right after one short probe of its peak; a row's peak is the median of the first probes
+// and its adjacent ones (so the bound follows a machine whose speed drifts during the run).
 std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
                            const E2eOptions& options);
 

@@ -157,6 +157,9 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   const int64_t S = P + T;          // cache rows after this call (keys of the last query)
   DOGE_CHECK(S <= cache->capacity());
   const int n_threads = ThreadsHere();
+  // Per-token steps (norms, RoPE, residuals) split across threads when a call has many tokens
+  // (prefill): each row is computed by one thread, in the same order as single-threaded.
+  const bool par_rows = n_threads > 1 && T >= 64;
 
   Grow(&s->x, T * H);
   Grow(&s->xn, T * H);
@@ -215,6 +218,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     float* b_cache = cache->bias(l);    // [cap, nb]
 
     // 3. attn_norm: xn = RMSNorm(x) · input_layernorm.
+#pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) ks.rms_norm(x + t * H, lw.input_layernorm, H, eps, xn + t * H);
 
     // 4. q/k/v projections: q [T, nh*D], k/v [T, nkv*D].
@@ -224,6 +228,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
 
     // 5. Variant B: per-head RMSNorm of q and k over head_dim, before RoPE.
     if (is_b) {
+#pragma omp parallel for schedule(static) if (par_rows)
       for (int64_t t = 0; t < T; ++t) {
         for (int64_t h = 0; h < nh; ++h) {
           float* qh = s->q.data() + t * qd + h * D;
@@ -237,6 +242,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     }
 
     // 6. RoPE on q and k, then append k and raw v to the cache.
+#pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) {
       ks.rope(s->q.data() + t * qd, nh, D, s->cos.data() + t * D, s->sin.data() + t * D);
       ks.rope(s->k.data() + t * kvd, nkv, D, s->cos.data() + t * D, s->sin.data() + t * D);
@@ -257,7 +263,9 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
     // cheaper than the fork/join. Each (h, t) is computed by one thread either way.
     const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= (int64_t{1} << 18);
-#pragma omp parallel for schedule(static) if (par_attn)
+    // Dynamic chunks: a later query sees more keys, so equal static ranges of (h, t) would give
+    // the last thread most of the work.
+#pragma omp parallel for schedule(dynamic, 4) if (par_attn)
     for (int64_t ht = 0; ht < nh * T; ++ht) {
       const int64_t h = ht % nh, t = ht / nh;
       const int tid = ThreadId();
@@ -294,6 +302,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
 
     // 9. Output projection and scaled residual: x = r_in ⊙ x + o_proj(attn).
     ks.matmul(lw.o_proj, s->attn.data(), T, H, qd, s->o.data());
+#pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) {
       float* xt = x + t * H;
       const float* ot = s->o.data() + t * H;
@@ -301,6 +310,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     }
 
     // 10. ffn_norm, then the SiLU-gated MLP: o = down(silu(gate(xn)) ⊙ up(xn)).
+#pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) {
       ks.rms_norm(x + t * H, lw.post_attention_layernorm, H, eps, xn + t * H);
     }
@@ -365,6 +375,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     }
 
     // 12. Scaled residual: x = r_post ⊙ x + ffn_out.
+#pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) {
       float* xt = x + t * H;
       const float* ot = s->o.data() + t * H;

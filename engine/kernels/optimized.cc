@@ -439,7 +439,7 @@ void MatVec(const float* w, const float* x, int64_t rows, int64_t cols, float* o
 // From this many input rows on, MatMul packs the inputs and runs the broadcast GEMM above (rows
 // 2..3 are cheaper with RowsTimesInputs, which vectorises over k and needs no padding).
 constexpr int64_t kGemmMinN = 4;
-constexpr int64_t kGemmRowChunk = 48;           // weight rows per thread work item (8 blocks)
+constexpr int64_t kGemmRowChunkMax = 96;        // weight rows per thread work item, at most
 constexpr int64_t kGemmChunkBytes = 256 << 10;  // packed inputs streamed per weight block
 
 // Each thread's copy of one weight block (6·K floats), grown on demand, never per call.
@@ -449,10 +449,10 @@ float* WeightBlockBuffer(int64_t K) {
   return buf.data();
 }
 
-// Each thread's output tile of one row chunk ([n, kGemmRowChunk] floats), grown on demand.
-float* OutputTileBuffer(int64_t n) {
+// Each thread's output tile of one row chunk ([n, chunk] floats), grown on demand.
+float* OutputTileBuffer(int64_t n, int64_t chunk) {
   static thread_local std::vector<float> buf;
-  const size_t need = static_cast<size_t>(n * kGemmRowChunk);
+  const size_t need = static_cast<size_t>(n * chunk);
   if (buf.size() < need) buf.resize(need);
   return buf.data();
 }
@@ -466,9 +466,19 @@ void Gemm(const float* w, const float* x, int64_t n, int64_t rows, int64_t K, fl
   if (packed.size() < need) packed.resize(need);
   float* xp = packed.data();
   const int64_t per_chunk = std::max<int64_t>(1, kGemmChunkBytes / (kPanel * K * 4));
-  const int64_t n_chunks = (rows + kGemmRowChunk - 1) / kGemmRowChunk;
   const bool par = !InParallel() && n * rows * K >= (1 << 16);
-#pragma omp parallel if (par)
+  // Row chunks: a multiple of the team size, equal up to the 6-row blocks, so that no thread
+  // idles at the end (128 rows on 2 threads: 66 + 62, not 96 + 32). Numerics do not depend on
+  // the chunking: every output element has its own fixed FMA chain.
+  int team = 1;
+#ifdef _OPENMP
+  if (par) team = omp_get_max_threads();
+#endif
+  const int64_t per_team = int64_t{team} * kGemmRowChunkMax;
+  const int64_t n_chunks_min = team * ((rows + per_team - 1) / per_team);
+  const int64_t chunk = ((rows + n_chunks_min - 1) / n_chunks_min + kMr - 1) / kMr * kMr;
+  const int64_t n_chunks = (rows + chunk - 1) / chunk;
+#pragma omp parallel num_threads(team) if (par)
   {
 #pragma omp for schedule(static)
     for (int64_t p = 0; p < n_panels; ++p) {
@@ -476,20 +486,20 @@ void Gemm(const float* w, const float* x, int64_t n, int64_t rows, int64_t K, fl
       PackPanel(x, K, t0, n - t0 < kPanel ? n - t0 : kPanel, xp + p * kPanel * K);
     }
     float* wbuf = WeightBlockBuffer(K);
-    float* tile = OutputTileBuffer(n);
+    float* tile = OutputTileBuffer(n, chunk);
 #pragma omp for schedule(static)
     for (int64_t ch = 0; ch < n_chunks; ++ch) {
-      const int64_t r0 = ch * kGemmRowChunk;
-      const int64_t r1 = r0 + kGemmRowChunk < rows ? r0 + kGemmRowChunk : rows;
-      // The micro-kernels write the chunk's outputs into a contiguous [n, kGemmRowChunk] tile
+      const int64_t r0 = ch * chunk;
+      const int64_t r1 = r0 + chunk < rows ? r0 + chunk : rows;
+      // The micro-kernels write the chunk's outputs into a contiguous [n, chunk] tile
       // (rows of `out` are 4·rows bytes apart: scattering 16 of them per micro-kernel call
       // thrashes the TLB for the vocabulary projection), then it is copied out row by row.
       for (int64_t p0 = 0; p0 < n_panels; p0 += per_chunk) {
         const int64_t p1 = p0 + per_chunk < n_panels ? p0 + per_chunk : n_panels;
-        GemmBlock(w, rows, K, r0, r1, xp, n, p0, p1, tile, kGemmRowChunk, wbuf);
+        GemmBlock(w, rows, K, r0, r1, xp, n, p0, p1, tile, chunk, wbuf);
       }
       for (int64_t t = 0; t < n; ++t) {
-        std::memcpy(out + t * rows + r0, tile + t * kGemmRowChunk, (r1 - r0) * sizeof(float));
+        std::memcpy(out + t * rows + r0, tile + t * chunk, (r1 - r0) * sizeof(float));
       }
     }
   }
@@ -609,7 +619,7 @@ void Softmax(float* x, int64_t n) {
 // silu(gate) ⊙ up with the vector Exp8 (~2 ulp) and an exact division; the reference calls expf
 // per element. Large negative gates saturate Exp8 at e^88.4 (finite), giving -0-sized values
 // where the reference divides by inf.
-void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
+void SwiGluRange(const float* gate, const float* up, int64_t n, float* out) {
   int64_t i = 0;
 #ifdef DOGE_OPT_AVX2
   const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
@@ -621,6 +631,22 @@ void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
   }
 #endif
   for (; i < n; ++i) out[i] = (gate[i] / (1.0f + std::exp(-gate[i]))) * up[i];
+}
+
+// Prefill-sized inputs ([T, I] at once) are split across threads in fixed 4096-element blocks.
+void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
+  constexpr int64_t kBlock = 4096;
+  const int64_t n_blocks = (n + kBlock - 1) / kBlock;
+  const bool par = !InParallel() && n_blocks >= 8;
+  if (!par) {
+    SwiGluRange(gate, up, n, out);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const int64_t i0 = b * kBlock, len = n - i0 < kBlock ? n - i0 : kBlock;
+    SwiGluRange(gate + i0, up + i0, len, out + i0);
+  }
 }
 
 void Attention(const float* q, const float* k, const float* v, int64_t kv_stride, const float* bias,
