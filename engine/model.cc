@@ -41,6 +41,9 @@ int ThreadId() {
 #endif
 }
 
+// Queries per attention kernel call (they share each key's loads).
+constexpr int64_t kQueryBlock = 6;
+
 template <typename T>
 void Grow(std::vector<T>* v, int64_t n) {
   if (static_cast<int64_t>(v->size()) < n) v->resize(static_cast<size_t>(n));
@@ -176,9 +179,9 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   // Per-thread key rows sized for the cache's capacity (not this call's S), so a growing decode
   // sequence never reallocates them.
   const int64_t row_cap = static_cast<int64_t>(n_threads) * cache->capacity();
-  Grow(&s->row_mask, row_cap);
+  Grow(&s->row_mask, kQueryBlock * row_cap);
   Grow(&s->row_sel, row_cap);
-  Grow(&s->scores, row_cap);
+  Grow(&s->scores, kQueryBlock * row_cap);
   float* x = s->x.data();  // [T, H]
   float* xn = s->xn.data();  // [T, H]
 
@@ -254,50 +257,58 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     ks.matmul(lw.dt_proj, s->v.data(), T, nb, kvd, s->u.data());
     for (int64_t t = 0; t < T; ++t) ks.dt_bias(s->u.data() + t * nb, lw.a, nb, b_cache + (P + t) * nb);
 
-    // 8. Attention per (query head h, query t). Query t sees cache rows [0, P) and
-    //    [branch_start[t], P + t] (one sequence: all of 0..P+t); rows of other branches are
-    //    masked with -inf. Mask head = kv group (B) or the attention head itself (A). When more
-    //    than `window_` keys are visible, only the window_ keys with the largest bias survive
-    //    (torch.topk over the masked row).
+    // 8. Attention per (query head h, block of kQueryBlock consecutive queries: they share the
+    //    key loads). Query t sees cache rows [0, P) and [branch_start[t], P + t] (one sequence:
+    //    all of 0..P+t); rows of other branches are masked with -inf. Mask head = kv group (B)
+    //    or the attention head itself (A). When more than `window_` keys are visible, only the
+    //    window_ keys with the largest bias survive (torch.topk over the masked row).
     const int64_t window = window_;
+    const int64_t n_blocks = (T + kQueryBlock - 1) / kQueryBlock;
     // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
-    // cheaper than the fork/join. Each (h, t) is computed by one thread either way.
+    // cheaper than the fork/join. Each query is computed by one thread either way.
     const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= (int64_t{1} << 18);
-    // Dynamic chunks: a later query sees more keys, so equal static ranges of (h, t) would give
-    // the last thread most of the work.
-#pragma omp parallel for schedule(dynamic, 4) if (par_attn)
-    for (int64_t ht = 0; ht < nh * T; ++ht) {
-      const int64_t h = ht % nh, t = ht / nh;
+    // Dynamic chunks: a later query sees more keys, so equal static ranges would give the last
+    // thread most of the work.
+#pragma omp parallel for schedule(dynamic, 1) if (par_attn)
+    for (int64_t hb = 0; hb < nh * n_blocks; ++hb) {
+      const int64_t h = hb % nh, t0 = (hb / nh) * kQueryBlock;
+      const int64_t nq = std::min(kQueryBlock, T - t0);
       const int tid = ThreadId();
       const int64_t g = h / n_rep;           // kv head
       const int64_t mh = is_b ? g : h;       // mask head
-      const int64_t n_vis = P + t + 1;  // key rows 0..P+t, other branches' rows masked
-      const int64_t bs = branch_start[t];
-      float* mask = s->row_mask.data() + tid * S;  // [n_vis]
-      for (int64_t j = 0; j < P; ++j) mask[j] = b_cache[j * nb + mh];
-      for (int64_t j = P; j < bs; ++j) mask[j] = -std::numeric_limits<float>::infinity();
-      for (int64_t j = bs; j < n_vis; ++j) mask[j] = b_cache[j * nb + mh];
-      if (P + (n_vis - bs) > window) {
-        // Threshold = the window-th largest bias; keep all above it and, among ties at the
-        // threshold, the earliest ones (torch.topk's tie order is implementation-defined).
-        float* sel = s->row_sel.data() + tid * S;
-        std::memcpy(sel, mask, n_vis * sizeof(float));
-        std::nth_element(sel, sel + (window - 1), sel + n_vis, std::greater<float>());
-        const float kth = sel[window - 1];
-        int64_t n_above = 0;
-        for (int64_t j = 0; j < n_vis; ++j) n_above += mask[j] > kth;
-        int64_t ties_left = window - n_above;
-        for (int64_t j = 0; j < n_vis; ++j) {
-          if (mask[j] > kth) continue;
-          if (mask[j] == kth && ties_left > 0) {
-            --ties_left;
-            continue;
+      float* masks = s->row_mask.data() + tid * kQueryBlock * S;  // [nq, S]
+      int64_t n_vis[kQueryBlock];
+      for (int64_t i = 0; i < nq; ++i) {
+        const int64_t t = t0 + i;
+        n_vis[i] = P + t + 1;  // key rows 0..P+t, other branches' rows masked
+        const int64_t bs = branch_start[t];
+        float* mask = masks + i * S;
+        for (int64_t j = 0; j < P; ++j) mask[j] = b_cache[j * nb + mh];
+        for (int64_t j = P; j < bs; ++j) mask[j] = -std::numeric_limits<float>::infinity();
+        for (int64_t j = bs; j < n_vis[i]; ++j) mask[j] = b_cache[j * nb + mh];
+        if (P + (n_vis[i] - bs) > window) {
+          // Threshold = the window-th largest bias; keep all above it and, among ties at the
+          // threshold, the earliest ones (torch.topk's tie order is implementation-defined).
+          float* sel = s->row_sel.data() + tid * S;
+          std::memcpy(sel, mask, n_vis[i] * sizeof(float));
+          std::nth_element(sel, sel + (window - 1), sel + n_vis[i], std::greater<float>());
+          const float kth = sel[window - 1];
+          int64_t n_above = 0;
+          for (int64_t j = 0; j < n_vis[i]; ++j) n_above += mask[j] > kth;
+          int64_t ties_left = window - n_above;
+          for (int64_t j = 0; j < n_vis[i]; ++j) {
+            if (mask[j] > kth) continue;
+            if (mask[j] == kth && ties_left > 0) {
+              --ties_left;
+              continue;
+            }
+            mask[j] = -std::numeric_limits<float>::infinity();
           }
-          mask[j] = -std::numeric_limits<float>::infinity();
         }
       }
-      ks.attention(s->q.data() + t * qd + h * D, k_cache + g * D, v_cache + g * D, kvd, mask, n_vis,
-                   D, scale, s->scores.data() + tid * S, s->attn.data() + t * qd + h * D);
+      ks.attention(s->q.data() + t0 * qd + h * D, qd, nq, k_cache + g * D, v_cache + g * D, kvd,
+                   masks, S, n_vis, D, scale, s->scores.data() + tid * kQueryBlock * S,
+                   s->attn.data() + t0 * qd + h * D, qd);
     }
 
     // 9. Output projection and scaled residual: x = r_in ⊙ x + o_proj(attn).

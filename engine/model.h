@@ -34,9 +34,9 @@ struct ForwardScratch {
   std::vector<float> up;       // [T, I]
   std::vector<float> cos;      // [T, D] RoPE cos rows
   std::vector<float> sin;      // [T, D]
-  std::vector<float> row_mask; // [n_threads, S] per-thread masked bias row
+  std::vector<float> row_mask; // [n_threads, 6, S] per-thread masked bias rows of a query block
   std::vector<float> row_sel;  // [n_threads, S] per-thread top-k selection scratch
-  std::vector<float> scores;   // [n_threads, S] per-thread attention scores
+  std::vector<float> scores;   // [n_threads, 6, S] per-thread attention scores of a query block
   std::vector<float> moe;      // [2K + K*K + 2*E_tok] router scratch
   std::vector<int32_t> moe_idx;  // [K*K + 2K]
   std::vector<float> logits;   // [V] one row of logits

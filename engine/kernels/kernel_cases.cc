@@ -1,6 +1,7 @@
 // The kernel case table and a runner that builds deterministic inputs and guards the output.
 #include "engine/kernels/kernel_cases.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -95,12 +96,21 @@ std::vector<KernelCase> AllKernelCases() {
                          [](const std::vector<int64_t>& v) { return 3.0 * v[0] * v[1]; },
                          [](const std::vector<int64_t>& v) { return 4.0 * (2 * v[0] * v[1] + 2 * v[1]); }));
   }
-  // attention dims {n_keys, head_dim}; kv_stride = 2*head_dim+3 (interleaved heads, odd stride).
-  auto at_flops = [](const std::vector<int64_t>& d) { return 4.0 * d[0] * d[1] + 5.0 * d[0]; };
-  auto at_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (2 * d[0] * d[1] + 2 * d[0]); };
-  for (auto [s, d] : std::vector<std::pair<int64_t, int64_t>>{
-           {1, 128}, {7, 128}, {33, 16}, {24, 16}, {1023, 128}, {2048, 128}}) {
-    cases.push_back(Make("attention", V2("keys", s, "head_dim", d), {s, d}, at_flops, at_bytes));
+  // attention dims {n_keys, head_dim, nq}: nq consecutive queries of a causal block, query i
+  // seeing n_keys - (nq - 1 - i) keys (a prefill block's staircase; nq = 1 is a decode step);
+  // kv_stride = 2*head_dim+3 (interleaved heads, odd stride), q_stride = head_dim+1.
+  auto at_flops = [](const std::vector<int64_t>& d) {
+    return d[2] * (4.0 * d[0] * d[1] + 5.0 * d[0]);
+  };
+  auto at_bytes = [](const std::vector<int64_t>& d) {
+    return 4.0 * (2 * d[0] * d[1] + d[2] * (2 * d[0] + 2 * d[1]));
+  };
+  for (auto d : std::vector<std::vector<int64_t>>{
+           {1, 128, 1}, {7, 128, 1}, {33, 16, 1}, {24, 16, 1}, {1023, 128, 1}, {2048, 128, 1},
+           {3, 13, 3}, {33, 16, 2}, {7, 128, 4}, {40, 20, 5}, {512, 128, 6}, {2048, 128, 6}}) {
+    cases.push_back(Make("attention",
+                         V2("keys", d[0], "head_dim", d[1]) + ",queries=" + std::to_string(d[2]),
+                         d, at_flops, at_bytes));
   }
   // logprob_gather dims {n, target}: the vocabulary row of the scoring path (V = 32768) and
   // awkward sizes. Output [logprob, argmax] (as floats). ~4 flops and 4 bytes per entry.
@@ -158,15 +168,21 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
     inputs_.push_back(sn);
     n_out_ = d[0] * d[1];
   } else if (c.kernel == "attention") {
-    const int64_t stride = 2 * d[1] + 3;
-    make(d[1], 3.0f, 0.0f);            // q
-    make(d[0] * stride, 3.0f, 0.0f);   // k
-    make(d[0] * stride, 1.0f, 0.0f);   // v
-    make(d[0], 1.0f, 1.0f);            // bias in [0, 2): exp(A softplus(.)) > 0
-    // Mask every third key (but never key 0), as the top-k window does.
-    for (int64_t j = 1; j < d[0]; j += 3) inputs_[3][j + 1] = -std::numeric_limits<float>::infinity();
-    scratch_.assign(static_cast<size_t>(d[0]), 0.0f);
-    n_out_ = d[1];
+    const int64_t stride = 2 * d[1] + 3, nq = d[2];
+    make(nq * (d[1] + 1), 3.0f, 0.0f);  // q rows, stride head_dim + 1
+    make(d[0] * stride, 3.0f, 0.0f);    // k
+    make(d[0] * stride, 1.0f, 0.0f);    // v
+    make(nq * d[0], 1.0f, 1.0f);        // bias rows in [0, 2): exp(A softplus(.)) > 0
+    // Mask every third key (but never key 0), as the top-k window does; the rows differ.
+    for (int64_t i = 0; i < nq; ++i) {
+      for (int64_t j = 1 + i % 3; j < d[0]; j += 3) {
+        inputs_[3][i * d[0] + j + 1] = -std::numeric_limits<float>::infinity();
+      }
+    }
+    n_keys_.resize(static_cast<size_t>(nq));
+    for (int64_t i = 0; i < nq; ++i) n_keys_[i] = std::max<int64_t>(1, d[0] - (nq - 1 - i));
+    scratch_.assign(static_cast<size_t>(nq * d[0]), 0.0f);
+    n_out_ = nq * d[1];
   } else if (c.kernel == "logprob_gather") {
     make(d[0], 12.0f, 0.0f);  // logits spread like a trained head's (range of ~24 nats)
     n_out_ = 2;
@@ -200,8 +216,8 @@ void KernelCaseRunner::Run(const KernelSet& set) {
     std::memcpy(out, inplace_init_.data(), inplace_init_.size() * 4);
     set.rope(out, d[0], d[1], in(1), in(2));
   } else if (c_.kernel == "attention") {
-    set.attention(in(0), in(1), in(2), 2 * d[1] + 3, in(3), d[0], d[1], 0.0883883476f,
-                  scratch_.data(), out);
+    set.attention(in(0), d[1] + 1, d[2], in(1), in(2), 2 * d[1] + 3, in(3), d[0], n_keys_.data(),
+                  d[1], 0.0883883476f, scratch_.data(), out, d[1]);
   } else if (c_.kernel == "logprob_gather") {
     double lp = 0;
     int32_t am = -1;

@@ -46,6 +46,7 @@ class KernelCaseRunner {
   std::vector<float> out_;                  // [kGuard + n_out + kGuard]
   std::vector<float> inplace_init_;         // initial contents for in-place kernels
   std::vector<float> scratch_;
+  std::vector<int64_t> n_keys_;             // attention: keys seen by each query
   int64_t n_out_ = 0;
 };
 

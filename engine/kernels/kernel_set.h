@@ -32,12 +32,16 @@ struct KernelSet {
   void (*swiglu)(const float* gate, const float* up, int64_t n, float* out);
   // The Doge dynamic-mask bias: out = exp(a ⊙ softplus(u)) (softplus threshold 20).  [n] each.
   void (*dt_bias)(const float* u, const float* a, int64_t n, float* out);
-  // One query head over n_keys keys: s_j = (q·k_j)·scale + bias_j (bias_j = -inf masks key j),
-  // p = softmax(s), out = Σ_j p_j v_j.  q: [head_dim]; k, v: n_keys rows of head_dim floats
-  // spaced kv_stride floats apart; bias: [n_keys]; scratch: [n_keys]; out: [head_dim].
-  void (*attention)(const float* q, const float* k, const float* v, int64_t kv_stride,
-                    const float* bias, int64_t n_keys, int64_t head_dim, float scale,
-                    float* scratch, float* out);
+  // nq queries of one head (consecutive positions of a prefill, or 1 when decoding) over one
+  // key range: query i uses keys 0..n_keys[i]-1 (n_keys[i] >= 1),
+  // s_ij = (q_i·k_j)·scale + bias_i[j] (bias_i[j] = -inf masks key j), p_i = softmax(s_i),
+  // out_i = Σ_j p_ij v_j. q: nq rows of head_dim floats spaced q_stride apart; k, v: rows of
+  // head_dim floats spaced kv_stride apart; bias: nq rows spaced bias_stride apart;
+  // scratch: nq·bias_stride floats; out: nq rows spaced out_stride apart.
+  void (*attention)(const float* q, int64_t q_stride, int64_t nq, const float* k, const float* v,
+                    int64_t kv_stride, const float* bias, int64_t bias_stride,
+                    const int64_t* n_keys, int64_t head_dim, float scale, float* scratch,
+                    float* out, int64_t out_stride);
   // Fused log-softmax + gather over one logits row (the scoring path's vocabulary step):
   // logprob = logits[target] - (max + log Σ_i exp(logits[i] - max)), the sum accumulated in
   // float64; argmax = the first index of the row maximum.  logits: [n]; 0 <= target < n.

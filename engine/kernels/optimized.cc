@@ -122,25 +122,6 @@ inline float Dot(const float* a, const float* b, int64_t n) {
   return out;
 }
 
-// Attention's q·k: four accumulators (one key at a time, so more independent chains help);
-// not part of the GEMV/GEMM consistency above.
-inline float Dot4(const float* a, const float* b, int64_t n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-  }
-  for (; i + 8 <= n; i += 8) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  }
-  float tail = 0.0f;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return Hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))) + tail;
-}
-
 // out[t, r] for weight rows [r0, r1) and input rows [0, n): blocks of 2 weight rows x 3 inputs
 // (12 FMA chains), edges with smaller blocks. out: [n, out_stride].
 void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int64_t r1,
@@ -649,62 +630,153 @@ void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
   }
 }
 
-void Attention(const float* q, const float* k, const float* v, int64_t kv_stride, const float* bias,
-               int64_t n_keys, int64_t head_dim, float scale, float* scratch, float* out) {
 #ifdef DOGE_OPT_AVX2
-  // Scores: four keys per DotBlock<4, 1> (8 FMA chains, q loaded once per step); every key gets
-  // the same per-element dot order as DotBlock<1, 1>, so a key's score does not depend on which
-  // block it fell in (prefill and step-by-step decode agree bit for bit).
-  int64_t j = 0;
-  for (; j + 4 <= n_keys; j += 4) {
-    const float* kr[4] = {k + j * kv_stride, k + (j + 1) * kv_stride, k + (j + 2) * kv_stride,
-                          k + (j + 3) * kv_stride};
-    DotBlock<4, 1>(kr, &q, head_dim, scratch + j, 1);
-  }
-  for (; j < n_keys; ++j) {
-    const float* kr = k + j * kv_stride;
-    DotBlock<1, 1>(&kr, &q, head_dim, scratch + j, 1);
-  }
-  for (j = 0; j < n_keys; ++j) scratch[j] = scratch[j] * scale + bias[j];
-  Softmax(scratch, n_keys);
-  // out = Σ_j p_j v_j in 64-dim slices held in eight registers across all keys (the reference
-  // re-reads and re-writes out for every key); masked keys (p == 0) are skipped exactly.
-  int64_t d0 = 0;
-  for (; d0 + 64 <= head_dim; d0 += 64) {
-    __m256 acc[8];
-#pragma GCC unroll 8
-    for (int a = 0; a < 8; ++a) acc[a] = _mm256_setzero_ps();
-    for (j = 0; j < n_keys; ++j) {
-      const float p = scratch[j];
-      if (p == 0.0f) continue;
-      const __m256 vp = _mm256_set1_ps(p);
-      const float* vj = v + j * kv_stride + d0;
-#pragma GCC unroll 8
-      for (int a = 0; a < 8; ++a) acc[a] = _mm256_fmadd_ps(vp, _mm256_loadu_ps(vj + 8 * a), acc[a]);
+// Scores of C queries against keys [j0, j1): blocks of 2 keys x C queries (DotBlock: the same
+// per-element order as one query alone, so a query's scores do not depend on its block).
+template <int C>
+void ScoresBlock(const float* const* q, const float* k, int64_t kv_stride, int64_t j0, int64_t j1,
+                 int64_t head_dim, float* const* s) {
+  float tmp[C * 2];
+  int64_t j = j0;
+  for (; j + 2 <= j1; j += 2) {
+    const float* kr[2] = {k + j * kv_stride, k + (j + 1) * kv_stride};
+    DotBlock<2, C>(kr, q, head_dim, tmp, 2);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      s[c][j] = tmp[c * 2];
+      s[c][j + 1] = tmp[c * 2 + 1];
     }
-#pragma GCC unroll 8
-    for (int a = 0; a < 8; ++a) _mm256_storeu_ps(out + d0 + 8 * a, acc[a]);
   }
-  if (d0 < head_dim) {
-    for (int64_t d = d0; d < head_dim; ++d) out[d] = 0.0f;
-    for (j = 0; j < n_keys; ++j) {
-      const float p = scratch[j];
-      if (p == 0.0f) continue;
-      const float* vj = v + j * kv_stride;
-      for (int64_t d = d0; d < head_dim; ++d) out[d] += p * vj[d];
+  for (; j < j1; ++j) {
+    const float* kr = k + j * kv_stride;
+    DotBlock<1, C>(&kr, q, head_dim, tmp, 1);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) s[c][j] = tmp[c];
+  }
+}
+
+// out_c[d0 .. d0 + 8·NV) = Σ_{j < n_c} p_c[j] v_j for C queries, keys in order, one FMA chain per
+// element from 0 (so the same bits as one query alone); a query past its own n_keys adds
+// nothing, and p == 0 (a masked key) adds exactly 0.
+template <int C, int NV>
+void PvBlock(const float* const* p, const int64_t* n, const float* v, int64_t kv_stride, int64_t d0,
+             float* const* out) {
+  __m256 acc[C][NV];
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) {
+#pragma GCC unroll 4
+    for (int a = 0; a < NV; ++a) acc[c][a] = _mm256_setzero_ps();
+  }
+  int64_t n_max = 0, n_min = n[0];
+  for (int c = 0; c < C; ++c) {
+    n_max = n[c] > n_max ? n[c] : n_max;
+    n_min = n[c] < n_min ? n[c] : n_min;
+  }
+  int64_t j = 0;
+  for (; j < n_min; ++j) {
+    const float* vj = v + j * kv_stride + d0;
+    __m256 vv[NV];
+#pragma GCC unroll 4
+    for (int a = 0; a < NV; ++a) vv[a] = _mm256_loadu_ps(vj + 8 * a);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      const __m256 pc = _mm256_set1_ps(p[c][j]);
+#pragma GCC unroll 4
+      for (int a = 0; a < NV; ++a) acc[c][a] = _mm256_fmadd_ps(pc, vv[a], acc[c][a]);
+    }
+  }
+  for (; j < n_max; ++j) {  // the staircase of a causal block: later queries see more keys
+    const float* vj = v + j * kv_stride + d0;
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      if (j >= n[c]) continue;
+      const __m256 pc = _mm256_set1_ps(p[c][j]);
+#pragma GCC unroll 4
+      for (int a = 0; a < NV; ++a) {
+        acc[c][a] = _mm256_fmadd_ps(pc, _mm256_loadu_ps(vj + 8 * a), acc[c][a]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c) {
+#pragma GCC unroll 4
+    for (int a = 0; a < NV; ++a) _mm256_storeu_ps(out[c] + d0 + 8 * a, acc[c][a]);
+  }
+}
+
+// Up to 3 queries at a time (2 keys x 3 queries = 12 FMA chains for the scores; 3 queries x 32
+// dims = 12 accumulators for P·V).
+template <int C>
+void AttentionGroup(const float* const* q, const float* k, const float* v, int64_t kv_stride,
+                    const float* const* bias, const int64_t* n_keys, int64_t head_dim,
+                    float scale, float* const* sc, float* const* out) {
+  int64_t n_max = 0;
+  for (int c = 0; c < C; ++c) n_max = n_keys[c] > n_max ? n_keys[c] : n_max;
+  int64_t n_min = n_max;
+  for (int c = 0; c < C; ++c) n_min = n_keys[c] < n_min ? n_keys[c] : n_min;
+  ScoresBlock<C>(q, k, kv_stride, 0, n_min, head_dim, sc);
+  for (int c = 0; c < C; ++c) {
+    // Keys only some queries see: one query at a time.
+    ScoresBlock<1>(q + c, k, kv_stride, n_min, n_keys[c], head_dim, sc + c);
+    float* s = sc[c];
+    for (int64_t j = 0; j < n_keys[c]; ++j) s[j] = s[j] * scale + bias[c][j];
+    Softmax(s, n_keys[c]);
+  }
+  const float* const* p = sc;
+  int64_t d0 = 0;
+  for (; d0 + 32 <= head_dim; d0 += 32) PvBlock<C, 4>(p, n_keys, v, kv_stride, d0, out);
+  for (; d0 + 8 <= head_dim; d0 += 8) PvBlock<C, 1>(p, n_keys, v, kv_stride, d0, out);
+  for (int c = 0; c < C; ++c) {  // head_dim not a multiple of 8: scalar tail, same order
+    for (int64_t d = d0; d < head_dim; ++d) {
+      float acc = 0.0f;
+      for (int64_t j = 0; j < n_keys[c]; ++j) acc = std::fma(p[c][j], v[j * kv_stride + d], acc);
+      out[c][d] = acc;
+    }
+  }
+}
+#endif
+
+void Attention(const float* q, int64_t q_stride, int64_t nq, const float* k, const float* v,
+               int64_t kv_stride, const float* bias, int64_t bias_stride, const int64_t* n_keys,
+               int64_t head_dim, float scale, float* scratch, float* out, int64_t out_stride) {
+#ifdef DOGE_OPT_AVX2
+  int64_t i = 0;
+  for (; i < nq; i += 3) {
+    const int64_t c = nq - i < 3 ? nq - i : 3;
+    const float* qs[3];
+    const float* bs[3];
+    float* ss[3];
+    float* os[3];
+    for (int64_t a = 0; a < c; ++a) {
+      qs[a] = q + (i + a) * q_stride;
+      bs[a] = bias + (i + a) * bias_stride;
+      ss[a] = scratch + (i + a) * bias_stride;
+      os[a] = out + (i + a) * out_stride;
+    }
+    if (c == 3) {
+      AttentionGroup<3>(qs, k, v, kv_stride, bs, n_keys + i, head_dim, scale, ss, os);
+    } else if (c == 2) {
+      AttentionGroup<2>(qs, k, v, kv_stride, bs, n_keys + i, head_dim, scale, ss, os);
+    } else {
+      AttentionGroup<1>(qs, k, v, kv_stride, bs, n_keys + i, head_dim, scale, ss, os);
     }
   }
 #else
-  for (int64_t j = 0; j < n_keys; ++j) {
-    scratch[j] = Dot4(q, k + j * kv_stride, head_dim) * scale + bias[j];
-  }
-  Softmax(scratch, n_keys);
-  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const float p = scratch[j];
-    if (p == 0.0f) continue;
-    const float* vj = v + j * kv_stride;
-    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * vj[d];
+  for (int64_t i = 0; i < nq; ++i) {
+    const float* qi = q + i * q_stride;
+    const float* bi = bias + i * bias_stride;
+    float* si = scratch + i * bias_stride;
+    float* oi = out + i * out_stride;
+    const int64_t nk = n_keys[i];
+    for (int64_t j = 0; j < nk; ++j) si[j] = Dot4(qi, k + j * kv_stride, head_dim) * scale + bi[j];
+    Softmax(si, nk);
+    for (int64_t d = 0; d < head_dim; ++d) oi[d] = 0.0f;
+    for (int64_t j = 0; j < nk; ++j) {
+      const float p = si[j];
+      if (p == 0.0f) continue;
+      const float* vj = v + j * kv_stride;
+      for (int64_t d = 0; d < head_dim; ++d) oi[d] += p * vj[d];
+    }
   }
 #endif
 }

@@ -67,8 +67,9 @@ void DtBias(const float* u, const float* a, int64_t n, float* out) {
   }
 }
 
-void Attention(const float* q, const float* k, const float* v, int64_t kv_stride, const float* bias,
-               int64_t n_keys, int64_t head_dim, float scale, float* scratch, float* out) {
+void AttentionOne(const float* q, const float* k, const float* v, int64_t kv_stride,
+                  const float* bias, int64_t n_keys, int64_t head_dim, float scale, float* scratch,
+                  float* out) {
   for (int64_t j = 0; j < n_keys; ++j) {
     const float* kj = k + j * kv_stride;
     float dot = 0.0f;
@@ -82,6 +83,16 @@ void Attention(const float* q, const float* k, const float* v, int64_t kv_stride
     if (p == 0.0f) continue;  // masked keys contribute exactly 0 (and skip 0·inf)
     const float* vj = v + j * kv_stride;
     for (int64_t d = 0; d < head_dim; ++d) out[d] += p * vj[d];
+  }
+}
+
+// Each query on its own (the block only shares keys).
+void Attention(const float* q, int64_t q_stride, int64_t nq, const float* k, const float* v,
+               int64_t kv_stride, const float* bias, int64_t bias_stride, const int64_t* n_keys,
+               int64_t head_dim, float scale, float* scratch, float* out, int64_t out_stride) {
+  for (int64_t i = 0; i < nq; ++i) {
+    AttentionOne(q + i * q_stride, k, v, kv_stride, bias + i * bias_stride, n_keys[i], head_dim,
+                 scale, scratch + i * bias_stride, out + i * out_stride);
   }
 }
 

@@ -124,7 +124,8 @@ TEST(ReferenceKernelsTest, HandComputedValues) {
   const float q[2] = {1, 0}, kk[4] = {1, 0, 5, 5}, vv[4] = {7, 8, 9, 10};
   const float bias[2] = {0, -INFINITY};
   float scratch[2], o[2];
-  k.attention(q, kk, vv, 2, bias, 2, 2, 1.0f, scratch, o);
+  const int64_t n_keys = 2;
+  k.attention(q, 2, 1, kk, vv, 2, bias, 2, &n_keys, 2, 1.0f, scratch, o, 2);
   EXPECT_FLOAT_EQ(o[0], 7);
   EXPECT_FLOAT_EQ(o[1], 8);
 }

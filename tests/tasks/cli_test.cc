@@ -225,7 +225,11 @@ TEST(TasksCliTest, EvalCardOnTheTinyModelWritesResultsAndDetails) {
   EXPECT_FALSE(root["tasks"]["triviaqa"]["metrics"]["qem"].error());
 
   // One document recomputed through the engine directly, each choice as its own request (the
-  // run shared one context computation across the choices and batched documents).
+  // run shared one context computation across the choices and batched documents). Not
+  // bit-identical since the run computes a document's choices as branches of one forward call:
+  // the GEMMs see other row counts (the portable build switches to Eigen above 32 rows) and a
+  // branch's keys sit at other cache rows, so the attention sums round differently. Observed
+  // differences are ~1e-6 on sums of ~50-150 nats; 1e-5 is the batch-invariance bound.
   std::unique_ptr<DogeLanguageModel> lm = DogeLanguageModel::Load(kModel, 1);
   std::unique_ptr<Tokenizer> tok = LoadTokenizer(kModel);
   for (const char* task : {"arc_easy", "winogrande", "hellaswag"}) {
@@ -236,7 +240,7 @@ TEST(TasksCliTest, EvalCardOnTheTinyModelWritesResultsAndDetails) {
       PairTokens p = EncodePair(*tok, d.query, d.choices[c]);
       ScoreRequest req{p.context, {p.continuation}};
       const ContinuationScore s = lm->Score({req}).at(0).at(0);
-      EXPECT_DOUBLE_EQ(s.logprob, d.logprobs[c]) << task << " choice " << c;
+      EXPECT_NEAR(s.logprob, d.logprobs[c], 1e-5) << task << " choice " << c;
       EXPECT_EQ(s.n_tokens, d.n_tokens[c]);
     }
   }
