@@ -280,10 +280,12 @@ void GemmRowsPanel(const float* w, int64_t K, int64_t ws, int64_t ks, int64_t mr
 
 // From this many panels on, GemmBlock first copies each block of 6 weight rows k-major into a
 // 6·K buffer (one contiguous line per 16 k instead of six rows 4·K bytes apart: ~10% faster
-// broadcasts, measured in L1) and runs every panel off the copy. Fewer panels do not repay it.
+// broadcasts, measured in L1) and runs every panel off the copy. The scalar copy costs about a
+// cycle per weight against n/16 cycles of FMAs, so it only pays for prefill-sized n (at n = 80,
+// the scoring path's size, it was 15% of the time).
 // Only for matrices that stay cache-resident: a matrix streamed from DRAM (the vocabulary head)
 // would stall in the copy loop, where the micro-kernel's spread-out prefetches hide it.
-constexpr int64_t kPackWeightsMinPanels = 3;
+constexpr int64_t kPackWeightsMinPanels = 16;
 constexpr int64_t kPackWeightsMaxFloats = int64_t{1} << 20;  // 4 MiB
 
 void PackWeightBlock(const float* w, int64_t K, int64_t mr, float* wp) {
@@ -475,12 +477,20 @@ void Gemm(const float* w, const float* x, int64_t n, int64_t rows, int64_t K, fl
       // The micro-kernels write the chunk's outputs into a contiguous [n, chunk] tile
       // (rows of `out` are 4·rows bytes apart: scattering 16 of them per micro-kernel call
       // thrashes the TLB for the vocabulary projection), then it is copied out row by row.
+      // Matrices of at most 1024 rows (rows of `out` within 4 KiB) are written in place.
+      const bool direct = rows <= 1024;
       for (int64_t p0 = 0; p0 < n_panels; p0 += per_chunk) {
         const int64_t p1 = p0 + per_chunk < n_panels ? p0 + per_chunk : n_panels;
-        GemmBlock(w, rows, K, r0, r1, xp, n, p0, p1, tile, chunk, wbuf);
+        if (direct) {
+          GemmBlock(w, rows, K, r0, r1, xp, n, p0, p1, out + r0, rows, wbuf);
+        } else {
+          GemmBlock(w, rows, K, r0, r1, xp, n, p0, p1, tile, chunk, wbuf);
+        }
       }
-      for (int64_t t = 0; t < n; ++t) {
-        std::memcpy(out + t * rows + r0, tile + t * chunk, (r1 - r0) * sizeof(float));
+      if (!direct) {
+        for (int64_t t = 0; t < n; ++t) {
+          std::memcpy(out + t * rows + r0, tile + t * chunk, (r1 - r0) * sizeof(float));
+        }
       }
     }
   }
