@@ -55,6 +55,7 @@ std::unique_ptr<DogeModel> DogeModel::Load(const std::string& model_dir) {
   auto m = std::unique_ptr<DogeModel>(new DogeModel());
   m->config_ = LoadConfig(model_dir);
   m->weights_ = LoadWeights(model_dir, m->config_);
+  PackWeightsForKernels(&m->weights_, m->config_);
   // A-early code has no top-k window (dynamic_mask_ratio 0.0); A-late and B use keep_window_size
   // (2048 when absent).
   m->window_ = m->weights_.layout == Layout::kAEarly ? std::numeric_limits<int64_t>::max()
@@ -92,7 +93,8 @@ float DogeModel::RopeBase(int64_t max_position) const {
 
 void DogeModel::Logits(const float* h, float* logits, const KernelSet* kernels) const {
   const KernelSet& ks = kernels ? *kernels : OptimizedKernels();
-  ks.matvec(weights_.lm_head, h, config_.vocab_size, config_.hidden_size, logits);
+  ks.matvec(weights_.lm_head, weights_.lm_head_packed, h, config_.vocab_size, config_.hidden_size,
+            logits);
 }
 
 void DogeModel::Forward(const int32_t* tokens, int64_t T, KvCache* cache, ForwardScratch* s,
@@ -185,9 +187,17 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   float* x = s->x.data();  // [T, H]
   float* xn = s->xn.data();  // [T, H]
 
-  // 1. Embedding lookup: x[t] = E[token_t]. No scaling, no positional embedding.
+  // 1. Embedding lookup: x[t] = E[token_t]. No scaling, no positional embedding. A tied head's
+  //    row-major pages were released after packing (weights.h), so the row is read back from
+  //    the packed copy (same values: row r is lane r % 16 of block r / 16).
   for (int64_t t = 0; t < T; ++t) {
-    std::memcpy(x + t * H, w.embed + static_cast<int64_t>(tokens[t]) * H, H * sizeof(float));
+    const int64_t r = tokens[t];
+    if (w.tied && w.lm_head_packed != nullptr) {
+      const float* pb = w.lm_head_packed + (r / kPackRows) * kPackRows * H + r % kPackRows;
+      for (int64_t i = 0; i < H; ++i) x[t * H + i] = pb[i * kPackRows];
+    } else {
+      std::memcpy(x + t * H, w.embed + r * H, H * sizeof(float));
+    }
   }
   if (hidden) {
     hidden->layers.assign(static_cast<size_t>(c.num_hidden_layers + 1), {});
@@ -225,9 +235,9 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     for (int64_t t = 0; t < T; ++t) ks.rms_norm(x + t * H, lw.input_layernorm, H, eps, xn + t * H);
 
     // 4. q/k/v projections: q [T, nh*D], k/v [T, nkv*D].
-    ks.matmul(lw.q_proj, xn, T, qd, H, s->q.data());
-    ks.matmul(lw.k_proj, xn, T, kvd, H, s->k.data());
-    ks.matmul(lw.v_proj, xn, T, kvd, H, s->v.data());
+    ks.matmul(lw.q_proj, lw.q_proj_packed, xn, T, qd, H, s->q.data());
+    ks.matmul(lw.k_proj, lw.k_proj_packed, xn, T, kvd, H, s->k.data());
+    ks.matmul(lw.v_proj, lw.v_proj_packed, xn, T, kvd, H, s->v.data());
 
     // 5. Variant B: per-head RMSNorm of q and k over head_dim, before RoPE.
     if (is_b) {
@@ -254,7 +264,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     std::memcpy(v_cache + P * kvd, s->v.data(), T * kvd * sizeof(float));
 
     // 7. Dynamic mask bias of the new keys: b[j, g] = exp(A_g · softplus(dt_proj(v_j))_g), cached.
-    ks.matmul(lw.dt_proj, s->v.data(), T, nb, kvd, s->u.data());
+    ks.matmul(lw.dt_proj, lw.dt_proj_packed, s->v.data(), T, nb, kvd, s->u.data());
     for (int64_t t = 0; t < T; ++t) ks.dt_bias(s->u.data() + t * nb, lw.a, nb, b_cache + (P + t) * nb);
 
     // 8. Attention per (query head h, block of kQueryBlock consecutive queries: they share the
@@ -312,7 +322,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     }
 
     // 9. Output projection and scaled residual: x = r_in ⊙ x + o_proj(attn).
-    ks.matmul(lw.o_proj, s->attn.data(), T, H, qd, s->o.data());
+    ks.matmul(lw.o_proj, lw.o_proj_packed, s->attn.data(), T, H, qd, s->o.data());
 #pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) {
       float* xt = x + t * H;
@@ -325,10 +335,10 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     for (int64_t t = 0; t < T; ++t) {
       ks.rms_norm(x + t * H, lw.post_attention_layernorm, H, eps, xn + t * H);
     }
-    ks.matmul(lw.gate_proj, xn, T, I, H, s->gate.data());
-    ks.matmul(lw.up_proj, xn, T, I, H, s->up.data());
+    ks.matmul(lw.gate_proj, lw.gate_proj_packed, xn, T, I, H, s->gate.data());
+    ks.matmul(lw.up_proj, lw.up_proj_packed, xn, T, I, H, s->up.data());
     ks.swiglu(s->gate.data(), s->up.data(), T * I, s->gate.data());
-    ks.matmul(lw.down_proj, s->gate.data(), T, H, I, s->o.data());
+    ks.matmul(lw.down_proj, lw.down_proj_packed, s->gate.data(), T, H, I, s->o.data());
 
     // 11. CDMoE (is_moe): add the routed rank-1 experts to the shared MLP output, per token.
     if (c.is_moe) {
@@ -345,7 +355,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
         int32_t* order = s->moe_idx.data();      // [K*K]
         int32_t* ix = order + K * K;             // [K] sorted x indices
         int32_t* iy = ix + K;                    // [K] sorted y indices
-        ks.matvec(lw.router_gate, y, 2 * K, H, router);
+        ks.matvec(lw.router_gate, nullptr, y, 2 * K, H, router);
         // Sort each half descending (topk with k = K); ties by lower index (std::sort with a
         // total order: no temporary buffer, unlike stable_sort). The fixtures' margins keep
         // ties away from every routing cut.
@@ -376,7 +386,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
           const int64_t cidx = order[e];
           const int64_t expert = static_cast<int64_t>(ix[cidx / K]) * K + iy[cidx % K];
           float dw;
-          ks.matvec(lw.down_embed + expert * H, y, 1, H, &dw);
+          ks.matvec(lw.down_embed + expert * H, nullptr, y, 1, H, &dw);
           const float coef = (dw / (1.0f + std::exp(-dw))) * wts[e];
           const float* ue = lw.up_embed + expert * H;
           for (int64_t i = 0; i < H; ++i) acc[i] += coef * ue[i];

@@ -116,8 +116,8 @@ void ScorePendingRows(const DogeModel& m, Session* s, std::vector<ContinuationSc
   size_t k = 0;
   for (int64_t r0 = 0; r0 < n; r0 += kRowsPerGemm) {
     const int64_t rc = std::min(kRowsPerGemm, n - r0);
-    OptimizedKernels().matmul(m.weights().lm_head, s->rows.data() + r0 * H, rc, V, H,
-                              s->logits.data());
+    OptimizedKernels().matmul(m.weights().lm_head, m.weights().lm_head_packed,
+                              s->rows.data() + r0 * H, rc, V, H, s->logits.data());
     for (; k < order.size() && s->pair_row[order[k]] < r0 + rc; ++k) {
       const size_t pair = order[k];
       const float* row = s->logits.data() + (s->pair_row[pair] - r0) * V;

@@ -2,11 +2,16 @@
 // checks, fp32 widening of BF16/F16.
 #include "engine/weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
 
 #include "engine/error.h"
+#include "engine/kernels/kernel_set.h"
 
 namespace doge {
 
@@ -169,6 +174,50 @@ DogeWeights LoadWeights(const std::string& model_dir, const DogeConfig& c) {
     w.layers.push_back(l);
   }
   return w;
+}
+
+namespace {
+
+// Packs w [rows, cols] into a new buffer owned by `weights`, 256 rows at a time; when the source
+// is the mapping (not one of the widened heap copies, whose contents would be lost) each slice's
+// pages are released right after it is packed, so the peak stays near one copy of the weights.
+const float* PackOne(DogeWeights* weights, const float* w, int64_t rows, int64_t cols) {
+  const int64_t n = PackedWeightFloats(rows, cols);
+  auto buf = std::make_unique<float[]>(static_cast<size_t>(n));
+  bool heap = false;
+  for (const auto& o : weights->owned) heap = heap || o.get() == w;
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  constexpr int64_t kSlice = 16 * kPackRows;
+  for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
+    const int64_t nr = std::min(kSlice, rows - r0);
+    PackWeights(w + r0 * cols, nr, cols, buf.get() + r0 * cols);
+    if (heap) continue;
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(w + r0 * cols) + page - 1) / page * page;
+    const uintptr_t end = reinterpret_cast<uintptr_t>(w + (r0 + nr) * cols) / page * page;
+    // Best effort: a failure only leaves the pages resident.
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
+  weights->packed_bytes += n * 4;
+  weights->owned.push_back(std::move(buf));
+  return weights->owned.back().get();
+}
+
+}  // namespace
+
+void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
+  const int64_t H = c.hidden_size, D = c.head_dim(), I = c.intermediate_size;
+  const int64_t qd = c.num_attention_heads * D, kvd = c.num_key_value_heads * D;
+  for (LayerWeights& l : w->layers) {
+    l.q_proj_packed = PackOne(w, l.q_proj, qd, H);
+    l.k_proj_packed = PackOne(w, l.k_proj, kvd, H);
+    l.v_proj_packed = PackOne(w, l.v_proj, kvd, H);
+    l.dt_proj_packed = PackOne(w, l.dt_proj, w->n_bias_heads, kvd);
+    l.o_proj_packed = PackOne(w, l.o_proj, H, qd);
+    l.gate_proj_packed = PackOne(w, l.gate_proj, I, H);
+    l.up_proj_packed = PackOne(w, l.up_proj, I, H);
+    l.down_proj_packed = PackOne(w, l.down_proj, H, I);
+  }
+  w->lm_head_packed = PackOne(w, w->lm_head, c.vocab_size, H);
 }
 
 }  // namespace doge

@@ -39,6 +39,16 @@ struct LayerWeights {
   const float* up_proj = nullptr;                   // [I, H]
   const float* down_proj = nullptr;                 // [H, I]
   const float* post_attention_residual = nullptr;   // [H]
+  // The matrices above in the kernels' packed layout (PackWeights, kernel_set.h): what the
+  // optimized kernels read. Set by PackWeightsForKernels.
+  const float* q_proj_packed = nullptr;
+  const float* k_proj_packed = nullptr;
+  const float* v_proj_packed = nullptr;
+  const float* dt_proj_packed = nullptr;
+  const float* o_proj_packed = nullptr;
+  const float* gate_proj_packed = nullptr;
+  const float* up_proj_packed = nullptr;
+  const float* down_proj_packed = nullptr;
   // CDMoE only (is_moe): product-key router and rank-1 experts.
   const float* router_gate = nullptr;  // [2*K, H], K = floor(sqrt(num_experts))
   const float* down_embed = nullptr;   // [E, H]
@@ -54,6 +64,8 @@ struct DogeWeights {
   const float* embed = nullptr;    // [V, H]
   const float* final_norm = nullptr;  // [H]
   const float* lm_head = nullptr;  // [V, H] (== embed when tied)
+  const float* lm_head_packed = nullptr;  // lm_head in the kernels' packed layout
+  int64_t packed_bytes = 0;  // heap bytes of the packed copies
   std::vector<LayerWeights> layers;
   int64_t n_params = 0;  // stored parameters (tied head counted once)
   int64_t mapped_bytes = 0;   // bytes of the mmap'd files
@@ -66,6 +78,13 @@ struct DogeWeights {
 
 // Resolves and validates every tensor; Error(kShape/kFormat) names the file and the tensor.
 DogeWeights LoadWeights(const std::string& model_dir, const DogeConfig& config);
+
+// Adds the packed copy of every projection matrix and of the head (the optimized kernels read
+// only those). Tensors read in place from the mapping have their pages released afterwards
+// (madvise MADV_DONTNEED: the mapping stays valid and re-reads from the page cache if the
+// row-major values are needed again, e.g. by the reference kernels or the embedding lookup), so
+// resident memory stays about one copy of the weights.
+void PackWeightsForKernels(DogeWeights* w, const DogeConfig& config);
 
 }  // namespace doge
 

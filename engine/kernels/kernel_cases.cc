@@ -58,15 +58,21 @@ std::vector<std::string> KernelSetMemberNames() {
 
 std::vector<KernelCase> AllKernelCases() {
   std::vector<KernelCase> cases;
-  // matvec dims {rows, cols}: 2 flops per weight, weights dominate the bytes.
+  // matvec dims {rows, cols, packed}: 2 flops per weight, weights dominate the bytes. packed = 1:
+  // the weights are also given in the PackWeights layout (what DogeModel passes; the optimized
+  // set reads that copy), 0: row-major only (the MoE router and direct callers).
   auto mv_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1]; };
   auto mv_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[0] * d[1] + d[0] + d[1]); };
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
-           {1, 1}, {7, 33}, {33, 1023}, {256, 256}, {512, 256}, {32768, 256},  // Doge-20M
-           {1024, 1024}, {2048, 1024}, {1024, 2048}}) {                        // Doge-320M
-    cases.push_back(Make("matvec", V2("rows", r, "cols", c), {r, c}, mv_flops, mv_bytes));
+           {1, 1}, {7, 33}, {17, 9}, {33, 1023}, {256, 256}, {512, 256}, {32768, 256},  // 20M
+           {1024, 1024}, {2048, 1024}, {1024, 2048}}) {                                 // 320M
+    for (int64_t packed : {1, 0}) {
+      if (packed == 0 && r > 1024 && r != 32768) continue;  // row-major path: fewer sizes
+      cases.push_back(Make("matvec", V2("rows", r, "cols", c) + (packed ? "" : ",rowmajor"),
+                           {r, c, packed}, mv_flops, mv_bytes));
+    }
   }
-  // matmul dims {n, rows, cols}.
+  // matmul dims {n, rows, cols, packed}.
   auto mm_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1] * d[2]; };
   auto mm_bytes = [](const std::vector<int64_t>& d) {
     return 4.0 * (d[1] * d[2] + d[0] * d[2] + d[0] * d[1]);
@@ -77,9 +83,14 @@ std::vector<KernelCase> AllKernelCases() {
            {20, 32768, 256},                                           // scoring vocab rows
            {128, 256, 256}, {128, 512, 256}, {512, 256, 256}, {512, 256, 512},  // Doge-20M
            {64, 1024, 1024}}) {
-    cases.push_back(Make("matmul",
-                         "n=" + std::to_string(d[0]) + "," + V2("rows", d[1], "cols", d[2]), d,
-                         mm_flops, mm_bytes));
+    for (int64_t packed : {1, 0}) {
+      std::vector<int64_t> dp = d;
+      dp.push_back(packed);
+      cases.push_back(Make("matmul",
+                           "n=" + std::to_string(d[0]) + "," + V2("rows", d[1], "cols", d[2]) +
+                               (packed ? "" : ",rowmajor"),
+                           dp, mm_flops, mm_bytes));
+    }
   }
   auto lin_flops = [](const std::vector<int64_t>& d) { return 4.0 * d[0]; };
   auto lin_bytes3 = [](const std::vector<int64_t>& d) { return 12.0 * d[0]; };
@@ -131,13 +142,19 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
     inputs_.push_back(std::move(v));
   };
   const auto& d = c.dims;
+  auto pack = [&](int64_t rows, int64_t cols) {
+    packed_.resize(static_cast<size_t>(PackedWeightFloats(rows, cols)));
+    PackWeights(inputs_[0].data() + 1, rows, cols, packed_.data());
+  };
   if (c.kernel == "matvec") {
     make(d[0] * d[1], 1.0f, 0.0f);
     make(d[1], 1.0f, 0.0f);
+    if (d[2]) pack(d[0], d[1]);
     n_out_ = d[0];
   } else if (c.kernel == "matmul") {
     make(d[1] * d[2], 1.0f, 0.0f);
     make(d[0] * d[2], 1.0f, 0.0f);
+    if (d[3]) pack(d[1], d[2]);
     n_out_ = d[0] * d[1];
   } else if (c.kernel == "rms_norm") {
     make(d[0], 3.0f, 0.0f);
@@ -200,9 +217,9 @@ void KernelCaseRunner::Run(const KernelSet& set) {
   const auto& d = c_.dims;
   auto in = [&](int i) { return inputs_[i].data() + 1; };
   if (c_.kernel == "matvec") {
-    set.matvec(in(0), in(1), d[0], d[1], out);
+    set.matvec(in(0), packed_.empty() ? nullptr : packed_.data(), in(1), d[0], d[1], out);
   } else if (c_.kernel == "matmul") {
-    set.matmul(in(0), in(1), d[0], d[1], d[2], out);
+    set.matmul(in(0), packed_.empty() ? nullptr : packed_.data(), in(1), d[0], d[1], d[2], out);
   } else if (c_.kernel == "rms_norm") {
     set.rms_norm(in(0), in(1), d[0], 1e-6f, out);
   } else if (c_.kernel == "softmax") {

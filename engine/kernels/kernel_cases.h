@@ -47,6 +47,7 @@ class KernelCaseRunner {
   std::vector<float> inplace_init_;         // initial contents for in-place kernels
   std::vector<float> scratch_;
   std::vector<int64_t> n_keys_;             // attention: keys seen by each query
+  std::vector<float> packed_;               // matvec/matmul: the weights in PackWeights layout
   int64_t n_out_ = 0;
 };
 

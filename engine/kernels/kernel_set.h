@@ -18,9 +18,13 @@ namespace doge {
 struct KernelSet {
   const char* name;  // "reference" | "optimized"
   // out[r] = sum_c w[r, c] * x[c].  w: [rows, cols] row-major, x: [cols], out: [rows].
-  void (*matvec)(const float* w, const float* x, int64_t rows, int64_t cols, float* out);
+  // packed: the same matrix in the PackWeights layout below, or null. The reference reads w; the
+  // optimized set reads packed when given (what DogeModel passes), else w.
+  void (*matvec)(const float* w, const float* packed, const float* x, int64_t rows, int64_t cols,
+                 float* out);
   // out[t, r] = sum_c w[r, c] * x[t, c].  w: [rows, cols], x: [n, cols], out: [n, rows] (x·Wᵀ).
-  void (*matmul)(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out);
+  void (*matmul)(const float* w, const float* packed, const float* x, int64_t n, int64_t rows,
+                 int64_t cols, float* out);
   // out = weight ⊙ (x · rsqrt(mean(x²) + eps)).  x, weight, out: [n]. out may alias x.
   void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
   // In place rotate-half RoPE of n_heads vectors of head_dim: z' = z⊙cos + rotate_half(z)⊙sin.
@@ -56,6 +60,13 @@ inline constexpr int kKernelSetMembers = 9;
 static_assert(sizeof(KernelSet) == sizeof(void*) * (1 + kKernelSetMembers),
               "KernelSet changed: update kKernelSetMembers, reference.cc, optimized.cc and "
               "kernel_cases.cc");
+
+// The optimized kernels' weight layout: rows in blocks of kPackRows, each block k-major (one k
+// step of a block = 16 consecutive floats), rows past the end zero:
+//   packed[(r / 16) · 16 · cols + k · 16 + r % 16] = w[r, k].
+inline constexpr int64_t kPackRows = 16;
+int64_t PackedWeightFloats(int64_t rows, int64_t cols);  // size of the packed copy, in floats
+void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed);
 
 const KernelSet& ReferenceKernels();
 const KernelSet& OptimizedKernels();  // what DogeModel uses by default

@@ -401,7 +401,7 @@ void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int6
 // numerics do not depend on it either way).
 constexpr int64_t kRowChunk = 64;
 
-void MatVec(const float* w, const float* x, int64_t rows, int64_t cols, float* out) {
+void RowMajorMatVec(const float* w, const float* x, int64_t rows, int64_t cols, float* out) {
   // Memory-bound: every weight is read once. Fixed chunks of rows are split statically across
   // threads (each thread streams its own contiguous slice of W); only split when the work pays
   // for the fork (32K multiply-adds = 128 KiB of weights).
@@ -512,9 +512,10 @@ void SmallBatch(const float* w, const float* x, int64_t n, int64_t rows, int64_t
   }
 }
 
-void MatMul(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out) {
+void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols,
+                    float* out) {
   if (n == 1) {
-    MatVec(w, x, rows, cols, out);
+    RowMajorMatVec(w, x, rows, cols, out);
     return;
   }
 #ifdef DOGE_OPT_AVX2
@@ -541,6 +542,211 @@ void MatMul(const float* w, const float* x, int64_t n, int64_t rows, int64_t col
     Eigen::Map<RowMat, 0, Eigen::OuterStride<>> oc(out + r0, n, rc, Eigen::OuterStride<>(rows));
     oc.noalias() = xm * wc.transpose();
   }
+#endif
+}
+
+
+// ---- Packed weights (what DogeModel uses) ---------------------------------------------------
+// Layout (kernel_set.h): blocks of 16 weight rows, each block k-major, so one k step of a block
+// is one 64-byte line. Every output element is ONE sequential FMA chain over k = 0..K-1 from 0,
+// in GEMV and GEMM alike: decode, prefill and scoring rows are bit-identical whatever the batch,
+// the blocking or the thread count.
+#ifdef DOGE_OPT_AVX2
+// Stores 16 lanes of one block's outputs (fewer past the last row).
+inline void StoreRows16(__m256 a0, __m256 a1, float* out, int64_t valid) {
+  if (valid >= kPackRows) {
+    _mm256_storeu_ps(out, a0);
+    _mm256_storeu_ps(out + 8, a1);
+    return;
+  }
+  alignas(32) float tmp[16];
+  _mm256_store_ps(tmp, a0);
+  _mm256_store_ps(tmp + 8, a1);
+  for (int64_t i = 0; i < valid; ++i) out[i] = tmp[i];
+}
+
+// GEMV over blocks [b0, b1): one block at a time (one sequential stream), 2 FMA chains, prefetch
+// 1 KiB ahead in the loop (4 KiB pages stop the hardware prefetcher).
+void PackedGemvBlocks(const float* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
+                      int64_t K, float* out) {
+  for (int64_t b = b0; b < b1; ++b) {
+    const float* pb = wp + b * kPackRows * K;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (int64_t k = 0; k < K; ++k) {
+      _mm_prefetch(reinterpret_cast<const char*>(pb + k * kPackRows) + 1024, _MM_HINT_T0);
+      const __m256 xb = _mm256_broadcast_ss(x + k);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pb + k * kPackRows), xb, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pb + k * kPackRows + 8), xb, a1);
+    }
+    StoreRows16(a0, a1, out + b * kPackRows, rows - b * kPackRows);
+  }
+}
+
+// Input rows in groups of 6, k-major: xg[g·6K + 6k + j] = x[6g + j, k] (zero past n).
+constexpr int64_t kGroup = 6;
+void PackGroups(const float* x, int64_t n, int64_t K, int64_t g0, int64_t g1, float* xg) {
+  for (int64_t g = g0; g < g1; ++g) {
+    float* dst = xg + g * kGroup * K;
+    for (int64_t j = 0; j < kGroup; ++j) {
+      const int64_t t = g * kGroup + j;
+      if (t < n) {
+        const float* xr = x + t * K;
+        for (int64_t k = 0; k < K; ++k) dst[k * kGroup + j] = xr[k];
+      } else {
+        for (int64_t k = 0; k < K; ++k) dst[k * kGroup + j] = 0.0f;
+      }
+    }
+  }
+}
+
+// One block of 16 weight rows times one group of 6 inputs: 12 accumulators; per k two loads of
+// the block's line, six broadcasts from the group's 24 bytes, twelve FMAs. kPrefetch: also
+// prefetch the next block's line (used for the first group, when the weights stream in).
+template <bool kPrefetch>
+inline void PackedMicro(const float* pb, const float* xg, int64_t K, int64_t nt, float* out,
+                        int64_t ldo, int64_t valid_rows) {
+  __m256 acc[kGroup][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < kGroup; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    if (kPrefetch) {
+      _mm_prefetch(reinterpret_cast<const char*>(pb + kPackRows * K + k * kPackRows), _MM_HINT_T0);
+    }
+    const __m256 w0 = _mm256_loadu_ps(pb + k * kPackRows);
+    const __m256 w1 = _mm256_loadu_ps(pb + k * kPackRows + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < kGroup; ++i) {
+      const __m256 xb = _mm256_broadcast_ss(xg + k * kGroup + i);
+      acc[i][0] = _mm256_fmadd_ps(w0, xb, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(w1, xb, acc[i][1]);
+    }
+  }
+  // Out of the registers through a fixed-index copy (a runtime index into acc would make GCC
+  // keep the accumulators in memory inside the k loop).
+  alignas(32) float tmp[kGroup][16];
+#pragma GCC unroll 6
+  for (int i = 0; i < kGroup; ++i) {
+    _mm256_store_ps(tmp[i], acc[i][0]);
+    _mm256_store_ps(tmp[i] + 8, acc[i][1]);
+  }
+  const int64_t nv = valid_rows < kPackRows ? valid_rows : kPackRows;
+  for (int64_t i = 0; i < nt; ++i) std::memcpy(out + i * ldo, tmp[i], nv * sizeof(float));
+}
+
+// Per-calling-thread buffer of packed input groups (grows, never per call once warm).
+float* GroupBuffer(size_t n_floats) {
+  static thread_local std::vector<float> buf;
+  if (buf.size() < n_floats) buf.resize(n_floats);
+  return buf.data();
+}
+
+void PackedGemm(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
+  const int64_t n_groups = (n + kGroup - 1) / kGroup;
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  float* xg = GroupBuffer(static_cast<size_t>(n_groups * kGroup * K));
+  // Groups per pass over the weights: at most ~256 KiB of packed inputs, so they stay in L2
+  // while one weight block (16·K floats, L1/L2) is used against all of them.
+  const int64_t per_pass = std::max<int64_t>(1, (256 << 10) / (kGroup * K * 4));
+  const bool par = !InParallel() && n * rows * K >= (1 << 16);
+  int team = 1;
+#ifdef _OPENMP
+  if (par) team = omp_get_max_threads();
+#endif
+  // Block chunks: a multiple of the team size and equal, so no thread idles at the end.
+  const int64_t n_chunks = std::min<int64_t>(n_blocks, int64_t{team} * ((n_blocks + 4 * team - 1) / (4 * team)));
+  const int64_t per_chunk = (n_blocks + n_chunks - 1) / n_chunks;
+#pragma omp parallel num_threads(team) if (par)
+  {
+#pragma omp for schedule(static)
+    for (int64_t g = 0; g < n_groups; ++g) PackGroups(x, n, K, g, g + 1, xg);
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < n_chunks; ++ch) {
+      const int64_t b0 = ch * per_chunk, b1 = std::min(n_blocks, b0 + per_chunk);
+      for (int64_t g0 = 0; g0 < n_groups; g0 += per_pass) {
+        const int64_t g1 = std::min(n_groups, g0 + per_pass);
+        for (int64_t b = b0; b < b1; ++b) {
+          const float* pb = wp + b * kPackRows * K;
+          const int64_t valid = rows - b * kPackRows;
+          for (int64_t g = g0; g < g1; ++g) {
+            const int64_t t0 = g * kGroup, nt = std::min(kGroup, n - t0);
+            float* o = out + t0 * rows + b * kPackRows;
+            if (g == g0) {
+              PackedMicro<true>(pb, xg + g * kGroup * K, K, nt, o, rows, valid);
+            } else {
+              PackedMicro<false>(pb, xg + g * kGroup * K, K, nt, o, rows, valid);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void PackedMatMulAvx2(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K,
+                      float* out) {
+  if (n > 1) {
+    PackedGemm(wp, x, n, rows, K, out);
+    return;
+  }
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  const bool par = !InParallel() && rows * K >= (1 << 15);
+  if (!par) {
+    PackedGemvBlocks(wp, x, 0, n_blocks, rows, K, out);
+    return;
+  }
+  // Fixed 4-block (64-row) chunks split statically: each thread streams one contiguous slice.
+  const int64_t n_chunks = (n_blocks + 3) / 4;
+#pragma omp parallel for schedule(static)
+  for (int64_t ch = 0; ch < n_chunks; ++ch) {
+    PackedGemvBlocks(wp, x, ch * 4, std::min(n_blocks, ch * 4 + 4), rows, K, out);
+  }
+}
+#endif
+
+// Without AVX2: the packed layout read back element by element in the same per-element order
+// (one sequential chain per output; separate multiply and add, as -ffp-contract=off builds it).
+void PackedMatMulPortable(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K,
+                          float* out) {
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  const bool par = !InParallel() && n * rows * K >= (1 << 15);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const float* pb = wp + b * kPackRows * K;
+    const int64_t valid = std::min(kPackRows, rows - b * kPackRows);
+    for (int64_t t = 0; t < n; ++t) {
+      float acc[kPackRows] = {};
+      const float* xt = x + t * K;
+      for (int64_t k = 0; k < K; ++k) {
+        for (int64_t i = 0; i < kPackRows; ++i) acc[i] += pb[k * kPackRows + i] * xt[k];
+      }
+      for (int64_t i = 0; i < valid; ++i) out[t * rows + b * kPackRows + i] = acc[i];
+    }
+  }
+}
+
+void MatVec(const float* w, const float* packed, const float* x, int64_t rows, int64_t cols,
+            float* out) {
+  if (packed == nullptr) {
+    RowMajorMatVec(w, x, rows, cols, out);
+    return;
+  }
+#ifdef DOGE_OPT_AVX2
+  PackedMatMulAvx2(packed, x, 1, rows, cols, out);
+#else
+  PackedMatMulPortable(packed, x, 1, rows, cols, out);
+#endif
+}
+
+void MatMul(const float* w, const float* packed, const float* x, int64_t n, int64_t rows,
+            int64_t cols, float* out) {
+  if (packed == nullptr) {
+    RowMajorMatMul(w, x, n, rows, cols, out);
+    return;
+  }
+#ifdef DOGE_OPT_AVX2
+  PackedMatMulAvx2(packed, x, n, rows, cols, out);
+#else
+  PackedMatMulPortable(packed, x, n, rows, cols, out);
 #endif
 }
 
@@ -854,6 +1060,26 @@ void LogprobGather(const float* logits, int64_t n, int32_t target, double* logpr
 }
 
 }  // namespace
+
+int64_t PackedWeightFloats(int64_t rows, int64_t cols) {
+  return (rows + kPackRows - 1) / kPackRows * kPackRows * cols;
+}
+
+void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed) {
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    float* pb = packed + b * kPackRows * cols;
+    for (int64_t i = 0; i < kPackRows; ++i) {
+      const int64_t r = b * kPackRows + i;
+      if (r < rows) {
+        const float* wr = w + r * cols;
+        for (int64_t k = 0; k < cols; ++k) pb[k * kPackRows + i] = wr[k];
+      } else {
+        for (int64_t k = 0; k < cols; ++k) pb[k * kPackRows + i] = 0.0f;
+      }
+    }
+  }
+}
 
 const KernelSet& OptimizedKernels() {
   // dt_bias has no faster version (one value per key and bias head, a tiny share of the time):

@@ -8,7 +8,8 @@
 namespace doge {
 namespace {
 
-void MatVec(const float* w, const float* x, int64_t rows, int64_t cols, float* out) {
+void MatVec(const float* w, const float* /*packed*/, const float* x, int64_t rows, int64_t cols,
+            float* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* wr = w + r * cols;
     float acc = 0.0f;
@@ -17,8 +18,9 @@ void MatVec(const float* w, const float* x, int64_t rows, int64_t cols, float* o
   }
 }
 
-void MatMul(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out) {
-  for (int64_t t = 0; t < n; ++t) MatVec(w, x + t * cols, rows, cols, out + t * rows);
+void MatMul(const float* w, const float* /*packed*/, const float* x, int64_t n, int64_t rows,
+            int64_t cols, float* out) {
+  for (int64_t t = 0; t < n; ++t) MatVec(w, nullptr, x + t * cols, rows, cols, out + t * rows);
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <set>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -89,12 +90,31 @@ TEST(KernelCasesTest, EveryKernelSetMemberHasACase) {
   for (const auto& n : names) EXPECT_TRUE(covered.count(n)) << "no case for " << n;
 }
 
+// The packed layout, entry by entry: 17 rows x 2 cols -> two blocks of 16 rows, k-major, the 15
+// rows past the end zero.
+TEST(PackWeightsTest, LayoutByHand) {
+  std::vector<float> w(34);
+  for (int i = 0; i < 34; ++i) w[i] = static_cast<float>(i + 1);  // w[r, k] = 2r + k + 1
+  ASSERT_EQ(PackedWeightFloats(17, 2), 64);
+  std::vector<float> p(64, -1.0f);
+  PackWeights(w.data(), 17, 2, p.data());
+  EXPECT_EQ(p[0], 1);        // w[0, 0]
+  EXPECT_EQ(p[1], 3);        // w[1, 0]
+  EXPECT_EQ(p[15], 31);      // w[15, 0]
+  EXPECT_EQ(p[16], 2);       // w[0, 1]
+  EXPECT_EQ(p[31], 32);      // w[15, 1]
+  EXPECT_EQ(p[32], 33);      // block 1: w[16, 0]
+  EXPECT_EQ(p[33], 0);       // padding row 17
+  EXPECT_EQ(p[48], 34);      // w[16, 1]
+  EXPECT_EQ(p[63], 0);
+}
+
 // Hand-computed values, so the reference itself is checked against something independent.
 TEST(ReferenceKernelsTest, HandComputedValues) {
   const KernelSet& k = ReferenceKernels();
   const float w[6] = {1, 2, 3, 4, 5, 6}, x[3] = {1, -1, 2};
   float out[2];
-  k.matvec(w, x, 2, 3, out);
+  k.matvec(w, nullptr, x, 2, 3, out);
   EXPECT_FLOAT_EQ(out[0], 1 - 2 + 6);
   EXPECT_FLOAT_EQ(out[1], 4 - 5 + 12);
   // rms_norm of [3, 4]: mean square 12.5 -> x / sqrt(12.5 + eps).
