@@ -1,9 +1,12 @@
-// Optimized kernels: explicit AVX2+FMA dot products for GEMV (weights streamed once, threads split
-// across output rows), a packed-input broadcast GEMM for prefill and scoring batches (one
-// sequential FMA chain per output element, so results depend only on the shapes; the portable
-// build uses Eigen's GEMM over fixed row chunks instead), a vectorized fused log-softmax + gather for the
-// scoring path. Deterministic for any thread count (see kernel_set.h): work is split across output
-// rows only and every output element is summed in one fixed order by one thread.
+// Optimized kernels. The projections read weights packed at load (PackWeights, kernel_set.h:
+// 16-row blocks, k-major): an AVX2+FMA GEMV streaming the blocks once (threads split across
+// output rows) and a GEMM that broadcasts inputs packed in groups of 6 against each block, with
+// one sequential FMA chain per output element in both, so results depend only on the shapes.
+// Row-major matrices (callers without a packed copy) take the GEMV dot-product order, or Eigen's
+// GEMM over fixed row chunks in the portable build. Attention over query blocks, vectorised
+// softmax, SwiGLU and a fused log-softmax + gather for the scoring path. Deterministic for any
+// thread count (see kernel_set.h): work is split across output rows only and every output
+// element is summed in one fixed order by one thread.
 //
 // ISA paths: AVX2+FMA when the build has them (-march=native / DOGE_NATIVE=ON), else the portable
 // loops below (what the CI preset builds; GCC vectorizes them with SSE2). AVX-512 machines take the
@@ -159,186 +162,6 @@ void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int6
   }
 }
 
-// ---- Prefill / batch GEMM: packed inputs, broadcast weights -------------------------------
-// out[t, r] = Σ_k w[r, k] · x[t, k] for n >= kGemmMinN input rows. The inputs are packed into
-// panels of 16 rows, k-major (xp[k·16 + j] = x[t0 + j, k], zero past n), and a 6 x 16
-// micro-kernel keeps 12 accumulators (6 weight rows x 2 vectors of 8 inputs): per k it loads two
-// input vectors, broadcasts six weights straight from the row-major (mmap'd) weight matrix and
-// issues 12 FMAs, so it is FMA-bound with no packing of the weights and no horizontal sums.
-//
-// Summation order: every output element is ONE sequential FMA chain over k = 0..K-1 starting
-// from 0, whatever the blocking, the panel an input row falls in, the thread or n. So a row's
-// result is bit-identical alone or in any batch (the scoring path's batch-composition property)
-// and prefill rows equal the same rows computed in any other grouping.
-constexpr int64_t kPanel = 16;   // input rows per packed panel (two ymm vectors)
-constexpr int64_t kMr = 6;       // weight rows per micro-kernel call
-
-// In-register transpose of an 8 x 8 block: r[i] holds row i on entry, column i on exit.
-inline void Transpose8x8(__m256 r[8]) {
-  __m256 t[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  __m256 u[8];
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-  }
-}
-
-// Packs rows [t0, t0 + nt) of x [*, K] (nt <= 16) into one panel xp [K, 16]: full groups of 8
-// rows by 8 x 8 register transposes, the rest (and k beyond a multiple of 8) one by one.
-void PackPanel(const float* x, int64_t K, int64_t t0, int64_t nt, float* xp) {
-  int64_t j0 = 0;
-  const int64_t K8 = K & ~int64_t{7};
-  for (; j0 + 8 <= nt; j0 += 8) {
-    const float* xr = x + (t0 + j0) * K;
-    for (int64_t k = 0; k < K8; k += 8) {
-      __m256 r[8];
-#pragma GCC unroll 8
-      for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(xr + i * K + k);
-      Transpose8x8(r);
-#pragma GCC unroll 8
-      for (int i = 0; i < 8; ++i) _mm256_storeu_ps(xp + (k + i) * kPanel + j0, r[i]);
-    }
-    for (int64_t k = K8; k < K; ++k) {
-      for (int64_t j = 0; j < 8; ++j) xp[k * kPanel + j0 + j] = xr[j * K + k];
-    }
-  }
-  for (int64_t j = j0; j < kPanel; ++j) {
-    if (j < nt) {
-      const float* xr = x + (t0 + j) * K;
-      for (int64_t k = 0; k < K; ++k) xp[k * kPanel + j] = xr[k];
-    } else {
-      for (int64_t k = 0; k < K; ++k) xp[k * kPanel + j] = 0.0f;
-    }
-  }
-}
-
-// Weight element (i, k) is read at w[i·ws + k·ks]: ws = K, ks = 1 for the row-major matrix,
-// ws = 1, ks = MR for a block packed k-major by PackWeightBlock.
-template <int MR, int NV, bool kPrefetch>
-inline void GemmMicro(const float* w, int64_t K, int64_t ws, int64_t ks, const float* xp,
-                      int64_t nt, float* out, int64_t ldo) {
-  __m256 acc[MR][NV];
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_setzero_ps();
-  }
-  const float* wr[MR];
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) wr[i] = w + i * ws;
-  for (int64_t k = 0; k < K; ++k) {
-    if (kPrefetch && (k & 15) == 0) {
-#pragma GCC unroll 6
-      for (int i = 0; i < MR; ++i) {
-        _mm_prefetch(reinterpret_cast<const char*>(wr[i] + MR * K + k * ks), _MM_HINT_T0);
-      }
-    }
-    __m256 xv[NV];
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) xv[v] = _mm256_loadu_ps(xp + k * kPanel + 8 * v);
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
-      const __m256 b = _mm256_broadcast_ss(wr[i] + k * ks);
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(b, xv[v], acc[i][v]);
-    }
-  }
-  alignas(32) float tmp[MR][8 * NV];
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) _mm256_store_ps(&tmp[i][8 * v], acc[i][v]);
-  }
-  for (int64_t t = 0; t < nt; ++t) {
-#pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) out[t * ldo + i] = tmp[i][t];
-  }
-}
-
-template <int NV, bool kPrefetch>
-void GemmRowsPanel(const float* w, int64_t K, int64_t ws, int64_t ks, int64_t mr, const float* xp,
-                   int64_t nt, float* out, int64_t ldo) {
-  switch (mr) {
-    case 6: GemmMicro<6, NV, kPrefetch>(w, K, ws, ks, xp, nt, out, ldo); break;
-    case 5: GemmMicro<5, NV, false>(w, K, ws, ks, xp, nt, out, ldo); break;
-    case 4: GemmMicro<4, NV, false>(w, K, ws, ks, xp, nt, out, ldo); break;
-    case 3: GemmMicro<3, NV, false>(w, K, ws, ks, xp, nt, out, ldo); break;
-    case 2: GemmMicro<2, NV, false>(w, K, ws, ks, xp, nt, out, ldo); break;
-    default: GemmMicro<1, NV, false>(w, K, ws, ks, xp, nt, out, ldo); break;
-  }
-}
-
-// From this many panels on, GemmBlock first copies each block of 6 weight rows k-major into a
-// 6·K buffer (one contiguous line per 16 k instead of six rows 4·K bytes apart: ~10% faster
-// broadcasts, measured in L1) and runs every panel off the copy. The scalar copy costs about a
-// cycle per weight against n/16 cycles of FMAs, so it only pays for prefill-sized n (at n = 80,
-// the scoring path's size, it was 15% of the time).
-// Only for matrices that stay cache-resident: a matrix streamed from DRAM (the vocabulary head)
-// would stall in the copy loop, where the micro-kernel's spread-out prefetches hide it.
-constexpr int64_t kPackWeightsMinPanels = 16;
-constexpr int64_t kPackWeightsMaxFloats = int64_t{1} << 20;  // 4 MiB
-
-void PackWeightBlock(const float* w, int64_t K, int64_t mr, float* wp) {
-  for (int64_t i = 0; i < mr; ++i) {
-    const float* wi = w + i * K;
-    for (int64_t k = 0; k < K; ++k) wp[k * mr + i] = wi[k];
-  }
-}
-
-// Weight rows [r0, r1) against panels [p0, p1) of the packed inputs (n rows in all). Loop order:
-// one block of 6 weight rows (6·K floats, L1/L2-resident after the first panel) against every
-// panel of the chunk, so the weights are streamed once per chunk of panels. out[t, r - r0]
-// receives row r's output for input row t (out row stride ldo); wbuf: [6·K].
-void GemmBlock(const float* w, int64_t rows_total, int64_t K, int64_t r0, int64_t r1,
-               const float* xp, int64_t n, int64_t p0, int64_t p1, float* out, int64_t ldo,
-               float* wbuf) {
-  const bool pack_w = p1 - p0 >= kPackWeightsMinPanels && rows_total * K <= kPackWeightsMaxFloats;
-  for (int64_t r = r0; r < r1; r += kMr) {
-    const int64_t mr = r1 - r < kMr ? r1 - r : kMr;
-    const float* wb = w + r * K;
-    int64_t ws = K, ks = 1;
-    if (pack_w) {
-      // The copy streams the block from memory; prefetch the next block meanwhile.
-      const char* next = reinterpret_cast<const char*>(wb + kMr * K);
-      for (int64_t b = 0; b < kMr * K * 4; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
-      PackWeightBlock(wb, K, mr, wbuf);
-      wb = wbuf;
-      ws = 1;
-      ks = mr;
-    }
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t t0 = p * kPanel;
-      const int64_t nt = n - t0 < kPanel ? n - t0 : kPanel;
-      const float* panel = xp + p * kPanel * K;
-      float* o = out + t0 * ldo + (r - r0);
-      // Prefetch the next weight block (past the last one is harmless: prefetches never fault)
-      // while computing the first panel, unless the copy above did it.
-      const bool pf = p == p0 && !pack_w;
-      if (nt > 8) {
-        if (pf) {
-          GemmRowsPanel<2, true>(wb, K, ws, ks, mr, panel, nt, o, ldo);
-        } else {
-          GemmRowsPanel<2, false>(wb, K, ws, ks, mr, panel, nt, o, ldo);
-        }
-      } else if (pf) {
-        GemmRowsPanel<1, true>(wb, K, ws, ks, mr, panel, nt, o, ldo);
-      } else {
-        GemmRowsPanel<1, false>(wb, K, ws, ks, mr, panel, nt, o, ldo);
-      }
-    }
-  }
-}
-
 // GEMV over weight rows [r0, r1): one row at a time as ONE sequential stream (two rows at a
 // time read two streams 4·cols bytes apart, measured ~10% slower from DRAM here), each 64-byte
 // step prefetching 1 KiB ahead: the hardware prefetcher stops at the 4 KiB page boundaries of the
@@ -418,84 +241,7 @@ void RowMajorMatVec(const float* w, const float* x, int64_t rows, int64_t cols, 
   }
 }
 
-#ifdef DOGE_OPT_AVX2
-// From this many input rows on, MatMul packs the inputs and runs the broadcast GEMM above (rows
-// 2..3 are cheaper with RowsTimesInputs, which vectorises over k and needs no padding).
-constexpr int64_t kGemmMinN = 4;
-constexpr int64_t kGemmRowChunkMax = 96;        // weight rows per thread work item, at most
-constexpr int64_t kGemmChunkBytes = 256 << 10;  // packed inputs streamed per weight block
-
-// Each thread's copy of one weight block (6·K floats), grown on demand, never per call.
-float* WeightBlockBuffer(int64_t K) {
-  static thread_local std::vector<float> buf;
-  if (buf.size() < static_cast<size_t>(kMr * K)) buf.resize(static_cast<size_t>(kMr * K));
-  return buf.data();
-}
-
-// Each thread's output tile of one row chunk ([n, chunk] floats), grown on demand.
-float* OutputTileBuffer(int64_t n, int64_t chunk) {
-  static thread_local std::vector<float> buf;
-  const size_t need = static_cast<size_t>(n * chunk);
-  if (buf.size() < need) buf.resize(need);
-  return buf.data();
-}
-
-void Gemm(const float* w, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
-  const int64_t n_panels = (n + kPanel - 1) / kPanel;
-  // The packed inputs live in a per-calling-thread buffer that only grows: no allocation per
-  // call once the largest shape has been seen.
-  static thread_local std::vector<float> packed;
-  const size_t need = static_cast<size_t>(n_panels * kPanel * K);
-  if (packed.size() < need) packed.resize(need);
-  float* xp = packed.data();
-  const int64_t per_chunk = std::max<int64_t>(1, kGemmChunkBytes / (kPanel * K * 4));
-  const bool par = !InParallel() && n * rows * K >= (1 << 16);
-  // Row chunks: a multiple of the team size, equal up to the 6-row blocks, so that no thread
-  // idles at the end (128 rows on 2 threads: 66 + 62, not 96 + 32). Numerics do not depend on
-  // the chunking: every output element has its own fixed FMA chain.
-  int team = 1;
-#ifdef _OPENMP
-  if (par) team = omp_get_max_threads();
-#endif
-  const int64_t per_team = int64_t{team} * kGemmRowChunkMax;
-  const int64_t n_chunks_min = team * ((rows + per_team - 1) / per_team);
-  const int64_t chunk = ((rows + n_chunks_min - 1) / n_chunks_min + kMr - 1) / kMr * kMr;
-  const int64_t n_chunks = (rows + chunk - 1) / chunk;
-#pragma omp parallel num_threads(team) if (par)
-  {
-#pragma omp for schedule(static)
-    for (int64_t p = 0; p < n_panels; ++p) {
-      const int64_t t0 = p * kPanel;
-      PackPanel(x, K, t0, n - t0 < kPanel ? n - t0 : kPanel, xp + p * kPanel * K);
-    }
-    float* wbuf = WeightBlockBuffer(K);
-    float* tile = OutputTileBuffer(n, chunk);
-#pragma omp for schedule(static)
-    for (int64_t ch = 0; ch < n_chunks; ++ch) {
-      const int64_t r0 = ch * chunk;
-      const int64_t r1 = r0 + chunk < rows ? r0 + chunk : rows;
-      // The micro-kernels write the chunk's outputs into a contiguous [n, chunk] tile
-      // (rows of `out` are 4·rows bytes apart: scattering 16 of them per micro-kernel call
-      // thrashes the TLB for the vocabulary projection), then it is copied out row by row.
-      // Matrices of at most 1024 rows (rows of `out` within 4 KiB) are written in place.
-      const bool direct = rows <= 1024;
-      for (int64_t p0 = 0; p0 < n_panels; p0 += per_chunk) {
-        const int64_t p1 = p0 + per_chunk < n_panels ? p0 + per_chunk : n_panels;
-        if (direct) {
-          GemmBlock(w, rows, K, r0, r1, xp, n, p0, p1, out + r0, rows, wbuf);
-        } else {
-          GemmBlock(w, rows, K, r0, r1, xp, n, p0, p1, tile, chunk, wbuf);
-        }
-      }
-      if (!direct) {
-        for (int64_t t = 0; t < n; ++t) {
-          std::memcpy(out + t * rows + r0, tile + t * chunk, (r1 - r0) * sizeof(float));
-        }
-      }
-    }
-  }
-}
-#else
+#ifndef DOGE_OPT_AVX2
 // Up to this many input rows the portable MatMul uses the same per-element dot order as MatVec;
 // larger n (prefill) goes to Eigen's blocked GEMM.
 constexpr int64_t kSmallN = 32;
@@ -519,11 +265,9 @@ void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int
     return;
   }
 #ifdef DOGE_OPT_AVX2
-  if (n >= kGemmMinN) {
-    Gemm(w, x, n, rows, cols, out);
-  } else {
-    SmallBatch(w, x, n, rows, cols, out);
-  }
+  // Row-major matrices reach here only from callers without a packed copy (the MoE router, the
+  // kernel tests): the GEMV's dot order, R x C rows at a time.
+  SmallBatch(w, x, n, rows, cols, out);
 #else
   if (n <= kSmallN) {
     SmallBatch(w, x, n, rows, cols, out);
@@ -703,6 +447,7 @@ void PackedMatMulAvx2(const float* wp, const float* x, int64_t n, int64_t rows, 
 }
 #endif
 
+#ifndef DOGE_OPT_AVX2
 // Without AVX2: the packed layout read back element by element in the same per-element order
 // (one sequential chain per output; separate multiply and add, as -ffp-contract=off builds it).
 void PackedMatMulPortable(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K,
@@ -723,6 +468,7 @@ void PackedMatMulPortable(const float* wp, const float* x, int64_t n, int64_t ro
     }
   }
 }
+#endif
 
 void MatVec(const float* w, const float* packed, const float* x, int64_t rows, int64_t cols,
             float* out) {
