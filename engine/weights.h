@@ -74,6 +74,11 @@ struct DogeWeights {
   // Keeps the mapping and the widened copies alive.
   std::unique_ptr<TensorSet> tensors;
   std::vector<std::unique_ptr<float[]>> owned;
+  // All packed copies, in one 2 MiB-aligned region marked for transparent huge pages.
+  struct FreeDeleter {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float, FreeDeleter> packed_region;
 };
 
 // Resolves and validates every tensor; Error(kShape/kFormat) names the file and the tensor.
