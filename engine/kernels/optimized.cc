@@ -291,6 +291,22 @@ void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int
 
 
 // ---- Packed weights (what DogeModel uses) ---------------------------------------------------
+// Rows [g·width, (g + 1)·width) of src [n, cols], interleaved k-major: dst[k·width + j] =
+// src[g·width + j, k], zero for rows past n. The layout of the packed weights (width 16) and of
+// the GEMM's input groups (width 6).
+void InterleaveRows(const float* src, int64_t n, int64_t cols, int64_t width, int64_t g,
+                    float* dst) {
+  for (int64_t j = 0; j < width; ++j) {
+    const int64_t r = g * width + j;
+    if (r < n) {
+      const float* sr = src + r * cols;
+      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = sr[k];
+    } else {
+      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = 0.0f;
+    }
+  }
+}
+
 // Layout (kernel_set.h): blocks of 16 weight rows, each block k-major, so one k step of a block
 // is one 64-byte line. Every output element is ONE sequential FMA chain over k = 0..K-1 from 0,
 // in GEMV and GEMM alike: decode, prefill and scoring rows are bit-identical whatever the batch,
@@ -329,18 +345,7 @@ void PackedGemvBlocks(const float* wp, const float* x, int64_t b0, int64_t b1, i
 // Input rows in groups of 6, k-major: xg[g·6K + 6k + j] = x[6g + j, k] (zero past n).
 constexpr int64_t kGroup = 6;
 void PackGroups(const float* x, int64_t n, int64_t K, int64_t g0, int64_t g1, float* xg) {
-  for (int64_t g = g0; g < g1; ++g) {
-    float* dst = xg + g * kGroup * K;
-    for (int64_t j = 0; j < kGroup; ++j) {
-      const int64_t t = g * kGroup + j;
-      if (t < n) {
-        const float* xr = x + t * K;
-        for (int64_t k = 0; k < K; ++k) dst[k * kGroup + j] = xr[k];
-      } else {
-        for (int64_t k = 0; k < K; ++k) dst[k * kGroup + j] = 0.0f;
-      }
-    }
-  }
+  for (int64_t g = g0; g < g1; ++g) InterleaveRows(x, n, K, kGroup, g, xg + g * kGroup * K);
 }
 
 // One block of 16 weight rows times one group of 6 inputs: 12 accumulators; per k two loads of
@@ -814,16 +819,7 @@ int64_t PackedWeightFloats(int64_t rows, int64_t cols) {
 void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
   for (int64_t b = 0; b < n_blocks; ++b) {
-    float* pb = packed + b * kPackRows * cols;
-    for (int64_t i = 0; i < kPackRows; ++i) {
-      const int64_t r = b * kPackRows + i;
-      if (r < rows) {
-        const float* wr = w + r * cols;
-        for (int64_t k = 0; k < cols; ++k) pb[k * kPackRows + i] = wr[k];
-      } else {
-        for (int64_t k = 0; k < cols; ++k) pb[k * kPackRows + i] = 0.0f;
-      }
-    }
+    InterleaveRows(w, rows, cols, kPackRows, b, packed + b * kPackRows * cols);
   }
 }
 
