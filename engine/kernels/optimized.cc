@@ -521,10 +521,9 @@ void Rope(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const f
   }
 }
 
-void Softmax(float* x, int64_t n) {
 #ifdef DOGE_OPT_AVX2
-  // Vector max, Exp8 and an 8-lane sum (order fixed by n only); the reference sums sequentially,
-  // which differs by float rounding only (kernels_test NMSE).
+// Maximum of x[0..n) (-inf for n = 0): 8-lane vector max, then the lanes and the tail.
+inline float MaxAvx2(const float* x, int64_t n) {
   float mx = -std::numeric_limits<float>::infinity();
   int64_t i = 0;
   if (n >= 8) {
@@ -535,6 +534,16 @@ void Softmax(float* x, int64_t n) {
     for (float f : lanes) mx = f > mx ? f : mx;
   }
   for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  return mx;
+}
+#endif
+
+void Softmax(float* x, int64_t n) {
+#ifdef DOGE_OPT_AVX2
+  // Vector max, Exp8 and an 8-lane sum (order fixed by n only); the reference sums sequentially,
+  // which differs by float rounding only (kernels_test NMSE).
+  const float mx = MaxAvx2(x, n);
+  int64_t i;
   const __m256 vmx = _mm256_set1_ps(mx);
   __m256 vs = _mm256_setzero_ps();
   for (i = 0; i + 8 <= n; i += 8) {
@@ -755,18 +764,7 @@ void Attention(const float* q, int64_t q_stride, int64_t nq, const float* k, con
 void LogprobGather(const float* logits, int64_t n, int32_t target, double* logprob,
                    int32_t* argmax) {
 #ifdef DOGE_OPT_AVX2
-  int64_t i = 0;
-  float mx = -std::numeric_limits<float>::infinity();
-  if (n >= 8) {
-    __m256 m = _mm256_loadu_ps(logits);
-    for (i = 8; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(logits + i));
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, m);
-    for (float f : lanes) mx = f > mx ? f : mx;
-  } else {
-    i = 0;
-  }
-  for (; i < n; ++i) mx = logits[i] > mx ? logits[i] : mx;
+  const float mx = MaxAvx2(logits, n);
   // First index holding the maximum (the reference's strict '>' scan keeps the first).
   int64_t best = 0;
   {
@@ -798,15 +796,8 @@ void LogprobGather(const float* logits, int64_t n, int32_t target, double* logpr
   *logprob = static_cast<double>(logits[target]) - (static_cast<double>(mx) + std::log(sum));
   *argmax = static_cast<int32_t>(best);
 #else
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i) {
-    if (logits[i] > logits[best]) best = i;
-  }
-  const double mx = logits[best];
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
-  *logprob = static_cast<double>(logits[target]) - (mx + std::log(sum));
-  *argmax = static_cast<int32_t>(best);
+  // The portable build has no faster version: the reference's own loop.
+  ReferenceKernels().logprob_gather(logits, n, target, logprob, argmax);
 #endif
 }
 
