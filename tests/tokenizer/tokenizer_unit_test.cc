@@ -231,7 +231,7 @@ TEST(DogeTokenizerTest, InvalidUtf8IsRepairedNotCrashedOn) {
   // Documented behaviour: invalid input is first repaired as String::from_utf8_lossy would, so
   // it tokenizes exactly like the repaired text.
   const auto tok = LoadTokenizer(TokenizerData("doge"));
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("a\xFF" "b"), std::string("\xF0\x9F\x98"), std::string("x\xED\xA0\x80y"),
         std::string("<|end_of_text|>\xC3"), std::string("\x80\x80\x80 hello")}) {
     const auto ids = tok->Encode(bad, true);
