@@ -17,6 +17,7 @@
 #include "engine/error.h"
 #include "engine/fingerprint.h"
 #include "engine/json_writer.h"
+#include "engine/kernel_isa.h"
 #include "engine/kernels/kernel_cases.h"
 #include "engine/kernels/kernel_set.h"
 
@@ -142,6 +143,7 @@ int RunKernelBenchmarks(int argc, char** argv) {
   benchmark::AddCustomContext("doge_fingerprint", fw.str());
   benchmark::AddCustomContext("doge_threads", std::to_string(MaxThreads()));
   benchmark::AddCustomContext("doge_fma_isa", FmaProbeIsa());
+  benchmark::AddCustomContext("doge_kernel_isa", KernelIsaName(ActiveKernelIsa()));
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.2f", peaks->FmaGflops(1));
   benchmark::AddCustomContext("doge_peak_fma_gflops_1t", buf);

@@ -1,5 +1,8 @@
 #include "benchmarks/peak_probe.h"
 
+#include "benchmarks/peak_probe_isa.h"
+#include "engine/kernel_isa.h"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -10,9 +13,6 @@
 #include <memory>
 #include <numeric>
 
-#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
-#include <immintrin.h>
-#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -32,106 +32,37 @@ volatile float g_sink = 0;
 // Read at run time so the compiler cannot fold the FMA chains into constants.
 volatile float g_fma_mul = 0.9999999f, g_fma_add = 1e-7f, g_fma_init = 1.0f;
 
-// Runs `iters` iterations of kFmaChains independent FMA chains; returns flops done.
-// Why 12 chains: FMA latency is 4-5 cycles with two FMA pipes on current x86 cores, so at least
-// 10 independent accumulators are needed to keep both pipes busy; 12 still fits the 16 ymm
-// registers of AVX2 (AVX-512 has 32 zmm, we use 16 there). The multiplier/addend keep every
-// accumulator near 1.0 (fixed point add / (1 - mul)), so no denormals or overflow slow it down.
-double FmaChains(int64_t iters) {
-#if defined(__AVX512F__)
-  constexpr int kChains = 16;
-  __m512 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(g_fma_init + 0.001f * c);
-  const __m512 mul = _mm512_set1_ps(g_fma_mul), add = _mm512_set1_ps(g_fma_add);
-  for (int64_t i = 0; i < iters; ++i) {
-#pragma GCC unroll 16
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], mul, add);
-  }
-  __m512 s = acc[0];
-  for (int c = 1; c < kChains; ++c) s = _mm512_add_ps(s, acc[c]);
-  g_sink = _mm512_reduce_add_ps(s);
-  return 2.0 * 16 * kChains * static_cast<double>(iters);
-#elif defined(__AVX2__) && defined(__FMA__)
-  constexpr int kChains = 12;
-  __m256 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(g_fma_init + 0.001f * c);
-  const __m256 mul = _mm256_set1_ps(g_fma_mul), add = _mm256_set1_ps(g_fma_add);
-  for (int64_t i = 0; i < iters; ++i) {
-#pragma GCC unroll 16
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], mul, add);
-  }
-  __m256 s = acc[0];
-  for (int c = 1; c < kChains; ++c) s = _mm256_add_ps(s, acc[c]);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, s);
-  g_sink = lanes[0] + lanes[7];
-  return 2.0 * 8 * kChains * static_cast<double>(iters);
-#elif defined(__SSE2__)
-  // x86-64 baseline (the portable CI build): no FMA instruction, so each step is a separate
-  // multiply and add, counted as 2 flops per lane like an FMA. 12 chains cover the 3+3 cycle
-  // latency at two multiplies and two adds per cycle.
-  constexpr int kChains = 12;
-  __m128 acc[kChains];
-  for (int c = 0; c < kChains; ++c) acc[c] = _mm_set1_ps(g_fma_init + 0.001f * c);
-  const __m128 mul = _mm_set1_ps(g_fma_mul), add = _mm_set1_ps(g_fma_add);
-  for (int64_t i = 0; i < iters; ++i) {
-#pragma GCC unroll 16
-    for (int c = 0; c < kChains; ++c) acc[c] = _mm_add_ps(_mm_mul_ps(acc[c], mul), add);
-  }
-  __m128 s = acc[0];
-  for (int c = 1; c < kChains; ++c) s = _mm_add_ps(s, acc[c]);
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, s);
-  g_sink = lanes[0] + lanes[3];
-  return 2.0 * 4 * kChains * static_cast<double>(iters);
-#else
-  // Portable fallback: separate multiply and add (the build uses -ffp-contract=off), 32 lanes in
-  // independent accumulators that the compiler vectorizes with whatever SIMD it has. Counted as 2
-  // flops per lane-step, like an FMA, so the number is comparable (and honestly lower).
-  constexpr int kLanes = 32;
-  float acc[kLanes];
-  for (int c = 0; c < kLanes; ++c) acc[c] = g_fma_init + 0.001f * c;
-  const float mul = g_fma_mul, add = g_fma_add;
-  for (int64_t i = 0; i < iters; ++i) {
-#pragma GCC unroll 32
-    for (int c = 0; c < kLanes; ++c) acc[c] = acc[c] * mul + add;
-  }
-  g_sink = std::accumulate(acc, acc + kLanes, 0.0f);
-  return 2.0 * kLanes * static_cast<double>(iters);
+// The probe loops of the widest ISA this machine runs (engine/kernel_isa.h): the machine's
+// limits, whichever kernels the process was told to use.
+struct ProbeLoops {
+  const char* (*name)();
+  double (*fma)(int64_t, float, float, float, volatile float&);
+  float (*read)(const float*, int64_t);
+};
+
+const ProbeLoops& Loops() {
+  static const ProbeLoops loops = [] {
+    switch (AvailableKernelIsas().back()) {
+#ifdef DOGE_KERNEL_ISA_AVX512
+      case KernelIsa::kAvx512:
+        return ProbeLoops{avx512::ProbeIsaName, avx512::FmaChains, avx512::ReadSum};
 #endif
+#ifdef DOGE_KERNEL_ISA_AVX2
+      case KernelIsa::kAvx2:
+        return ProbeLoops{avx2::ProbeIsaName, avx2::FmaChains, avx2::ReadSum};
+#endif
+      default:
+        return ProbeLoops{portable::ProbeIsaName, portable::FmaChains, portable::ReadSum};
+    }
+  }();
+  return loops;
 }
 
-// Sums `n` floats (n a multiple of 64) with several independent accumulators, so the loop is
-// limited by loads, not by add latency.
-float ReadSum(const float* p, int64_t n) {
-#if defined(__AVX512F__)
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  for (int64_t i = 0; i < n; i += 64) {
-    a0 = _mm512_add_ps(a0, _mm512_load_ps(p + i));
-    a1 = _mm512_add_ps(a1, _mm512_load_ps(p + i + 16));
-    a2 = _mm512_add_ps(a2, _mm512_load_ps(p + i + 32));
-    a3 = _mm512_add_ps(a3, _mm512_load_ps(p + i + 48));
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-#elif defined(__AVX2__)
-  __m256 a[8];
-  for (auto& v : a) v = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n; i += 64) {
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) a[k] = _mm256_add_ps(a[k], _mm256_load_ps(p + i + 8 * k));
-  }
-  for (int k = 1; k < 8; ++k) a[0] = _mm256_add_ps(a[0], a[k]);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, a[0]);
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7];
-#else
-  float acc[64] = {0};
-  for (int64_t i = 0; i < n; i += 64) {
-    for (int k = 0; k < 64; ++k) acc[k] += p[i + k];
-  }
-  return std::accumulate(acc, acc + 64, 0.0f);
-#endif
+double FmaChains(int64_t iters) {
+  return Loops().fma(iters, g_fma_init, g_fma_mul, g_fma_add, g_sink);
 }
+
+float ReadSum(const float* p, int64_t n) { return Loops().read(p, n); }
 
 // A compiler barrier between passes: without it the compiler may see that ReadSum of an
 // unchanged buffer is loop-invariant and read the buffer once instead of `passes` times.
@@ -145,17 +76,7 @@ struct AlignedFree {
 
 }  // namespace
 
-const char* FmaProbeIsa() {
-#if defined(__AVX512F__)
-  return "avx512f";
-#elif defined(__AVX2__) && defined(__FMA__)
-  return "avx2+fma";
-#elif defined(__SSE2__)
-  return "sse2 (mul+add)";
-#else
-  return "scalar";
-#endif
-}
+const char* FmaProbeIsa() { return Loops().name(); }
 
 ProbeResult MeasureFmaPeak(int n_threads, const ProbeOptions& options) {
   n_threads = ClampThreads(n_threads);

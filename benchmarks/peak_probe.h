@@ -24,7 +24,8 @@ struct ProbeResult {
   std::vector<double> samples;
 };
 
-// The widest FMA the binary was compiled for: "avx512f", "avx2+fma" or "scalar".
+// The FMA the probes run: the widest this machine and binary have (engine/kernel_isa.h):
+// "avx512f", "avx2+fma", "sse2 (mul+add)" or "scalar".
 const char* FmaProbeIsa();
 
 // FP32 FMA throughput with `n_threads` OpenMP threads, each running independent chains of vector

@@ -8,7 +8,9 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/error.h"
 #include "engine/json_writer.h"
+#include "engine/kernel_isa.h"
 
 #ifndef DOGE_GIT_REVISION
 #define DOGE_GIT_REVISION "unknown"
@@ -62,6 +64,11 @@ MachineFingerprint Probe() {
   f.isa_compiled.push_back("avx512_bf16");
 #endif
   if (f.isa_compiled.empty()) f.isa_compiled.push_back("sse2");
+  try {
+    f.kernel_isa = KernelIsaName(ActiveKernelIsa());
+  } catch (const Error& e) {  // a bad DOGE_KERNEL_ISA: reported where the kernels are chosen
+    f.kernel_isa = "invalid";
+  }
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
     f.n_cores = CPU_COUNT(&set);
@@ -113,6 +120,7 @@ void WriteFingerprintJson(JsonWriter& w, const MachineFingerprint& f) {
   StringArray(w, f.isa);
   w.Key("isa_compiled");
   StringArray(w, f.isa_compiled);
+  w.Field("kernel_isa", f.kernel_isa);
   w.Field("memory_bytes", f.memory_bytes);
   w.Field("compiler", f.compiler);
   w.Field("build_type", f.build_type);
@@ -137,6 +145,7 @@ std::vector<std::string> FingerprintDifferences(const MachineFingerprint& a,
   cmp("cpu_model", a.cpu_model, b.cpu_model);
   cmp("n_cores", std::to_string(a.n_cores), std::to_string(b.n_cores));
   cmp("isa_compiled", join(a.isa_compiled), join(b.isa_compiled));
+  if (!a.kernel_isa.empty() && !b.kernel_isa.empty()) cmp("kernel_isa", a.kernel_isa, b.kernel_isa);
   cmp("compiler", a.compiler, b.compiler);
   cmp("build_type", a.build_type, b.build_type);
   cmp("flags", a.flags, b.flags);

@@ -17,6 +17,8 @@ struct MachineFingerprint {
   int32_t n_cores = 0;             // logical CPUs available to this process
   std::vector<std::string> isa;    // CPU features relevant to the kernels: avx2 fma avx512f ...
   std::vector<std::string> isa_compiled;  // features the binary was compiled for (__AVX2__ ...)
+  std::string kernel_isa;          // the kernels the run used: portable | avx2 | avx512
+                                   // (engine/kernel_isa.h); empty in files written before it
   int64_t memory_bytes = 0;        // /proc/meminfo MemTotal
   std::string compiler;            // "g++ 12.2.0"
   std::string build_type;          // "Release"
@@ -32,8 +34,8 @@ const MachineFingerprint& GetMachineFingerprint();
 // Writes the fingerprint as a JSON object value (call after w.Key("fingerprint")).
 void WriteFingerprintJson(JsonWriter& w, const MachineFingerprint& f);
 
-// Fields that make two runs incomparable (cpu_model, n_cores, isa_compiled, compiler, flags,
-// build_type): returns "cpu_model: 'A' vs 'B'" lines, empty when comparable. hostname, memory and
+// Fields that make two runs incomparable (cpu_model, n_cores, isa_compiled, kernel_isa when both
+// files have it, compiler, flags, build_type): returns "cpu_model: 'A' vs 'B'" lines, empty when comparable. hostname, memory and
 // git_revision are deliberately not compared (comparing revisions is the point of a comparison).
 std::vector<std::string> FingerprintDifferences(const MachineFingerprint& a,
                                                 const MachineFingerprint& b);

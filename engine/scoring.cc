@@ -22,7 +22,7 @@ struct Session {
   KvCache cache;
   ForwardScratch scratch;
   std::vector<float> hidden;  // [rows, H] final-norm rows of one forward call
-  std::vector<float> logits;  // [V] (or [kRowsPerGemm, V] when projecting rows in chunks)
+  std::vector<float> logits;  // [V] one row of logits (generation, next-token log-probs)
   // The scored rows of the current request, all continuations together: final-norm hidden rows
   // and, per (row, target) pair, the continuation it belongs to.
   std::vector<float> rows;         // [n_rows, H]
@@ -30,6 +30,11 @@ struct Session {
   std::vector<int32_t> pair_tok;   // [n_pairs] target token
   std::vector<int32_t> pair_cont;  // [n_pairs] continuation index
   std::vector<size_t> pair_order;  // pairs sorted by row (scratch)
+  std::vector<int64_t> row_off;    // [n_rows + 1] each row's targets in row_tok
+  std::vector<int32_t> row_tok;    // [n_pairs] targets in row order
+  std::vector<double> row_logprob; // [n_pairs] their log-probs
+  std::vector<int32_t> row_argmax; // [n_rows] first index of each row's maximum
+  std::vector<double> pair_logprob;  // [n_pairs] in pair order
 };
 
 void SetThreads(int n) {
@@ -89,43 +94,42 @@ void AddPair(Session* s, int64_t row, int32_t token, int32_t cont) {
   s->pair_cont.push_back(cont);
 }
 
-// Projects every pending row of the request through the vocabulary head and adds each (row,
-// target) pair's log-prob to its continuation, in pair order (per continuation: its tokens in
-// order, as one reference call sums them). The rows of all continuations go through one GEMM per
-// chunk of rows, so the [V, H] head is streamed once per chunk rather than once per
-// continuation, and full 16-row panels keep the GEMM busy. Chunking depends only on this
-// request's rows, so a request scores the same alone or in any batch.
+// Scores every pending (row, target) pair of the request through the fused vocabulary kernel
+// (kernel_set.h vocab_logprob: the [n, V] logits are never stored) and adds each pair's log-prob
+// to its continuation in pair order (per continuation: its tokens in order, as one reference call
+// sums them). All rows of all continuations go through one call, so the [V, H] head is streamed
+// once per request. Each row's result depends only on that row, so a request scores the same
+// alone or in any batch.
 void ScorePendingRows(const DogeModel& m, Session* s, std::vector<ContinuationScore>* out) {
-  // At most kMaxRowsPerGemm rows per GEMM (the logits buffer is rows·V floats), in equal chunks
-  // rounded up to the GEMM's 16-row panels, so a remainder chunk of a few rows (a partly empty
-  // panel, or a GEMV streaming the whole head for one row) is avoided where it can be.
-  constexpr int64_t kMaxRowsPerGemm = 96;
   const int64_t H = m.config().hidden_size, V = m.config().vocab_size;
   const int64_t n = static_cast<int64_t>(s->rows.size()) / H;
-  const int64_t n_chunks = (n + kMaxRowsPerGemm - 1) / kMaxRowsPerGemm;
-  const int64_t per = n_chunks == 0 ? 0 : (n + n_chunks - 1) / n_chunks;
-  const int64_t kRowsPerGemm = n_chunks <= 1 ? n : std::min(kMaxRowsPerGemm, (per + 15) / 16 * 16);
-  const size_t need = static_cast<size_t>(std::min(n, kRowsPerGemm) * V);
-  if (s->logits.size() < need) s->logits.resize(need);
-  // Pairs by row; stable, so each continuation keeps its own (increasing-row) order.
+  const size_t n_pairs = s->pair_row.size();
+  // Pairs by row; stable, so a row's targets keep pair order. Row i's targets are then
+  // row_tok[row_off[i] .. row_off[i + 1]).
   std::vector<size_t>& order = s->pair_order;
-  order.resize(s->pair_row.size());
+  order.resize(n_pairs);
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return s->pair_row[a] < s->pair_row[b]; });
-  size_t k = 0;
-  for (int64_t r0 = 0; r0 < n; r0 += kRowsPerGemm) {
-    const int64_t rc = std::min(kRowsPerGemm, n - r0);
-    OptimizedKernels().matmul(m.weights().lm_head, m.weights().lm_head_packed,
-                              s->rows.data() + r0 * H, rc, V, H, s->logits.data());
-    for (; k < order.size() && s->pair_row[order[k]] < r0 + rc; ++k) {
-      const size_t pair = order[k];
-      const float* row = s->logits.data() + (s->pair_row[pair] - r0) * V;
-      TokenScore t = ScoreLogitsRow(row, V, s->pair_tok[pair]);
-      ContinuationScore& res = (*out)[static_cast<size_t>(s->pair_cont[pair])];
-      res.logprob += t.logprob;
-      res.is_greedy = res.is_greedy && t.is_argmax;
-    }
+  s->row_off.assign(static_cast<size_t>(n + 1), 0);
+  s->row_tok.resize(n_pairs);
+  for (size_t k = 0; k < n_pairs; ++k) {
+    s->row_tok[k] = s->pair_tok[order[k]];
+    ++s->row_off[static_cast<size_t>(s->pair_row[order[k]] + 1)];
+  }
+  for (int64_t i = 0; i < n; ++i) s->row_off[i + 1] += s->row_off[i];
+  s->row_logprob.resize(n_pairs);
+  s->row_argmax.resize(static_cast<size_t>(n));
+  OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed,
+                                   s->rows.data(), n, V, H, s->row_off.data(), s->row_tok.data(),
+                                   s->row_logprob.data(), s->row_argmax.data());
+  // Back to pair order: pair order[k] got row_logprob[k].
+  s->pair_logprob.resize(n_pairs);
+  for (size_t k = 0; k < n_pairs; ++k) s->pair_logprob[order[k]] = s->row_logprob[k];
+  for (size_t p = 0; p < n_pairs; ++p) {
+    ContinuationScore& res = (*out)[static_cast<size_t>(s->pair_cont[p])];
+    res.logprob += s->pair_logprob[p];
+    res.is_greedy = res.is_greedy && s->row_argmax[static_cast<size_t>(s->pair_row[p])] == s->pair_tok[p];
   }
   s->rows.clear();
   s->pair_row.clear();

@@ -53,7 +53,7 @@ std::string V2(const char* a, int64_t x, const char* b, int64_t y) {
 
 std::vector<std::string> KernelSetMemberNames() {
   return {"matvec", "matmul",  "rms_norm",  "rope",          "softmax",
-          "swiglu", "dt_bias", "attention", "logprob_gather"};
+          "swiglu", "dt_bias", "attention", "logprob_gather", "vocab_logprob"};
 }
 
 std::vector<KernelCase> AllKernelCases() {
@@ -131,7 +131,39 @@ std::vector<KernelCase> AllKernelCases() {
                          [](const std::vector<int64_t>& d) { return 4.0 * d[0]; },
                          [](const std::vector<int64_t>& d) { return 4.0 * d[0]; }));
   }
+  // vocab_logprob dims {n, V, H, packed}: n scored rows against a [V, H] head, row i with
+  // 1 + i % 4 targets (VocabTargets). n = 81, V = 32768, H = 256 is one HellaSwag-shaped task of
+  // Doge-20M (48-token context, 4 endings of 21 tokens: 1 + 4·20 rows); the others cut the
+  // vocabulary into partial chunks, blocks and panels. Output: the logprobs, then the argmaxes.
+  auto vl_flops = [](const std::vector<int64_t>& d) { return d[0] * d[1] * (2.0 * d[2] + 6.0); };
+  auto vl_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[1] * d[2] + d[0] * d[2]); };
+  for (auto d : std::vector<std::vector<int64_t>>{
+           {1, 7, 33}, {3, 33, 17}, {5, 1023, 37}, {13, 1030, 64}, {81, 32768, 256},
+           {27, 32768, 512}}) {
+    for (int64_t packed : {1, 0}) {
+      if (packed == 0 && d[1] == 32768 && d[2] == 512) continue;
+      std::vector<int64_t> dp = d;
+      dp.push_back(packed);
+      cases.push_back(Make("vocab_logprob",
+                           "n=" + std::to_string(d[0]) + "," + V2("vocab", d[1], "hidden", d[2]) +
+                               (packed ? "" : ",rowmajor"),
+                           dp, vl_flops, vl_bytes));
+    }
+  }
   return cases;
+}
+
+void VocabTargets(int64_t n, int64_t vocab, std::vector<int64_t>* off, std::vector<int32_t>* tok) {
+  off->assign(1, 0);
+  tok->clear();
+  uint64_t h = 0x243F6A8885A308D3ull;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < 1 + i % 4; ++j) {
+      h = h * 6364136223846793005ull + 1442695040888963407ull;
+      tok->push_back(static_cast<int32_t>((h >> 33) % static_cast<uint64_t>(vocab)));
+    }
+    off->push_back(static_cast<int64_t>(tok->size()));
+  }
 }
 
 KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
@@ -203,6 +235,12 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
   } else if (c.kernel == "logprob_gather") {
     make(d[0], 12.0f, 0.0f);  // logits spread like a trained head's (range of ~24 nats)
     n_out_ = 2;
+  } else if (c.kernel == "vocab_logprob") {
+    make(d[1] * d[2], 1.0f, 0.0f);  // head
+    make(d[0] * d[2], 1.0f, 0.0f);  // rows
+    if (d[3]) pack(d[1], d[2]);
+    VocabTargets(d[0], d[1], &offsets_, &targets_);
+    n_out_ = static_cast<int64_t>(targets_.size()) + d[0];
   } else {
     throw Error(ErrorKind::kInternal, "engine/kernels/kernel_cases.cc", c.kernel, "unknown kernel");
   }
@@ -241,6 +279,14 @@ void KernelCaseRunner::Run(const KernelSet& set) {
     set.logprob_gather(in(0), d[0], static_cast<int32_t>(d[1]), &lp, &am);
     out[0] = static_cast<float>(lp);
     out[1] = static_cast<float>(am);
+  } else if (c_.kernel == "vocab_logprob") {
+    const size_t nt = targets_.size();
+    std::vector<double> lp(nt);
+    std::vector<int32_t> am(static_cast<size_t>(d[0]), -1);
+    set.vocab_logprob(in(0), packed_.empty() ? nullptr : packed_.data(), in(1), d[0], d[1], d[2],
+                      offsets_.data(), targets_.data(), lp.data(), am.data());
+    for (size_t j = 0; j < nt; ++j) out[j] = static_cast<float>(lp[j]);
+    for (int64_t i = 0; i < d[0]; ++i) out[nt + i] = static_cast<float>(am[i]);
   }
 }
 

@@ -47,9 +47,15 @@ class KernelCaseRunner {
   std::vector<float> inplace_init_;         // initial contents for in-place kernels
   std::vector<float> scratch_;
   std::vector<int64_t> n_keys_;             // attention: keys seen by each query
-  std::vector<float> packed_;               // matvec/matmul: the weights in PackWeights layout
+  std::vector<float> packed_;               // matvec/matmul/vocab_logprob: PackWeights layout
+  std::vector<int64_t> offsets_;            // vocab_logprob: per row its targets' range
+  std::vector<int32_t> targets_;            // vocab_logprob: target ids
   int64_t n_out_ = 0;
 };
+
+// The targets of vocab_logprob's cases: row i of n gets 1 + i % 4 pseudo-random ids in [0, vocab);
+// off: [n + 1] offsets into tok.
+void VocabTargets(int64_t n, int64_t vocab, std::vector<int64_t>* off, std::vector<int32_t>* tok);
 
 // Runs `set.<kernel>` on inputs made from `seed`, guarded by sentinel words; returns the output.
 KernelRun RunKernelCase(const KernelSet& set, const KernelCase& c, uint64_t seed);

@@ -1,7 +1,8 @@
 // KernelSet: the numeric kernels the forward pass calls, as a struct of typed function pointers
 // with two instances (house-style §3): ReferenceKernels() (plain scalar loops, the oracle) and
-// OptimizedKernels() (Eigen GEMM, OpenMP across output rows). tests/engine/kernels_test.cc and the
-// benchmarks iterate engine/kernels/kernel_cases.h over both.
+// OptimizedKernels() (SIMD + OpenMP across output rows; compiled per instruction set and chosen at
+// run time, engine/kernel_isa.h). tests/engine/kernels_test.cc and the benchmarks iterate
+// engine/kernels/kernel_cases.h over both (the tests over every ISA this machine runs).
 //
 // Determinism contract (both sets): for fixed shapes the result never depends on the thread count
 // or on whether the call happens inside an OpenMP parallel region. Work is split across output rows
@@ -12,6 +13,8 @@
 #define DOGE_ENGINE_KERNELS_KERNEL_SET_H_
 
 #include <cstdint>
+
+#include "engine/kernel_isa.h"
 
 namespace doge {
 
@@ -52,11 +55,20 @@ struct KernelSet {
   // (Added by the benchmarks issue #6: one pass instead of a float64 exp per vocabulary entry.)
   void (*logprob_gather)(const float* logits, int64_t n, int32_t target, double* logprob,
                          int32_t* argmax);
+  // The scoring path's vocabulary step, fused: the logits l[i, v] = Σ_c w[v, c]·x[i, c] of n rows
+  // (w: [V, H] row-major, packed: its PackWeights copy or null, as for matmul; x: [n, H]) are
+  // never stored whole. Per row i, argmax[i] = the first index of the row's maximum, and for each
+  // of its targets j in [off[i], off[i+1]): logprob[j] = l[i, tok[j]] - log Σ_v exp(l[i, v]),
+  // the log-sum-exp accumulated in float64. off: [n + 1] with off[0] = 0; 0 <= tok[j] < V.
+  // Each l[i, v] equals what matmul gives for that row (the same per-element order).
+  void (*vocab_logprob)(const float* w, const float* packed, const float* x, int64_t n, int64_t V,
+                        int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
+                        int32_t* argmax);
 };
 
 // Number of kernel members in KernelSet (everything after `name`). kernels_test checks that every
 // member has at least one row in AllKernelCases(); bump this when adding a kernel.
-inline constexpr int kKernelSetMembers = 9;
+inline constexpr int kKernelSetMembers = 10;
 static_assert(sizeof(KernelSet) == sizeof(void*) * (1 + kKernelSetMembers),
               "KernelSet changed: update kKernelSetMembers, reference.cc, optimized.cc and "
               "kernel_cases.cc");
@@ -69,7 +81,10 @@ int64_t PackedWeightFloats(int64_t rows, int64_t cols);  // size of the packed c
 void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed);
 
 const KernelSet& ReferenceKernels();
-const KernelSet& OptimizedKernels();  // what DogeModel uses by default
+// What DogeModel uses by default: the optimized set of ActiveKernelIsa() (engine/kernel_isa.h).
+const KernelSet& OptimizedKernels();
+// The optimized set of one ISA; throws doge::Error when this binary or machine cannot run it.
+const KernelSet& OptimizedKernelsFor(KernelIsa isa);
 
 }  // namespace doge
 

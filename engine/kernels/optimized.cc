@@ -1,41 +1,62 @@
-// Optimized kernels. The projections read weights packed at load (PackWeights, kernel_set.h:
-// 16-row blocks, k-major): an AVX2+FMA GEMV streaming the blocks once (threads split across
-// output rows) and a GEMM that broadcasts inputs packed in groups of 6 against each block, with
-// one sequential FMA chain per output element in both, so results depend only on the shapes.
-// Row-major matrices (callers without a packed copy) take the GEMV dot-product order, or Eigen's
-// GEMM over fixed row chunks in the portable build. Attention over query blocks, vectorised
-// softmax, SwiGLU and a fused log-softmax + gather for the scoring path. Deterministic for any
-// thread count (see kernel_set.h): work is split across output rows only and every output
-// element is summed in one fixed order by one thread.
+// Optimized kernels, one translation unit compiled once per instruction set (engine/CMakeLists.txt
+// sets DOGE_KERNEL_NS to portable, avx2 or avx512 and the matching -march level; kernel_isa.h
+// chooses between them at run time):
+//   avx512  GEMV with one 16-lane FMA chain per packed block; GEMM micro-kernel of 2 blocks (32
+//           weight rows) x 12 inputs in 24 zmm accumulators; 16-lane exp for the vocabulary step.
+//   avx2    GEMV with two 8-lane chains per block; GEMM micro-kernel of 1 block x 6 inputs.
+//           Attention, softmax and SwiGLU are the AVX2 code in both x86 builds.
+//   portable  plain loops (GCC vectorises them with the baseline SSE2), Eigen for large
+//           row-major products.
+// Every projection output element is ONE sequential FMA chain over k from 0, in GEMV and GEMM and
+// in the avx2 and avx512 builds alike: decode, prefill and scoring rows are bit-identical whatever
+// the batch, the blocking, the thread count or the x86 ISA. Work is split across output rows only
+// (kernel_set.h determinism contract).
 //
-// ISA paths: AVX2+FMA when the build has them (-march=native / DOGE_NATIVE=ON), else the portable
-// loops below (what the CI preset builds; GCC vectorizes them with SSE2). AVX-512 machines take the
-// AVX2 path (no AVX-512 code here: untested on the 2-vCPU AMD machines this was tuned on).
+// This file must not emit weak definitions that other translation units share (see
+// kernel_internal.h): no std:: templates or <cmath> inline overloads; Min/Max/Exp below, C math.
 //
 // Eigen's own OpenMP parallelisation is disabled: its blocking sizes depend on the thread count,
 // which would make results depend on it. We parallelise over fixed chunks ourselves instead.
-#define EIGEN_DONT_PARALLELIZE
-#include <Eigen/Core>
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <limits>
-#include <vector>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#include <cstddef>
+
+#if !defined(DOGE_KERNEL_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define DOGE_OPT_AVX2 1
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+#define DOGE_OPT_AVX512 1
+#endif
+#endif
+#ifndef DOGE_OPT_AVX2
+#define EIGEN_DONT_PARALLELIZE
+#include <Eigen/Core>
 #endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "engine/kernels/kernel_internal.h"
 #include "engine/kernels/kernel_set.h"
 
+#ifndef DOGE_KERNEL_NS
+#error "DOGE_KERNEL_NS must name the ISA namespace (engine/CMakeLists.txt)"
+#endif
+
 namespace doge {
+namespace DOGE_KERNEL_NS {
 namespace {
 
-using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+inline T Min(T a, T b) {
+  return b < a ? b : a;
+}
+template <typename T>
+inline T Max(T a, T b) {
+  return a < b ? b : a;
+}
 
 bool InParallel() {
 #ifdef _OPENMP
@@ -45,26 +66,34 @@ bool InParallel() {
 #endif
 }
 
+int TeamSize(bool par) {
+#ifdef _OPENMP
+  return par ? omp_get_max_threads() : 1;
+#else
+  return 1;
+#endif
+}
+
+constexpr float kNegInf = -__builtin_inff();
+
 #ifdef DOGE_OPT_AVX2
 // Horizontal sum of 8 lanes in a fixed order.
 inline float Hsum(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);                          // 4 lanes
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));       // 2 lanes
-  lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));   // 1 lane
+  lo = _mm_add_ps(lo, hi);                         // 4 lanes
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));      // 2 lanes
+  lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));  // 1 lane
   return _mm_cvtss_f32(lo);
 }
 
-// The per-element summation order of GEMV and of MatMul with n < kGemmMinN: two 8-lane FMA
-// accumulators over 16-float steps, one more 8-float step into the first, a scalar tail, then
-// (acc0 + acc1) summed across lanes in a fixed order, plus the tail. DotBlock computes R x C such
-// dot products at once (R weight rows, C input rows) with exactly this order per element, so a
-// row's result is bit-identical whether it is computed alone (decode), in a small batch or by any
-// thread; blocking only adds independent FMA chains (2·R·C of them) to cover FMA latency and
-// share loads. (MatMul with n >= kGemmMinN has its own order, fixed per element: see Gemm.)
-// kPrefetchBytes > 0: each 16-float step also prefetches the weight rows that many bytes ahead
-// (one cache line per row per step), for streaming GEMV from memory.
-template <int R, int C, int kPrefetchBytes = 0>
+// The per-element summation order of row-major products (callers without a packed copy: the
+// CDMoE router, the kernel tests) and of attention scores: two 8-lane FMA accumulators over
+// 16-float steps, one more 8-float step into the first, a scalar tail, then (acc0 + acc1) summed
+// across lanes in a fixed order, plus the tail. DotBlock computes R x C such dot products at once
+// (R weight rows, C input rows) with exactly this order per element, so a row's result is
+// bit-identical whether it is computed alone, in a small batch or by any thread; blocking only
+// adds independent FMA chains (2·R·C of them) to cover FMA latency and share loads.
+template <int R, int C>
 inline void DotBlock(const float* const* w, const float* const* x, int64_t n, float* out,
                      int64_t out_stride) {
   __m256 acc0[R][C], acc1[R][C];
@@ -75,12 +104,6 @@ inline void DotBlock(const float* const* w, const float* const* x, int64_t n, fl
   }
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    if (kPrefetchBytes > 0) {
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(w[r] + i) + kPrefetchBytes, _MM_HINT_T0);
-      }
-    }
     __m256 xa[C], xb[C];
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
@@ -119,28 +142,12 @@ inline void DotBlock(const float* const* w, const float* const* x, int64_t n, fl
   }
 }
 
-inline float Dot(const float* a, const float* b, int64_t n) {
-  float out;
-  DotBlock<1, 1>(&a, &b, n, &out, 1);
-  return out;
-}
-
 // out[t, r] for weight rows [r0, r1) and input rows [0, n): blocks of 2 weight rows x 3 inputs
 // (12 FMA chains), edges with smaller blocks. out: [n, out_stride].
 void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int64_t r1,
                      int64_t cols, float* out, int64_t out_stride) {
-  // Software prefetch of the weight rows kPrefetchBytes ahead: the hardware stream prefetcher
-  // stops at 4 KiB page boundaries, and mmap'd checkpoint weights sit in 4 KiB pages, so a GEMV
-  // streaming from DRAM otherwise stalls at every page. Prefetching past the end is harmless.
-  constexpr int64_t kPrefetchBytes = 16384;
-  const int64_t pf_floats = kPrefetchBytes / static_cast<int64_t>(sizeof(float));
   for (int64_t r = r0; r < r1; r += 2) {
     const float* wr[2] = {w + r * cols, w + (r + 1 < r1 ? r + 1 : r) * cols};
-    {
-      const char* pf = reinterpret_cast<const char*>(w + r * cols + pf_floats);
-      const int64_t bytes = 2 * cols * static_cast<int64_t>(sizeof(float));
-      for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(pf + b, _MM_HINT_T0);
-    }
     const bool pair = r + 1 < r1;
     int64_t t = 0;
     for (; t + 3 <= n; t += 3) {
@@ -159,17 +166,6 @@ void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int6
         DotBlock<1, 1>(wr, xs, cols, out + t * out_stride + r, out_stride);
       }
     }
-  }
-}
-
-// GEMV over weight rows [r0, r1): one row at a time as ONE sequential stream (two rows at a
-// time read two streams 4·cols bytes apart, measured ~10% slower from DRAM here), each 64-byte
-// step prefetching 1 KiB ahead: the hardware prefetcher stops at the 4 KiB page boundaries of the
-// mmap'd weights. Same per-element order as DotBlock<R, C> (see above).
-void GemvRows(const float* w, const float* x, int64_t r0, int64_t r1, int64_t cols, float* out) {
-  for (int64_t r = r0; r < r1; ++r) {
-    const float* wr = w + r * cols;
-    DotBlock<1, 1, 1024>(&wr, &x, cols, out + r, 1);
   }
 }
 
@@ -197,6 +193,54 @@ inline __m256 Exp8(__m256 x) {
   // Below the clamp (including -inf: masked attention keys) the result is exactly 0.
   return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(k)), keep);
 }
+
+// Maximum of x[0..n) (-inf for n = 0): 8-lane vector max, then the lanes and the tail.
+inline float MaxAvx2(const float* x, int64_t n) {
+  float mx = kNegInf;
+  int64_t i = 0;
+  if (n >= 8) {
+    __m256 m = _mm256_loadu_ps(x);
+    for (i = 8; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, m);
+    for (float f : lanes) mx = f > mx ? f : mx;
+  }
+  for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  return mx;
+}
+
+// First index of x[0..n) equal to v (n if none).
+inline int64_t FirstEqual(const float* x, int64_t n, float v) {
+  const __m256 vv = _mm256_set1_ps(v);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    if (_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + j), vv, _CMP_EQ_OQ))) break;
+  }
+  for (; j < n && x[j] != v; ++j) {
+  }
+  return j;
+}
+
+// Σ exp(x[i] - mx) over x[0..n): float exps (Exp8, ~2 ulp) widened to float64 and summed in four
+// double accumulators combined in a fixed order, then a float64 tail.
+inline double SumExpAvx2(const float* x, int64_t n, float mx) {
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256d d0 = _mm256_setzero_pd(), d1 = d0, d2 = d0, d3 = d0;
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const __m256 e0 = Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + k), vmx));
+    const __m256 e1 = Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + k + 8), vmx));
+    d0 = _mm256_add_pd(d0, _mm256_cvtps_pd(_mm256_castps256_ps128(e0)));
+    d1 = _mm256_add_pd(d1, _mm256_cvtps_pd(_mm256_extractf128_ps(e0, 1)));
+    d2 = _mm256_add_pd(d2, _mm256_cvtps_pd(_mm256_castps256_ps128(e1)));
+    d3 = _mm256_add_pd(d3, _mm256_cvtps_pd(_mm256_extractf128_ps(e1, 1)));
+  }
+  alignas(32) double dl[4];
+  _mm256_store_pd(dl, _mm256_add_pd(_mm256_add_pd(d0, d1), _mm256_add_pd(d2, d3)));
+  double sum = (dl[0] + dl[1]) + (dl[2] + dl[3]);
+  for (; k < n; ++k) sum += exp(static_cast<double>(x[k]) - static_cast<double>(mx));
+  return sum;
+}
 #else
 // Dot product with 8 independent partial sums (vectorisable without -ffast-math), combined in a
 // fixed order.
@@ -210,7 +254,6 @@ inline float Dot(const float* a, const float* b, int64_t n) {
   for (; i < n; ++i) tail += a[i] * b[i];
   return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) + tail;
 }
-inline float Dot4(const float* a, const float* b, int64_t n) { return Dot(a, b, n); }
 
 void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int64_t r1,
                      int64_t cols, float* out, int64_t out_stride) {
@@ -220,219 +263,281 @@ void RowsTimesInputs(const float* w, const float* x, int64_t n, int64_t r0, int6
 }
 #endif
 
+// ---- Row-major matrices (callers without a packed copy) -------------------------------------
+
 // Row chunk of the thread split (a multiple of 2 so weight-row pairs never straddle threads;
 // numerics do not depend on it either way).
 constexpr int64_t kRowChunk = 64;
 
-void RowMajorMatVec(const float* w, const float* x, int64_t rows, int64_t cols, float* out) {
-  // Memory-bound: every weight is read once. Fixed chunks of rows are split statically across
-  // threads (each thread streams its own contiguous slice of W); only split when the work pays
-  // for the fork (32K multiply-adds = 128 KiB of weights).
-  const bool par = !InParallel() && rows * cols >= (1 << 15);
-  const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t ch = 0; ch < n_chunks; ++ch) {
-    const int64_t r0 = ch * kRowChunk, r1 = r0 + kRowChunk < rows ? r0 + kRowChunk : rows;
-#ifdef DOGE_OPT_AVX2
-    GemvRows(w, x, r0, r1, cols, out);
-#else
-    RowsTimesInputs(w, x, 1, r0, r1, cols, out, rows);
-#endif
-  }
-}
-
-#ifndef DOGE_OPT_AVX2
-// Up to this many input rows the portable MatMul uses the same per-element dot order as MatVec;
-// larger n (prefill) goes to Eigen's blocked GEMM.
-constexpr int64_t kSmallN = 32;
-#endif
-
-// n small input rows: RowsTimesInputs per fixed row chunk (the GEMV's per-element order).
+// n input rows against weight rows in fixed chunks: RowsTimesInputs (the DotBlock order).
 void SmallBatch(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out) {
   const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-  const bool par = !InParallel() && n * rows * cols >= (1 << 16);
+  const bool par = !InParallel() && n * rows * cols >= (1 << 15);
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t ch = 0; ch < n_chunks; ++ch) {
-    const int64_t r0 = ch * kRowChunk, r1 = r0 + kRowChunk < rows ? r0 + kRowChunk : rows;
+    const int64_t r0 = ch * kRowChunk, r1 = Min(rows, r0 + kRowChunk);
     RowsTimesInputs(w, x, n, r0, r1, cols, out, rows);
   }
 }
 
+#ifndef DOGE_OPT_AVX2
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// Up to this many input rows the portable product uses the dot order above; larger n goes to
+// Eigen's blocked GEMM.
+constexpr int64_t kSmallN = 32;
+#endif
+
 void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols,
                     float* out) {
-  if (n == 1) {
-    RowMajorMatVec(w, x, rows, cols, out);
-    return;
-  }
-#ifdef DOGE_OPT_AVX2
-  // Row-major matrices reach here only from callers without a packed copy (the MoE router, the
-  // kernel tests): the GEMV's dot order, R x C rows at a time.
-  SmallBatch(w, x, n, rows, cols, out);
-#else
-  if (n <= kSmallN) {
-    SmallBatch(w, x, n, rows, cols, out);
-    return;
-  }
-  // Fixed 64-row chunks of W: each chunk is one single-threaded Eigen GEMM whose shape (and so
-  // blocking and summation order) never depends on the number of threads.
-  const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-  const bool par = !InParallel() && n * rows * cols >= (1 << 16);
-  Eigen::Map<const RowMat> xm(x, n, cols);
+#ifndef DOGE_OPT_AVX2
+  if (n > kSmallN) {
+    // Fixed 64-row chunks of W: each chunk is one single-threaded Eigen GEMM whose shape (and so
+    // blocking and summation order) never depends on the number of threads.
+    const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
+    const bool par = !InParallel();
+    Eigen::Map<const RowMat> xm(x, n, cols);
 #pragma omp parallel for schedule(static) if (par)
-  for (int64_t ch = 0; ch < n_chunks; ++ch) {
-    const int64_t r0 = ch * kRowChunk;
-    const int64_t rc = rows - r0 < kRowChunk ? rows - r0 : kRowChunk;
-    Eigen::Map<const RowMat> wc(w + r0 * cols, rc, cols);
-    Eigen::Map<RowMat, 0, Eigen::OuterStride<>> oc(out + r0, n, rc, Eigen::OuterStride<>(rows));
-    oc.noalias() = xm * wc.transpose();
+    for (int64_t ch = 0; ch < n_chunks; ++ch) {
+      const int64_t r0 = ch * kRowChunk;
+      const int64_t rc = Min(kRowChunk, rows - r0);
+      Eigen::Map<const RowMat> wc(w + r0 * cols, rc, cols);
+      Eigen::Map<RowMat, 0, Eigen::OuterStride<>> oc(out + r0, n, rc, Eigen::OuterStride<>(rows));
+      oc.noalias() = xm * wc.transpose();
+    }
+    return;
   }
 #endif
+  SmallBatch(w, x, n, rows, cols, out);
 }
-
 
 // ---- Packed weights (what DogeModel uses) ---------------------------------------------------
-// Rows [g·width, (g + 1)·width) of src [n, cols], interleaved k-major: dst[k·width + j] =
-// src[g·width + j, k], zero for rows past n. The layout of the packed weights (width 16) and of
-// the GEMM's input groups (width 6).
-void InterleaveRows(const float* src, int64_t n, int64_t cols, int64_t width, int64_t g,
-                    float* dst) {
-  for (int64_t j = 0; j < width; ++j) {
-    const int64_t r = g * width + j;
-    if (r < n) {
-      const float* sr = src + r * cols;
-      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = sr[k];
-    } else {
-      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = 0.0f;
-    }
-  }
-}
-
 // Layout (kernel_set.h): blocks of 16 weight rows, each block k-major, so one k step of a block
-// is one 64-byte line. Every output element is ONE sequential FMA chain over k = 0..K-1 from 0,
-// in GEMV and GEMM alike: decode, prefill and scoring rows are bit-identical whatever the batch,
-// the blocking or the thread count.
-#ifdef DOGE_OPT_AVX2
-// Stores 16 lanes of one block's outputs (fewer past the last row).
-inline void StoreRows16(__m256 a0, __m256 a1, float* out, int64_t valid) {
-  if (valid >= kPackRows) {
-    _mm256_storeu_ps(out, a0);
-    _mm256_storeu_ps(out + 8, a1);
-    return;
-  }
-  alignas(32) float tmp[16];
-  _mm256_store_ps(tmp, a0);
-  _mm256_store_ps(tmp + 8, a1);
-  for (int64_t i = 0; i < valid; ++i) out[i] = tmp[i];
-}
+// is one 64-byte line.
 
-// GEMV over blocks [b0, b1): one block at a time (one sequential stream), 2 FMA chains, prefetch
-// 1 KiB ahead in the loop (4 KiB pages stop the hardware prefetcher).
+#if defined(DOGE_OPT_AVX512)
+// Input rows per group of the packed GEMM input (k-major, kGroup floats per k) and weight blocks
+// per micro-kernel call: 2 blocks x 12 inputs = 24 zmm accumulators; per k two line loads, twelve
+// broadcasts, twenty-four FMAs.
+constexpr int64_t kGroup = 12;
+constexpr int kPanelBlocks = 2;
+#elif defined(DOGE_OPT_AVX2)
+// 1 block x 6 inputs = 12 ymm accumulators; per k two loads, six broadcasts, twelve FMAs.
+constexpr int64_t kGroup = 6;
+constexpr int kPanelBlocks = 1;
+#endif
+
+#ifdef DOGE_OPT_AVX2
+// GEMV over blocks [b0, b1): one block at a time (one sequential stream). No software prefetch:
+// the packed copy sits in 2 MiB pages, where the hardware prefetcher runs ahead by itself (an
+// in-loop prefetch 1 KiB ahead measured 15% slower streaming 52 MB on a Zen 4; it had paid off
+// on mmap'd 4 KiB pages).
 void PackedGemvBlocks(const float* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
                       int64_t K, float* out) {
   for (int64_t b = b0; b < b1; ++b) {
     const float* pb = wp + b * kPackRows * K;
+    const int64_t valid = rows - b * kPackRows;
+#ifdef DOGE_OPT_AVX512
+    __m512 a = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; ++k) {
+      a = _mm512_fmadd_ps(_mm512_loadu_ps(pb + k * kPackRows), _mm512_set1_ps(x[k]), a);
+    }
+    const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
+    _mm512_mask_storeu_ps(out + b * kPackRows, m, a);
+#else
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (int64_t k = 0; k < K; ++k) {
-      _mm_prefetch(reinterpret_cast<const char*>(pb + k * kPackRows) + 1024, _MM_HINT_T0);
       const __m256 xb = _mm256_broadcast_ss(x + k);
       a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pb + k * kPackRows), xb, a0);
       a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pb + k * kPackRows + 8), xb, a1);
     }
-    StoreRows16(a0, a1, out + b * kPackRows, rows - b * kPackRows);
+    float* o = out + b * kPackRows;
+    if (valid >= 16) {
+      _mm256_storeu_ps(o, a0);
+      _mm256_storeu_ps(o + 8, a1);
+    } else {
+      alignas(32) float tmp[16];
+      _mm256_store_ps(tmp, a0);
+      _mm256_store_ps(tmp + 8, a1);
+      for (int64_t i = 0; i < valid; ++i) o[i] = tmp[i];
+    }
+#endif
   }
 }
 
-// Input rows in groups of 6, k-major: xg[g·6K + 6k + j] = x[6g + j, k] (zero past n).
-constexpr int64_t kGroup = 6;
-void PackGroups(const float* x, int64_t n, int64_t K, int64_t g0, int64_t g1, float* xg) {
-  for (int64_t g = g0; g < g1; ++g) InterleaveRows(x, n, K, kGroup, g, xg + g * kGroup * K);
-}
-
-// One block of 16 weight rows times one group of 6 inputs: 12 accumulators; per k two loads of
-// the block's line, six broadcasts from the group's 24 bytes, twelve FMAs. kPrefetch: also
-// prefetch the next block's line (used for the first group, when the weights stream in).
-template <bool kPrefetch>
-inline void PackedMicro(const float* pb, const float* xg, int64_t K, int64_t nt, float* out,
-                        int64_t ldo, int64_t valid_rows) {
-  __m256 acc[kGroup][2];
-#pragma GCC unroll 6
-  for (int i = 0; i < kGroup; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+// Micro-kernel: NB consecutive blocks (16·NB weight rows) times NT inputs of one group, every
+// output element one FMA chain over k. out[i·ldo + j] for input i and row j of the panel; rows
+// past `valid` are not written. kStream: also prefetch the next NB blocks' lines (the first group
+// of a pass, while the weights stream in).
+template <int NB, int NT, bool kStream>
+void Micro(const float* pb, int64_t K, const float* xg, float* out, int64_t ldo, int64_t valid) {
+  const int64_t bs = kPackRows * K;  // floats between consecutive blocks
+#ifdef DOGE_OPT_AVX512
+  __m512 acc[NT][NB];
+#pragma GCC unroll 12
+  for (int i = 0; i < NT; ++i) {
+#pragma GCC unroll 2
+    for (int b = 0; b < NB; ++b) acc[i][b] = _mm512_setzero_ps();
+  }
   for (int64_t k = 0; k < K; ++k) {
-    if (kPrefetch) {
-      _mm_prefetch(reinterpret_cast<const char*>(pb + kPackRows * K + k * kPackRows), _MM_HINT_T0);
+    __m512 w[NB];
+#pragma GCC unroll 2
+    for (int b = 0; b < NB; ++b) {
+      if (kStream) {
+        _mm_prefetch(reinterpret_cast<const char*>(pb + (NB + b) * bs + k * kPackRows),
+                     _MM_HINT_T0);
+      }
+      w[b] = _mm512_loadu_ps(pb + b * bs + k * kPackRows);
     }
+#pragma GCC unroll 12
+    for (int i = 0; i < NT; ++i) {
+      const __m512 xb = _mm512_set1_ps(xg[k * kGroup + i]);
+#pragma GCC unroll 2
+      for (int b = 0; b < NB; ++b) acc[i][b] = _mm512_fmadd_ps(w[b], xb, acc[i][b]);
+    }
+  }
+#pragma GCC unroll 2
+  for (int b = 0; b < NB; ++b) {
+    const int64_t v = valid - 16 * b;
+    if (v <= 0) break;
+    const __mmask16 m = v >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << v) - 1);
+#pragma GCC unroll 12
+    for (int i = 0; i < NT; ++i) _mm512_mask_storeu_ps(out + i * ldo + 16 * b, m, acc[i][b]);
+  }
+#else
+  static_assert(NB == 1, "the AVX2 micro-kernel takes one block");
+  __m256 acc[NT][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < NT; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    if (kStream) _mm_prefetch(reinterpret_cast<const char*>(pb + bs + k * kPackRows), _MM_HINT_T0);
     const __m256 w0 = _mm256_loadu_ps(pb + k * kPackRows);
     const __m256 w1 = _mm256_loadu_ps(pb + k * kPackRows + 8);
 #pragma GCC unroll 6
-    for (int i = 0; i < kGroup; ++i) {
+    for (int i = 0; i < NT; ++i) {
       const __m256 xb = _mm256_broadcast_ss(xg + k * kGroup + i);
       acc[i][0] = _mm256_fmadd_ps(w0, xb, acc[i][0]);
       acc[i][1] = _mm256_fmadd_ps(w1, xb, acc[i][1]);
     }
   }
-  // Out of the registers through a fixed-index copy (a runtime index into acc would make GCC
-  // keep the accumulators in memory inside the k loop).
-  alignas(32) float tmp[kGroup][16];
+  if (valid >= 16) {
 #pragma GCC unroll 6
-  for (int i = 0; i < kGroup; ++i) {
-    _mm256_store_ps(tmp[i], acc[i][0]);
-    _mm256_store_ps(tmp[i] + 8, acc[i][1]);
+    for (int i = 0; i < NT; ++i) {
+      _mm256_storeu_ps(out + i * ldo, acc[i][0]);
+      _mm256_storeu_ps(out + i * ldo + 8, acc[i][1]);
+    }
+  } else {
+    // Out of the registers through a fixed-index copy (a runtime index into acc would make GCC
+    // keep the accumulators in memory inside the k loop).
+    alignas(32) float tmp[NT][16];
+#pragma GCC unroll 6
+    for (int i = 0; i < NT; ++i) {
+      _mm256_store_ps(tmp[i], acc[i][0]);
+      _mm256_store_ps(tmp[i] + 8, acc[i][1]);
+    }
+    for (int i = 0; i < NT; ++i) {
+      for (int64_t j = 0; j < valid; ++j) out[i * ldo + j] = tmp[i][j];
+    }
   }
-  const int64_t nv = valid_rows < kPackRows ? valid_rows : kPackRows;
-  for (int64_t i = 0; i < nt; ++i) std::memcpy(out + i * ldo, tmp[i], nv * sizeof(float));
+#endif
 }
 
-// Per-calling-thread buffer of packed input groups (grows, never per call once warm).
-float* GroupBuffer(size_t n_floats) {
-  static thread_local std::vector<float> buf;
-  if (buf.size() < n_floats) buf.resize(n_floats);
-  return buf.data();
+using MicroFn = void (*)(const float*, int64_t, const float*, float*, int64_t, int64_t);
+
+template <int NB, bool kStream>
+MicroFn PickMicro(int64_t nt) {
+  switch (nt) {
+    case 1:
+      return &Micro<NB, 1, kStream>;
+    case 2:
+      return &Micro<NB, 2, kStream>;
+    case 3:
+      return &Micro<NB, 3, kStream>;
+    case 4:
+      return &Micro<NB, 4, kStream>;
+    case 5:
+      return &Micro<NB, 5, kStream>;
+#ifdef DOGE_OPT_AVX512
+    case 6:
+      return &Micro<NB, 6, kStream>;
+    case 7:
+      return &Micro<NB, 7, kStream>;
+    case 8:
+      return &Micro<NB, 8, kStream>;
+    case 9:
+      return &Micro<NB, 9, kStream>;
+    case 10:
+      return &Micro<NB, 10, kStream>;
+    case 11:
+      return &Micro<NB, 11, kStream>;
+    default:
+      return &Micro<NB, 12, kStream>;
+#else
+    default:
+      return &Micro<NB, 6, kStream>;
+#endif
+  }
+}
+
+MicroFn PickMicro(int nb, int64_t nt, bool stream) {
+#ifdef DOGE_OPT_AVX512
+  if (nb == 2) return stream ? PickMicro<2, true>(nt) : PickMicro<2, false>(nt);
+#endif
+  return stream ? PickMicro<1, true>(nt) : PickMicro<1, false>(nt);
+}
+
+// Input rows in groups of kGroup, k-major: xg[g·kGroup·K + kGroup·k + j] = x[kGroup·g + j, k]
+// (zero past n).
+void PackGroups(const float* x, int64_t n, int64_t K, int64_t g0, int64_t g1, float* xg) {
+  for (int64_t g = g0; g < g1; ++g) InterleaveRows(x, n, K, kGroup, g, xg + g * kGroup * K);
+}
+
+// out[t·ldo + (b - b0)·16 + j] = row 16b + j of W times input t, for blocks [b0, b1) and all n
+// inputs (packed groups xg). Groups go in passes of at most ~256 KiB, so a pass's inputs stay in
+// L2 while each panel of weight blocks (L1/L2) is used against all of them.
+void GemmBlocks(const float* wp, const float* xg, int64_t n, int64_t rows, int64_t K, int64_t b0,
+                int64_t b1, float* out, int64_t ldo) {
+  const int64_t n_groups = (n + kGroup - 1) / kGroup;
+  const int64_t per_pass = Max<int64_t>(1, (256 << 10) / (kGroup * K * 4));
+  for (int64_t g0 = 0; g0 < n_groups; g0 += per_pass) {
+    const int64_t g1 = Min(n_groups, g0 + per_pass);
+    for (int64_t b = b0; b < b1; b += kPanelBlocks) {
+      const int nb = static_cast<int>(Min<int64_t>(kPanelBlocks, b1 - b));
+      const float* pb = wp + b * kPackRows * K;
+      const int64_t valid = rows - b * kPackRows;
+      for (int64_t g = g0; g < g1; ++g) {
+        const int64_t nt = Min(kGroup, n - g * kGroup);
+        PickMicro(nb, nt, g == g0)(pb, K, xg + g * kGroup * K,
+                                   out + g * kGroup * ldo + (b - b0) * kPackRows, ldo, valid);
+      }
+    }
+  }
 }
 
 void PackedGemm(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
   const int64_t n_groups = (n + kGroup - 1) / kGroup;
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  float* xg = GroupBuffer(static_cast<size_t>(n_groups * kGroup * K));
-  // Groups per pass over the weights: at most ~256 KiB of packed inputs, so they stay in L2
-  // while one weight block (16·K floats, L1/L2) is used against all of them.
-  const int64_t per_pass = std::max<int64_t>(1, (256 << 10) / (kGroup * K * 4));
+  float* xg = KernelScratch(0, static_cast<size_t>(n_groups * kGroup * K));
   const bool par = !InParallel() && n * rows * K >= (1 << 16);
-  int team = 1;
-#ifdef _OPENMP
-  if (par) team = omp_get_max_threads();
-#endif
-  // Block chunks: a multiple of the team size and equal, so no thread idles at the end.
-  const int64_t n_chunks = std::min<int64_t>(n_blocks, int64_t{team} * ((n_blocks + 4 * team - 1) / (4 * team)));
-  const int64_t per_chunk = (n_blocks + n_chunks - 1) / n_chunks;
+  const int team = TeamSize(par);
+  // Block chunks: a multiple of the team size, equal, and whole panels where possible, so no
+  // thread idles at the end.
+  const int64_t n_panels = (n_blocks + kPanelBlocks - 1) / kPanelBlocks;
+  const int64_t n_chunks =
+      Min<int64_t>(n_panels, int64_t{team} * ((n_panels + 4 * team - 1) / (4 * team)));
+  const int64_t per_chunk = (n_panels + n_chunks - 1) / n_chunks * kPanelBlocks;
 #pragma omp parallel num_threads(team) if (par)
   {
 #pragma omp for schedule(static)
     for (int64_t g = 0; g < n_groups; ++g) PackGroups(x, n, K, g, g + 1, xg);
 #pragma omp for schedule(static)
     for (int64_t ch = 0; ch < n_chunks; ++ch) {
-      const int64_t b0 = ch * per_chunk, b1 = std::min(n_blocks, b0 + per_chunk);
-      for (int64_t g0 = 0; g0 < n_groups; g0 += per_pass) {
-        const int64_t g1 = std::min(n_groups, g0 + per_pass);
-        for (int64_t b = b0; b < b1; ++b) {
-          const float* pb = wp + b * kPackRows * K;
-          const int64_t valid = rows - b * kPackRows;
-          for (int64_t g = g0; g < g1; ++g) {
-            const int64_t t0 = g * kGroup, nt = std::min(kGroup, n - t0);
-            float* o = out + t0 * rows + b * kPackRows;
-            if (g == g0) {
-              PackedMicro<true>(pb, xg + g * kGroup * K, K, nt, o, rows, valid);
-            } else {
-              PackedMicro<false>(pb, xg + g * kGroup * K, K, nt, o, rows, valid);
-            }
-          }
-        }
-      }
+      const int64_t b0 = ch * per_chunk, b1 = Min(n_blocks, b0 + per_chunk);
+      if (b0 < b1) GemmBlocks(wp, xg, n, rows, K, b0, b1, out + b0 * kPackRows, rows);
     }
   }
 }
 
-void PackedMatMulAvx2(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K,
-                      float* out) {
+void PackedMatMul(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
   if (n > 1) {
     PackedGemm(wp, x, n, rows, K, out);
     return;
@@ -447,30 +552,35 @@ void PackedMatMulAvx2(const float* wp, const float* x, int64_t n, int64_t rows, 
   const int64_t n_chunks = (n_blocks + 3) / 4;
 #pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < n_chunks; ++ch) {
-    PackedGemvBlocks(wp, x, ch * 4, std::min(n_blocks, ch * 4 + 4), rows, K, out);
+    PackedGemvBlocks(wp, x, ch * 4, Min(n_blocks, ch * 4 + 4), rows, K, out);
   }
 }
-#endif
-
-#ifndef DOGE_OPT_AVX2
+#else
 // Without AVX2: the packed layout read back element by element in the same per-element order
 // (one sequential chain per output; separate multiply and add, as -ffp-contract=off builds it).
-void PackedMatMulPortable(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K,
-                          float* out) {
-  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  const bool par = !InParallel() && n * rows * K >= (1 << 15);
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t b = 0; b < n_blocks; ++b) {
+// out[t·ldo + (b - b0)·16 + j] for blocks [b0, b1).
+void PortableBlocks(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, int64_t b0,
+                    int64_t b1, float* out, int64_t ldo) {
+  for (int64_t b = b0; b < b1; ++b) {
     const float* pb = wp + b * kPackRows * K;
-    const int64_t valid = std::min(kPackRows, rows - b * kPackRows);
+    const int64_t valid = Min(kPackRows, rows - b * kPackRows);
     for (int64_t t = 0; t < n; ++t) {
       float acc[kPackRows] = {};
       const float* xt = x + t * K;
       for (int64_t k = 0; k < K; ++k) {
         for (int64_t i = 0; i < kPackRows; ++i) acc[i] += pb[k * kPackRows + i] * xt[k];
       }
-      for (int64_t i = 0; i < valid; ++i) out[t * rows + b * kPackRows + i] = acc[i];
+      for (int64_t i = 0; i < valid; ++i) out[t * ldo + (b - b0) * kPackRows + i] = acc[i];
     }
+  }
+}
+
+void PackedMatMul(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  const bool par = !InParallel() && n * rows * K >= (1 << 15);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    PortableBlocks(wp, x, n, rows, K, b, b + 1, out + b * kPackRows, rows);
   }
 }
 #endif
@@ -478,34 +588,26 @@ void PackedMatMulPortable(const float* wp, const float* x, int64_t n, int64_t ro
 void MatVec(const float* w, const float* packed, const float* x, int64_t rows, int64_t cols,
             float* out) {
   if (packed == nullptr) {
-    RowMajorMatVec(w, x, rows, cols, out);
-    return;
+    RowMajorMatMul(w, x, 1, rows, cols, out);
+  } else {
+    PackedMatMul(packed, x, 1, rows, cols, out);
   }
-#ifdef DOGE_OPT_AVX2
-  PackedMatMulAvx2(packed, x, 1, rows, cols, out);
-#else
-  PackedMatMulPortable(packed, x, 1, rows, cols, out);
-#endif
 }
 
 void MatMul(const float* w, const float* packed, const float* x, int64_t n, int64_t rows,
             int64_t cols, float* out) {
   if (packed == nullptr) {
     RowMajorMatMul(w, x, n, rows, cols, out);
-    return;
+  } else {
+    PackedMatMul(packed, x, n, rows, cols, out);
   }
-#ifdef DOGE_OPT_AVX2
-  PackedMatMulAvx2(packed, x, n, rows, cols, out);
-#else
-  PackedMatMulPortable(packed, x, n, rows, cols, out);
-#endif
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
   double ss = 0.0;
   for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
   const float var = static_cast<float>(ss / static_cast<double>(n));
-  const float inv = 1.0f / std::sqrt(var + eps);
+  const float inv = 1.0f / sqrtf(var + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
 }
 
@@ -520,23 +622,6 @@ void Rope(float* x, int64_t n_heads, int64_t head_dim, const float* cos, const f
     }
   }
 }
-
-#ifdef DOGE_OPT_AVX2
-// Maximum of x[0..n) (-inf for n = 0): 8-lane vector max, then the lanes and the tail.
-inline float MaxAvx2(const float* x, int64_t n) {
-  float mx = -std::numeric_limits<float>::infinity();
-  int64_t i = 0;
-  if (n >= 8) {
-    __m256 m = _mm256_loadu_ps(x);
-    for (i = 8; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, m);
-    for (float f : lanes) mx = f > mx ? f : mx;
-  }
-  for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
-  return mx;
-}
-#endif
 
 void Softmax(float* x, int64_t n) {
 #ifdef DOGE_OPT_AVX2
@@ -553,19 +638,20 @@ void Softmax(float* x, int64_t n) {
   }
   float tail = 0.0f;
   for (; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
+    x[i] = expf(x[i] - mx);
     tail += x[i];
   }
   const float inv = 1.0f / (Hsum(vs) + tail);
   const __m256 vinv = _mm256_set1_ps(inv);
-  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
   for (; i < n; ++i) x[i] *= inv;
 #else
-  float mx = -std::numeric_limits<float>::infinity();
+  float mx = kNegInf;
   for (int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
   float sum = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
+    x[i] = expf(x[i] - mx);
     sum += x[i];
   }
   const float inv = 1.0f / sum;
@@ -587,7 +673,7 @@ void SwiGluRange(const float* gate, const float* up, int64_t n, float* out) {
     _mm256_storeu_ps(out + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
   }
 #endif
-  for (; i < n; ++i) out[i] = (gate[i] / (1.0f + std::exp(-gate[i]))) * up[i];
+  for (; i < n; ++i) out[i] = (gate[i] / (1.0f + expf(-gate[i]))) * up[i];
 }
 
 // Prefill-sized inputs ([T, I] at once) are split across threads in fixed 4096-element blocks.
@@ -601,7 +687,7 @@ void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
   }
 #pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < n_blocks; ++b) {
-    const int64_t i0 = b * kBlock, len = n - i0 < kBlock ? n - i0 : kBlock;
+    const int64_t i0 = b * kBlock, len = Min(kBlock, n - i0);
     SwiGluRange(gate + i0, up + i0, len, out + i0);
   }
 }
@@ -645,8 +731,8 @@ void PvBlock(const float* const* p, const int64_t* n, const float* v, int64_t kv
   }
   int64_t n_max = 0, n_min = n[0];
   for (int c = 0; c < C; ++c) {
-    n_max = n[c] > n_max ? n[c] : n_max;
-    n_min = n[c] < n_min ? n[c] : n_min;
+    n_max = Max(n_max, n[c]);
+    n_min = Min(n_min, n[c]);
   }
   int64_t j = 0;
   for (; j < n_min; ++j) {
@@ -684,12 +770,12 @@ void PvBlock(const float* const* p, const int64_t* n, const float* v, int64_t kv
 // dims = 12 accumulators for P·V).
 template <int C>
 void AttentionGroup(const float* const* q, const float* k, const float* v, int64_t kv_stride,
-                    const float* const* bias, const int64_t* n_keys, int64_t head_dim,
-                    float scale, float* const* sc, float* const* out) {
+                    const float* const* bias, const int64_t* n_keys, int64_t head_dim, float scale,
+                    float* const* sc, float* const* out) {
   int64_t n_max = 0;
-  for (int c = 0; c < C; ++c) n_max = n_keys[c] > n_max ? n_keys[c] : n_max;
+  for (int c = 0; c < C; ++c) n_max = Max(n_max, n_keys[c]);
   int64_t n_min = n_max;
-  for (int c = 0; c < C; ++c) n_min = n_keys[c] < n_min ? n_keys[c] : n_min;
+  for (int c = 0; c < C; ++c) n_min = Min(n_min, n_keys[c]);
   ScoresBlock<C>(q, k, kv_stride, 0, n_min, head_dim, sc);
   for (int c = 0; c < C; ++c) {
     // Keys only some queries see: one query at a time.
@@ -705,7 +791,7 @@ void AttentionGroup(const float* const* q, const float* k, const float* v, int64
   for (int c = 0; c < C; ++c) {  // head_dim not a multiple of 8: scalar tail, same order
     for (int64_t d = d0; d < head_dim; ++d) {
       float acc = 0.0f;
-      for (int64_t j = 0; j < n_keys[c]; ++j) acc = std::fma(p[c][j], v[j * kv_stride + d], acc);
+      for (int64_t j = 0; j < n_keys[c]; ++j) acc = fmaf(p[c][j], v[j * kv_stride + d], acc);
       out[c][d] = acc;
     }
   }
@@ -716,9 +802,8 @@ void Attention(const float* q, int64_t q_stride, int64_t nq, const float* k, con
                int64_t kv_stride, const float* bias, int64_t bias_stride, const int64_t* n_keys,
                int64_t head_dim, float scale, float* scratch, float* out, int64_t out_stride) {
 #ifdef DOGE_OPT_AVX2
-  int64_t i = 0;
-  for (; i < nq; i += 3) {
-    const int64_t c = nq - i < 3 ? nq - i : 3;
+  for (int64_t i = 0; i < nq; i += 3) {
+    const int64_t c = Min<int64_t>(3, nq - i);
     const float* qs[3];
     const float* bs[3];
     float* ss[3];
@@ -744,7 +829,7 @@ void Attention(const float* q, int64_t q_stride, int64_t nq, const float* k, con
     float* si = scratch + i * bias_stride;
     float* oi = out + i * out_stride;
     const int64_t nk = n_keys[i];
-    for (int64_t j = 0; j < nk; ++j) si[j] = Dot4(qi, k + j * kv_stride, head_dim) * scale + bi[j];
+    for (int64_t j = 0; j < nk; ++j) si[j] = Dot(qi, k + j * kv_stride, head_dim) * scale + bi[j];
     Softmax(si, nk);
     for (int64_t d = 0; d < head_dim; ++d) oi[d] = 0.0f;
     for (int64_t j = 0; j < nk; ++j) {
@@ -757,70 +842,146 @@ void Attention(const float* q, int64_t q_stride, int64_t nq, const float* k, con
 #endif
 }
 
-// One pass for the max, a vector scan for its first index, one pass for Σ exp(l - max): the exps
-// in float (Exp8, ~2 ulp), each widened to float64 and summed in four double accumulators combined
-// in a fixed order. Versus the reference's float64 exp per entry the log-sum-exp differs by
+// Statistics of one row segment x[0..n) (n >= 1) for the log-sum-exp: its maximum, the first
+// index holding it, and Σ exp(x - max) in float64.
+struct SegmentStats {
+  float max;
+  int32_t argmax;
+  double sum_exp;
+};
+
+SegmentStats RowSegmentStats(const float* x, int64_t n) {
+  SegmentStats s;
+#ifdef DOGE_OPT_AVX2
+  s.max = MaxAvx2(x, n);
+  s.argmax = static_cast<int32_t>(FirstEqual(x, n, s.max));
+  s.sum_exp = SumExpAvx2(x, n, s.max);
+#else
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (x[i] > x[best]) best = i;
+  }
+  s.max = x[best];
+  s.argmax = static_cast<int32_t>(best);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    sum += exp(static_cast<double>(x[i]) - static_cast<double>(s.max));
+  s.sum_exp = sum;
+#endif
+  return s;
+}
+
+// One pass for the max and its first index, one for Σ exp(l - max) (float exps widened to float64
+// in the AVX2 builds). Versus the reference's float64 exp per entry the log-sum-exp differs by
 // ~1e-7 relative, far inside the scoring goldens' 1e-3.
 void LogprobGather(const float* logits, int64_t n, int32_t target, double* logprob,
                    int32_t* argmax) {
 #ifdef DOGE_OPT_AVX2
-  const float mx = MaxAvx2(logits, n);
-  // First index holding the maximum (the reference's strict '>' scan keeps the first).
-  int64_t best = 0;
-  {
-    const __m256 vm = _mm256_set1_ps(mx);
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-      const int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(logits + j), vm, _CMP_EQ_OQ));
-      if (mask) break;
-    }
-    for (; j < n && logits[j] != mx; ++j) {
-    }
-    best = j < n ? j : 0;
-  }
-  const __m256 vmx = _mm256_set1_ps(mx);
-  __m256d d0 = _mm256_setzero_pd(), d1 = d0, d2 = d0, d3 = d0;
-  int64_t k = 0;
-  for (; k + 16 <= n; k += 16) {
-    const __m256 e0 = Exp8(_mm256_sub_ps(_mm256_loadu_ps(logits + k), vmx));
-    const __m256 e1 = Exp8(_mm256_sub_ps(_mm256_loadu_ps(logits + k + 8), vmx));
-    d0 = _mm256_add_pd(d0, _mm256_cvtps_pd(_mm256_castps256_ps128(e0)));
-    d1 = _mm256_add_pd(d1, _mm256_cvtps_pd(_mm256_extractf128_ps(e0, 1)));
-    d2 = _mm256_add_pd(d2, _mm256_cvtps_pd(_mm256_castps256_ps128(e1)));
-    d3 = _mm256_add_pd(d3, _mm256_cvtps_pd(_mm256_extractf128_ps(e1, 1)));
-  }
-  alignas(32) double dl[4];
-  _mm256_store_pd(dl, _mm256_add_pd(_mm256_add_pd(d0, d1), _mm256_add_pd(d2, d3)));
-  double sum = (dl[0] + dl[1]) + (dl[2] + dl[3]);
-  for (; k < n; ++k) sum += std::exp(static_cast<double>(logits[k]) - static_cast<double>(mx));
-  *logprob = static_cast<double>(logits[target]) - (static_cast<double>(mx) + std::log(sum));
-  *argmax = static_cast<int32_t>(best);
+  const SegmentStats s = RowSegmentStats(logits, n);
+  *logprob = static_cast<double>(logits[target]) - (static_cast<double>(s.max) + log(s.sum_exp));
+  *argmax = s.argmax;
 #else
   // The portable build has no faster version: the reference's own loop.
   ReferenceKernels().logprob_gather(logits, n, target, logprob, argmax);
 #endif
 }
 
-}  // namespace
+// The fused vocabulary step (kernel_set.h vocab_logprob). The vocabulary is cut into fixed
+// chunks of kVocabChunk rows; per chunk the logits of all n rows go into a small tile (L2), each
+// row's segment statistics and target logits are taken from it, and the tile is reused. Per row,
+// the chunks' statistics are then combined in chunk order: M = max of the maxima, S = Σ_c s_c ·
+// exp(m_c - M) in float64, lse = M + log S. Chunks are split across threads; everything a row's
+// result depends on is fixed by the shapes, so it is the same for any thread count or batch.
+constexpr int64_t kVocabChunk = 512;
 
-int64_t PackedWeightFloats(int64_t rows, int64_t cols) {
-  return (rows + kPackRows - 1) / kPackRows * kPackRows * cols;
-}
-
-void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed) {
-  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  for (int64_t b = 0; b < n_blocks; ++b) {
-    InterleaveRows(w, rows, cols, kPackRows, b, packed + b * kPackRows * cols);
+void VocabLogprob(const float* w, const float* packed, const float* x, int64_t n, int64_t V,
+                  int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
+                  int32_t* argmax) {
+  if (n <= 0) return;
+  const int64_t n_chunks = (V + kVocabChunk - 1) / kVocabChunk;
+  // Per (chunk, row) statistics and per target its logit: [n_chunks, n] each, [n_targets].
+  const size_t cells = static_cast<size_t>(n_chunks * n);
+  static_assert(sizeof(SegmentStats) % sizeof(float) == 0, "SegmentStats in float units");
+  SegmentStats* stats = reinterpret_cast<SegmentStats*>(
+      KernelScratch(1, cells * (sizeof(SegmentStats) / sizeof(float))));
+  float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
+#ifdef DOGE_OPT_AVX2
+  const int64_t n_groups = (n + kGroup - 1) / kGroup;
+  float* xg = packed ? KernelScratch(0, static_cast<size_t>(n_groups * kGroup * H)) : nullptr;
+#endif
+  const bool par = !InParallel() && n_chunks > 1 && n * V * H >= (1 << 18);
+  const int team = TeamSize(par);
+#pragma omp parallel num_threads(team) if (par)
+  {
+#ifdef DOGE_OPT_AVX2
+    if (packed) {
+#pragma omp for schedule(static)
+      for (int64_t g = 0; g < n_groups; ++g) PackGroups(x, n, H, g, g + 1, xg);
+    }
+#endif
+    // This thread's tile of logits: [n, kVocabChunk].
+    float* tile = KernelScratch(3, static_cast<size_t>(n * kVocabChunk));
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < n_chunks; ++c) {
+      const int64_t v0 = c * kVocabChunk, nv = Min(kVocabChunk, V - v0);
+      if (packed) {
+        // kVocabChunk is a multiple of the panel height, so chunk c's rows are whole blocks.
+#ifdef DOGE_OPT_AVX2
+        GemmBlocks(packed, xg, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows, tile,
+                   kVocabChunk);
+#else
+        PortableBlocks(packed, x, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows,
+                       tile, kVocabChunk);
+#endif
+      } else {
+        // Row-major head: the DotBlock order, rows [v0, v0 + nv) into the tile.
+        RowsTimesInputs(w + v0 * H, x, n, 0, nv, H, tile, kVocabChunk);
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        const float* row = tile + i * kVocabChunk;
+        SegmentStats s = RowSegmentStats(row, nv);
+        s.argmax += static_cast<int32_t>(v0);
+        stats[c * n + i] = s;
+        for (int64_t j = off[i]; j < off[i + 1]; ++j) {
+          if (tok[j] >= v0 && tok[j] < v0 + nv) target_logit[j] = row[tok[j] - v0];
+        }
+      }
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    float mx = kNegInf;
+    int32_t best = 0;
+    for (int64_t c = 0; c < n_chunks; ++c) {
+      const SegmentStats& s = stats[c * n + i];
+      if (s.max > mx || c == 0) {
+        mx = s.max;
+        best = s.argmax;
+      }
+    }
+    double sum = 0.0;
+    for (int64_t c = 0; c < n_chunks; ++c) {
+      const SegmentStats& s = stats[c * n + i];
+      sum += s.sum_exp * exp(static_cast<double>(s.max) - static_cast<double>(mx));
+    }
+    const double lse = static_cast<double>(mx) + log(sum);
+    argmax[i] = best;
+    for (int64_t j = off[i]; j < off[i + 1]; ++j) {
+      logprob[j] = static_cast<double>(target_logit[j]) - lse;
+    }
   }
 }
 
-const KernelSet& OptimizedKernels() {
+}  // namespace
+
+const KernelSet& OptimizedKernelSet() {
   // dt_bias has no faster version (one value per key and bias head, a tiny share of the time):
   // the optimized set uses the reference function rather than a second copy of it.
   const KernelSet& ref = ReferenceKernels();
-  static const KernelSet set = {"optimized", MatVec, MatMul,      RmsNorm,   Rope,
-                                Softmax,     SwiGlu, ref.dt_bias, Attention, LogprobGather};
+  static const KernelSet set = {"optimized", MatVec,        MatMul,      RmsNorm,
+                                Rope,        Softmax,       SwiGlu,      ref.dt_bias,
+                                Attention,   LogprobGather, VocabLogprob};
   return set;
 }
 
+}  // namespace DOGE_KERNEL_NS
 }  // namespace doge

@@ -2,6 +2,7 @@
 // multiply and add, fp32 values). The oracle every optimized kernel is tested against.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "engine/kernels/kernel_set.h"
 
@@ -112,11 +113,29 @@ void LogprobGather(const float* logits, int64_t n, int32_t target, double* logpr
   *argmax = static_cast<int32_t>(best);
 }
 
+// Row by row: the full logits row (MatVec), then LogprobGather per target.
+void VocabLogprob(const float* w, const float* /*packed*/, const float* x, int64_t n, int64_t V,
+                  int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
+                  int32_t* argmax) {
+  std::vector<float> logits(static_cast<size_t>(V));
+  for (int64_t i = 0; i < n; ++i) {
+    MatVec(w, nullptr, x + i * H, V, H, logits.data());
+    double lp = 0;
+    int32_t best = 0;
+    LogprobGather(logits.data(), V, 0, &lp, &best);
+    argmax[i] = best;
+    for (int64_t j = off[i]; j < off[i + 1]; ++j) {
+      LogprobGather(logits.data(), V, tok[j], &logprob[j], &best);
+    }
+  }
+}
+
 }  // namespace
 
 const KernelSet& ReferenceKernels() {
-  static const KernelSet set = {"reference", MatVec, MatMul,    RmsNorm,      Rope,
-                                Softmax,     SwiGlu, DtBias,    Attention,    LogprobGather};
+  static const KernelSet set = {"reference", MatVec,        MatMul,   RmsNorm,  Rope,
+                                Softmax,     SwiGlu,        DtBias,   Attention, LogprobGather,
+                                VocabLogprob};
   return set;
 }
 

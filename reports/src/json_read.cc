@@ -138,6 +138,7 @@ MachineFingerprint ParseFingerprint(const JsonNode& node) {
   f.n_cores = static_cast<int32_t>(node.GetInt("n_cores"));
   for (const JsonNode& s : node.Get("isa").Items()) f.isa.push_back(s.String());
   for (const JsonNode& s : node.Get("isa_compiled").Items()) f.isa_compiled.push_back(s.String());
+  if (auto k = node.Find("kernel_isa")) f.kernel_isa = k->String();  // absent before it existed
   f.memory_bytes = node.GetInt("memory_bytes");
   f.compiler = node.GetString("compiler");
   f.build_type = node.GetString("build_type");

@@ -36,6 +36,8 @@ const char kBenchUsage[] =
     "\n"
     "Every number is set against limits measured in the same run (FP32 FMA peak and read\n"
     "bandwidth of this machine), so results stay comparable on a noisy or shared machine.\n"
+    "The kernels run with the widest instruction set the CPU has (avx512, avx2 or portable);\n"
+    "DOGE_KERNEL_ISA=avx2 (or portable) pins a narrower one, e.g. to compare them.\n"
     "\n"
     "  kernels  every kernel of engine/kernels over the shared case table, reference and\n"
     "           optimized sets (kernel/<name>/<vars>/<set>), with GB/s, GFLOP/s and %peak\n"
@@ -60,7 +62,8 @@ const char kBenchUsage[] =
     "  doge bench e2e --shape doge-20m -p 512 -n 128 -t 1,2 -r 5\n"
     "  doge bench e2e --model ~/models/Doge-60M -o json --out reports/bench-e2e.json\n"
     "  doge bench eval --shape doge-20m -t 1,2\n"
-    "  OMP_NUM_THREADS=1 doge bench kernels --benchmark_filter='matvec.*optimized'\n";
+    "  OMP_NUM_THREADS=1 doge bench kernels --benchmark_filter='matvec.*optimized'\n"
+    "  DOGE_KERNEL_ISA=avx2 doge bench e2e --shape doge-20m -t 1\n";
 
 std::vector<int> PositiveList(const std::string& flag, const std::string& text, bool allow_zero) {
   std::vector<int> v = ParseIntList(flag, text);

@@ -3,6 +3,7 @@
 // shape [T, vocab], row t = the logits at position t.
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -11,6 +12,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
+#include "engine/kernel_isa.h"
 #include "engine/model.h"
 #include "engine/random_checkpoint.h"
 #include "engine/safetensors.h"
@@ -233,6 +235,7 @@ int RunInfo(const Args& args) {
     j.Field("rope_scaling_type", c.rope_scaling_type).Field("rope_scaling_factor", c.rope_scaling_factor);
     j.Field("mapped_bytes", w.mapped_bytes).Field("fp32_copy_bytes", w.widened_bytes);
     j.Field("kv_cache_bytes_per_token", kv_tok).Field("kv_cache_bytes_2048", kv_tok * ctx);
+    j.Field("kernel_isa", KernelIsaName(ActiveKernelIsa()));
     j.EndObject();
     std::printf("%s\n", j.str().c_str());
     return 0;
@@ -258,6 +261,10 @@ int RunInfo(const Args& args) {
               w.widened_bytes / 1048576.0);
   std::printf("kv cache:     %lld bytes/token (keys + values + mask bias), %.2f MiB for %lld tokens\n",
               (long long)kv_tok, kv_tok * ctx / 1048576.0, (long long)ctx);
+  const char* pinned = std::getenv("DOGE_KERNEL_ISA");
+  std::printf("kernels:      %s (%s)\n", KernelIsaName(ActiveKernelIsa()),
+              pinned && *pinned ? "pinned by DOGE_KERNEL_ISA"
+                                : "the widest this CPU runs; DOGE_KERNEL_ISA=avx2|portable pins one");
   return 0;
 }
 

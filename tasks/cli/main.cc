@@ -13,6 +13,7 @@
 #include <boost/program_options/errors.hpp>
 
 #include "engine/error.h"
+#include "engine/kernel_isa.h"
 #include "tasks/cli/commands.h"
 
 namespace doge::cli {
@@ -117,6 +118,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
     Args args(argv + 1, argv + argc);
     try {
+      ActiveKernelIsa();  // a bad DOGE_KERNEL_ISA fails here, before any work or output
       return c.run(args);
     } catch (const Error& e) {
       std::fprintf(stderr, "doge: error: %s\n", e.what());

@@ -24,8 +24,10 @@ struct CliRun {
   std::string out;  // stdout + stderr
 };
 
-CliRun Doge(const std::string& args) {
-  const std::string cmd = std::string(DOGE_BINARY) + " " + args + " 2>&1";
+// env: "VAR=value ..." set for this run only.
+CliRun Doge(const std::string& args, const std::string& env = "") {
+  const std::string cmd =
+      (env.empty() ? "" : "env " + env + " ") + std::string(DOGE_BINARY) + " " + args + " 2>&1";
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -108,6 +110,26 @@ TEST(EngineCliTest, GeneratePromptAndScoreText) {
   const std::string s = "generate --model " + m +
                         " --ids 0,5 --max-new-tokens 8 --temperature 1 --top-k 40 --seed 7 --json";
   EXPECT_EQ(Doge(s).out, Doge(s).out);
+}
+
+// DOGE_KERNEL_ISA pins the kernels (engine/kernel_isa.h): `doge logits` under the portable set
+// matches the goldens as the default does, and a bad value fails up front with the variable named.
+TEST(EngineCliTest, KernelIsaEnvironmentVariable) {
+  const std::string m = testing::FixtureDir("b-dense");
+  const std::string out = Tmp("portable_logits.safetensors");
+  CliRun r = Doge("logits --model " + m + " --ids " + GoldenIds("b-dense", 60) + " --out " + out,
+           "DOGE_KERNEL_ISA=portable");
+  ASSERT_EQ(r.code, 0) << r.out;
+  ExpectLogitsFile(out, "b-dense", "logits.full.T60");
+  r = Doge("info --model " + m, "DOGE_KERNEL_ISA=portable");
+  EXPECT_NE(r.out.find("kernels:      portable (pinned by DOGE_KERNEL_ISA)"), std::string::npos)
+      << r.out;
+  r = Doge("info --model " + m, "DOGE_KERNEL_ISA=avx3");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_EQ(r.out.find("model:"), std::string::npos) << "no output before the error: " << r.out;
+  EXPECT_NE(r.out.find("DOGE_KERNEL_ISA: expected portable, avx2 or avx512, found 'avx3'"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(EngineCliTest, InfoReportsLayoutAndParameters) {

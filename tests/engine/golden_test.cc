@@ -13,6 +13,7 @@
 
 #include "engine/file_util.h"
 #include "engine/kernels/kernel_set.h"
+#include "engine/kernel_isa.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
 #include "tests/engine/golden_util.h"
@@ -79,7 +80,7 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {
     EXPECT_LE(d, tol) << GetParam() << " " << name;
     compared_.insert(name);
     RecordProperty(name, std::to_string(d));
-    std::printf("[parity] %-14s %-9s %-18s max|d| = %.3g\n", GetParam().c_str(), set, name.c_str(), d);
+    std::printf("[parity] %-14s %-18s %-18s max|d| = %.3g\n", GetParam().c_str(), set, name.c_str(), d);
   }
 
   std::string dir_;
@@ -92,9 +93,18 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(GoldenTest, EveryGoldenTensorMatches) {
-  for (const KernelSet* ks : {&OptimizedKernels(), &ReferenceKernels()}) {
+  // The reference set and the optimized set of every kernel ISA this machine runs.
+  std::vector<const KernelSet*> sets = {&ReferenceKernels()};
+  std::vector<std::string> set_names = {"reference"};
+  for (KernelIsa isa : AvailableKernelIsas()) {
+    sets.push_back(&OptimizedKernelsFor(isa));
+    set_names.push_back(std::string("optimized/") + KernelIsaName(isa));
+  }
+  for (size_t si = 0; si < sets.size(); ++si) {
+    const KernelSet* ks = sets[si];
+    SCOPED_TRACE(set_names[si]);
     SCOPED_TRACE(ks->name);
-    current_set_ = ks->name;
+    current_set_ = set_names[si].c_str();
     compared_.clear();
     const int64_t V = model_->config().vocab_size;
     // logits.full.T*: one call over ids[:T]. b-moe: only T1 is reference behaviour.

@@ -1,6 +1,8 @@
 // Optimized vs reference kernels over the one case table (engine/kernels/kernel_cases.h), in the
-// order of house-style §3: NaN/Inf presence agrees, sentinel words intact, NMSE within max_nmse.
-// Plus: every KernelSet member has a case, and kernels do not depend on the thread count.
+// order of house-style §3: NaN/Inf presence agrees, sentinel words intact, NMSE within max_nmse;
+// for the optimized set of every kernel ISA this machine runs (engine/kernel_isa.h), not only the
+// one OptimizedKernels() picked. Plus: every KernelSet member has a case, kernels do not depend on
+// the thread count, and the avx2 and avx512 builds give the same bits.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "engine/kernel_isa.h"
 #include "engine/kernels/kernel_cases.h"
 #include "engine/kernels/kernel_set.h"
 
@@ -21,31 +24,34 @@ class KernelTest : public ::testing::TestWithParam<KernelCase> {};
 
 TEST_P(KernelTest, OptimizedMatchesReference) {
   const KernelCase& c = GetParam();
-  for (uint64_t seed : {1, 2}) {
-    KernelRun ref = RunKernelCase(ReferenceKernels(), c, seed);
-    KernelRun opt = RunKernelCase(OptimizedKernels(), c, seed);
-    ASSERT_TRUE(ref.sentinels_intact) << "reference wrote outside its output";
-    ASSERT_TRUE(opt.sentinels_intact) << "optimized wrote outside its output";
-    ASSERT_EQ(ref.output.size(), opt.output.size());
-    double err = 0, norm = 0;
-    size_t worst = 0;
-    double worst_d = -1;
-    for (size_t i = 0; i < ref.output.size(); ++i) {
-      const float a = ref.output[i], b = opt.output[i];
-      ASSERT_EQ(std::isnan(a), std::isnan(b)) << "NaN disagreement at " << i;
-      ASSERT_EQ(std::isinf(a), std::isinf(b)) << "Inf disagreement at " << i;
-      if (!std::isfinite(a)) continue;
-      const double d = static_cast<double>(a) - b;
-      err += d * d;
-      norm += static_cast<double>(a) * a;
-      if (std::fabs(d) > worst_d) {
-        worst_d = std::fabs(d);
-        worst = i;
+  for (KernelIsa isa : AvailableKernelIsas()) {
+    SCOPED_TRACE(std::string("kernel ISA ") + KernelIsaName(isa));
+    for (uint64_t seed : {1, 2}) {
+      KernelRun ref = RunKernelCase(ReferenceKernels(), c, seed);
+      KernelRun opt = RunKernelCase(OptimizedKernelsFor(isa), c, seed);
+      ASSERT_TRUE(ref.sentinels_intact) << "reference wrote outside its output";
+      ASSERT_TRUE(opt.sentinels_intact) << "optimized wrote outside its output";
+      ASSERT_EQ(ref.output.size(), opt.output.size());
+      double err = 0, norm = 0;
+      size_t worst = 0;
+      double worst_d = -1;
+      for (size_t i = 0; i < ref.output.size(); ++i) {
+        const float a = ref.output[i], b = opt.output[i];
+        ASSERT_EQ(std::isnan(a), std::isnan(b)) << "NaN disagreement at " << i;
+        ASSERT_EQ(std::isinf(a), std::isinf(b)) << "Inf disagreement at " << i;
+        if (!std::isfinite(a)) continue;
+        const double d = static_cast<double>(a) - b;
+        err += d * d;
+        norm += static_cast<double>(a) * a;
+        if (std::fabs(d) > worst_d) {
+          worst_d = std::fabs(d);
+          worst = i;
+        }
       }
+      const double nmse = norm > 0 ? err / norm : err;
+      EXPECT_LE(nmse, c.max_nmse) << "worst index " << worst << ": reference " << ref.output[worst]
+                                  << " optimized " << opt.output[worst];
     }
-    const double nmse = norm > 0 ? err / norm : err;
-    EXPECT_LE(nmse, c.max_nmse) << "worst index " << worst << ": reference " << ref.output[worst]
-                                << " optimized " << opt.output[worst];
   }
 }
 
@@ -54,25 +60,46 @@ TEST_P(KernelTest, OptimizedIndependentOfThreads) {
 #ifdef _OPENMP
   const KernelCase& c = GetParam();
   const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  KernelRun one = RunKernelCase(OptimizedKernels(), c, 3);
-  omp_set_num_threads(3);
-  KernelRun three = RunKernelCase(OptimizedKernels(), c, 3);
-  omp_set_num_threads(saved);
-  ASSERT_EQ(one.output.size(), three.output.size());
-  for (size_t i = 0; i < one.output.size(); ++i) {
-    if (std::isnan(one.output[i])) continue;
-    ASSERT_EQ(one.output[i], three.output[i]) << i;
+  for (KernelIsa isa : AvailableKernelIsas()) {
+    SCOPED_TRACE(std::string("kernel ISA ") + KernelIsaName(isa));
+    omp_set_num_threads(1);
+    KernelRun one = RunKernelCase(OptimizedKernelsFor(isa), c, 3);
+    omp_set_num_threads(3);
+    KernelRun three = RunKernelCase(OptimizedKernelsFor(isa), c, 3);
+    omp_set_num_threads(saved);
+    ASSERT_EQ(one.output.size(), three.output.size());
+    for (size_t i = 0; i < one.output.size(); ++i) {
+      if (std::isnan(one.output[i])) continue;
+      ASSERT_EQ(one.output[i], three.output[i]) << i;
+    }
   }
 #else
   GTEST_SKIP() << "built without OpenMP";
 #endif
 }
 
+// The avx2 and avx512 builds compute every element in the same order (one FMA chain per
+// projection output, the same Exp8, the same attention code), so a machine's ISA never changes a
+// result: the same bits, not just close ones.
+TEST_P(KernelTest, Avx2AndAvx512AgreeBitForBit) {
+  if (!KernelIsaAvailable(KernelIsa::kAvx2) || !KernelIsaAvailable(KernelIsa::kAvx512)) {
+    GTEST_SKIP() << "this machine does not run both the avx2 and avx512 kernels";
+  }
+  const KernelCase& c = GetParam();
+  KernelRun a = RunKernelCase(OptimizedKernelsFor(KernelIsa::kAvx2), c, 4);
+  KernelRun b = RunKernelCase(OptimizedKernelsFor(KernelIsa::kAvx512), c, 4);
+  ASSERT_EQ(a.output.size(), b.output.size());
+  for (size_t i = 0; i < a.output.size(); ++i) {
+    if (std::isnan(a.output[i]) && std::isnan(b.output[i])) continue;
+    ASSERT_EQ(a.output[i], b.output[i]) << "index " << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllCases, KernelTest, ::testing::ValuesIn(AllKernelCases()),
                          [](const auto& info) {
                            std::string s = info.param.kernel + "_" + info.param.vars;
-                           for (char& ch : s) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           for (char& ch : s)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return s;
                          });
 
@@ -98,14 +125,14 @@ TEST(PackWeightsTest, LayoutByHand) {
   ASSERT_EQ(PackedWeightFloats(17, 2), 64);
   std::vector<float> p(64, -1.0f);
   PackWeights(w.data(), 17, 2, p.data());
-  EXPECT_EQ(p[0], 1);        // w[0, 0]
-  EXPECT_EQ(p[1], 3);        // w[1, 0]
-  EXPECT_EQ(p[15], 31);      // w[15, 0]
-  EXPECT_EQ(p[16], 2);       // w[0, 1]
-  EXPECT_EQ(p[31], 32);      // w[15, 1]
-  EXPECT_EQ(p[32], 33);      // block 1: w[16, 0]
-  EXPECT_EQ(p[33], 0);       // padding row 17
-  EXPECT_EQ(p[48], 34);      // w[16, 1]
+  EXPECT_EQ(p[0], 1);    // w[0, 0]
+  EXPECT_EQ(p[1], 3);    // w[1, 0]
+  EXPECT_EQ(p[15], 31);  // w[15, 0]
+  EXPECT_EQ(p[16], 2);   // w[0, 1]
+  EXPECT_EQ(p[31], 32);  // w[15, 1]
+  EXPECT_EQ(p[32], 33);  // block 1: w[16, 0]
+  EXPECT_EQ(p[33], 0);   // padding row 17
+  EXPECT_EQ(p[48], 34);  // w[16, 1]
   EXPECT_EQ(p[63], 0);
 }
 

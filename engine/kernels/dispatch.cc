@@ -1,0 +1,79 @@
+// OptimizedKernels(): the per-ISA kernel sets and the run-time choice between them
+// (engine/kernel_isa.h), plus the ISA-independent pieces: the packed weight layout and the
+// kernels' scratch buffers.
+#include <cstdlib>
+#include <memory>
+
+#include "engine/error.h"
+#include "engine/kernel_isa.h"
+#include "engine/kernels/kernel_internal.h"
+#include "engine/kernels/kernel_set.h"
+
+namespace doge {
+
+void InterleaveRows(const float* src, int64_t n, int64_t cols, int64_t width, int64_t g,
+                    float* dst) {
+  for (int64_t j = 0; j < width; ++j) {
+    const int64_t r = g * width + j;
+    if (r < n) {
+      const float* sr = src + r * cols;
+      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = sr[k];
+    } else {
+      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = 0.0f;
+    }
+  }
+}
+
+float* KernelScratch(int slot, size_t n) {
+  struct Buffer {
+    std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
+    size_t size = 0;
+  };
+  static thread_local Buffer buffers[4];
+  DOGE_CHECK(slot >= 0 && slot < 4);
+  Buffer& b = buffers[slot];
+  if (b.size < n) {
+    const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    DOGE_CHECK(p != nullptr);
+    b.data.reset(p);
+    b.size = n;
+  }
+  return b.data.get();
+}
+
+int64_t PackedWeightFloats(int64_t rows, int64_t cols) {
+  return (rows + kPackRows - 1) / kPackRows * kPackRows * cols;
+}
+
+void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed) {
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    InterleaveRows(w, rows, cols, kPackRows, b, packed + b * kPackRows * cols);
+  }
+}
+
+const KernelSet& OptimizedKernelsFor(KernelIsa isa) {
+  if (!KernelIsaAvailable(isa)) {
+    ParseAvailableKernelIsa(KernelIsaName(isa), "kernel ISA");  // throws, saying why
+  }
+  switch (isa) {
+#ifdef DOGE_KERNEL_ISA_AVX512
+    case KernelIsa::kAvx512:
+      return avx512::OptimizedKernelSet();
+#endif
+#ifdef DOGE_KERNEL_ISA_AVX2
+    case KernelIsa::kAvx2:
+      return avx2::OptimizedKernelSet();
+#endif
+    default:
+      return portable::OptimizedKernelSet();
+  }
+}
+
+const KernelSet& OptimizedKernels() {
+  static const KernelSet& active = OptimizedKernelsFor(ActiveKernelIsa());
+  return active;
+}
+
+}  // namespace doge

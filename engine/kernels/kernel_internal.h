@@ -1,0 +1,43 @@
+// Shared by the per-ISA builds of engine/kernels/optimized.cc and engine/kernels/dispatch.cc.
+// Not part of the KernelSet interface.
+//
+// optimized.cc is compiled once per instruction set with DOGE_KERNEL_NS set to the ISA's name; each
+// build defines doge::<ns>::OptimizedKernelSet(). Those builds must not emit weak (COMDAT)
+// definitions of inline or template functions that other translation units also use (std::vector,
+// std::min, <cmath>'s inline overloads ...): the linker keeps one copy of each, and if it kept an
+// AVX-512 one, the portable path would run AVX-512 instructions. So optimized.cc calls only its
+// own internal-linkage helpers, C library functions and the functions below, and the test
+// engine_kernel_isa_symbols checks the object files for it.
+#ifndef DOGE_ENGINE_KERNELS_KERNEL_INTERNAL_H_
+#define DOGE_ENGINE_KERNELS_KERNEL_INTERNAL_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/kernels/kernel_set.h"
+
+namespace doge {
+
+// Rows [g·width, (g + 1)·width) of src [n, cols], interleaved k-major: dst[k·width + j] =
+// src[g·width + j, k], zero for rows past n. The packed weight layout (width kPackRows) and the
+// GEMM's input groups.
+void InterleaveRows(const float* src, int64_t n, int64_t cols, int64_t width, int64_t g,
+                    float* dst);
+
+// A per-calling-thread buffer of at least n floats, 64-byte aligned; grows, never shrinks, so a
+// warm forward pass allocates nothing. Slot s in [0, 4) gives independent buffers.
+float* KernelScratch(int slot, size_t n);
+
+namespace portable {
+const KernelSet& OptimizedKernelSet();
+}
+namespace avx2 {
+const KernelSet& OptimizedKernelSet();
+}
+namespace avx512 {
+const KernelSet& OptimizedKernelSet();
+}
+
+}  // namespace doge
+
+#endif  // DOGE_ENGINE_KERNELS_KERNEL_INTERNAL_H_
