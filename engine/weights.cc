@@ -179,7 +179,7 @@ DogeWeights LoadWeights(const std::string& model_dir, const DogeConfig& c) {
 
 namespace {
 
-// Packs w [rows, cols] into dst, 256 rows at a time; when the source is the mapping (not one of
+// Packs w [rows, cols] into dst, 16 blocks at a time; when the source is the mapping (not one of
 // the widened heap copies, whose contents would be lost) each slice's pages are released right
 // after it is packed, so the peak stays near one copy of the weights.
 const float* PackOne(DogeWeights* weights, const float* w, int64_t rows, int64_t cols, float* dst) {

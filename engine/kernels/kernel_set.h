@@ -74,9 +74,9 @@ static_assert(sizeof(KernelSet) == sizeof(void*) * (1 + kKernelSetMembers),
               "kernel_cases.cc");
 
 // The optimized kernels' weight layout: rows in blocks of kPackRows, each block k-major (one k
-// step of a block = 16 consecutive floats), rows past the end zero:
-//   packed[(r / 16) · 16 · cols + k · 16 + r % 16] = w[r, k].
-inline constexpr int64_t kPackRows = 16;
+// step of a block = 32 consecutive floats, two cache lines), rows past the end zero:
+//   packed[(r / 32) · 32 · cols + k · 32 + r % 32] = w[r, k].
+inline constexpr int64_t kPackRows = 32;
 int64_t PackedWeightFloats(int64_t rows, int64_t cols);  // size of the packed copy, in floats
 void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed);
 

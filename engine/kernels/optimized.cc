@@ -311,107 +311,124 @@ void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int
 }
 
 // ---- Packed weights (what DogeModel uses) ---------------------------------------------------
-// Layout (kernel_set.h): blocks of 16 weight rows, each block k-major, so one k step of a block
-// is one 64-byte line.
+// Layout (kernel_set.h): blocks of 32 weight rows, each block k-major, so one k step of a block
+// is 128 bytes (two lines); a block is two 16-row panels side by side.
 
 #if defined(DOGE_OPT_AVX512)
-// Input rows per group of the packed GEMM input (k-major, kGroup floats per k) and weight blocks
-// per micro-kernel call: 2 blocks x 12 inputs = 24 zmm accumulators; per k two line loads, twelve
-// broadcasts, twenty-four FMAs.
+// Input rows per group of the packed GEMM input (k-major, kGroup floats per k) and 16-row panels
+// per micro-kernel call: a whole block (2 panels) x 12 inputs = 24 zmm accumulators; per k two
+// loads, twelve broadcasts, twenty-four FMAs.
 constexpr int64_t kGroup = 12;
-constexpr int kPanelBlocks = 2;
+constexpr int kMicroPanels = 2;
 #elif defined(DOGE_OPT_AVX2)
-// 1 block x 6 inputs = 12 ymm accumulators; per k two loads, six broadcasts, twelve FMAs.
+// One panel (16 rows) x 6 inputs = 12 ymm accumulators; per k two loads, six broadcasts, twelve
+// FMAs.
 constexpr int64_t kGroup = 6;
-constexpr int kPanelBlocks = 1;
+constexpr int kMicroPanels = 1;
 #endif
 
 #ifdef DOGE_OPT_AVX2
-// GEMV over blocks [b0, b1): one block at a time (one sequential stream). No software prefetch:
-// the packed copy sits in 2 MiB pages, where the hardware prefetcher runs ahead by itself (an
-// in-loop prefetch 1 KiB ahead measured 15% slower streaming 52 MB on a Zen 4; it had paid off
-// on mmap'd 4 KiB pages).
+// Stores the first `valid` of 16 lanes held in two 8-lane halves.
+inline void Store16(float* o, __m256 lo, __m256 hi, int64_t valid) {
+  if (valid >= 16) {
+    _mm256_storeu_ps(o, lo);
+    _mm256_storeu_ps(o + 8, hi);
+    return;
+  }
+  alignas(32) float tmp[16];
+  _mm256_store_ps(tmp, lo);
+  _mm256_store_ps(tmp + 8, hi);
+  for (int64_t i = 0; i < valid; ++i) o[i] = tmp[i];
+}
+
+// GEMV over blocks [b0, b1): one block at a time (one sequential stream), its 32 rows in
+// independent FMA chains (2 zmm or 4 ymm), each one element's chain over k. Two chains per line
+// pair rather than one per 16-row line: from L3 (a 2-thread decode whose weights fit the cache)
+// the single chain's 4-cycle FMA latency was the limit. No software prefetch: the packed copy
+// sits in 2 MiB pages, where the hardware prefetcher runs ahead by itself (an in-loop prefetch
+// 1 KiB ahead measured 15% slower streaming 52 MB on a Zen 4; it had paid off on 4 KiB pages).
 void PackedGemvBlocks(const float* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
                       int64_t K, float* out) {
   for (int64_t b = b0; b < b1; ++b) {
     const float* pb = wp + b * kPackRows * K;
     const int64_t valid = rows - b * kPackRows;
+    float* o = out + b * kPackRows;
 #ifdef DOGE_OPT_AVX512
-    __m512 a = _mm512_setzero_ps();
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
     for (int64_t k = 0; k < K; ++k) {
-      a = _mm512_fmadd_ps(_mm512_loadu_ps(pb + k * kPackRows), _mm512_set1_ps(x[k]), a);
+      const __m512 xb = _mm512_set1_ps(x[k]);
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(pb + k * kPackRows), xb, a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(pb + k * kPackRows + 16), xb, a1);
     }
-    const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1);
-    _mm512_mask_storeu_ps(out + b * kPackRows, m, a);
+    const int64_t v1 = valid - 16;
+    _mm512_mask_storeu_ps(o, valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1), a0);
+    if (v1 > 0) {
+      _mm512_mask_storeu_ps(o + 16, v1 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << v1) - 1), a1);
+    }
 #else
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int64_t k = 0; k < K; ++k) {
       const __m256 xb = _mm256_broadcast_ss(x + k);
-      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pb + k * kPackRows), xb, a0);
-      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pb + k * kPackRows + 8), xb, a1);
+      const float* pk = pb + k * kPackRows;
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pk), xb, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pk + 8), xb, a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(pk + 16), xb, a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(pk + 24), xb, a3);
     }
-    float* o = out + b * kPackRows;
-    if (valid >= 16) {
-      _mm256_storeu_ps(o, a0);
-      _mm256_storeu_ps(o + 8, a1);
-    } else {
-      alignas(32) float tmp[16];
-      _mm256_store_ps(tmp, a0);
-      _mm256_store_ps(tmp + 8, a1);
-      for (int64_t i = 0; i < valid; ++i) o[i] = tmp[i];
-    }
+    Store16(o, a0, a1, valid);
+    if (valid > 16) Store16(o + 16, a2, a3, valid - 16);
 #endif
   }
 }
 
-// Micro-kernel: NB consecutive blocks (16·NB weight rows) times NT inputs of one group, every
-// output element one FMA chain over k. out[i·ldo + j] for input i and row j of the panel; rows
-// past `valid` are not written. kStream: also prefetch the next NB blocks' lines (the first group
-// of a pass, while the weights stream in).
-template <int NB, int NT, bool kStream>
-void Micro(const float* pb, int64_t K, const float* xg, float* out, int64_t ldo, int64_t valid) {
+// Micro-kernel: NP adjacent 16-row panels of one block (pp points at the first panel's lane 0;
+// lines kPackRows floats apart) times NT inputs of one group, every output element one FMA chain
+// over k. out[i·ldo + j] for input i and row j of the panels; rows past `valid` are not written.
+// kStream: also prefetch the next block's lines (the first group of a pass, while the weights
+// stream in).
+template <int NP, int NT, bool kStream>
+void Micro(const float* pp, int64_t K, const float* xg, float* out, int64_t ldo, int64_t valid) {
   const int64_t bs = kPackRows * K;  // floats between consecutive blocks
 #ifdef DOGE_OPT_AVX512
-  __m512 acc[NT][NB];
+  __m512 acc[NT][NP];
 #pragma GCC unroll 12
   for (int i = 0; i < NT; ++i) {
 #pragma GCC unroll 2
-    for (int b = 0; b < NB; ++b) acc[i][b] = _mm512_setzero_ps();
+    for (int p = 0; p < NP; ++p) acc[i][p] = _mm512_setzero_ps();
   }
   for (int64_t k = 0; k < K; ++k) {
-    __m512 w[NB];
+    __m512 w[NP];
 #pragma GCC unroll 2
-    for (int b = 0; b < NB; ++b) {
+    for (int p = 0; p < NP; ++p) {
       if (kStream) {
-        _mm_prefetch(reinterpret_cast<const char*>(pb + (NB + b) * bs + k * kPackRows),
-                     _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(pp + bs + k * kPackRows + 16 * p), _MM_HINT_T0);
       }
-      w[b] = _mm512_loadu_ps(pb + b * bs + k * kPackRows);
+      w[p] = _mm512_loadu_ps(pp + k * kPackRows + 16 * p);
     }
 #pragma GCC unroll 12
     for (int i = 0; i < NT; ++i) {
       const __m512 xb = _mm512_set1_ps(xg[k * kGroup + i]);
 #pragma GCC unroll 2
-      for (int b = 0; b < NB; ++b) acc[i][b] = _mm512_fmadd_ps(w[b], xb, acc[i][b]);
+      for (int p = 0; p < NP; ++p) acc[i][p] = _mm512_fmadd_ps(w[p], xb, acc[i][p]);
     }
   }
 #pragma GCC unroll 2
-  for (int b = 0; b < NB; ++b) {
-    const int64_t v = valid - 16 * b;
+  for (int p = 0; p < NP; ++p) {
+    const int64_t v = valid - 16 * p;
     if (v <= 0) break;
     const __mmask16 m = v >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << v) - 1);
 #pragma GCC unroll 12
-    for (int i = 0; i < NT; ++i) _mm512_mask_storeu_ps(out + i * ldo + 16 * b, m, acc[i][b]);
+    for (int i = 0; i < NT; ++i) _mm512_mask_storeu_ps(out + i * ldo + 16 * p, m, acc[i][p]);
   }
 #else
-  static_assert(NB == 1, "the AVX2 micro-kernel takes one block");
+  static_assert(NP == 1, "the AVX2 micro-kernel takes one panel");
   __m256 acc[NT][2];
 #pragma GCC unroll 6
   for (int i = 0; i < NT; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
   for (int64_t k = 0; k < K; ++k) {
-    if (kStream) _mm_prefetch(reinterpret_cast<const char*>(pb + bs + k * kPackRows), _MM_HINT_T0);
-    const __m256 w0 = _mm256_loadu_ps(pb + k * kPackRows);
-    const __m256 w1 = _mm256_loadu_ps(pb + k * kPackRows + 8);
+    if (kStream) _mm_prefetch(reinterpret_cast<const char*>(pp + bs + k * kPackRows), _MM_HINT_T0);
+    const __m256 w0 = _mm256_loadu_ps(pp + k * kPackRows);
+    const __m256 w1 = _mm256_loadu_ps(pp + k * kPackRows + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < NT; ++i) {
       const __m256 xb = _mm256_broadcast_ss(xg + k * kGroup + i);
@@ -419,68 +436,51 @@ void Micro(const float* pb, int64_t K, const float* xg, float* out, int64_t ldo,
       acc[i][1] = _mm256_fmadd_ps(w1, xb, acc[i][1]);
     }
   }
-  if (valid >= 16) {
 #pragma GCC unroll 6
-    for (int i = 0; i < NT; ++i) {
-      _mm256_storeu_ps(out + i * ldo, acc[i][0]);
-      _mm256_storeu_ps(out + i * ldo + 8, acc[i][1]);
-    }
-  } else {
-    // Out of the registers through a fixed-index copy (a runtime index into acc would make GCC
-    // keep the accumulators in memory inside the k loop).
-    alignas(32) float tmp[NT][16];
-#pragma GCC unroll 6
-    for (int i = 0; i < NT; ++i) {
-      _mm256_store_ps(tmp[i], acc[i][0]);
-      _mm256_store_ps(tmp[i] + 8, acc[i][1]);
-    }
-    for (int i = 0; i < NT; ++i) {
-      for (int64_t j = 0; j < valid; ++j) out[i * ldo + j] = tmp[i][j];
-    }
-  }
+  for (int i = 0; i < NT; ++i) Store16(out + i * ldo, acc[i][0], acc[i][1], valid);
 #endif
 }
 
 using MicroFn = void (*)(const float*, int64_t, const float*, float*, int64_t, int64_t);
 
-template <int NB, bool kStream>
+template <int NP, bool kStream>
 MicroFn PickMicro(int64_t nt) {
   switch (nt) {
     case 1:
-      return &Micro<NB, 1, kStream>;
+      return &Micro<NP, 1, kStream>;
     case 2:
-      return &Micro<NB, 2, kStream>;
+      return &Micro<NP, 2, kStream>;
     case 3:
-      return &Micro<NB, 3, kStream>;
+      return &Micro<NP, 3, kStream>;
     case 4:
-      return &Micro<NB, 4, kStream>;
+      return &Micro<NP, 4, kStream>;
     case 5:
-      return &Micro<NB, 5, kStream>;
+      return &Micro<NP, 5, kStream>;
 #ifdef DOGE_OPT_AVX512
     case 6:
-      return &Micro<NB, 6, kStream>;
+      return &Micro<NP, 6, kStream>;
     case 7:
-      return &Micro<NB, 7, kStream>;
+      return &Micro<NP, 7, kStream>;
     case 8:
-      return &Micro<NB, 8, kStream>;
+      return &Micro<NP, 8, kStream>;
     case 9:
-      return &Micro<NB, 9, kStream>;
+      return &Micro<NP, 9, kStream>;
     case 10:
-      return &Micro<NB, 10, kStream>;
+      return &Micro<NP, 10, kStream>;
     case 11:
-      return &Micro<NB, 11, kStream>;
+      return &Micro<NP, 11, kStream>;
     default:
-      return &Micro<NB, 12, kStream>;
+      return &Micro<NP, 12, kStream>;
 #else
     default:
-      return &Micro<NB, 6, kStream>;
+      return &Micro<NP, 6, kStream>;
 #endif
   }
 }
 
-MicroFn PickMicro(int nb, int64_t nt, bool stream) {
+MicroFn PickMicro(int np, int64_t nt, bool stream) {
 #ifdef DOGE_OPT_AVX512
-  if (nb == 2) return stream ? PickMicro<2, true>(nt) : PickMicro<2, false>(nt);
+  if (np == 2) return stream ? PickMicro<2, true>(nt) : PickMicro<2, false>(nt);
 #endif
   return stream ? PickMicro<1, true>(nt) : PickMicro<1, false>(nt);
 }
@@ -491,7 +491,7 @@ void PackGroups(const float* x, int64_t n, int64_t K, int64_t g0, int64_t g1, fl
   for (int64_t g = g0; g < g1; ++g) InterleaveRows(x, n, K, kGroup, g, xg + g * kGroup * K);
 }
 
-// out[t·ldo + (b - b0)·16 + j] = row 16b + j of W times input t, for blocks [b0, b1) and all n
+// out[t·ldo + (b - b0)·32 + j] = row 32b + j of W times input t, for blocks [b0, b1) and all n
 // inputs (packed groups xg). Groups go in passes of at most ~256 KiB, so a pass's inputs stay in
 // L2 while each panel of weight blocks (L1/L2) is used against all of them.
 void GemmBlocks(const float* wp, const float* xg, int64_t n, int64_t rows, int64_t K, int64_t b0,
@@ -500,14 +500,19 @@ void GemmBlocks(const float* wp, const float* xg, int64_t n, int64_t rows, int64
   const int64_t per_pass = Max<int64_t>(1, (256 << 10) / (kGroup * K * 4));
   for (int64_t g0 = 0; g0 < n_groups; g0 += per_pass) {
     const int64_t g1 = Min(n_groups, g0 + per_pass);
-    for (int64_t b = b0; b < b1; b += kPanelBlocks) {
-      const int nb = static_cast<int>(Min<int64_t>(kPanelBlocks, b1 - b));
+    for (int64_t b = b0; b < b1; ++b) {
       const float* pb = wp + b * kPackRows * K;
-      const int64_t valid = rows - b * kPackRows;
-      for (int64_t g = g0; g < g1; ++g) {
-        const int64_t nt = Min(kGroup, n - g * kGroup);
-        PickMicro(nb, nt, g == g0)(pb, K, xg + g * kGroup * K,
-                                   out + g * kGroup * ldo + (b - b0) * kPackRows, ldo, valid);
+      // The block's 16-row panels kMicroPanels at a time; panels holding no valid row skipped.
+      for (int64_t p0 = 0; p0 < kPackRows / 16; p0 += kMicroPanels) {
+        const int64_t valid = rows - b * kPackRows - 16 * p0;
+        if (valid <= 0) break;
+        const int np = valid <= 16 ? 1 : kMicroPanels;
+        for (int64_t g = g0; g < g1; ++g) {
+          const int64_t nt = Min(kGroup, n - g * kGroup);
+          PickMicro(np, nt, g == g0)(pb + 16 * p0, K, xg + g * kGroup * K,
+                                     out + g * kGroup * ldo + (b - b0) * kPackRows + 16 * p0, ldo,
+                                     valid);
+        }
       }
     }
   }
@@ -519,12 +524,10 @@ void PackedGemm(const float* wp, const float* x, int64_t n, int64_t rows, int64_
   float* xg = KernelScratch(0, static_cast<size_t>(n_groups * kGroup * K));
   const bool par = !InParallel() && n * rows * K >= (1 << 16);
   const int team = TeamSize(par);
-  // Block chunks: a multiple of the team size, equal, and whole panels where possible, so no
-  // thread idles at the end.
-  const int64_t n_panels = (n_blocks + kPanelBlocks - 1) / kPanelBlocks;
+  // Block chunks: a multiple of the team size and equal, so no thread idles at the end.
   const int64_t n_chunks =
-      Min<int64_t>(n_panels, int64_t{team} * ((n_panels + 4 * team - 1) / (4 * team)));
-  const int64_t per_chunk = (n_panels + n_chunks - 1) / n_chunks * kPanelBlocks;
+      Min<int64_t>(n_blocks, int64_t{team} * ((n_blocks + 4 * team - 1) / (4 * team)));
+  const int64_t per_chunk = (n_blocks + n_chunks - 1) / n_chunks;
 #pragma omp parallel num_threads(team) if (par)
   {
 #pragma omp for schedule(static)
@@ -548,17 +551,17 @@ void PackedMatMul(const float* wp, const float* x, int64_t n, int64_t rows, int6
     PackedGemvBlocks(wp, x, 0, n_blocks, rows, K, out);
     return;
   }
-  // Fixed 4-block (64-row) chunks split statically: each thread streams one contiguous slice.
-  const int64_t n_chunks = (n_blocks + 3) / 4;
+  // Fixed 2-block (64-row) chunks split statically: each thread streams one contiguous slice.
+  const int64_t n_chunks = (n_blocks + 1) / 2;
 #pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < n_chunks; ++ch) {
-    PackedGemvBlocks(wp, x, ch * 4, Min(n_blocks, ch * 4 + 4), rows, K, out);
+    PackedGemvBlocks(wp, x, ch * 2, Min(n_blocks, ch * 2 + 2), rows, K, out);
   }
 }
 #else
 // Without AVX2: the packed layout read back element by element in the same per-element order
 // (one sequential chain per output; separate multiply and add, as -ffp-contract=off builds it).
-// out[t·ldo + (b - b0)·16 + j] for blocks [b0, b1).
+// out[t·ldo + (b - b0)·32 + j] for blocks [b0, b1).
 void PortableBlocks(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, int64_t b0,
                     int64_t b1, float* out, int64_t ldo) {
   for (int64_t b = b0; b < b1; ++b) {

@@ -117,23 +117,24 @@ TEST(KernelCasesTest, EveryKernelSetMemberHasACase) {
   for (const auto& n : names) EXPECT_TRUE(covered.count(n)) << "no case for " << n;
 }
 
-// The packed layout, entry by entry: 17 rows x 2 cols -> two blocks of 16 rows, k-major, the 15
+// The packed layout, entry by entry: 33 rows x 2 cols -> two blocks of 32 rows, k-major, the 31
 // rows past the end zero.
 TEST(PackWeightsTest, LayoutByHand) {
-  std::vector<float> w(34);
-  for (int i = 0; i < 34; ++i) w[i] = static_cast<float>(i + 1);  // w[r, k] = 2r + k + 1
-  ASSERT_EQ(PackedWeightFloats(17, 2), 64);
-  std::vector<float> p(64, -1.0f);
-  PackWeights(w.data(), 17, 2, p.data());
+  std::vector<float> w(66);
+  for (int i = 0; i < 66; ++i) w[i] = static_cast<float>(i + 1);  // w[r, k] = 2r + k + 1
+  ASSERT_EQ(PackedWeightFloats(33, 2), 128);
+  std::vector<float> p(128, -1.0f);
+  PackWeights(w.data(), 33, 2, p.data());
   EXPECT_EQ(p[0], 1);    // w[0, 0]
   EXPECT_EQ(p[1], 3);    // w[1, 0]
-  EXPECT_EQ(p[15], 31);  // w[15, 0]
-  EXPECT_EQ(p[16], 2);   // w[0, 1]
-  EXPECT_EQ(p[31], 32);  // w[15, 1]
-  EXPECT_EQ(p[32], 33);  // block 1: w[16, 0]
-  EXPECT_EQ(p[33], 0);   // padding row 17
-  EXPECT_EQ(p[48], 34);  // w[16, 1]
-  EXPECT_EQ(p[63], 0);
+  EXPECT_EQ(p[31], 63);  // w[31, 0]
+  EXPECT_EQ(p[32], 2);   // w[0, 1]
+  EXPECT_EQ(p[63], 64);  // w[31, 1]
+  EXPECT_EQ(p[64], 65);  // block 1: w[32, 0]
+  EXPECT_EQ(p[65], 0);   // padding row 33
+  EXPECT_EQ(p[95], 0);   // padding row 63
+  EXPECT_EQ(p[96], 66);  // w[32, 1]
+  EXPECT_EQ(p[127], 0);
 }
 
 // Hand-computed values, so the reference itself is checked against something independent.
