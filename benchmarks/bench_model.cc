@@ -21,7 +21,8 @@ const std::vector<std::string>& BenchModel::ShapeNames() {
 }
 
 std::unique_ptr<BenchModel> BenchModel::Open(const std::string& model_dir,
-                                             const std::string& shape, uint64_t seed) {
+                                             const std::string& shape, uint64_t seed,
+                                             const std::string& dtype) {
   if (model_dir.empty() == shape.empty()) {
     throw Error(ErrorKind::kUsage, "", "--model/--shape",
                 "give exactly one of --model DIR or --shape doge-20m|doge-60m|doge-160m|"
@@ -45,8 +46,8 @@ std::unique_ptr<BenchModel> BenchModel::Open(const std::string& model_dir,
     }
     b->temp_dir_ = buf.data();
     b->dir_ = b->temp_dir_ + "/" + shape;
-    WriteRandomCheckpoint(shape, b->dir_, seed);
-    b->info_.model = shape;
+    WriteRandomCheckpoint(shape, b->dir_, seed, dtype);
+    b->info_.model = dtype == "f32" ? shape : shape + "-" + dtype;
   } else {
     b->dir_ = model_dir;
     b->info_.model = model_dir;
@@ -57,11 +58,13 @@ std::unique_ptr<BenchModel> BenchModel::Open(const std::string& model_dir,
   E2eModelInfo& info = b->info_;
   info.model_type = ShapeNameOf(c);
   info.n_params = w.n_params;
-  // The kernels read fp32 (BF16/F16 checkpoints are widened at load, engine/weights.h).
-  info.model_size = w.n_params * 4;
+  // What the kernels read per weight: the packed copy's element (F32, or BF16/F16 widened in the
+  // kernels' loops, engine/weights.h).
+  const int64_t bytes_per_weight = PackedTypeBytes(w.packed_type);
+  info.model_size = w.n_params * bytes_per_weight;
   info.vocab_size = c.vocab_size;
   info.bos_id = c.bos_token_id >= 0 ? static_cast<int32_t>(c.bos_token_id) : 0;
-  info.cost = CostFromConfig(c, w.layout == Layout::kB, w.tied, /*bytes_per_weight=*/4);
+  info.cost = CostFromConfig(c, w.layout == Layout::kB, w.tied, bytes_per_weight);
   return b;
 }
 

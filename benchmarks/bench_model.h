@@ -20,9 +20,10 @@ namespace doge {
 class BenchModel {
  public:
   // Exactly one of model_dir / shape is non-empty (Error(kUsage) otherwise; unknown shapes get a
-  // did-you-mean message). `seed` seeds the random weights for --shape.
+  // did-you-mean message). `seed` seeds the random weights for --shape, stored as `dtype`
+  // (f32 | bf16 | f16).
   static std::unique_ptr<BenchModel> Open(const std::string& model_dir, const std::string& shape,
-                                          uint64_t seed = 1);
+                                          uint64_t seed = 1, const std::string& dtype = "f32");
   ~BenchModel();
   BenchModel(const BenchModel&) = delete;
   BenchModel& operator=(const BenchModel&) = delete;

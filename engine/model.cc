@@ -189,12 +189,11 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
 
   // 1. Embedding lookup: x[t] = E[token_t]. No scaling, no positional embedding. A tied head's
   //    row-major pages were released after packing (weights.h), so the row is read back from
-  //    the packed copy (same values: row r is lane r % 16 of block r / 16).
+  //    the packed copy (same values: row r is lane r % 32 of block r / 32, widened if 16-bit).
   for (int64_t t = 0; t < T; ++t) {
     const int64_t r = tokens[t];
-    if (w.tied && w.lm_head_packed != nullptr) {
-      const float* pb = w.lm_head_packed + (r / kPackRows) * kPackRows * H + r % kPackRows;
-      for (int64_t i = 0; i < H; ++i) x[t * H + i] = pb[i * kPackRows];
+    if (w.tied && w.lm_head_packed.data != nullptr) {
+      UnpackRow(w.lm_head_packed, H, r, x + t * H);
     } else {
       std::memcpy(x + t * H, w.embed + r * H, H * sizeof(float));
     }
@@ -355,7 +354,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
         int32_t* order = s->moe_idx.data();      // [K*K]
         int32_t* ix = order + K * K;             // [K] sorted x indices
         int32_t* iy = ix + K;                    // [K] sorted y indices
-        ks.matvec(lw.router_gate, nullptr, y, 2 * K, H, router);
+        ks.matvec(lw.router_gate, {}, y, 2 * K, H, router);
         // Sort each half descending (topk with k = K); ties by lower index (std::sort with a
         // total order: no temporary buffer, unlike stable_sort). The fixtures' margins keep
         // ties away from every routing cut.
@@ -386,7 +385,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
           const int64_t cidx = order[e];
           const int64_t expert = static_cast<int64_t>(ix[cidx / K]) * K + iy[cidx % K];
           float dw;
-          ks.matvec(lw.down_embed + expert * H, nullptr, y, 1, H, &dw);
+          ks.matvec(lw.down_embed + expert * H, {}, y, 1, H, &dw);
           const float coef = (dw / (1.0f + std::exp(-dw))) * wts[e];
           const float* ue = lw.up_embed + expert * H;
           for (int64_t i = 0; i < H; ++i) acc[i] += coef * ue[i];

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include "engine/error.h"
@@ -26,6 +27,34 @@ const std::map<std::string, Shape>& Shapes() {
       {"doge-320m", {1024, 2048, 32, 8, 4}},
   };
   return m;
+}
+
+// Round to nearest even (finite inputs; the weights here are far from overflow).
+uint16_t FloatToBf16(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return static_cast<uint16_t>((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16);
+}
+
+uint16_t FloatToF16(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  const uint16_t sign = static_cast<uint16_t>((b >> 16) & 0x8000u);
+  const int32_t exp = static_cast<int32_t>((b >> 23) & 0xFFu) - 127 + 15;
+  uint32_t man = b & 0x7FFFFFu;
+  if (exp >= 31) return sign | 0x7C00u;  // overflow: inf
+  int32_t shift = 13;
+  uint32_t base = static_cast<uint32_t>(exp) << 10;
+  if (exp <= 0) {  // subnormal half (or zero)
+    if (exp < -10) return sign;
+    man |= 0x800000u;
+    shift = 14 - exp;
+    base = 0;
+  }
+  uint32_t h = man >> shift;
+  const uint32_t rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+  if (rem > half || (rem == half && (h & 1u))) ++h;  // a carry moves into the exponent
+  return static_cast<uint16_t>(sign | (base + h));
 }
 
 struct Rng {
@@ -55,7 +84,18 @@ std::vector<std::string> RandomCheckpointShapes() {
   return v;
 }
 
-void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir, uint64_t seed) {
+void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir, uint64_t seed,
+                           const std::string& dtype_name) {
+  DType dtype;
+  if (dtype_name == "f32") {
+    dtype = DType::kF32;
+  } else if (dtype_name == "bf16") {
+    dtype = DType::kBF16;
+  } else if (dtype_name == "f16") {
+    dtype = DType::kF16;
+  } else {
+    throw Error(ErrorKind::kUsage, "", "--dtype", "expected f32, bf16 or f16, found '" + dtype_name + "'");
+  }
   auto it = Shapes().find(shape);
   if (it == Shapes().end()) {
     throw Error(ErrorKind::kUsage, "", "--shape",
@@ -82,7 +122,10 @@ void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir,
   j.Field("keep_window_size", int64_t{2048}).Field("is_moe", false);
   j.Field("tie_word_embeddings", true).Field("attention_bias", false).Field("mlp_bias", false);
   j.Field("bos_token_id", int64_t{0}).Field("eos_token_id", int64_t{1}).Field("pad_token_id", int64_t{2});
-  j.Field("torch_dtype", "float32").Field("use_cache", true);
+  j.Field("torch_dtype", dtype == DType::kF32    ? "float32"
+                         : dtype == DType::kBF16 ? "bfloat16"
+                                                 : "float16");
+  j.Field("use_cache", true);
   j.Key("doge_random_checkpoint").BeginObject().Field("shape", shape).Field("seed", static_cast<int64_t>(seed)).EndObject();
   j.EndObject();
   WriteFileAtomic(out_dir + "/config.json", j.str() + "\n");
@@ -109,11 +152,12 @@ void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir,
   }
   std::sort(specs.begin(), specs.end(), [](const Spec& a, const Spec& b) { return a.name < b.name; });
   std::vector<TensorToWrite> header;
-  for (const Spec& sp : specs) header.push_back({sp.name, DType::kF32, sp.shape, nullptr});
+  for (const Spec& sp : specs) header.push_back({sp.name, dtype, sp.shape, nullptr});
 
   AtomicFileWriter w(out_dir + "/model.safetensors");
   w.Write(SafetensorsHeader(header));  // sorted by name, same order as written below
   std::vector<float> buf;
+  std::vector<uint16_t> buf16;
   for (size_t ti = 0; ti < specs.size(); ++ti) {
     const Spec& sp = specs[ti];
     Rng rng{seed * 0x9E3779B97F4A7C15ull + ti * 7919 + 1};
@@ -138,7 +182,15 @@ void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir,
       }
       buf[i] = static_cast<float>(v);
     }
-    w.Write(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size() * 4));
+    if (dtype == DType::kF32) {
+      w.Write(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size() * 4));
+    } else {
+      buf16.resize(buf.size());
+      for (size_t i = 0; i < buf.size(); ++i) {
+        buf16[i] = dtype == DType::kBF16 ? FloatToBf16(buf[i]) : FloatToF16(buf[i]);
+      }
+      w.Write(std::string_view(reinterpret_cast<const char*>(buf16.data()), buf16.size() * 2));
+    }
   }
   w.Commit();
 }

@@ -82,6 +82,7 @@ class Resolver {
       }
     }
     w_->widened_bytes += n * 4;
+    if (t.dtype != DType::kF32) w_->source16[buf.get()] = &t;
     w_->owned.push_back(std::move(buf));
     return w_->owned.back().get();
   }
@@ -182,7 +183,7 @@ namespace {
 // Packs w [rows, cols] into dst, 16 blocks at a time; when the source is the mapping (not one of
 // the widened heap copies, whose contents would be lost) each slice's pages are released right
 // after it is packed, so the peak stays near one copy of the weights.
-const float* PackOne(DogeWeights* weights, const float* w, int64_t rows, int64_t cols, float* dst) {
+void PackOne(DogeWeights* weights, const float* w, int64_t rows, int64_t cols, float* dst) {
   bool heap = false;
   for (const auto& o : weights->owned) heap = heap || o.get() == w;
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
@@ -196,7 +197,14 @@ const float* PackOne(DogeWeights* weights, const float* w, int64_t rows, int64_t
     // Best effort: a failure only leaves the pages resident.
     if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
   }
-  return dst;
+}
+
+// The 16-bit source of a widened matrix (its BF16/F16 tensor's values, as stored), or null.
+const uint16_t* Source16(const DogeWeights& w, const float* m, DType* dtype) {
+  auto it = w.source16.find(m);
+  if (it == w.source16.end()) return nullptr;
+  *dtype = it->second->dtype;
+  return reinterpret_cast<const uint16_t*>(it->second->data);
 }
 
 }  // namespace
@@ -209,7 +217,7 @@ void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
   struct Job {
     const float* src;
     int64_t rows, cols;
-    const float** dst;
+    PackedWeights* dst;
   };
   std::vector<Job> jobs;
   for (LayerWeights& l : w->layers) {
@@ -223,13 +231,25 @@ void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
     jobs.push_back({l.down_proj, H, I, &l.down_proj_packed});
   }
   jobs.push_back({w->lm_head, c.vocab_size, H, &w->lm_head_packed});
+  // The element type: the checkpoint's own BF16/F16 when every packed matrix is stored in the
+  // same 16-bit type (a 16-bit source whose values need no conversion), else F32.
+  DType d16 = DType::kF32;
+  bool all16 = true;
+  for (const Job& j : jobs) {
+    DType dt = DType::kF32;
+    if (Source16(*w, j.src, &dt) == nullptr || (d16 != DType::kF32 && dt != d16)) all16 = false;
+    d16 = dt;
+  }
+  const PackedType type = !all16 ? PackedType::kF32
+                          : d16 == DType::kBF16 ? PackedType::kBF16 : PackedType::kF16;
+  const int64_t elem = PackedTypeBytes(type);
   // One region in the order the forward pass reads them (one long stream per decode step, as
   // the checkpoint's own layout gives), 2 MiB-aligned and marked for transparent huge pages:
   // scattered 4 KiB anonymous pages streamed measurably slower than the page cache's pages.
   int64_t total = 0;
   for (const Job& j : jobs) total += PackedWeightFloats(j.rows, j.cols);
   constexpr size_t kHuge = size_t{2} << 20;
-  const size_t bytes = (static_cast<size_t>(total) * 4 + kHuge - 1) / kHuge * kHuge;
+  const size_t bytes = (static_cast<size_t>(total * elem) + kHuge - 1) / kHuge * kHuge;
   float* region = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
   if (region == nullptr) {
     throw Error(ErrorKind::kIo, "", "packed weights", "out of memory for " + std::to_string(bytes) + " bytes");
@@ -237,10 +257,18 @@ void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
   madvise(region, bytes, MADV_HUGEPAGE);  // best effort
   w->packed_region.reset(region);
   w->packed_bytes = static_cast<int64_t>(bytes);
-  int64_t off = 0;
+  w->packed_type = type;
+  char* at = reinterpret_cast<char*>(region);
   for (const Job& j : jobs) {
-    *j.dst = PackOne(w, j.src, j.rows, j.cols, region + off);
-    off += PackedWeightFloats(j.rows, j.cols);
+    j.dst->type = type;
+    j.dst->data = at;
+    if (type == PackedType::kF32) {
+      PackOne(w, j.src, j.rows, j.cols, reinterpret_cast<float*>(at));
+    } else {
+      DType dt;
+      PackWeights16(Source16(*w, j.src, &dt), j.rows, j.cols, reinterpret_cast<uint16_t*>(at));
+    }
+    at += PackedWeightFloats(j.rows, j.cols) * elem;
   }
 }
 

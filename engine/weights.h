@@ -1,16 +1,19 @@
 // DogeWeights: every parameter of a Doge checkpoint as fp32 pointers, resolved from the tensors
 // (layout detection per doge-architecture.md §0) and shape-checked at load. F32 tensors are used in
-// place from the mmap; BF16/F16 tensors are widened to fp32 copies at load for now (the benchmarks
-// issue #6 may move the widening into the kernels' inner loops).
+// place from the mmap; BF16/F16 tensors are widened to fp32 copies at load (what the reference
+// kernels, norms and embedding read), and their projection matrices are also packed as 16-bit
+// values, which the optimized kernels widen inside their loops.
 #ifndef DOGE_ENGINE_WEIGHTS_H_
 #define DOGE_ENGINE_WEIGHTS_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/config.h"
+#include "engine/kernels/kernel_set.h"
 #include "engine/safetensors.h"
 
 namespace doge {
@@ -39,16 +42,16 @@ struct LayerWeights {
   const float* up_proj = nullptr;                   // [I, H]
   const float* down_proj = nullptr;                 // [H, I]
   const float* post_attention_residual = nullptr;   // [H]
-  // The matrices above in the kernels' packed layout (PackWeights, kernel_set.h): what the
-  // optimized kernels read. Set by PackWeightsForKernels.
-  const float* q_proj_packed = nullptr;
-  const float* k_proj_packed = nullptr;
-  const float* v_proj_packed = nullptr;
-  const float* dt_proj_packed = nullptr;
-  const float* o_proj_packed = nullptr;
-  const float* gate_proj_packed = nullptr;
-  const float* up_proj_packed = nullptr;
-  const float* down_proj_packed = nullptr;
+  // The matrices above in the kernels' packed layout (PackWeights, kernel_set.h), F32 or the
+  // checkpoint's BF16/F16: what the optimized kernels read. Set by PackWeightsForKernels.
+  PackedWeights q_proj_packed;
+  PackedWeights k_proj_packed;
+  PackedWeights v_proj_packed;
+  PackedWeights dt_proj_packed;
+  PackedWeights o_proj_packed;
+  PackedWeights gate_proj_packed;
+  PackedWeights up_proj_packed;
+  PackedWeights down_proj_packed;
   // CDMoE only (is_moe): product-key router and rank-1 experts.
   const float* router_gate = nullptr;  // [2*K, H], K = floor(sqrt(num_experts))
   const float* down_embed = nullptr;   // [E, H]
@@ -64,8 +67,11 @@ struct DogeWeights {
   const float* embed = nullptr;    // [V, H]
   const float* final_norm = nullptr;  // [H]
   const float* lm_head = nullptr;  // [V, H] (== embed when tied)
-  const float* lm_head_packed = nullptr;  // lm_head in the kernels' packed layout
+  PackedWeights lm_head_packed;  // lm_head in the kernels' packed layout
   int64_t packed_bytes = 0;  // heap bytes of the packed copies
+  // The element type of the packed copies: F32, or the checkpoint's BF16/F16 when every packed
+  // matrix is stored so (the kernels widen them in their loops; half the bytes per decode step).
+  PackedType packed_type = PackedType::kF32;
   std::vector<LayerWeights> layers;
   int64_t n_params = 0;  // stored parameters (tied head counted once)
   int64_t mapped_bytes = 0;   // bytes of the mmap'd files
@@ -79,6 +85,8 @@ struct DogeWeights {
     void operator()(float* p) const;
   };
   std::unique_ptr<float, FreeDeleter> packed_region;
+  // BF16/F16 tensors: the widened float32 copy -> the 16-bit tensor it came from (packed as is).
+  std::map<const float*, const TensorView*> source16;
 };
 
 // Resolves and validates every tensor; Error(kShape/kFormat) names the file and the tensor.

@@ -2,12 +2,14 @@
 // (engine/kernel_isa.h), plus the ISA-independent pieces: the packed weight layout and the
 // kernels' scratch buffers.
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "engine/error.h"
 #include "engine/kernel_isa.h"
 #include "engine/kernels/kernel_internal.h"
 #include "engine/kernels/kernel_set.h"
+#include "engine/safetensors.h"
 
 namespace doge {
 
@@ -29,8 +31,8 @@ float* KernelScratch(int slot, size_t n) {
     std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
     size_t size = 0;
   };
-  static thread_local Buffer buffers[4];
-  DOGE_CHECK(slot >= 0 && slot < 4);
+  static thread_local Buffer buffers[kKernelScratchSlots];
+  DOGE_CHECK(slot >= 0 && slot < kKernelScratchSlots);
   Buffer& b = buffers[slot];
   if (b.size < n) {
     const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
@@ -42,6 +44,20 @@ float* KernelScratch(int slot, size_t n) {
   return b.data.get();
 }
 
+int64_t PackedTypeBytes(PackedType type) { return type == PackedType::kF32 ? 4 : 2; }
+
+const char* PackedTypeName(PackedType type) {
+  switch (type) {
+    case PackedType::kF32:
+      return "f32";
+    case PackedType::kBF16:
+      return "bf16";
+    case PackedType::kF16:
+      return "f16";
+  }
+  return "?";
+}
+
 int64_t PackedWeightFloats(int64_t rows, int64_t cols) {
   return (rows + kPackRows - 1) / kPackRows * kPackRows * cols;
 }
@@ -50,6 +66,41 @@ void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
   for (int64_t b = 0; b < n_blocks; ++b) {
     InterleaveRows(w, rows, cols, kPackRows, b, packed + b * kPackRows * cols);
+  }
+}
+
+void PackWeights16(const void* w, int64_t rows, int64_t cols, uint16_t* packed) {
+  // Byte copies: a safetensors tensor need not be 2-byte aligned in the mapping.
+  const char* src = static_cast<const char*>(w);
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    uint16_t* dst = packed + b * kPackRows * cols;
+    for (int64_t j = 0; j < kPackRows; ++j) {
+      const int64_t r = b * kPackRows + j;
+      for (int64_t k = 0; k < cols; ++k) {
+        uint16_t v = 0;
+        if (r < rows) std::memcpy(&v, src + 2 * (r * cols + k), 2);
+        dst[k * kPackRows + j] = v;
+      }
+    }
+  }
+}
+
+void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out) {
+  const int64_t at = (r / kPackRows) * kPackRows * cols + r % kPackRows;
+  for (int64_t k = 0; k < cols; ++k) {
+    const int64_t i = at + k * kPackRows;
+    switch (packed.type) {
+      case PackedType::kF32:
+        out[k] = static_cast<const float*>(packed.data)[i];
+        break;
+      case PackedType::kBF16:
+        out[k] = Bf16ToFloat(static_cast<const uint16_t*>(packed.data)[i]);
+        break;
+      case PackedType::kF16:
+        out[k] = F16ToFloat(static_cast<const uint16_t*>(packed.data)[i]);
+        break;
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/safetensors.h"
 
 namespace doge {
 namespace {
@@ -45,6 +46,28 @@ KernelCase Make(std::string kernel, std::string vars, std::vector<int64_t> dims,
   return c;
 }
 
+// The weight-storage dimension of matvec/matmul/vocab_logprob cases: 0 row-major only, 1 packed
+// f32, 2 packed bf16, 3 packed f16 (the row-major copy then holds exactly the 16-bit values).
+std::string StorageSuffix(int64_t storage) {
+  switch (storage) {
+    case 0:
+      return ",rowmajor";
+    case 2:
+      return ",bf16";
+    case 3:
+      return ",f16";
+    default:
+      return "";
+  }
+}
+
+// The 16-bit storages on a few sizes each: awkward ones and the Doge-20M decode/scoring shapes.
+bool With16Bit(int64_t rows, int64_t cols) {
+  return (rows == 7 && cols == 33) || (rows == 33 && cols == 1023) || (rows == 13 && cols == 37) ||
+         (rows == 130 && cols == 33) || (rows == 1023 && cols == 37) ||
+         (rows == 256 && cols == 256) || (rows == 512 && cols == 256) || (rows == 32768 && cols == 256);
+}
+
 std::string V2(const char* a, int64_t x, const char* b, int64_t y) {
   return std::string(a) + "=" + std::to_string(x) + "," + b + "=" + std::to_string(y);
 }
@@ -66,10 +89,11 @@ std::vector<KernelCase> AllKernelCases() {
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
            {1, 1}, {7, 33}, {17, 9}, {33, 1023}, {256, 256}, {512, 256}, {32768, 256},  // 20M
            {1024, 1024}, {2048, 1024}, {1024, 2048}}) {                                 // 320M
-    for (int64_t packed : {1, 0}) {
-      if (packed == 0 && r > 1024 && r != 32768) continue;  // row-major path: fewer sizes
-      cases.push_back(Make("matvec", V2("rows", r, "cols", c) + (packed ? "" : ",rowmajor"),
-                           {r, c, packed}, mv_flops, mv_bytes));
+    for (int64_t storage : {1, 0, 2, 3}) {
+      if (storage == 0 && r > 1024 && r != 32768) continue;  // row-major path: fewer sizes
+      if (storage >= 2 && !With16Bit(r, c)) continue;
+      cases.push_back(Make("matvec", V2("rows", r, "cols", c) + StorageSuffix(storage),
+                           {r, c, storage}, mv_flops, mv_bytes));
     }
   }
   // matmul dims {n, rows, cols, packed}.
@@ -83,12 +107,13 @@ std::vector<KernelCase> AllKernelCases() {
            {20, 32768, 256},                                           // scoring vocab rows
            {128, 256, 256}, {128, 512, 256}, {512, 256, 256}, {512, 256, 512},  // Doge-20M
            {64, 1024, 1024}}) {
-    for (int64_t packed : {1, 0}) {
+    for (int64_t storage : {1, 0, 2, 3}) {
+      if (storage >= 2 && !With16Bit(d[1], d[2])) continue;
       std::vector<int64_t> dp = d;
-      dp.push_back(packed);
+      dp.push_back(storage);
       cases.push_back(Make("matmul",
                            "n=" + std::to_string(d[0]) + "," + V2("rows", d[1], "cols", d[2]) +
-                               (packed ? "" : ",rowmajor"),
+                               StorageSuffix(storage),
                            dp, mm_flops, mm_bytes));
     }
   }
@@ -140,18 +165,21 @@ std::vector<KernelCase> AllKernelCases() {
   for (auto d : std::vector<std::vector<int64_t>>{
            {1, 7, 33}, {3, 33, 17}, {5, 1023, 37}, {13, 1030, 64}, {81, 32768, 256},
            {27, 32768, 512}}) {
-    for (int64_t packed : {1, 0}) {
-      if (packed == 0 && d[1] == 32768 && d[2] == 512) continue;
+    for (int64_t storage : {1, 0, 2, 3}) {
+      if (storage == 0 && d[1] == 32768 && d[2] == 512) continue;
+      if (storage >= 2 && !With16Bit(d[1], d[2])) continue;
       std::vector<int64_t> dp = d;
-      dp.push_back(packed);
+      dp.push_back(storage);
       cases.push_back(Make("vocab_logprob",
                            "n=" + std::to_string(d[0]) + "," + V2("vocab", d[1], "hidden", d[2]) +
-                               (packed ? "" : ",rowmajor"),
+                               StorageSuffix(storage),
                            dp, vl_flops, vl_bytes));
     }
   }
   return cases;
 }
+
+void PrintTo(const KernelCase& c, std::ostream* os) { *os << c.kernel << " " << c.vars; }
 
 void VocabTargets(int64_t n, int64_t vocab, std::vector<int64_t>* off, std::vector<int32_t>* tok) {
   off->assign(1, 0);
@@ -174,19 +202,40 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
     inputs_.push_back(std::move(v));
   };
   const auto& d = c.dims;
-  auto pack = [&](int64_t rows, int64_t cols) {
-    packed_.resize(static_cast<size_t>(PackedWeightFloats(rows, cols)));
-    PackWeights(inputs_[0].data() + 1, rows, cols, packed_.data());
+  // storage 2/3: the weights become random BF16/F16 values (|w| in about [2^-8, 2)), held
+  // exactly by the row-major floats the reference reads and packed as 16-bit bits.
+  auto pack = [&](int64_t rows, int64_t cols, int64_t storage) {
+    packed_rows_ = rows;
+    packed_cols_ = cols;
+    if (storage == 1) {
+      UseF32Packing();
+      return;
+    }
+    std::vector<uint16_t> bits(static_cast<size_t>(rows * cols));
+    for (size_t i = 0; i < bits.size(); ++i) {
+      const uint32_t r = static_cast<uint32_t>((rng.Next() + 1.0f) * 8388608.0f);
+      const uint16_t sign = (r & 1u) << 15;
+      if (storage == 2) {
+        bits[i] = sign | static_cast<uint16_t>((119 + (r >> 1) % 9) << 7) | ((r >> 5) & 0x7F);
+        inputs_[0][i + 1] = Bf16ToFloat(bits[i]);
+      } else {
+        bits[i] = sign | static_cast<uint16_t>((7 + (r >> 1) % 9) << 10) | ((r >> 5) & 0x3FF);
+        inputs_[0][i + 1] = F16ToFloat(bits[i]);
+      }
+    }
+    packed16_.resize(static_cast<size_t>(PackedWeightFloats(rows, cols)));
+    PackWeights16(bits.data(), rows, cols, packed16_.data());
+    packed_type_ = storage == 2 ? PackedType::kBF16 : PackedType::kF16;
   };
   if (c.kernel == "matvec") {
     make(d[0] * d[1], 1.0f, 0.0f);
     make(d[1], 1.0f, 0.0f);
-    if (d[2]) pack(d[0], d[1]);
+    if (d[2]) pack(d[0], d[1], d[2]);
     n_out_ = d[0];
   } else if (c.kernel == "matmul") {
     make(d[1] * d[2], 1.0f, 0.0f);
     make(d[0] * d[2], 1.0f, 0.0f);
-    if (d[3]) pack(d[1], d[2]);
+    if (d[3]) pack(d[1], d[2], d[3]);
     n_out_ = d[0] * d[1];
   } else if (c.kernel == "rms_norm") {
     make(d[0], 3.0f, 0.0f);
@@ -238,7 +287,7 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
   } else if (c.kernel == "vocab_logprob") {
     make(d[1] * d[2], 1.0f, 0.0f);  // head
     make(d[0] * d[2], 1.0f, 0.0f);  // rows
-    if (d[3]) pack(d[1], d[2]);
+    if (d[3]) pack(d[1], d[2], d[3]);
     VocabTargets(d[0], d[1], &offsets_, &targets_);
     n_out_ = static_cast<int64_t>(targets_.size()) + d[0];
   } else {
@@ -255,9 +304,9 @@ void KernelCaseRunner::Run(const KernelSet& set) {
   const auto& d = c_.dims;
   auto in = [&](int i) { return inputs_[i].data() + 1; };
   if (c_.kernel == "matvec") {
-    set.matvec(in(0), packed_.empty() ? nullptr : packed_.data(), in(1), d[0], d[1], out);
+    set.matvec(in(0), Packed(), in(1), d[0], d[1], out);
   } else if (c_.kernel == "matmul") {
-    set.matmul(in(0), packed_.empty() ? nullptr : packed_.data(), in(1), d[0], d[1], d[2], out);
+    set.matmul(in(0), Packed(), in(1), d[0], d[1], d[2], out);
   } else if (c_.kernel == "rms_norm") {
     set.rms_norm(in(0), in(1), d[0], 1e-6f, out);
   } else if (c_.kernel == "softmax") {
@@ -283,11 +332,30 @@ void KernelCaseRunner::Run(const KernelSet& set) {
     const size_t nt = targets_.size();
     std::vector<double> lp(nt);
     std::vector<int32_t> am(static_cast<size_t>(d[0]), -1);
-    set.vocab_logprob(in(0), packed_.empty() ? nullptr : packed_.data(), in(1), d[0], d[1], d[2],
+    set.vocab_logprob(in(0), Packed(), in(1), d[0], d[1], d[2],
                       offsets_.data(), targets_.data(), lp.data(), am.data());
     for (size_t j = 0; j < nt; ++j) out[j] = static_cast<float>(lp[j]);
     for (int64_t i = 0; i < d[0]; ++i) out[nt + i] = static_cast<float>(am[i]);
   }
+}
+
+PackedWeights KernelCaseRunner::Packed() const {
+  PackedWeights p;
+  p.type = packed_type_;
+  if (packed_type_ == PackedType::kF32) {
+    p.data = packed_.empty() ? nullptr : packed_.data();
+  } else {
+    p.data = packed16_.data();
+  }
+  return p;
+}
+
+void KernelCaseRunner::UseF32Packing() {
+  if (packed_rows_ == 0) return;  // not a packed case
+  packed_.resize(static_cast<size_t>(PackedWeightFloats(packed_rows_, packed_cols_)));
+  PackWeights(inputs_[0].data() + 1, packed_rows_, packed_cols_, packed_.data());
+  packed16_.clear();
+  packed_type_ = PackedType::kF32;
 }
 
 KernelRun KernelCaseRunner::Result() const {

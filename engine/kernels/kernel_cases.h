@@ -6,6 +6,7 @@
 #define DOGE_ENGINE_KERNELS_KERNEL_CASES_H_
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct KernelCase {
 
 std::vector<KernelCase> AllKernelCases();
 
+// "matvec rows=7,cols=33,bf16" (GoogleTest prints parameters with it).
+void PrintTo(const KernelCase& c, std::ostream* os);
+
 // Names of the KernelSet members (for the "every member has a case" check).
 std::vector<std::string> KernelSetMemberNames();
 
@@ -38,6 +42,9 @@ class KernelCaseRunner {
   KernelCaseRunner(const KernelCase& c, uint64_t seed);
   // Runs `set.<kernel>` once on a fresh copy of the inputs.
   void Run(const KernelSet& set);
+  // For a bf16/f16 case: packs the same (widened) weight values as f32 instead, so a test can
+  // check that the 16-bit storage gives the same bits as float32 storage of the same values.
+  void UseF32Packing();
   KernelRun Result() const;
 
  private:
@@ -47,7 +54,11 @@ class KernelCaseRunner {
   std::vector<float> inplace_init_;         // initial contents for in-place kernels
   std::vector<float> scratch_;
   std::vector<int64_t> n_keys_;             // attention: keys seen by each query
+  PackedWeights Packed() const;             // the packed copy handed to the kernel (or none)
   std::vector<float> packed_;               // matvec/matmul/vocab_logprob: PackWeights layout
+  std::vector<uint16_t> packed16_;          // ... or PackWeights16 layout (bf16/f16 cases)
+  PackedType packed_type_ = PackedType::kF32;
+  int64_t packed_rows_ = 0, packed_cols_ = 0;
   std::vector<int64_t> offsets_;            // vocab_logprob: per row its targets' range
   std::vector<int32_t> targets_;            // vocab_logprob: target ids
   int64_t n_out_ = 0;

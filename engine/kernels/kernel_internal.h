@@ -25,7 +25,9 @@ void InterleaveRows(const float* src, int64_t n, int64_t cols, int64_t width, in
                     float* dst);
 
 // A per-calling-thread buffer of at least n floats, 64-byte aligned; grows, never shrinks, so a
-// warm forward pass allocates nothing. Slot s in [0, 4) gives independent buffers.
+// warm forward pass allocates nothing. Each slot in [0, kKernelScratchSlots) is an independent
+// buffer.
+inline constexpr int kKernelScratchSlots = 5;
 float* KernelScratch(int slot, size_t n);
 
 namespace portable {

@@ -18,15 +18,29 @@
 
 namespace doge {
 
+// Element type of a packed weight copy (the layout below): float32, or the checkpoint's own
+// 16-bit values, which the optimized kernels widen to float32 exactly inside their loops (BF16:
+// the upper half of the float32 bits; F16: IEEE half, F16C's conversion).
+enum class PackedType : int32_t { kF32 = 0, kBF16 = 1, kF16 = 2 };
+int64_t PackedTypeBytes(PackedType type);  // 4 or 2
+const char* PackedTypeName(PackedType type);  // "f32" | "bf16" | "f16"
+
+// A matrix in the packed layout (kPackRows below): data null when there is none.
+struct PackedWeights {
+  const void* data = nullptr;
+  PackedType type = PackedType::kF32;
+};
+
 struct KernelSet {
   const char* name;  // "reference" | "optimized"
   // out[r] = sum_c w[r, c] * x[c].  w: [rows, cols] row-major, x: [cols], out: [rows].
-  // packed: the same matrix in the PackWeights layout below, or null. The reference reads w; the
-  // optimized set reads packed when given (what DogeModel passes), else w.
-  void (*matvec)(const float* w, const float* packed, const float* x, int64_t rows, int64_t cols,
+  // packed: the same matrix in the PackWeights layout below (F32, or BF16/F16 holding exactly
+  // the values of w), or none. The reference reads w; the optimized set reads packed when given
+  // (what DogeModel passes), else w.
+  void (*matvec)(const float* w, PackedWeights packed, const float* x, int64_t rows, int64_t cols,
                  float* out);
   // out[t, r] = sum_c w[r, c] * x[t, c].  w: [rows, cols], x: [n, cols], out: [n, rows] (x·Wᵀ).
-  void (*matmul)(const float* w, const float* packed, const float* x, int64_t n, int64_t rows,
+  void (*matmul)(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t rows,
                  int64_t cols, float* out);
   // out = weight ⊙ (x · rsqrt(mean(x²) + eps)).  x, weight, out: [n]. out may alias x.
   void (*rms_norm)(const float* x, const float* weight, int64_t n, float eps, float* out);
@@ -61,7 +75,7 @@ struct KernelSet {
   // of its targets j in [off[i], off[i+1]): logprob[j] = l[i, tok[j]] - log Σ_v exp(l[i, v]),
   // the log-sum-exp accumulated in float64. off: [n + 1] with off[0] = 0; 0 <= tok[j] < V.
   // Each l[i, v] equals what matmul gives for that row (the same per-element order).
-  void (*vocab_logprob)(const float* w, const float* packed, const float* x, int64_t n, int64_t V,
+  void (*vocab_logprob)(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t V,
                         int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
                         int32_t* argmax);
 };
@@ -74,11 +88,17 @@ static_assert(sizeof(KernelSet) == sizeof(void*) * (1 + kKernelSetMembers),
               "kernel_cases.cc");
 
 // The optimized kernels' weight layout: rows in blocks of kPackRows, each block k-major (one k
-// step of a block = 32 consecutive floats, two cache lines), rows past the end zero:
+// step of a block = 32 consecutive elements: two cache lines of float32, one of 16-bit), rows
+// past the end zero:
 //   packed[(r / 32) · 32 · cols + k · 32 + r % 32] = w[r, k].
 inline constexpr int64_t kPackRows = 32;
-int64_t PackedWeightFloats(int64_t rows, int64_t cols);  // size of the packed copy, in floats
+int64_t PackedWeightFloats(int64_t rows, int64_t cols);  // elements of the packed copy
 void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed);
+// The same layout for 16-bit elements (BF16 or F16 bits, moved, not converted); w: [rows, cols]
+// 16-bit values at any byte alignment.
+void PackWeights16(const void* w, int64_t rows, int64_t cols, uint16_t* packed);
+// Row r of a packed matrix with `cols` columns, widened to float32: out[k] = w[r, k].
+void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out);
 
 const KernelSet& ReferenceKernels();
 // What DogeModel uses by default: the optimized set of ActiveKernelIsa() (engine/kernel_isa.h).

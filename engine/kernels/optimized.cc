@@ -327,6 +327,68 @@ constexpr int64_t kGroup = 6;
 constexpr int kMicroPanels = 1;
 #endif
 
+// Element i of a packed matrix of type kT, widened to float32 (exact for all three types).
+inline float HalfToFloat(uint16_t h) {
+#ifdef DOGE_OPT_AVX2
+  return _cvtsh_ss(h);
+#else
+  // IEEE binary16 -> binary32 by hand (normal, subnormal, inf/NaN).
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1Fu, man = h & 0x3FFu, bits;
+  if (exp == 0x1F) {
+    bits = sign | 0x7F800000u | (man << 13);
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (man << 13);
+  } else if (man == 0) {
+    bits = sign;
+  } else {
+    exp = 113;
+    while ((man & 0x400u) == 0) {
+      man <<= 1;
+      --exp;
+    }
+    bits = sign | (exp << 23) | ((man & 0x3FFu) << 13);
+  }
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+#endif
+}
+
+template <PackedType kT>
+inline float WidenOne(const void* base, int64_t i) {
+  if (kT == PackedType::kF32) return static_cast<const float*>(base)[i];
+  const uint16_t v = static_cast<const uint16_t*>(base)[i];
+  if (kT == PackedType::kF16) return HalfToFloat(v);
+  const uint32_t bits = static_cast<uint32_t>(v) << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+#ifdef DOGE_OPT_AVX2
+// 8 elements from element i, widened to float32.
+template <PackedType kT>
+inline __m256 Load8(const void* base, int64_t i) {
+  if (kT == PackedType::kF32) return _mm256_loadu_ps(static_cast<const float*>(base) + i);
+  const __m128i h =
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + i));
+  if (kT == PackedType::kF16) return _mm256_cvtph_ps(h);
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+#endif
+#ifdef DOGE_OPT_AVX512
+// 16 elements from element i, widened to float32.
+template <PackedType kT>
+inline __m512 Load16(const void* base, int64_t i) {
+  if (kT == PackedType::kF32) return _mm512_loadu_ps(static_cast<const float*>(base) + i);
+  const __m256i h =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + i));
+  if (kT == PackedType::kF16) return _mm512_cvtph_ps(h);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+#endif
+
 #ifdef DOGE_OPT_AVX2
 // Stores the first `valid` of 16 lanes held in two 8-lane halves.
 inline void Store16(float* o, __m256 lo, __m256 hi, int64_t valid) {
@@ -347,18 +409,20 @@ inline void Store16(float* o, __m256 lo, __m256 hi, int64_t valid) {
 // the single chain's 4-cycle FMA latency was the limit. No software prefetch: the packed copy
 // sits in 2 MiB pages, where the hardware prefetcher runs ahead by itself (an in-loop prefetch
 // 1 KiB ahead measured 15% slower streaming 52 MB on a Zen 4; it had paid off on 4 KiB pages).
-void PackedGemvBlocks(const float* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
+// BF16/F16 blocks are widened in the loop, as they stream in (half the bytes of float32).
+template <PackedType kT>
+void PackedGemvBlocks(const void* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
                       int64_t K, float* out) {
   for (int64_t b = b0; b < b1; ++b) {
-    const float* pb = wp + b * kPackRows * K;
+    const int64_t pb = b * kPackRows * K;  // element index of the block
     const int64_t valid = rows - b * kPackRows;
     float* o = out + b * kPackRows;
 #ifdef DOGE_OPT_AVX512
     __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
     for (int64_t k = 0; k < K; ++k) {
       const __m512 xb = _mm512_set1_ps(x[k]);
-      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(pb + k * kPackRows), xb, a0);
-      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(pb + k * kPackRows + 16), xb, a1);
+      a0 = _mm512_fmadd_ps(Load16<kT>(wp, pb + k * kPackRows), xb, a0);
+      a1 = _mm512_fmadd_ps(Load16<kT>(wp, pb + k * kPackRows + 16), xb, a1);
     }
     const int64_t v1 = valid - 16;
     _mm512_mask_storeu_ps(o, valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1), a0);
@@ -369,11 +433,11 @@ void PackedGemvBlocks(const float* wp, const float* x, int64_t b0, int64_t b1, i
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int64_t k = 0; k < K; ++k) {
       const __m256 xb = _mm256_broadcast_ss(x + k);
-      const float* pk = pb + k * kPackRows;
-      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pk), xb, a0);
-      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pk + 8), xb, a1);
-      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(pk + 16), xb, a2);
-      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(pk + 24), xb, a3);
+      const int64_t pk = pb + k * kPackRows;
+      a0 = _mm256_fmadd_ps(Load8<kT>(wp, pk), xb, a0);
+      a1 = _mm256_fmadd_ps(Load8<kT>(wp, pk + 8), xb, a1);
+      a2 = _mm256_fmadd_ps(Load8<kT>(wp, pk + 16), xb, a2);
+      a3 = _mm256_fmadd_ps(Load8<kT>(wp, pk + 24), xb, a3);
     }
     Store16(o, a0, a1, valid);
     if (valid > 16) Store16(o + 16, a2, a3, valid - 16);
@@ -494,14 +558,39 @@ void PackGroups(const float* x, int64_t n, int64_t K, int64_t g0, int64_t g1, fl
 // out[t·ldo + (b - b0)·32 + j] = row 32b + j of W times input t, for blocks [b0, b1) and all n
 // inputs (packed groups xg). Groups go in passes of at most ~256 KiB, so a pass's inputs stay in
 // L2 while each panel of weight blocks (L1/L2) is used against all of them.
-void GemmBlocks(const float* wp, const float* xg, int64_t n, int64_t rows, int64_t K, int64_t b0,
+// Block b of a 16-bit packed matrix widened to float32 in the same layout (32·K floats): the
+// GEMM reads each weight 2·n times, so one conversion per weight into L1/L2 is a small cost and
+// the micro-kernels stay float32 only.
+template <PackedType kT>
+void WidenBlock(const void* wp, int64_t b, int64_t K, float* dst) {
+  const int64_t base = b * kPackRows * K, n = kPackRows * K;
+#ifdef DOGE_OPT_AVX512
+  for (int64_t i = 0; i < n; i += 16) _mm512_storeu_ps(dst + i, Load16<kT>(wp, base + i));
+#else
+  for (int64_t i = 0; i < n; i += 8) _mm256_storeu_ps(dst + i, Load8<kT>(wp, base + i));
+#endif
+}
+
+void GemmBlocks(PackedWeights wp, const float* xg, int64_t n, int64_t rows, int64_t K, int64_t b0,
                 int64_t b1, float* out, int64_t ldo) {
   const int64_t n_groups = (n + kGroup - 1) / kGroup;
   const int64_t per_pass = Max<int64_t>(1, (256 << 10) / (kGroup * K * 4));
+  const bool f32 = wp.type == PackedType::kF32;
+  float* widened = f32 ? nullptr : KernelScratch(4, static_cast<size_t>(kPackRows * K));
   for (int64_t g0 = 0; g0 < n_groups; g0 += per_pass) {
     const int64_t g1 = Min(n_groups, g0 + per_pass);
     for (int64_t b = b0; b < b1; ++b) {
-      const float* pb = wp + b * kPackRows * K;
+      const float* pb;
+      if (f32) {
+        pb = static_cast<const float*>(wp.data) + b * kPackRows * K;
+      } else {
+        if (wp.type == PackedType::kBF16) {
+          WidenBlock<PackedType::kBF16>(wp.data, b, K, widened);
+        } else {
+          WidenBlock<PackedType::kF16>(wp.data, b, K, widened);
+        }
+        pb = widened;
+      }
       // The block's 16-row panels kMicroPanels at a time; panels holding no valid row skipped.
       for (int64_t p0 = 0; p0 < kPackRows / 16; p0 += kMicroPanels) {
         const int64_t valid = rows - b * kPackRows - 16 * p0;
@@ -509,16 +598,17 @@ void GemmBlocks(const float* wp, const float* xg, int64_t n, int64_t rows, int64
         const int np = valid <= 16 ? 1 : kMicroPanels;
         for (int64_t g = g0; g < g1; ++g) {
           const int64_t nt = Min(kGroup, n - g * kGroup);
-          PickMicro(np, nt, g == g0)(pb + 16 * p0, K, xg + g * kGroup * K,
-                                     out + g * kGroup * ldo + (b - b0) * kPackRows + 16 * p0, ldo,
-                                     valid);
+          // Prefetching the next block only makes sense in the packed copy itself.
+          PickMicro(np, nt, f32 && g == g0)(pb + 16 * p0, K, xg + g * kGroup * K,
+                                            out + g * kGroup * ldo + (b - b0) * kPackRows + 16 * p0,
+                                            ldo, valid);
         }
       }
     }
   }
 }
 
-void PackedGemm(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
+void PackedGemm(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
   const int64_t n_groups = (n + kGroup - 1) / kGroup;
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
   float* xg = KernelScratch(0, static_cast<size_t>(n_groups * kGroup * K));
@@ -540,45 +630,81 @@ void PackedGemm(const float* wp, const float* x, int64_t n, int64_t rows, int64_
   }
 }
 
-void PackedMatMul(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
-  if (n > 1) {
-    PackedGemm(wp, x, n, rows, K, out);
-    return;
-  }
+template <PackedType kT>
+void PackedGemv(const void* wp, const float* x, int64_t rows, int64_t K, float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
   const bool par = !InParallel() && rows * K >= (1 << 15);
   if (!par) {
-    PackedGemvBlocks(wp, x, 0, n_blocks, rows, K, out);
+    PackedGemvBlocks<kT>(wp, x, 0, n_blocks, rows, K, out);
     return;
   }
   // Fixed 2-block (64-row) chunks split statically: each thread streams one contiguous slice.
   const int64_t n_chunks = (n_blocks + 1) / 2;
 #pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < n_chunks; ++ch) {
-    PackedGemvBlocks(wp, x, ch * 2, Min(n_blocks, ch * 2 + 2), rows, K, out);
+    PackedGemvBlocks<kT>(wp, x, ch * 2, Min(n_blocks, ch * 2 + 2), rows, K, out);
+  }
+}
+
+void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K,
+                  float* out) {
+  if (n > 1) {
+    PackedGemm(wp, x, n, rows, K, out);
+    return;
+  }
+  switch (wp.type) {
+    case PackedType::kF32:
+      PackedGemv<PackedType::kF32>(wp.data, x, rows, K, out);
+      break;
+    case PackedType::kBF16:
+      PackedGemv<PackedType::kBF16>(wp.data, x, rows, K, out);
+      break;
+    case PackedType::kF16:
+      PackedGemv<PackedType::kF16>(wp.data, x, rows, K, out);
+      break;
   }
 }
 #else
 // Without AVX2: the packed layout read back element by element in the same per-element order
 // (one sequential chain per output; separate multiply and add, as -ffp-contract=off builds it).
 // out[t·ldo + (b - b0)·32 + j] for blocks [b0, b1).
-void PortableBlocks(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, int64_t b0,
-                    int64_t b1, float* out, int64_t ldo) {
+// 16-bit blocks are widened one k line at a time.
+template <PackedType kT>
+void PortableBlocksT(const void* wp, const float* x, int64_t n, int64_t rows, int64_t K,
+                     int64_t b0, int64_t b1, float* out, int64_t ldo) {
   for (int64_t b = b0; b < b1; ++b) {
-    const float* pb = wp + b * kPackRows * K;
+    const int64_t pb = b * kPackRows * K;
     const int64_t valid = Min(kPackRows, rows - b * kPackRows);
     for (int64_t t = 0; t < n; ++t) {
       float acc[kPackRows] = {};
       const float* xt = x + t * K;
       for (int64_t k = 0; k < K; ++k) {
-        for (int64_t i = 0; i < kPackRows; ++i) acc[i] += pb[k * kPackRows + i] * xt[k];
+        float line[kPackRows];
+        for (int64_t i = 0; i < kPackRows; ++i) line[i] = WidenOne<kT>(wp, pb + k * kPackRows + i);
+        for (int64_t i = 0; i < kPackRows; ++i) acc[i] += line[i] * xt[k];
       }
       for (int64_t i = 0; i < valid; ++i) out[t * ldo + (b - b0) * kPackRows + i] = acc[i];
     }
   }
 }
 
-void PackedMatMul(const float* wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
+void PortableBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K,
+                    int64_t b0, int64_t b1, float* out, int64_t ldo) {
+  switch (wp.type) {
+    case PackedType::kF32:
+      PortableBlocksT<PackedType::kF32>(wp.data, x, n, rows, K, b0, b1, out, ldo);
+      break;
+    case PackedType::kBF16:
+      PortableBlocksT<PackedType::kBF16>(wp.data, x, n, rows, K, b0, b1, out, ldo);
+      break;
+    case PackedType::kF16:
+      PortableBlocksT<PackedType::kF16>(wp.data, x, n, rows, K, b0, b1, out, ldo);
+      break;
+  }
+}
+
+void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K,
+                  float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
   const bool par = !InParallel() && n * rows * K >= (1 << 15);
 #pragma omp parallel for schedule(static) if (par)
@@ -588,18 +714,18 @@ void PackedMatMul(const float* wp, const float* x, int64_t n, int64_t rows, int6
 }
 #endif
 
-void MatVec(const float* w, const float* packed, const float* x, int64_t rows, int64_t cols,
+void MatVec(const float* w, PackedWeights packed, const float* x, int64_t rows, int64_t cols,
             float* out) {
-  if (packed == nullptr) {
+  if (packed.data == nullptr) {
     RowMajorMatMul(w, x, 1, rows, cols, out);
   } else {
     PackedMatMul(packed, x, 1, rows, cols, out);
   }
 }
 
-void MatMul(const float* w, const float* packed, const float* x, int64_t n, int64_t rows,
+void MatMul(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t rows,
             int64_t cols, float* out) {
-  if (packed == nullptr) {
+  if (packed.data == nullptr) {
     RowMajorMatMul(w, x, n, rows, cols, out);
   } else {
     PackedMatMul(packed, x, n, rows, cols, out);
@@ -897,7 +1023,7 @@ void LogprobGather(const float* logits, int64_t n, int32_t target, double* logpr
 // result depends on is fixed by the shapes, so it is the same for any thread count or batch.
 constexpr int64_t kVocabChunk = 512;
 
-void VocabLogprob(const float* w, const float* packed, const float* x, int64_t n, int64_t V,
+void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t V,
                   int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
                   int32_t* argmax) {
   if (n <= 0) return;
@@ -910,14 +1036,14 @@ void VocabLogprob(const float* w, const float* packed, const float* x, int64_t n
   float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
 #ifdef DOGE_OPT_AVX2
   const int64_t n_groups = (n + kGroup - 1) / kGroup;
-  float* xg = packed ? KernelScratch(0, static_cast<size_t>(n_groups * kGroup * H)) : nullptr;
+  float* xg = packed.data ? KernelScratch(0, static_cast<size_t>(n_groups * kGroup * H)) : nullptr;
 #endif
   const bool par = !InParallel() && n_chunks > 1 && n * V * H >= (1 << 18);
   const int team = TeamSize(par);
 #pragma omp parallel num_threads(team) if (par)
   {
 #ifdef DOGE_OPT_AVX2
-    if (packed) {
+    if (packed.data) {
 #pragma omp for schedule(static)
       for (int64_t g = 0; g < n_groups; ++g) PackGroups(x, n, H, g, g + 1, xg);
     }
@@ -927,7 +1053,7 @@ void VocabLogprob(const float* w, const float* packed, const float* x, int64_t n
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < n_chunks; ++c) {
       const int64_t v0 = c * kVocabChunk, nv = Min(kVocabChunk, V - v0);
-      if (packed) {
+      if (packed.data) {
         // kVocabChunk is a multiple of the panel height, so chunk c's rows are whole blocks.
 #ifdef DOGE_OPT_AVX2
         GemmBlocks(packed, xg, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows, tile,

@@ -9,7 +9,7 @@
 namespace doge {
 namespace {
 
-void MatVec(const float* w, const float* /*packed*/, const float* x, int64_t rows, int64_t cols,
+void MatVec(const float* w, PackedWeights /*packed*/, const float* x, int64_t rows, int64_t cols,
             float* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* wr = w + r * cols;
@@ -19,9 +19,9 @@ void MatVec(const float* w, const float* /*packed*/, const float* x, int64_t row
   }
 }
 
-void MatMul(const float* w, const float* /*packed*/, const float* x, int64_t n, int64_t rows,
+void MatMul(const float* w, PackedWeights /*packed*/, const float* x, int64_t n, int64_t rows,
             int64_t cols, float* out) {
-  for (int64_t t = 0; t < n; ++t) MatVec(w, nullptr, x + t * cols, rows, cols, out + t * rows);
+  for (int64_t t = 0; t < n; ++t) MatVec(w, {}, x + t * cols, rows, cols, out + t * rows);
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
@@ -114,12 +114,12 @@ void LogprobGather(const float* logits, int64_t n, int32_t target, double* logpr
 }
 
 // Row by row: the full logits row (MatVec), then LogprobGather per target.
-void VocabLogprob(const float* w, const float* /*packed*/, const float* x, int64_t n, int64_t V,
+void VocabLogprob(const float* w, PackedWeights /*packed*/, const float* x, int64_t n, int64_t V,
                   int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
                   int32_t* argmax) {
   std::vector<float> logits(static_cast<size_t>(V));
   for (int64_t i = 0; i < n; ++i) {
-    MatVec(w, nullptr, x + i * H, V, H, logits.data());
+    MatVec(w, {}, x + i * H, V, H, logits.data());
     double lp = 0;
     int32_t best = 0;
     LogprobGather(logits.data(), V, 0, &lp, &best);

@@ -117,13 +117,16 @@ int RunBenchKernels(const Args& args) {
 }
 
 int RunBenchE2e(const Args& args) {
-  std::string model, shape, prompts, gens, threads, format, out;
+  std::string model, shape, dtype, prompts, gens, threads, format, out;
   int reps = 5, probe_reps = 5;
   uint64_t seed = 1;
   po::options_description desc("doge bench e2e options");
   desc.add_options()("help,h", "this help")(
       "model", po::value(&model), "checkpoint folder (config.json + model.safetensors)")(
       "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
+      "dtype", po::value(&dtype)->default_value("f32"),
+      "weights of the --shape checkpoint: f32 | bf16 | f16 (16-bit weights are widened inside the "
+      "kernels' loops)")(
       "n-prompt,p", po::value(&prompts)->default_value("512"), "prompt lengths, e.g. 128,512 (0: none)")(
       "n-gen,n", po::value(&gens)->default_value("128"), "generation lengths (0: none)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
@@ -147,7 +150,10 @@ int RunBenchE2e(const Args& args) {
   o.reps = reps;
   o.seed = seed;
   o.probe.repetitions = probe_reps;
-  auto bm = BenchModel::Open(model, shape, seed);
+  if (!vm["dtype"].defaulted() && shape.empty()) {
+    throw Error(ErrorKind::kUsage, "", "--dtype", "only with --shape (a --model folder has its own)");
+  }
+  auto bm = BenchModel::Open(model, shape, seed, dtype);
   int64_t capacity = 1;
   for (int p : o.n_prompt) capacity = std::max<int64_t>(capacity, p);
   for (int g : o.n_gen) capacity = std::max<int64_t>(capacity, g);
@@ -161,7 +167,7 @@ int RunBenchE2e(const Args& args) {
 }
 
 int RunBenchEval(const Args& args) {
-  std::string model, shape, threads, format, out;
+  std::string model, shape, dtype, threads, format, out;
   int reps = 5;
   uint64_t seed = 1;
   McWorkload w;
@@ -169,6 +175,9 @@ int RunBenchEval(const Args& args) {
   desc.add_options()("help,h", "this help")(
       "model", po::value(&model), "checkpoint folder (config.json + model.safetensors)")(
       "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
+      "dtype", po::value(&dtype)->default_value("f32"),
+      "weights of the --shape checkpoint: f32 | bf16 | f16 (16-bit weights are widened inside the "
+      "kernels' loops)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "repetitions,r", po::value(&reps)->default_value(5), "timed passes over the workload")(
       "tasks", po::value(&w.n_tasks)->default_value(64), "tasks per pass")(
@@ -193,7 +202,10 @@ int RunBenchEval(const Args& args) {
   if (w.n_cont < 1) throw Error(ErrorKind::kUsage, "", "--cont", "must be >= 1");
   if (w.batch < 1) throw Error(ErrorKind::kUsage, "", "--batch", "must be >= 1");
   w.seed = seed;
-  auto bm = BenchModel::Open(model, shape, seed);
+  if (!vm["dtype"].defaulted() && shape.empty()) {
+    throw Error(ErrorKind::kUsage, "", "--dtype", "only with --shape (a --model folder has its own)");
+  }
+  auto bm = BenchModel::Open(model, shape, seed, dtype);
   if (w.n_ctx + w.n_cont > bm->model().config().max_position_embeddings) {
     throw Error(ErrorKind::kUsage, "", "--ctx/--cont",
                 "context + ending must fit max_position_embeddings (" +

@@ -234,6 +234,7 @@ int RunInfo(const Args& args) {
     j.Field("keep_window_size", c.keep_window_size).Field("is_moe", c.is_moe);
     j.Field("rope_scaling_type", c.rope_scaling_type).Field("rope_scaling_factor", c.rope_scaling_factor);
     j.Field("mapped_bytes", w.mapped_bytes).Field("fp32_copy_bytes", w.widened_bytes);
+    j.Field("packed_bytes", w.packed_bytes).Field("packed_type", PackedTypeName(w.packed_type));
     j.Field("kv_cache_bytes_per_token", kv_tok).Field("kv_cache_bytes_2048", kv_tok * ctx);
     j.Field("kernel_isa", KernelIsaName(ActiveKernelIsa()));
     j.EndObject();
@@ -243,7 +244,8 @@ int RunInfo(const Args& args) {
   std::printf("model:        %s\n", vm["model"].as<std::string>().c_str());
   std::printf("layout:       %s (detected from tensors)%s\n", LayoutName(w.layout),
               c.is_moe ? ", CDMoE" : "");
-  std::printf("dtype:        %s%s\n", DTypeName(w.dtype), w.dtype == DType::kF32 ? " (used in place from the mmap)" : " (widened to fp32 at load)");
+  std::printf("dtype:        %s%s\n", DTypeName(w.dtype), w.dtype == DType::kF32 ? " (used in place from the mmap)"
+                                                : " (the kernels widen it in their loops; fp32 copies for the norms and the reference kernels)");
   std::printf("lm_head:      %s\n", w.tied ? "tied to model.embed_tokens" : "lm_head.weight (untied)");
   std::printf("parameters:   %lld\n", static_cast<long long>(w.n_params));
   std::printf("shapes:       vocab %lld, hidden %lld, intermediate %lld, layers %lld, heads %lld, kv heads %lld, head_dim %lld\n",
@@ -257,8 +259,9 @@ int RunInfo(const Args& args) {
               (long long)c.max_position_embeddings, c.rope_scaling_type.c_str(), c.rope_scaling_factor,
               c.rope_theta, (long long)c.keep_window_size,
               w.layout == Layout::kAEarly ? " (not applied: A-early has no window)" : "");
-  std::printf("memory:       mapped %.2f MiB, fp32 copies %.2f MiB\n", w.mapped_bytes / 1048576.0,
-              w.widened_bytes / 1048576.0);
+  std::printf("memory:       mapped %.2f MiB, fp32 copies %.2f MiB, packed %s copy %.2f MiB\n",
+              w.mapped_bytes / 1048576.0, w.widened_bytes / 1048576.0,
+              PackedTypeName(w.packed_type), w.packed_bytes / 1048576.0);
   std::printf("kv cache:     %lld bytes/token (keys + values + mask bias), %.2f MiB for %lld tokens\n",
               (long long)kv_tok, kv_tok * ctx / 1048576.0, (long long)ctx);
   const char* pinned = std::getenv("DOGE_KERNEL_ISA");
@@ -319,9 +322,9 @@ int RunScore(const Args& args) {
 
 int RunDev(const Args& args) {
   if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
-    std::printf("usage: doge dev random-checkpoint --shape doge-20m --out DIR [--seed S]\n\n"
+    std::printf("usage: doge dev random-checkpoint --shape doge-20m --out DIR [--seed S] [--dtype f32]\n\n"
                 "Developer tools.\n  random-checkpoint  write config.json + model.safetensors with the real\n"
-                "                     Doge shapes and random weights (F32, variant B, tied)\n");
+                "                     Doge shapes and random weights (F32/BF16/F16, variant B, tied)\n");
     return args.size() < 2 ? 2 : 0;
   }
   if (args[1] != "random-checkpoint") {
@@ -332,9 +335,11 @@ int RunDev(const Args& args) {
   desc.add_options()("help,h", "show this help")
       ("shape", po::value<std::string>(), "doge-20m | doge-60m | doge-160m | doge-320m")
       ("out", po::value<std::string>(), "output folder (created)")
-      ("seed", po::value<uint64_t>()->default_value(0), "weights seed");
+      ("seed", po::value<uint64_t>()->default_value(0), "weights seed")
+      ("dtype", po::value<std::string>()->default_value("f32"),
+       "f32 (as the published checkpoints) | bf16 | f16");
   po::variables_map vm;
-  if (!Parse(sub, desc, "doge dev random-checkpoint --shape doge-20m --out DIR [--seed S]",
+  if (!Parse(sub, desc, "doge dev random-checkpoint --shape doge-20m --out DIR [--seed S] [--dtype f32]",
              "Writes a full-size random Doge checkpoint (shapes of doge-architecture.md §2),\n"
              "loadable by every other command, for benchmarks and demos without the hub.\n"
              "Norm weights and residual scales ~1, A = ±[0.3, 1]. Copy a tokenizer.json next\n"
@@ -345,7 +350,7 @@ int RunDev(const Args& args) {
   Require(vm, "shape");
   Require(vm, "out");
   WriteRandomCheckpoint(vm["shape"].as<std::string>(), vm["out"].as<std::string>(),
-                        vm["seed"].as<uint64_t>());
+                        vm["seed"].as<uint64_t>(), vm["dtype"].as<std::string>());
   std::fprintf(stderr, "wrote %s/config.json and model.safetensors\n", vm["out"].as<std::string>().c_str());
   return 0;
 }

@@ -95,13 +95,50 @@ TEST_P(KernelTest, Avx2AndAvx512AgreeBitForBit) {
   }
 }
 
+std::string CaseName(const KernelCase& c) {
+  std::string s = c.kernel + "_" + c.vars;
+  for (char& ch : s) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return s;
+}
+
 INSTANTIATE_TEST_SUITE_P(AllCases, KernelTest, ::testing::ValuesIn(AllKernelCases()),
-                         [](const auto& info) {
-                           std::string s = info.param.kernel + "_" + info.param.vars;
-                           for (char& ch : s)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return s;
-                         });
+                         [](const auto& info) { return CaseName(info.param); });
+
+class SixteenBitKernelTest : public ::testing::TestWithParam<KernelCase> {};
+
+std::vector<KernelCase> SixteenBitCases() {
+  std::vector<KernelCase> out;
+  for (const KernelCase& c : AllKernelCases()) {
+    if (c.vars.find(",bf16") != std::string::npos || c.vars.find(",f16") != std::string::npos) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// BF16/F16 weights are widened exactly inside the kernels: a 16-bit case gives the same bits as the
+// same values stored as float32 (same per-element order), on every ISA.
+TEST_P(SixteenBitKernelTest, StorageMatchesFloat32Bits) {
+  const KernelCase& c = GetParam();
+  for (KernelIsa isa : AvailableKernelIsas()) {
+    SCOPED_TRACE(std::string("kernel ISA ") + KernelIsaName(isa));
+    KernelCaseRunner as16(c, 5), as32(c, 5);
+    as32.UseF32Packing();
+    as16.Run(OptimizedKernelsFor(isa));
+    as32.Run(OptimizedKernelsFor(isa));
+    KernelRun a = as16.Result(), b = as32.Result();
+    ASSERT_TRUE(a.sentinels_intact);
+    ASSERT_EQ(a.output.size(), b.output.size());
+    for (size_t i = 0; i < a.output.size(); ++i) ASSERT_EQ(a.output[i], b.output[i]) << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SixteenBit, SixteenBitKernelTest, ::testing::ValuesIn(SixteenBitCases()),
+                         [](const auto& info) { return CaseName(info.param); });
+
+TEST(KernelCasesTest, SixteenBitCasesExist) { EXPECT_GE(SixteenBitCases().size(), 20u); }
 
 TEST(KernelCasesTest, EveryKernelSetMemberHasACase) {
   std::set<std::string> covered;
@@ -142,7 +179,7 @@ TEST(ReferenceKernelsTest, HandComputedValues) {
   const KernelSet& k = ReferenceKernels();
   const float w[6] = {1, 2, 3, 4, 5, 6}, x[3] = {1, -1, 2};
   float out[2];
-  k.matvec(w, nullptr, x, 2, 3, out);
+  k.matvec(w, {}, x, 2, 3, out);
   EXPECT_FLOAT_EQ(out[0], 1 - 2 + 6);
   EXPECT_FLOAT_EQ(out[1], 4 - 5 + 12);
   // rms_norm of [3, 4]: mean square 12.5 -> x / sqrt(12.5 + eps).

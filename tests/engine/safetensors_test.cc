@@ -3,6 +3,7 @@
 // the accepted variants (sharded files, `.weight`-suffixed residuals, BF16/F16) load correctly.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -10,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/model.h"
+#include "engine/random_checkpoint.h"
 #include "engine/safetensors.h"
 #include "engine/weights.h"
 #include "tests/engine/golden_util.h"
@@ -151,6 +153,44 @@ TEST(SafetensorsTest, RoundTripAndHalfConversions) {
   EXPECT_TRUE(std::isinf(F16ToFloat(0x7C00)));
   EXPECT_EQ(Bf16ToFloat(0x3F80), 1.0f);
   EXPECT_EQ(Bf16ToFloat(0xC0A0), -5.0f);
+}
+
+// `doge dev random-checkpoint --dtype bf16|f16`: every value is the float32 checkpoint's value
+// rounded to the nearest 16-bit one (ties to even); and a 16-bit checkpoint loads with packed
+// 16-bit copies that the kernels widen (engine/weights.h).
+TEST(RandomCheckpointTest, SixteenBitValuesAreNearestRoundings) {
+  const std::string d32 = TempDir("rc32"), d16 = TempDir("rcbf16"), dh = TempDir("rcf16");
+  WriteRandomCheckpoint("doge-20m", d32, 3, "f32");
+  WriteRandomCheckpoint("doge-20m", d16, 3, "bf16");
+  WriteRandomCheckpoint("doge-20m", dh, 3, "f16");
+  EXPECT_THROW(WriteRandomCheckpoint("doge-20m", TempDir("rcbad"), 3, "fp8"), Error);
+  SafetensorsFile f32(d32 + "/model.safetensors"), fb(d16 + "/model.safetensors"),
+      fh(dh + "/model.safetensors");
+  const std::string name = "model.layers.0.mlp.up_proj.weight";
+  const TensorView *a = f32.Find(name), *b = fb.Find(name), *h = fh.Find(name);
+  ASSERT_TRUE(a && b && h);
+  ASSERT_EQ(b->dtype, DType::kBF16);
+  ASSERT_EQ(h->dtype, DType::kF16);
+  const int64_t n = a->numel();
+  for (int64_t i = 0; i < n; ++i) {
+    float x;
+    uint16_t vb, vh;
+    std::memcpy(&x, a->data + 4 * i, 4);
+    std::memcpy(&vb, b->data + 2 * i, 2);
+    std::memcpy(&vh, h->data + 2 * i, 2);
+    // Nearest: no neighbouring 16-bit value (one code up or down; same sign, finite) is closer.
+    for (auto [v, widen] : {std::pair<uint16_t, float (*)(uint16_t)>{vb, Bf16ToFloat},
+                            std::pair<uint16_t, float (*)(uint16_t)>{vh, F16ToFloat}}) {
+      const double err = std::fabs(static_cast<double>(widen(v)) - x);
+      for (uint16_t nb : {static_cast<uint16_t>(v + 1), static_cast<uint16_t>(v - 1)}) {
+        ASSERT_LE(err, std::fabs(static_cast<double>(widen(nb)) - x)) << name << "[" << i << "]";
+      }
+    }
+  }
+  auto m = DogeModel::Load(d16);
+  EXPECT_EQ(m->weights().packed_type, PackedType::kBF16);
+  EXPECT_EQ(DogeModel::Load(dh)->weights().packed_type, PackedType::kF16);
+  EXPECT_EQ(DogeModel::Load(d32)->weights().packed_type, PackedType::kF32);
 }
 
 // Checkpoint-level cases, built from the good b-dense fixture.
