@@ -384,8 +384,11 @@ inline __m512 Load16(const void* base, int64_t i) {
   if (kT == PackedType::kF32) return _mm512_loadu_ps(static_cast<const float*>(base) + i);
   const __m256i h =
       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + i));
-  if (kT == PackedType::kF16) return _mm512_cvtph_ps(h);
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  // The maskz forms: GCC 12's unmasked ones take an "undefined" operand initialised from itself,
+  // which -Wmaybe-uninitialized reports.
+  const __mmask16 all = 0xFFFF;
+  if (kT == PackedType::kF16) return _mm512_maskz_cvtph_ps(all, h);
+  return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(all, _mm512_maskz_cvtepu16_epi32(all, h), 16));
 }
 #endif
 
@@ -451,7 +454,7 @@ void PackedGemvBlocks(const void* wp, const float* x, int64_t b0, int64_t b1, in
 // kStream: also prefetch the next block's lines (the first group of a pass, while the weights
 // stream in).
 template <int NP, int NT, bool kStream>
-void Micro(const float* pp, int64_t K, const float* xg, float* out, int64_t ldo, int64_t valid) {
+void Micro(const float* pp, int64_t K, const float* x, float* out, int64_t ldo, int64_t valid) {
   const int64_t bs = kPackRows * K;  // floats between consecutive blocks
 #ifdef DOGE_OPT_AVX512
   __m512 acc[NT][NP];
@@ -471,7 +474,7 @@ void Micro(const float* pp, int64_t K, const float* xg, float* out, int64_t ldo,
     }
 #pragma GCC unroll 12
     for (int i = 0; i < NT; ++i) {
-      const __m512 xb = _mm512_set1_ps(xg[k * kGroup + i]);
+      const __m512 xb = _mm512_set1_ps(x[i * K + k]);
 #pragma GCC unroll 2
       for (int p = 0; p < NP; ++p) acc[i][p] = _mm512_fmadd_ps(w[p], xb, acc[i][p]);
     }
@@ -495,7 +498,7 @@ void Micro(const float* pp, int64_t K, const float* xg, float* out, int64_t ldo,
     const __m256 w1 = _mm256_loadu_ps(pp + k * kPackRows + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < NT; ++i) {
-      const __m256 xb = _mm256_broadcast_ss(xg + k * kGroup + i);
+      const __m256 xb = _mm256_broadcast_ss(x + i * K + k);
       acc[i][0] = _mm256_fmadd_ps(w0, xb, acc[i][0]);
       acc[i][1] = _mm256_fmadd_ps(w1, xb, acc[i][1]);
     }
@@ -549,15 +552,6 @@ MicroFn PickMicro(int np, int64_t nt, bool stream) {
   return stream ? PickMicro<1, true>(nt) : PickMicro<1, false>(nt);
 }
 
-// Input rows in groups of kGroup, k-major: xg[g·kGroup·K + kGroup·k + j] = x[kGroup·g + j, k]
-// (zero past n).
-void PackGroups(const float* x, int64_t n, int64_t K, int64_t g0, int64_t g1, float* xg) {
-  for (int64_t g = g0; g < g1; ++g) InterleaveRows(x, n, K, kGroup, g, xg + g * kGroup * K);
-}
-
-// out[t·ldo + (b - b0)·32 + j] = row 32b + j of W times input t, for blocks [b0, b1) and all n
-// inputs (packed groups xg). Groups go in passes of at most ~256 KiB, so a pass's inputs stay in
-// L2 while each panel of weight blocks (L1/L2) is used against all of them.
 // Block b of a 16-bit packed matrix widened to float32 in the same layout (32·K floats): the
 // GEMM reads each weight 2·n times, so one conversion per weight into L1/L2 is a small cost and
 // the micro-kernels stay float32 only.
@@ -571,7 +565,11 @@ void WidenBlock(const void* wp, int64_t b, int64_t K, float* dst) {
 #endif
 }
 
-void GemmBlocks(PackedWeights wp, const float* xg, int64_t n, int64_t rows, int64_t K, int64_t b0,
+// out[t·ldo + (b - b0)·32 + j] = row 32b + j of W times input t, for blocks [b0, b1) and all n
+// inputs x [n, K] (row-major: the micro-kernel broadcasts each input from its own row, so the
+// inputs need no repacking). Groups go in passes of at most ~256 KiB, so a pass's inputs stay
+// in L2 while each block of weights (L1/L2) is used against all of them.
+void GemmBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K, int64_t b0,
                 int64_t b1, float* out, int64_t ldo) {
   const int64_t n_groups = (n + kGroup - 1) / kGroup;
   const int64_t per_pass = Max<int64_t>(1, (256 << 10) / (kGroup * K * 4));
@@ -599,7 +597,7 @@ void GemmBlocks(PackedWeights wp, const float* xg, int64_t n, int64_t rows, int6
         for (int64_t g = g0; g < g1; ++g) {
           const int64_t nt = Min(kGroup, n - g * kGroup);
           // Prefetching the next block only makes sense in the packed copy itself.
-          PickMicro(np, nt, f32 && g == g0)(pb + 16 * p0, K, xg + g * kGroup * K,
+          PickMicro(np, nt, f32 && g == g0)(pb + 16 * p0, K, x + g * kGroup * K,
                                             out + g * kGroup * ldo + (b - b0) * kPackRows + 16 * p0,
                                             ldo, valid);
         }
@@ -609,24 +607,17 @@ void GemmBlocks(PackedWeights wp, const float* xg, int64_t n, int64_t rows, int6
 }
 
 void PackedGemm(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
-  const int64_t n_groups = (n + kGroup - 1) / kGroup;
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  float* xg = KernelScratch(0, static_cast<size_t>(n_groups * kGroup * K));
   const bool par = !InParallel() && n * rows * K >= (1 << 16);
   const int team = TeamSize(par);
   // Block chunks: a multiple of the team size and equal, so no thread idles at the end.
   const int64_t n_chunks =
       Min<int64_t>(n_blocks, int64_t{team} * ((n_blocks + 4 * team - 1) / (4 * team)));
   const int64_t per_chunk = (n_blocks + n_chunks - 1) / n_chunks;
-#pragma omp parallel num_threads(team) if (par)
-  {
-#pragma omp for schedule(static)
-    for (int64_t g = 0; g < n_groups; ++g) PackGroups(x, n, K, g, g + 1, xg);
-#pragma omp for schedule(static)
-    for (int64_t ch = 0; ch < n_chunks; ++ch) {
-      const int64_t b0 = ch * per_chunk, b1 = Min(n_blocks, b0 + per_chunk);
-      if (b0 < b1) GemmBlocks(wp, xg, n, rows, K, b0, b1, out + b0 * kPackRows, rows);
-    }
+#pragma omp parallel for num_threads(team) schedule(static) if (par)
+  for (int64_t ch = 0; ch < n_chunks; ++ch) {
+    const int64_t b0 = ch * per_chunk, b1 = Min(n_blocks, b0 + per_chunk);
+    if (b0 < b1) GemmBlocks(wp, x, n, rows, K, b0, b1, out + b0 * kPackRows, rows);
   }
 }
 
@@ -1034,20 +1025,10 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
   SegmentStats* stats = reinterpret_cast<SegmentStats*>(
       KernelScratch(1, cells * (sizeof(SegmentStats) / sizeof(float))));
   float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
-#ifdef DOGE_OPT_AVX2
-  const int64_t n_groups = (n + kGroup - 1) / kGroup;
-  float* xg = packed.data ? KernelScratch(0, static_cast<size_t>(n_groups * kGroup * H)) : nullptr;
-#endif
   const bool par = !InParallel() && n_chunks > 1 && n * V * H >= (1 << 18);
   const int team = TeamSize(par);
 #pragma omp parallel num_threads(team) if (par)
   {
-#ifdef DOGE_OPT_AVX2
-    if (packed.data) {
-#pragma omp for schedule(static)
-      for (int64_t g = 0; g < n_groups; ++g) PackGroups(x, n, H, g, g + 1, xg);
-    }
-#endif
     // This thread's tile of logits: [n, kVocabChunk].
     float* tile = KernelScratch(3, static_cast<size_t>(n * kVocabChunk));
 #pragma omp for schedule(static)
@@ -1056,7 +1037,7 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
       if (packed.data) {
         // kVocabChunk is a multiple of the panel height, so chunk c's rows are whole blocks.
 #ifdef DOGE_OPT_AVX2
-        GemmBlocks(packed, xg, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows, tile,
+        GemmBlocks(packed, x, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows, tile,
                    kVocabChunk);
 #else
         PortableBlocks(packed, x, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows,
