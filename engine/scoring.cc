@@ -23,18 +23,6 @@ struct Session {
   ForwardScratch scratch;
   std::vector<float> hidden;  // [rows, H] final-norm rows of one forward call
   std::vector<float> logits;  // [V] one row of logits (generation, next-token log-probs)
-  // The scored rows of the current request, all continuations together: final-norm hidden rows
-  // and, per (row, target) pair, the continuation it belongs to.
-  std::vector<float> rows;         // [n_rows, H]
-  std::vector<int64_t> pair_row;   // [n_pairs] row index
-  std::vector<int32_t> pair_tok;   // [n_pairs] target token
-  std::vector<int32_t> pair_cont;  // [n_pairs] continuation index
-  std::vector<size_t> pair_order;  // pairs sorted by row (scratch)
-  std::vector<int64_t> row_off;    // [n_rows + 1] each row's targets in row_tok
-  std::vector<int32_t> row_tok;    // [n_pairs] targets in row order
-  std::vector<double> row_logprob; // [n_pairs] their log-probs
-  std::vector<int32_t> row_argmax; // [n_rows] first index of each row's maximum
-  std::vector<double> pair_logprob;  // [n_pairs] in pair order
 };
 
 void SetThreads(int n) {
@@ -81,69 +69,89 @@ void DogeLanguageModel::CheckIds(const std::vector<int32_t>& ids, const char* wh
 
 namespace {
 
+// One request between its forward passes and its vocabulary step: the final-norm rows it needs
+// scored and, per (row, target) pair, the continuation it belongs to.
+struct PendingRows {
+  std::vector<float> rows;         // [n_rows, H]
+  std::vector<int64_t> pair_row;   // [n_pairs] row index
+  std::vector<int32_t> pair_tok;   // [n_pairs] target token
+  std::vector<int32_t> pair_cont;  // [n_pairs] continuation index
+  std::vector<ContinuationScore> out;
+};
+
+// Rows of several requests per fused vocabulary call: the [V, H] head is streamed once for all of
+// them (once per batch instead of once per request) while the rows stay a few MiB.
+constexpr int64_t kMaxRowsPerVocabCall = 2048;
+
+// Scores the pending pairs of requests [first, last) through the fused vocabulary kernel
+// (kernel_set.h vocab_logprob: the [n, V] logits are never stored) and adds each pair's log-prob
+// to its continuation in pair order (per continuation: its tokens in order, as one reference call
+// sums them). Every row's result depends on that row alone, so a request scores the same bits
+// alone or in any batch, on any thread count.
+void ScorePending(const DogeModel& m, PendingRows* first, PendingRows* last) {
+  const int64_t H = m.config().hidden_size, V = m.config().vocab_size;
+  std::vector<float> rows;
+  std::vector<int64_t> off = {0};
+  std::vector<int32_t> tok;
+  // Per request and pair: the index of its target in tok (targets are grouped by row).
+  std::vector<std::vector<int64_t>> where;
+  for (PendingRows* r = first; r != last; ++r) {
+    const int64_t n = static_cast<int64_t>(r->rows.size()) / H;
+    rows.insert(rows.end(), r->rows.begin(), r->rows.end());
+    // Pairs by row; stable, so a row's targets keep pair order.
+    std::vector<size_t> order(r->pair_row.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return r->pair_row[a] < r->pair_row[b]; });
+    std::vector<int64_t> count(static_cast<size_t>(n), 0);
+    for (int64_t row : r->pair_row) ++count[static_cast<size_t>(row)];
+    where.emplace_back(r->pair_row.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      where.back()[order[k]] = static_cast<int64_t>(tok.size());
+      tok.push_back(r->pair_tok[order[k]]);
+    }
+    for (int64_t i = 0; i < n; ++i) off.push_back(off.back() + count[static_cast<size_t>(i)]);
+  }
+  const int64_t n_rows = static_cast<int64_t>(off.size()) - 1;
+  std::vector<double> logprob(tok.size());
+  std::vector<int32_t> argmax(static_cast<size_t>(n_rows));
+  OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed, rows.data(),
+                                   n_rows, V, H, off.data(), tok.data(), logprob.data(),
+                                   argmax.data());
+  int64_t row0 = 0;
+  size_t ri = 0;
+  for (PendingRows* r = first; r != last; ++r, ++ri) {
+    for (size_t p = 0; p < r->pair_row.size(); ++p) {
+      ContinuationScore& res = r->out[static_cast<size_t>(r->pair_cont[p])];
+      res.logprob += logprob[static_cast<size_t>(where[ri][p])];
+      res.is_greedy = res.is_greedy &&
+                      argmax[static_cast<size_t>(row0 + r->pair_row[p])] == r->pair_tok[p];
+    }
+    row0 += static_cast<int64_t>(r->rows.size()) / H;
+  }
+}
+
 // Appends `n` final-norm rows to the request's pending rows; returns the index of the first.
-int64_t AddRows(Session* s, const float* hidden, int64_t n, int64_t H) {
-  const int64_t first = static_cast<int64_t>(s->rows.size()) / H;
-  s->rows.insert(s->rows.end(), hidden, hidden + n * H);
+int64_t AddRows(PendingRows* p, const float* hidden, int64_t n, int64_t H) {
+  const int64_t first = static_cast<int64_t>(p->rows.size()) / H;
+  p->rows.insert(p->rows.end(), hidden, hidden + n * H);
   return first;
 }
 
-void AddPair(Session* s, int64_t row, int32_t token, int32_t cont) {
-  s->pair_row.push_back(row);
-  s->pair_tok.push_back(token);
-  s->pair_cont.push_back(cont);
-}
-
-// Scores every pending (row, target) pair of the request through the fused vocabulary kernel
-// (kernel_set.h vocab_logprob: the [n, V] logits are never stored) and adds each pair's log-prob
-// to its continuation in pair order (per continuation: its tokens in order, as one reference call
-// sums them). All rows of all continuations go through one call, so the [V, H] head is streamed
-// once per request. Each row's result depends only on that row, so a request scores the same
-// alone or in any batch.
-void ScorePendingRows(const DogeModel& m, Session* s, std::vector<ContinuationScore>* out) {
-  const int64_t H = m.config().hidden_size, V = m.config().vocab_size;
-  const int64_t n = static_cast<int64_t>(s->rows.size()) / H;
-  const size_t n_pairs = s->pair_row.size();
-  // Pairs by row; stable, so a row's targets keep pair order. Row i's targets are then
-  // row_tok[row_off[i] .. row_off[i + 1]).
-  std::vector<size_t>& order = s->pair_order;
-  order.resize(n_pairs);
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return s->pair_row[a] < s->pair_row[b]; });
-  s->row_off.assign(static_cast<size_t>(n + 1), 0);
-  s->row_tok.resize(n_pairs);
-  for (size_t k = 0; k < n_pairs; ++k) {
-    s->row_tok[k] = s->pair_tok[order[k]];
-    ++s->row_off[static_cast<size_t>(s->pair_row[order[k]] + 1)];
-  }
-  for (int64_t i = 0; i < n; ++i) s->row_off[i + 1] += s->row_off[i];
-  s->row_logprob.resize(n_pairs);
-  s->row_argmax.resize(static_cast<size_t>(n));
-  OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed,
-                                   s->rows.data(), n, V, H, s->row_off.data(), s->row_tok.data(),
-                                   s->row_logprob.data(), s->row_argmax.data());
-  // Back to pair order: pair order[k] got row_logprob[k].
-  s->pair_logprob.resize(n_pairs);
-  for (size_t k = 0; k < n_pairs; ++k) s->pair_logprob[order[k]] = s->row_logprob[k];
-  for (size_t p = 0; p < n_pairs; ++p) {
-    ContinuationScore& res = (*out)[static_cast<size_t>(s->pair_cont[p])];
-    res.logprob += s->pair_logprob[p];
-    res.is_greedy = res.is_greedy && s->row_argmax[static_cast<size_t>(s->pair_row[p])] == s->pair_tok[p];
-  }
-  s->rows.clear();
-  s->pair_row.clear();
-  s->pair_tok.clear();
-  s->pair_cont.clear();
+void AddPair(PendingRows* p, int64_t row, int32_t token, int32_t cont) {
+  p->pair_row.push_back(row);
+  p->pair_tok.push_back(token);
+  p->pair_cont.push_back(cont);
 }
 
 // Tokens per ForwardBranches call: enough for full GEMM panels, few enough that the queries'
 // masked-out keys of other branches stay a small share of the attention work.
 constexpr int64_t kMaxBranchTokens = 256;
 
-// Scores one request (see scoring.h for the semantics).
-std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r,
-                                        Session* s) {
+// The forward passes of one request (see scoring.h for the semantics): fills `pending` with the
+// rows and pairs its vocabulary step needs.
+void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Session* s,
+                PendingRows* pending) {
   const DogeConfig& c = m.config();
   const int64_t H = c.hidden_size;
   const int64_t n_ctx = static_cast<int64_t>(r.context.size());
@@ -153,7 +161,8 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
       c.rope_scaling_type == "dynamic" ? c.max_position_embeddings : INT64_MAX;
   const int64_t shortcut_limit = std::min<int64_t>(max_len, ntk_limit);
   const size_t n_choices = r.continuations.size();
-  std::vector<ContinuationScore> out(n_choices);
+  pending->out.assign(n_choices, ContinuationScore{});
+  std::vector<ContinuationScore>& out = pending->out;
   auto n_in = [&](size_t ci) {  // length of (context + continuation)[:-1]
     return n_ctx + static_cast<int64_t>(r.continuations[ci].size()) - 1;
   };
@@ -181,11 +190,11 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
     std::vector<float> ctx_last(static_cast<size_t>(H));
     m.ResetCache(&s->cache, cap);
     m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
-    const int64_t ctx_row = AddRows(s, ctx_last.data(), 1, H);
+    const int64_t ctx_row = AddRows(pending, ctx_last.data(), 1, H);
     for (size_t ci : shortcut) {
       out[ci].is_greedy = true;
       out[ci].n_tokens = static_cast<int32_t>(r.continuations[ci].size());
-      AddPair(s, ctx_row, r.continuations[ci][0], static_cast<int32_t>(ci));
+      AddPair(pending, ctx_row, r.continuations[ci][0], static_cast<int32_t>(ci));
     }
     // 2. Each group: all its choices' cont[:-1] in one ForwardBranches call over the cached
     //    context (each branch sees the context and itself only), then roll the cache back.
@@ -218,12 +227,12 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
           off += len;
         }
       }
-      const int64_t first = AddRows(s, s->hidden.data(), T, H);
+      const int64_t first = AddRows(pending, s->hidden.data(), T, H);
       int64_t off = 0;
       for (size_t ci : g) {
         const auto& cont = r.continuations[ci];
         for (size_t i = 1; i < cont.size(); ++i, ++off) {
-          AddPair(s, first + off, cont[i], static_cast<int32_t>(ci));
+          AddPair(pending, first + off, cont[i], static_cast<int32_t>(ci));
         }
       }
     }
@@ -247,15 +256,13 @@ std::vector<ContinuationScore> ScoreOne(const DogeModel& m, int64_t max_len, con
     m.ResetCache(&s->cache, n);
     s->hidden.resize(static_cast<size_t>(n_score * H));
     m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
-    const int64_t first = AddRows(s, s->hidden.data(), n_score, H);
+    const int64_t first = AddRows(pending, s->hidden.data(), n_score, H);
     for (int64_t i = 0; i < n_score; ++i) {
-      AddPair(s, first + i, cont[n_cont - n_score + i], static_cast<int32_t>(ci));
+      AddPair(pending, first + i, cont[n_cont - n_score + i], static_cast<int32_t>(ci));
     }
     out[ci].is_greedy = true;
     out[ci].n_tokens = static_cast<int32_t>(n_score);
   }
-  ScorePendingRows(m, s, &out);
-  return out;
 }
 
 }  // namespace
@@ -277,15 +284,31 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
     }
   }
   SetThreads(n_threads_);
-  std::vector<std::vector<ContinuationScore>> out(requests.size());
   const int64_t n = static_cast<int64_t>(requests.size());
   const int64_t max_len = max_length();
+  const int64_t H = model_->config().hidden_size;
+  std::vector<PendingRows> pending(static_cast<size_t>(n));
+  // 1. Forward passes, requests in parallel (each on one thread; a lone request's kernels use the
+  //    team instead).
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
   {
     Session s;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) out[i] = ScoreOne(*model_, max_len, requests[i], &s);
+    for (int64_t i = 0; i < n; ++i) ForwardOne(*model_, max_len, requests[i], &s, &pending[i]);
   }
+  // 2. The vocabulary step for consecutive requests together, up to kMaxRowsPerVocabCall rows
+  //    per call (the kernel splits the vocabulary across the threads).
+  for (int64_t i = 0; i < n;) {
+    int64_t j = i, rows = 0;
+    do {
+      rows += static_cast<int64_t>(pending[j].rows.size()) / H;
+      ++j;
+    } while (j < n && rows + static_cast<int64_t>(pending[j].rows.size()) / H <= kMaxRowsPerVocabCall);
+    ScorePending(*model_, pending.data() + i, pending.data() + j);
+    i = j;
+  }
+  std::vector<std::vector<ContinuationScore>> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) out[i] = std::move(pending[i].out);
   return out;
 }
 

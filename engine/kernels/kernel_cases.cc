@@ -159,12 +159,12 @@ std::vector<KernelCase> AllKernelCases() {
   // vocab_logprob dims {n, V, H, packed}: n scored rows against a [V, H] head, row i with
   // 1 + i % 4 targets (VocabTargets). n = 81, V = 32768, H = 256 is one HellaSwag-shaped task of
   // Doge-20M (48-token context, 4 endings of 21 tokens: 1 + 4·20 rows); the others cut the
-  // vocabulary into partial chunks, blocks and panels. Output: the logprobs, then the argmaxes.
+  // vocabulary into partial chunks, blocks and panels, and n = 250 the rows into tiles. Output: the logprobs, then the argmaxes.
   auto vl_flops = [](const std::vector<int64_t>& d) { return d[0] * d[1] * (2.0 * d[2] + 6.0); };
   auto vl_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[1] * d[2] + d[0] * d[2]); };
   for (auto d : std::vector<std::vector<int64_t>>{
-           {1, 7, 33}, {3, 33, 17}, {5, 1023, 37}, {13, 1030, 64}, {81, 32768, 256},
-           {27, 32768, 512}}) {
+           {1, 7, 33}, {3, 33, 17}, {5, 1023, 37}, {13, 1030, 64}, {250, 1030, 64},
+           {81, 32768, 256}, {27, 32768, 512}}) {
     for (int64_t storage : {1, 0, 2, 3}) {
       if (storage == 0 && d[1] == 32768 && d[2] == 512) continue;
       if (storage >= 2 && !With16Bit(d[1], d[2])) continue;

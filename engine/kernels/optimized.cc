@@ -1007,12 +1007,16 @@ void LogprobGather(const float* logits, int64_t n, int32_t target, double* logpr
 }
 
 // The fused vocabulary step (kernel_set.h vocab_logprob). The vocabulary is cut into fixed
-// chunks of kVocabChunk rows; per chunk the logits of all n rows go into a small tile (L2), each
-// row's segment statistics and target logits are taken from it, and the tile is reused. Per row,
+// chunks of kVocabChunk rows; per chunk the logits of up to kVocabRowBlock rows at a time go into
+// a small tile (L2), each row's segment statistics and target logits are taken from it, and the
+// tile is reused. Per row,
 // the chunks' statistics are then combined in chunk order: M = max of the maxima, S = Σ_c s_c ·
 // exp(m_c - M) in float64, lse = M + log S. Chunks are split across threads; everything a row's
 // result depends on is fixed by the shapes, so it is the same for any thread count or batch.
 constexpr int64_t kVocabChunk = 512;
+// Rows per tile within a chunk (a multiple of the GEMM's input groups): the tile, 480 KiB, stays
+// in L2 however many rows a call scores, and each block of weights is used against 20 groups.
+constexpr int64_t kVocabRowBlock = 240;
 
 void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t V,
                   int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
@@ -1029,31 +1033,34 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
   const int team = TeamSize(par);
 #pragma omp parallel num_threads(team) if (par)
   {
-    // This thread's tile of logits: [n, kVocabChunk].
-    float* tile = KernelScratch(3, static_cast<size_t>(n * kVocabChunk));
+    // This thread's tile of logits: [kVocabRowBlock, kVocabChunk].
+    float* tile = KernelScratch(3, static_cast<size_t>(Min(n, kVocabRowBlock) * kVocabChunk));
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < n_chunks; ++c) {
       const int64_t v0 = c * kVocabChunk, nv = Min(kVocabChunk, V - v0);
-      if (packed.data) {
-        // kVocabChunk is a multiple of the panel height, so chunk c's rows are whole blocks.
+      // kVocabChunk is a multiple of the block height, so chunk c's rows are whole blocks.
+      const int64_t b0 = v0 / kPackRows, b1 = (v0 + nv + kPackRows - 1) / kPackRows;
+      for (int64_t r0 = 0; r0 < n; r0 += kVocabRowBlock) {
+        const int64_t nr = Min(kVocabRowBlock, n - r0);
+        const float* xr = x + r0 * H;
+        if (packed.data) {
 #ifdef DOGE_OPT_AVX2
-        GemmBlocks(packed, x, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows, tile,
-                   kVocabChunk);
+          GemmBlocks(packed, xr, nr, V, H, b0, b1, tile, kVocabChunk);
 #else
-        PortableBlocks(packed, x, n, V, H, v0 / kPackRows, (v0 + nv + kPackRows - 1) / kPackRows,
-                       tile, kVocabChunk);
+          PortableBlocks(packed, xr, nr, V, H, b0, b1, tile, kVocabChunk);
 #endif
-      } else {
-        // Row-major head: the DotBlock order, rows [v0, v0 + nv) into the tile.
-        RowsTimesInputs(w + v0 * H, x, n, 0, nv, H, tile, kVocabChunk);
-      }
-      for (int64_t i = 0; i < n; ++i) {
-        const float* row = tile + i * kVocabChunk;
-        SegmentStats s = RowSegmentStats(row, nv);
-        s.argmax += static_cast<int32_t>(v0);
-        stats[c * n + i] = s;
-        for (int64_t j = off[i]; j < off[i + 1]; ++j) {
-          if (tok[j] >= v0 && tok[j] < v0 + nv) target_logit[j] = row[tok[j] - v0];
+        } else {
+          // Row-major head: the DotBlock order, rows [v0, v0 + nv) into the tile.
+          RowsTimesInputs(w + v0 * H, xr, nr, 0, nv, H, tile, kVocabChunk);
+        }
+        for (int64_t i = r0; i < r0 + nr; ++i) {
+          const float* row = tile + (i - r0) * kVocabChunk;
+          SegmentStats st = RowSegmentStats(row, nv);
+          st.argmax += static_cast<int32_t>(v0);
+          stats[c * n + i] = st;
+          for (int64_t j = off[i]; j < off[i + 1]; ++j) {
+            if (tok[j] >= v0 && tok[j] < v0 + nv) target_logit[j] = row[tok[j] - v0];
+          }
         }
       }
     }
