@@ -221,12 +221,56 @@ inline int64_t FirstEqual(const float* x, int64_t n, float v) {
   return j;
 }
 
+#ifdef DOGE_OPT_AVX512
+// Exp8 on 16 lanes: the same operations lane by lane, so the same bits.
+inline __m512 Exp16(__m512 x) {
+  const __m512 hi = _mm512_set1_ps(88.3762626647949f), lo = _mm512_set1_ps(-87.3365478515625f);
+  const __mmask16 keep = _mm512_cmp_ps_mask(x, lo, _CMP_GE_OQ);
+  x = _mm512_max_ps(_mm512_min_ps(x, hi), lo);
+  __m512 fx = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f));
+  fx = _mm512_roundscale_ps(fx, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+  y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  __m512i k = _mm512_cvttps_epi32(fx);
+  k = _mm512_slli_epi32(_mm512_add_epi32(k, _mm512_set1_epi32(127)), 23);
+  return _mm512_maskz_mov_ps(keep, _mm512_mul_ps(y, _mm512_castsi512_ps(k)));
+}
+#endif
+
 // Σ exp(x[i] - mx) over x[0..n): float exps (Exp8, ~2 ulp) widened to float64 and summed in four
 // double accumulators combined in a fixed order, then a float64 tail.
 inline double SumExpAvx2(const float* x, int64_t n, float mx) {
+  int64_t k = 0;
+#ifdef DOGE_OPT_AVX512
+  // The same four accumulators, two per zmm (lanes 0-3 = d0 or d2, 4-7 = d1 or d3), the same
+  // sums lane by lane: the same bits as the AVX2 loop below.
+  {
+    const __m512 vmx = _mm512_set1_ps(mx);
+    __m512d d01 = _mm512_setzero_pd(), d23 = _mm512_setzero_pd();
+    for (; k + 16 <= n; k += 16) {
+      const __m512 e = Exp16(_mm512_sub_ps(_mm512_loadu_ps(x + k), vmx));
+      d01 = _mm512_add_pd(d01, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+      d23 = _mm512_add_pd(d23, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+    }
+    alignas(64) double a[8], b[8];
+    _mm512_store_pd(a, d01);
+    _mm512_store_pd(b, d23);
+    double dl[4];
+    for (int i = 0; i < 4; ++i) dl[i] = (a[i] + a[i + 4]) + (b[i] + b[i + 4]);
+    double sum = (dl[0] + dl[1]) + (dl[2] + dl[3]);
+    for (; k < n; ++k) sum += exp(static_cast<double>(x[k]) - static_cast<double>(mx));
+    return sum;
+  }
+#endif
   const __m256 vmx = _mm256_set1_ps(mx);
   __m256d d0 = _mm256_setzero_pd(), d1 = d0, d2 = d0, d3 = d0;
-  int64_t k = 0;
   for (; k + 16 <= n; k += 16) {
     const __m256 e0 = Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + k), vmx));
     const __m256 e1 = Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + k + 8), vmx));
@@ -723,9 +767,39 @@ void MatMul(const float* w, PackedWeights packed, const float* x, int64_t n, int
   }
 }
 
+// mean(x²) in float64 (squares of floats are exact there) over eight partial sums, lane j taking
+// the elements i ≡ j (mod 8) in order, combined pairwise, then the tail; the avx2 and avx512
+// builds add in exactly this order.
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
   double ss = 0.0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  int64_t i0 = 0;
+#if defined(DOGE_OPT_AVX512)
+  {
+    __m512d acc = _mm512_setzero_pd();
+    for (; i0 + 8 <= n; i0 += 8) {
+      const __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + i0));
+      acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v));
+    }
+    alignas(64) double l[8];
+    _mm512_store_pd(l, acc);
+    ss = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+  }
+#elif defined(DOGE_OPT_AVX2)
+  {
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (; i0 + 8 <= n; i0 += 8) {
+      const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + i0));
+      const __m256d b = _mm256_cvtps_pd(_mm_loadu_ps(x + i0 + 4));
+      lo = _mm256_add_pd(lo, _mm256_mul_pd(a, a));
+      hi = _mm256_add_pd(hi, _mm256_mul_pd(b, b));
+    }
+    alignas(32) double l[8];
+    _mm256_store_pd(l, lo);
+    _mm256_store_pd(l + 4, hi);
+    ss = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+  }
+#endif
+  for (int64_t i = i0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
   const float var = static_cast<float>(ss / static_cast<double>(n));
   const float inv = 1.0f / sqrtf(var + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = weight[i] * (x[i] * inv);
