@@ -88,13 +88,25 @@ constexpr int64_t kMaxRowsPerVocabCall = 2048;
 // to its continuation in pair order (per continuation: its tokens in order, as one reference call
 // sums them). Every row's result depends on that row alone, so a request scores the same bits
 // alone or in any batch, on any thread count.
-void ScorePending(const DogeModel& m, PendingRows* first, PendingRows* last) {
+struct VocabBuffers {
+  std::vector<float> rows;       // [n_rows, H] the requests' rows, concatenated
+  std::vector<int64_t> off;      // [n_rows + 1] each row's targets in tok
+  std::vector<int32_t> tok;      // targets grouped by row
+  std::vector<double> logprob;   // per target
+  std::vector<int32_t> argmax;   // per row
+  std::vector<std::vector<int64_t>> where;  // per request and pair: its target's index in tok
+};
+
+void ScorePending(const DogeModel& m, PendingRows* first, PendingRows* last, VocabBuffers* b) {
   const int64_t H = m.config().hidden_size, V = m.config().vocab_size;
-  std::vector<float> rows;
-  std::vector<int64_t> off = {0};
-  std::vector<int32_t> tok;
-  // Per request and pair: the index of its target in tok (targets are grouped by row).
-  std::vector<std::vector<int64_t>> where;
+  std::vector<float>& rows = b->rows;
+  std::vector<int64_t>& off = b->off;
+  std::vector<int32_t>& tok = b->tok;
+  std::vector<std::vector<int64_t>>& where = b->where;
+  rows.clear();
+  off.assign(1, 0);
+  tok.clear();
+  where.clear();
   for (PendingRows* r = first; r != last; ++r) {
     const int64_t n = static_cast<int64_t>(r->rows.size()) / H;
     rows.insert(rows.end(), r->rows.begin(), r->rows.end());
@@ -113,8 +125,10 @@ void ScorePending(const DogeModel& m, PendingRows* first, PendingRows* last) {
     for (int64_t i = 0; i < n; ++i) off.push_back(off.back() + count[static_cast<size_t>(i)]);
   }
   const int64_t n_rows = static_cast<int64_t>(off.size()) - 1;
-  std::vector<double> logprob(tok.size());
-  std::vector<int32_t> argmax(static_cast<size_t>(n_rows));
+  std::vector<double>& logprob = b->logprob;
+  std::vector<int32_t>& argmax = b->argmax;
+  logprob.resize(tok.size());
+  argmax.resize(static_cast<size_t>(n_rows));
   OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed, rows.data(),
                                    n_rows, V, H, off.data(), tok.data(), logprob.data(),
                                    argmax.data());
@@ -267,6 +281,14 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
 
 }  // namespace
 
+struct DogeLanguageModel::ScoreBuffers {
+  std::vector<Session> sessions;  // one per OpenMP thread of Score()
+  VocabBuffers vocab;
+};
+
+DogeLanguageModel::DogeLanguageModel() : score_buffers_(std::make_unique<ScoreBuffers>()) {}
+DogeLanguageModel::~DogeLanguageModel() = default;
+
 std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
     const std::vector<ScoreRequest>& requests) const {
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -283,16 +305,23 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
       CheckIds(requests[i].continuations[k], "continuation");
     }
   }
+  std::lock_guard<std::mutex> lock(score_mu_);
   SetThreads(n_threads_);
   const int64_t n = static_cast<int64_t>(requests.size());
   const int64_t max_len = max_length();
   const int64_t H = model_->config().hidden_size;
   std::vector<PendingRows> pending(static_cast<size_t>(n));
+  ScoreBuffers& buf = *score_buffers_;
+  if (static_cast<int>(buf.sessions.size()) < n_threads_) buf.sessions.resize(n_threads_);
   // 1. Forward passes, requests in parallel (each on one thread; a lone request's kernels use the
   //    team instead).
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
   {
-    Session s;
+#ifdef _OPENMP
+    Session& s = buf.sessions[static_cast<size_t>(omp_get_thread_num())];
+#else
+    Session& s = buf.sessions[0];
+#endif
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < n; ++i) ForwardOne(*model_, max_len, requests[i], &s, &pending[i]);
   }
@@ -304,7 +333,7 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
       rows += static_cast<int64_t>(pending[j].rows.size()) / H;
       ++j;
     } while (j < n && rows + static_cast<int64_t>(pending[j].rows.size()) / H <= kMaxRowsPerVocabCall);
-    ScorePending(*model_, pending.data() + i, pending.data() + j);
+    ScorePending(*model_, pending.data() + i, pending.data() + j, &buf.vocab);
     i = j;
   }
   std::vector<std::vector<ContinuationScore>> out(static_cast<size_t>(n));

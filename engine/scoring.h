@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -74,11 +75,20 @@ class DogeLanguageModel : public LanguageModel {
   int n_threads() const { return n_threads_; }
 
  private:
-  DogeLanguageModel() = default;
+  DogeLanguageModel();
   void CheckIds(const std::vector<int32_t>& ids, const char* what) const;
 
   std::unique_ptr<DogeModel> model_;
   int n_threads_ = 1;
+  // Per-thread KV caches and scratch plus the vocabulary step's buffers, kept across Score()
+  // calls so a warm evaluation allocates (and page-faults) nothing per batch. Score() calls on one
+  // object are serialised by score_mu_.
+  struct ScoreBuffers;
+  std::unique_ptr<ScoreBuffers> score_buffers_;
+  mutable std::mutex score_mu_;
+
+ public:
+  ~DogeLanguageModel() override;
 };
 
 }  // namespace doge
