@@ -29,9 +29,9 @@ namespace {
 
 const char kBenchUsage[] =
     "usage: doge bench kernels [google benchmark flags...]\n"
-    "       doge bench e2e  (--model DIR | --shape NAME) [-p 512] [-n 128] [-t 1,2] [-r 5]\n"
-    "                       [-o md|json|csv] [--out FILE]\n"
-    "       doge bench eval (--model DIR | --shape NAME) [-t 1,2] [-r 5] [--tasks 64]\n"
+    "       doge bench e2e  (--model DIR | --shape NAME [--dtype f32|bf16|f16]) [-p 512] [-n 128]\n"
+    "                       [-t 1,2] [-r 5] [-o md|json|csv] [--out FILE]\n"
+    "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--tasks 64]\n"
     "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [-o md|json|csv]\n"
     "\n"
     "Every number is set against limits measured in the same run (FP32 FMA peak and read\n"
@@ -57,6 +57,8 @@ const char kBenchUsage[] =
     "\n"
     "--shape doge-20m|doge-60m|doge-160m|doge-320m generates a random-weight checkpoint of that\n"
     "shape in a temporary folder (removed afterwards): no download needed to compare machines.\n"
+    "--dtype bf16 (or f16) stores it in 16 bits: the kernels then stream half the bytes and widen\n"
+    "the weights in their loops (the bound counts 2 bytes per weight).\n"
     "\n"
     "examples:\n"
     "  doge bench e2e --shape doge-20m -p 512 -n 128 -t 1,2 -r 5\n"

@@ -95,6 +95,21 @@ TEST(BenchCliTest, E2eOnGeneratedShapeCleansUp) {
   EXPECT_TRUE(std::filesystem::is_empty(tmp)) << "temporary checkpoint left behind";
 }
 
+// --dtype bf16 on a generated shape: the kernels read 2 bytes per weight, so model_size is
+// n_params * 2 and the decode bound counts those bytes; --dtype without --shape is refused.
+TEST(BenchCliTest, E2eBf16ShapeCountsTwoBytesPerWeight) {
+  Result r = RunDoge("bench e2e --shape doge-20m --dtype bf16 -p 0 -n 2 -t 1 -r 1 --probe-reps 1 -o csv");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"doge-20m-bf16\",\"doge-20m\",13118728,26237456,"), std::string::npos)
+      << r.out;
+  r = RunDoge("bench e2e --model " + kTiny + " --dtype bf16");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--dtype: only with --shape"), std::string::npos) << r.out;
+  r = RunDoge("bench e2e --shape doge-20m --dtype fp8");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("expected f32, bf16 or f16, found 'fp8'"), std::string::npos) << r.out;
+}
+
 TEST(BenchCliTest, EvalJsonOnTinyModel) {
   Result r = RunDoge("bench eval --model " + kTiny +
                  " -t 1,2 -r 1 --tasks 3 --ctx 10 --cont 5 --batch 2 -o json");
