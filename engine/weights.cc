@@ -183,19 +183,24 @@ namespace {
 // Packs w [rows, cols] into dst, 16 blocks at a time; when the source is the mapping (not one of
 // the widened heap copies, whose contents would be lost) each slice's pages are released right
 // after it is packed, so the peak stays near one copy of the weights.
+// Drops the whole pages inside [p, p + bytes) of the mapping from memory (madvise DONTNEED: the
+// mapping stays valid and re-reads them from the page cache if touched again). Best effort: a
+// failure only leaves the pages resident.
+void ReleaseMappedPages(const void* p, size_t bytes) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 void PackOne(DogeWeights* weights, const float* w, int64_t rows, int64_t cols, float* dst) {
   bool heap = false;
   for (const auto& o : weights->owned) heap = heap || o.get() == w;
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   constexpr int64_t kSlice = 16 * kPackRows;
   for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
     const int64_t nr = std::min(kSlice, rows - r0);
     PackWeights(w + r0 * cols, nr, cols, dst + r0 * cols);
-    if (heap) continue;
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(w + r0 * cols) + page - 1) / page * page;
-    const uintptr_t end = reinterpret_cast<uintptr_t>(w + (r0 + nr) * cols) / page * page;
-    // Best effort: a failure only leaves the pages resident.
-    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    if (!heap) ReleaseMappedPages(w + r0 * cols, static_cast<size_t>(nr * cols) * sizeof(float));
   }
 }
 
@@ -265,8 +270,12 @@ void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
     if (type == PackedType::kF32) {
       PackOne(w, j.src, j.rows, j.cols, reinterpret_cast<float*>(at));
     } else {
+      // The mapped 16-bit tensor was read twice (widened at load, packed now) and is not needed
+      // again: its pages go, as the F32 path's do.
       DType dt;
-      PackWeights16(Source16(*w, j.src, &dt), j.rows, j.cols, reinterpret_cast<uint16_t*>(at));
+      const uint16_t* src = Source16(*w, j.src, &dt);
+      PackWeights16(src, j.rows, j.cols, reinterpret_cast<uint16_t*>(at));
+      ReleaseMappedPages(src, static_cast<size_t>(j.rows * j.cols) * 2);
     }
     at += PackedWeightFloats(j.rows, j.cols) * elem;
   }
