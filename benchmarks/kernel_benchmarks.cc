@@ -117,17 +117,20 @@ int RunKernelBenchmarks(int argc, char** argv) {
   args.push_back(nullptr);
   int n = argc;
   ProbeOptions probe = TakeProbeFlags(&n, args.data());
-  // One cache for the whole run; leaked deliberately (registered benchmarks keep pointers to it
-  // until the process exits).
-  static PeakCache* peaks = nullptr;
-  peaks = new PeakCache(probe);
-
-  const std::vector<KernelCase>* cases = new std::vector<KernelCase>(AllKernelCases());
+  // One cache and one case list for the whole run, owned here until the process exits: the
+  // registered benchmarks keep pointers to them (function-local statics rather than a
+  // deliberate leak, which LeakSanitizer reports in the asan preset).
+  static std::unique_ptr<PeakCache> peak_cache;
+  peak_cache = std::make_unique<PeakCache>(probe);
+  PeakCache* peaks = peak_cache.get();
+  static std::unique_ptr<std::vector<KernelCase>> case_list;
+  case_list = std::make_unique<std::vector<KernelCase>>(AllKernelCases());
+  const std::vector<KernelCase>* cases = case_list.get();
   for (const KernelSet* set : {&ReferenceKernels(), &OptimizedKernels()}) {
     for (const KernelCase& c : *cases) {
       benchmark::RegisterBenchmark(
           ("kernel/" + c.kernel + "/" + c.vars + "/" + set->name).c_str(),
-          [&c, set](benchmark::State& s) { BenchKernel(s, c, set, peaks); })
+          [&c, set, peaks](benchmark::State& s) { BenchKernel(s, c, set, peaks); })
           ->UseRealTime();
     }
   }
