@@ -83,11 +83,7 @@ struct PendingRows {
 // them (once per batch instead of once per request) while the rows stay a few MiB.
 constexpr int64_t kMaxRowsPerVocabCall = 2048;
 
-// Scores the pending pairs of requests [first, last) through the fused vocabulary kernel
-// (kernel_set.h vocab_logprob: the [n, V] logits are never stored) and adds each pair's log-prob
-// to its continuation in pair order (per continuation: its tokens in order, as one reference call
-// sums them). Every row's result depends on that row alone, so a request scores the same bits
-// alone or in any batch, on any thread count.
+// The vocabulary step's buffers, reused across calls.
 struct VocabBuffers {
   std::vector<float> rows;       // [n_rows, H] the requests' rows, concatenated
   std::vector<int64_t> off;      // [n_rows + 1] each row's targets in tok
@@ -97,6 +93,11 @@ struct VocabBuffers {
   std::vector<std::vector<int64_t>> where;  // per request and pair: its target's index in tok
 };
 
+// Scores the pending pairs of requests [first, last) through the fused vocabulary kernel
+// (kernel_set.h vocab_logprob: the [n, V] logits are never stored) and adds each pair's log-prob
+// to its continuation in pair order (per continuation: its tokens in order, as one reference call
+// sums them). Every row's result depends on that row alone, so a request scores the same bits
+// alone or in any batch, on any thread count.
 void ScorePending(const DogeModel& m, PendingRows* first, PendingRows* last, VocabBuffers* b) {
   const int64_t H = m.config().hidden_size, V = m.config().vocab_size;
   std::vector<float>& rows = b->rows;
@@ -110,19 +111,20 @@ void ScorePending(const DogeModel& m, PendingRows* first, PendingRows* last, Voc
   for (PendingRows* r = first; r != last; ++r) {
     const int64_t n = static_cast<int64_t>(r->rows.size()) / H;
     rows.insert(rows.end(), r->rows.begin(), r->rows.end());
-    // Pairs by row; stable, so a row's targets keep pair order.
-    std::vector<size_t> order(r->pair_row.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return r->pair_row[a] < r->pair_row[b]; });
-    std::vector<int64_t> count(static_cast<size_t>(n), 0);
-    for (int64_t row : r->pair_row) ++count[static_cast<size_t>(row)];
-    where.emplace_back(r->pair_row.size());
-    for (size_t k = 0; k < order.size(); ++k) {
-      where.back()[order[k]] = static_cast<int64_t>(tok.size());
-      tok.push_back(r->pair_tok[order[k]]);
+    // Targets grouped by row, each row's in pair order (a counting sort): row i's offsets follow
+    // the previous rows', and pair p lands at its row's next free slot.
+    const size_t row0 = off.size() - 1, n_pairs = r->pair_row.size();
+    off.resize(row0 + static_cast<size_t>(n) + 1, 0);
+    for (int64_t row : r->pair_row) ++off[row0 + static_cast<size_t>(row) + 1];
+    for (size_t i = row0 + 1; i < off.size(); ++i) off[i] += off[i - 1];
+    std::vector<int64_t> next(off.begin() + row0, off.end() - 1);
+    tok.resize(static_cast<size_t>(off.back()));
+    where.emplace_back(n_pairs);
+    for (size_t p = 0; p < n_pairs; ++p) {
+      const int64_t at = next[static_cast<size_t>(r->pair_row[p])]++;
+      where.back()[p] = at;
+      tok[static_cast<size_t>(at)] = r->pair_tok[p];
     }
-    for (int64_t i = 0; i < n; ++i) off.push_back(off.back() + count[static_cast<size_t>(i)]);
   }
   const int64_t n_rows = static_cast<int64_t>(off.size()) - 1;
   std::vector<double>& logprob = b->logprob;

@@ -13,18 +13,23 @@
 
 namespace doge {
 
-void InterleaveRows(const float* src, int64_t n, int64_t cols, int64_t width, int64_t g,
-                    float* dst) {
-  for (int64_t j = 0; j < width; ++j) {
-    const int64_t r = g * width + j;
-    if (r < n) {
-      const float* sr = src + r * cols;
-      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = sr[k];
-    } else {
-      for (int64_t k = 0; k < cols; ++k) dst[k * width + j] = 0.0f;
+namespace {
+
+// The packed layout (kernel_set.h) of a [rows, cols] matrix whose element (r, k) is at(r, k):
+// blocks of kPackRows rows, k-major, rows past the end zero.
+template <typename T, typename At>
+void PackBlocks(int64_t rows, int64_t cols, At at, T* packed) {
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    T* dst = packed + b * kPackRows * cols;
+    for (int64_t j = 0; j < kPackRows; ++j) {
+      const int64_t r = b * kPackRows + j;
+      for (int64_t k = 0; k < cols; ++k) dst[k * kPackRows + j] = r < rows ? at(r, k) : T{0};
     }
   }
 }
+
+}  // namespace
 
 float* KernelScratch(int slot, size_t n) {
   struct Buffer {
@@ -63,44 +68,37 @@ int64_t PackedWeightFloats(int64_t rows, int64_t cols) {
 }
 
 void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed) {
-  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  for (int64_t b = 0; b < n_blocks; ++b) {
-    InterleaveRows(w, rows, cols, kPackRows, b, packed + b * kPackRows * cols);
-  }
+  PackBlocks(rows, cols, [&](int64_t r, int64_t k) { return w[r * cols + k]; }, packed);
 }
 
 void PackWeights16(const void* w, int64_t rows, int64_t cols, uint16_t* packed) {
   // Byte copies: a safetensors tensor need not be 2-byte aligned in the mapping.
   const char* src = static_cast<const char*>(w);
-  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  for (int64_t b = 0; b < n_blocks; ++b) {
-    uint16_t* dst = packed + b * kPackRows * cols;
-    for (int64_t j = 0; j < kPackRows; ++j) {
-      const int64_t r = b * kPackRows + j;
-      for (int64_t k = 0; k < cols; ++k) {
-        uint16_t v = 0;
-        if (r < rows) std::memcpy(&v, src + 2 * (r * cols + k), 2);
-        dst[k * kPackRows + j] = v;
-      }
-    }
-  }
+  PackBlocks(
+      rows, cols,
+      [&](int64_t r, int64_t k) {
+        uint16_t v;
+        std::memcpy(&v, src + 2 * (r * cols + k), 2);
+        return v;
+      },
+      packed);
 }
 
 void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out) {
   const int64_t at = (r / kPackRows) * kPackRows * cols + r % kPackRows;
-  for (int64_t k = 0; k < cols; ++k) {
-    const int64_t i = at + k * kPackRows;
-    switch (packed.type) {
-      case PackedType::kF32:
-        out[k] = static_cast<const float*>(packed.data)[i];
-        break;
-      case PackedType::kBF16:
-        out[k] = Bf16ToFloat(static_cast<const uint16_t*>(packed.data)[i]);
-        break;
-      case PackedType::kF16:
-        out[k] = F16ToFloat(static_cast<const uint16_t*>(packed.data)[i]);
-        break;
+  const auto* h = static_cast<const uint16_t*>(packed.data) + at;
+  switch (packed.type) {
+    case PackedType::kF32: {
+      const float* f = static_cast<const float*>(packed.data) + at;
+      for (int64_t k = 0; k < cols; ++k) out[k] = f[k * kPackRows];
+      break;
     }
+    case PackedType::kBF16:
+      for (int64_t k = 0; k < cols; ++k) out[k] = Bf16ToFloat(h[k * kPackRows]);
+      break;
+    case PackedType::kF16:
+      for (int64_t k = 0; k < cols; ++k) out[k] = F16ToFloat(h[k * kPackRows]);
+      break;
   }
 }
 

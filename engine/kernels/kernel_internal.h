@@ -18,12 +18,6 @@
 
 namespace doge {
 
-// Rows [g·width, (g + 1)·width) of src [n, cols], interleaved k-major: dst[k·width + j] =
-// src[g·width + j, k], zero for rows past n. The packed weight layout (width kPackRows) and the
-// GEMM's input groups.
-void InterleaveRows(const float* src, int64_t n, int64_t cols, int64_t width, int64_t g,
-                    float* dst);
-
 // A per-calling-thread buffer of at least n floats, 64-byte aligned; grows, never shrinks, so a
 // warm forward pass allocates nothing. Each slot in [0, kKernelScratchSlots) is an independent
 // buffer.

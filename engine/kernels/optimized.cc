@@ -359,7 +359,7 @@ void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int
 // is 128 bytes (two lines); a block is two 16-row panels side by side.
 
 #if defined(DOGE_OPT_AVX512)
-// Input rows per group of the packed GEMM input (k-major, kGroup floats per k) and 16-row panels
+// Input rows per micro-kernel call (a group, broadcast from their own rows) and 16-row panels
 // per micro-kernel call: a whole block (2 panels) x 12 inputs = 24 zmm accumulators; per k two
 // loads, twelve broadcasts, twenty-four FMAs.
 constexpr int64_t kGroup = 12;
