@@ -62,7 +62,9 @@ void DogeLanguageModel::CheckIds(const std::vector<int32_t>& ids, const char* wh
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= v) {
       throw Error(ErrorKind::kUsage, "", std::string(what) + "[" + std::to_string(i) + "]",
-                  "token id " + std::to_string(ids[i]) + " outside [0, " + std::to_string(v) + ")");
+                  "token id " + std::to_string(ids[i]) + " outside [0, " + std::to_string(v) +
+                      "): the model (config.json vocab_size " + std::to_string(v) +
+                      ") has no embedding row for it");
     }
   }
 }

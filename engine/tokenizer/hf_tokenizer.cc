@@ -185,6 +185,11 @@ size_t LeadingSpaceLength(std::string_view s) {
   return pos;
 }
 
+// How sparse the ids of a tokenizer.json may be: the largest id must be below 2 x (vocab entries +
+// added tokens) + kIdSlack. Real vocabularies are dense (gaps are a few reserved ids); the slack
+// lets tiny hand-written test vocabularies put an added token at a round id.
+constexpr int64_t kIdSlack = 1024;
+
 // GPT-2's pattern, what ByteLevel(use_regex=true) splits with (Oniguruma syntax; translated).
 constexpr const char* kGpt2Pattern =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -366,9 +371,27 @@ void HfTokenizer::Load(const std::string& json_text) {
   }
 
   // ---- id tables -------------------------------------------------------------------------------
+  // The tables below are indexed by id, so an id must be dense enough to be a vocabulary: one far
+  // beyond the number of entries is a format error here, before anything is sized by it (a
+  // single id of 2^31 - 1 would otherwise ask for gigabytes, or overflow max_id + 1).
   int32_t max_id = -1;
-  for (const auto& [tok, id] : vocab) max_id = std::max(max_id, id);
-  for (const auto& tok : added_) max_id = std::max(max_id, tok.id);
+  std::string max_field;
+  for (const auto& [tok, id] : vocab) {
+    if (id > max_id) max_id = id, max_field = "model.vocab." + tok;
+  }
+  for (size_t i = 0; i < added_.size(); ++i) {
+    if (added_[i].id > max_id) {
+      max_id = added_[i].id;
+      max_field = JsonReader::Index("added_tokens", i) + ".id";
+    }
+  }
+  const int64_t n_ids = static_cast<int64_t>(vocab.size() + added_.size());
+  const int64_t id_limit = 2 * n_ids + kIdSlack;
+  if (max_id >= id_limit) {
+    r.Fail(max_field, "id " + std::to_string(max_id) + " is far beyond the vocabulary's " +
+                          std::to_string(n_ids) + " entries (ids must be below 2 x entries + " +
+                          std::to_string(kIdSlack) + " = " + std::to_string(id_limit) + ")");
+  }
   id_to_token_.assign(max_id + 1, std::string());
   id_valid_.assign(max_id + 1, 0);
   id_special_.assign(max_id + 1, 0);

@@ -53,6 +53,7 @@ class HfTokenizer : public Tokenizer {
   std::vector<std::string> PreTokens(std::string_view text) const;
   // Token string of `id` as stored in tokenizer.json ("" when the id has none).
   const std::string& IdToToken(int32_t id) const;
+  std::string IdToPiece(int32_t id) const override { return IdToToken(id); }
   // Turns both pre-token caches on or off (on by default) and empties them. Not thread-safe.
   void SetCacheEnabled(bool enabled);
   size_t CacheSize() const;

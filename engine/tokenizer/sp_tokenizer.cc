@@ -88,6 +88,9 @@ std::string SpTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_speci
 }
 
 int32_t SpTokenizer::vocab_size() const { return sp_->GetPieceSize(); }
+std::string SpTokenizer::IdToPiece(int32_t id) const {
+  return id >= 0 && id < sp_->GetPieceSize() ? sp_->IdToPiece(id) : std::string();
+}
 int32_t SpTokenizer::bos_id() const { return sp_->bos_id(); }
 int32_t SpTokenizer::eos_id() const { return sp_->eos_id(); }
 std::string SpTokenizer::eos_token() const {

@@ -35,6 +35,7 @@ class SpTokenizer : public Tokenizer {
   std::string Decode(const std::vector<int32_t>& ids, bool skip_special_tokens,
                      bool clean_up) const override;
   int32_t vocab_size() const override;
+  std::string IdToPiece(int32_t id) const override;
   int32_t bos_id() const override;
   int32_t eos_id() const override;
   std::string eos_token() const override;

@@ -1,6 +1,8 @@
 // LoadTokenizer: picks the backend from a model folder or a file name.
 #include "engine/tokenizer/tokenizer.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/tokenizer/hf_tokenizer.h"
@@ -44,6 +46,14 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& path) {
   const size_t first = head.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && head[first] == '{') return std::make_unique<HfTokenizer>(path, config);
   return std::make_unique<SpTokenizer>(path, config);
+}
+
+std::vector<int32_t> IdsBeyondVocab(const Tokenizer& tok, int64_t model_vocab_size) {
+  std::vector<int32_t> out;
+  for (int64_t id = std::max<int64_t>(model_vocab_size, 0); id < tok.vocab_size(); ++id) {
+    if (!tok.IdToPiece(static_cast<int32_t>(id)).empty()) out.push_back(static_cast<int32_t>(id));
+  }
+  return out;
 }
 
 }  // namespace doge

@@ -26,7 +26,11 @@ class Tokenizer {
   virtual std::string Decode(const std::vector<int32_t>& ids, bool skip_special_tokens,
                              bool clean_up) const = 0;
 
+  // One past the largest id the tokenizer can produce (ids may have small gaps).
   virtual int32_t vocab_size() const = 0;
+  // The stored text of a token (tokenizer.json: its byte-level form; sentencepiece: its piece),
+  // for messages; empty for an id no token has.
+  virtual std::string IdToPiece(int32_t id) const { return std::string(); }
   // -1 when the tokenizer has none.
   virtual int32_t bos_id() const = 0;
   virtual int32_t eos_id() const = 0;
@@ -43,6 +47,11 @@ class Tokenizer {
 // `path` is a model folder (tokenizer.json preferred, then tokenizer.model) or a tokenizer file.
 // Throws doge::Error naming the file and JSON path on anything unsupported or malformed.
 std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& path);
+
+// The ids the tokenizer can produce that a model with `model_vocab_size` embedding rows does not
+// have (ascending; ids no token has are skipped). Scoring or generating with such an id is an
+// error (DogeLanguageModel checks every id); `doge info` warns about them up front.
+std::vector<int32_t> IdsBeyondVocab(const Tokenizer& tok, int64_t model_vocab_size);
 
 }  // namespace doge
 

@@ -64,6 +64,23 @@ std::unique_ptr<Tokenizer> MaybeTokenizer(const std::string& dir) {
   return LoadTokenizer(dir);
 }
 
+// Tokens the embedding table has no row for: a tokenizer and checkpoint that disagree.
+void WarnIdsBeyondVocab(const Tokenizer& tok, int64_t vocab_size) {
+  const std::vector<int32_t> ids = IdsBeyondVocab(tok, vocab_size);
+  constexpr size_t kShown = 5;
+  for (size_t i = 0; i < ids.size() && i < kShown; ++i) {
+    std::fprintf(stderr,
+                 "doge info: warning: %s: token '%s' has id %d, but config.json vocab_size is %lld: "
+                 "text that encodes to it cannot be scored\n",
+                 tok.path().c_str(), tok.IdToPiece(ids[i]).c_str(), ids[i],
+                 static_cast<long long>(vocab_size));
+  }
+  if (ids.size() > kShown) {
+    std::fprintf(stderr, "doge info: warning: %s: %zu more token ids >= vocab_size %lld\n",
+                 tok.path().c_str(), ids.size() - kShown, static_cast<long long>(vocab_size));
+  }
+}
+
 }  // namespace
 
 int RunLogits(const Args& args) {
@@ -217,6 +234,9 @@ int RunInfo(const Args& args) {
   Require(vm, "model");
   auto m = DogeModel::Load(vm["model"].as<std::string>());
   const DogeConfig& c = m->config();
+  if (std::unique_ptr<Tokenizer> tok = MaybeTokenizer(vm["model"].as<std::string>())) {
+    WarnIdsBeyondVocab(*tok, c.vocab_size);
+  }
   const DogeWeights& w = m->weights();
   KvCache probe;
   m->ResetCache(&probe, 0);

@@ -182,5 +182,40 @@ TEST(EngineCliTest, RandomCheckpointDoge20mHasRealShapes) {
   for (float v : logits) ASSERT_TRUE(std::isfinite(v));
 }
 
+// Issue 19: a tokenizer id the checkpoint's embedding table does not have. `doge info` warns,
+// naming the token, the id and vocab_size; text that encodes to it is an error when scored or
+// generated, never a read past the embedding table.
+TEST(EngineCliTest, TokenizerIdBeyondVocabSizeWarnsAndIsRefused) {
+  const std::string src = std::string(DOGE_TEST_DATA) + "/tiny-model";
+  const std::string dir = Tmp("beyond-vocab");
+  MakeDirs(dir);
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer_config.json"}) {
+    WriteFileAtomic(dir + "/" + f, ReadFileToString(src + "/" + f));
+  }
+  std::string tok = ReadFileToString(src + "/tokenizer.json");
+  const size_t at = tok.find('[', tok.find("\"added_tokens\""));
+  ASSERT_NE(at, std::string::npos);
+  tok.insert(at + 1,
+             "{\"id\":600,\"content\":\"<|extra|>\",\"single_word\":false,\"lstrip\":false,"
+             "\"rstrip\":false,\"normalized\":false,\"special\":true},");
+  WriteFileAtomic(dir + "/tokenizer.json", tok);
+
+  CliRun r = Doge("info --model " + dir);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("token '<|extra|>' has id 600, but config.json vocab_size is 512"),
+            std::string::npos)
+      << r.out;
+  // The unmodified model folder has no such warning.
+  r = Doge("info --model " + src);
+  EXPECT_EQ(r.out.find("warning"), std::string::npos) << r.out;
+
+  r = Doge("generate --model " + dir + " --prompt 'a b <|extra|>' --max-new-tokens 2");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("token id 600 outside [0, 512)"), std::string::npos) << r.out;
+  r = Doge("score --model " + dir + " --context 'a b' --continuation ' <|extra|>'");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("token id 600 outside [0, 512)"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace doge

@@ -77,6 +77,36 @@ TEST(MalformedTokenizerTest, DuplicateIds) {
                   {ErrorKind::kFormat, "added_tokens[0].id", "model.vocab has '<m>' = 259"});
 }
 
+// Issue 19: ids far beyond the vocabulary's size were range-checked only up to INT32_MAX and then
+// sized the id tables (2^31 - 1: signed overflow and an internal error; 1.5e9: bad_alloc; 2e7:
+// 1.3 GB and seconds). Now a format error naming the entry, before any allocation.
+TEST(MalformedTokenizerTest, SparseIdIsAFormatErrorBeforeAllocation) {
+  for (const char* id : {"2147483647", "1500000000", "20000000", "5000"}) {
+    SCOPED_TRACE(id);
+    TinySpec spec = Base();
+    spec.vocab_extra_json = std::string(",\"far\":") + id;
+    ExpectLoadError(TinyTokenizerJson(spec),
+                    {ErrorKind::kFormat, "model.vocab.far",
+                     std::string("id ") + id + " is far beyond the vocabulary's"});
+    // The same through added_tokens (an added token the vocab does not list).
+    ExpectLoadError(Replace(Replace(TinyTokenizerJson(Base()), ",\"<m>\":259", ""), "\"id\":259",
+                            std::string("\"id\":") + id),
+                    {ErrorKind::kFormat, "added_tokens[0].id",
+                     std::string("id ") + id + " is far beyond the vocabulary's"});
+  }
+}
+
+// Gaps a real vocabulary has (a few reserved ids) still load.
+TEST(MalformedTokenizerTest, ModestIdGapLoads) {
+  const std::string dir = testing::MakeTempDir("gap");
+  testing::WriteTinyTokenizer(
+      dir, Replace(Replace(TinyTokenizerJson(Base()), "\"<m>\":259", "\"<m>\":300"), "\"id\":259",
+                   "\"id\":300"));
+  auto tok = LoadTokenizer(dir);
+  EXPECT_EQ(tok->vocab_size(), 301);
+  EXPECT_EQ(tok->Encode("abc<m>", false), (std::vector<int32_t>{258, 300}));
+}
+
 TEST(MalformedTokenizerTest, UnknownModelType) {
   TinySpec spec = Base();
   spec.model_type = "Unigram";
