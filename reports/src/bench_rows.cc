@@ -9,9 +9,21 @@ namespace doge::reports {
 
 namespace {
 
-std::vector<double> NumberArray(const JsonNode& node) {
+// Bounds for the numbers a bench file may hold: far above any machine (a petaflop CPU decoding a
+// 20M model is ~1e8 tokens/s), and far below where the report's decimal formatting stops
+// (reports/src/decimal.h: |x| < 1e13). Outside them the file is wrong, and the error says where.
+constexpr double kMaxThroughput = 1e12;         // tokens/s, tasks/s
+constexpr int64_t kMaxThreads = 1 << 20;
+constexpr int64_t kMaxCount = int64_t{1} << 50;  // tokens, bytes, parameters, batch
+constexpr double kMaxNanoseconds = 1e18;         // a kernel benchmark's time per iteration
+
+std::vector<double> ThroughputSamples(const JsonNode& node) {
   std::vector<double> out;
-  for (const JsonNode& v : node.Items()) out.push_back(v.Number());
+  for (const JsonNode& v : node.Items()) {
+    const double s = v.NumberIn(0, kMaxThroughput, "a throughput sample (per second)");
+    if (!(s > 0)) v.Fail("expected positive throughput samples, found " + std::to_string(s));
+    out.push_back(s);
+  }
   return out;
 }
 
@@ -55,25 +67,20 @@ std::vector<BenchRow> LoadBenchRows(const std::string& path, const std::string& 
     row.model = r.GetString("model");
     row.model_type = r.GetString("model_type");
     row.test = r.GetString("test");
-    row.n_threads = r.GetInt("n_threads");
-    if (row.n_threads <= 0) r.Get("n_threads").Fail("expected a positive thread count");
-    if (auto n = r.Find("n_params")) row.n_params = n->Int();
+    row.n_threads = r.Get("n_threads").IntIn(1, kMaxThreads, "a positive thread count");
+    if (auto n = r.Find("n_params")) row.n_params = n->IntIn(0, kMaxCount, "a parameter count");
     if (row.schema == kBenchE2eSchema) {
-      row.model_size = r.GetInt("model_size");
-      row.n_prompt = r.GetInt("n_prompt");
-      row.n_gen = r.GetInt("n_gen");
-      row.avg = r.GetNumber("avg_ts");
-      row.stddev = r.GetNumber("stddev_ts");
-      row.samples = NumberArray(r.Get("samples_ts"));
+      row.model_size = r.Get("model_size").IntIn(0, kMaxCount, "a size in bytes");
+      row.n_prompt = r.Get("n_prompt").IntIn(0, kMaxCount, "a token count");
+      row.n_gen = r.Get("n_gen").IntIn(0, kMaxCount, "a token count");
+      row.avg = r.Get("avg_ts").NumberIn(0, kMaxThroughput, "tokens/s");
+      row.stddev = r.Get("stddev_ts").NumberIn(0, kMaxThroughput, "a standard deviation (tokens/s)");
+      row.samples = ThroughputSamples(r.Get("samples_ts"));
     } else {
-      if (auto b = r.Find("batch")) row.batch = b->Int();
-      row.avg = r.GetNumber("tasks_per_s");
-      row.stddev = r.GetNumber("stddev");
-      row.samples = NumberArray(r.Get("samples"));
-    }
-    for (double s : row.samples) {
-      if (!(s > 0)) r.Get(row.schema == kBenchE2eSchema ? "samples_ts" : "samples")
-                        .Fail("expected positive throughput samples, found " + std::to_string(s));
+      if (auto b = r.Find("batch")) row.batch = b->IntIn(0, kMaxCount, "a batch size");
+      row.avg = r.Get("tasks_per_s").NumberIn(0, kMaxThroughput, "tasks/s");
+      row.stddev = r.Get("stddev").NumberIn(0, kMaxThroughput, "a standard deviation (tasks/s)");
+      row.samples = ThroughputSamples(r.Get("samples"));
     }
     rows.push_back(std::move(row));
   }
@@ -118,8 +125,8 @@ KernelBenchFile LoadKernelBench(const std::string& path) {
       continue;
     }
     double scale = NsPerUnit(b.Get("time_unit"));
-    kb.real_ns.push_back(b.GetNumber("real_time") * scale);
-    kb.cpu_ns.push_back(b.GetNumber("cpu_time") * scale);
+    kb.real_ns.push_back(b.Get("real_time").NumberIn(0, kMaxNanoseconds / scale, "a time") * scale);
+    kb.cpu_ns.push_back(b.Get("cpu_time").NumberIn(0, kMaxNanoseconds / scale, "a time") * scale);
   }
   if (out.benchmarks.empty() && saw_aggregate) {
     root.Get("benchmarks").Fail(

@@ -107,22 +107,22 @@ EvalResults LoadEvalResults(const std::string& path) {
   r.model_path = model.GetString("path");
   r.model_name = model.GetString("name");
   if (r.model_name.empty()) model.Get("name").Fail("empty model name");
-  r.n_params = model.GetInt("n_params");
+  r.n_params = model.Get("n_params").IntIn(1, int64_t{1} << 50, "a parameter count");
   if (auto sha = model.Find("sha256")) {
     if (auto w = sha->Find("model.safetensors")) r.weights_sha256 = w->String();
   }
   r.protocol = root.GetString("protocol");
-  r.threads = root.GetInt("threads");
-  if (auto limit = root.Find("limit"); limit && !limit->IsNull()) r.limit = limit->Int();
+  r.threads = root.Get("threads").IntIn(1, 1 << 20, "a thread count");
+  if (auto limit = root.Find("limit"); limit && !limit->IsNull()) r.limit = limit->IntIn(0, int64_t{1} << 50, "a document limit");
   for (const auto& [name, t] : root.Get("tasks").Members()) {
     TaskResult task;
     task.name = name;
     task.protocol = t.GetString("protocol");
-    task.version = t.GetInt("version");
-    task.k = t.GetInt("k");
+    task.version = t.Get("version").IntIn(0, 1 << 20, "a task version");
+    task.k = t.Get("k").IntIn(0, 1 << 20, "a few-shot count");
     task.split = t.GetString("split");
     task.aggregation = t.GetString("aggregation");
-    task.n = t.GetInt("n");
+    task.n = t.Get("n").IntIn(0, int64_t{1} << 50, "a document count");
     if (auto subtasks = t.Find("subtasks")) {
       task.n_subtasks = static_cast<int64_t>(subtasks->Members().size());
     }

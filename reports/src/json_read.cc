@@ -1,5 +1,8 @@
 #include "reports/src/json_read.h"
 
+#include <cmath>
+#include <sstream>
+
 #include "engine/error.h"
 #include "engine/file_util.h"
 
@@ -79,6 +82,25 @@ double JsonNode::Number() const {
   double v = 0;
   if (element_.get_double().get(v) != simdjson::SUCCESS) {
     Fail("expected a number, found " + TypeName());
+  }
+  return v;
+}
+
+double JsonNode::NumberIn(double lo, double hi, const std::string& what) const {
+  const double v = Number();
+  if (!(std::isfinite(v) && v >= lo && v <= hi)) {
+    std::ostringstream range;
+    range << "expected " << what << " in [" << lo << ", " << hi << "], found " << v;
+    Fail(range.str());
+  }
+  return v;
+}
+
+int64_t JsonNode::IntIn(int64_t lo, int64_t hi, const std::string& what) const {
+  const int64_t v = Int();
+  if (v < lo || v > hi) {
+    Fail("expected " + what + " in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+         "], found " + std::to_string(v));
   }
   return v;
 }

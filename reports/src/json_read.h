@@ -48,6 +48,11 @@ class JsonNode {
   double Number() const;  // accepts integer or floating JSON numbers
   int64_t Int() const;    // integer JSON numbers only
   bool Bool() const;
+  // A finite number (or an integer) within [lo, hi]; otherwise a format error naming the field:
+  // "expected <what> in [lo, hi], found x". Every number a report prints or computes with is read
+  // through these, so out-of-range input is the file's fault, not an internal error later.
+  double NumberIn(double lo, double hi, const std::string& what) const;
+  int64_t IntIn(int64_t lo, int64_t hi, const std::string& what) const;
 
   // Convenience: Get(key).String() etc.
   std::string GetString(const std::string& key) const { return Get(key).String(); }

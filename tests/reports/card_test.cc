@@ -240,5 +240,37 @@ TEST(CardTest, CliWritesTheSameMarkdownAndMapsErrorsToExitCodes) {
   EXPECT_NE(r.err.find("did you mean card"), std::string::npos) << r.err;
 }
 
+// Issue 19: a bench number out of range (1e13 tokens/s, a negative one, a string, null where
+// JsonWriter wrote a NaN) used to reach Decimal::FromDouble and come back as an internal error
+// naming neither file nor field. Now a format error (exit 3) naming both, at read time.
+TEST(CardTest, OutOfRangeBenchNumbersNameFileAndField) {
+  TempDir dir;
+  const std::string text = Slurp(CardFile("bench-e2e.json"));
+  const std::string bad = dir.File("bench-bad.json");
+  struct Case {
+    std::string from, to, needle;
+  };
+  const Case cases[] = {
+      {"\"avg_ts\": 450.0", "\"avg_ts\": 1e13", "avg_ts: expected tokens/s in [0, 1e+12], found 1e+13"},
+      {"\"avg_ts\": 450.0", "\"avg_ts\": -5", "avg_ts: expected tokens/s in [0, 1e+12], found -5"},
+      {"\"avg_ts\": 450.0", "\"avg_ts\": \"fast\"", "avg_ts: expected a number, found string"},
+      {"\"avg_ts\": 450.0", "\"avg_ts\": null", "avg_ts: expected a number, found null"},
+      {"\"avg_ts\": 450.0", "\"avg_ts\": 1e400", "not valid JSON"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.to);
+    ASSERT_NE(text.find(c.from), std::string::npos);
+    std::string edited = text;
+    edited.replace(edited.find(c.from), c.from.size(), c.to);
+    Spit(bad, edited);
+    auto r = testing::RunDoge("report card " + CardFile("doge-20m.json") + " --bench " + bad);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("Decimal::"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace doge::reports
