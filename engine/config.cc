@@ -3,8 +3,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 
 #include "engine/error.h"
 #include "engine/file_util.h"
@@ -121,6 +123,124 @@ void ReadRope(const Reader& r, const std::string& file, const char* key, DogeCon
   rr.Double("rope_theta", &c->rope_theta);  // transformers v5 keeps the base here
 }
 
+
+// The shape keys: without them the checkpoint's tensors cannot be checked, and a default would
+// only move the blame to model.safetensors.
+constexpr const char* kRequiredKeys[] = {"vocab_size", "hidden_size", "intermediate_size",
+                                         "num_hidden_layers", "num_attention_heads"};
+
+// Every key a Doge config.json carries: the ones ParseConfig reads, the legacy A-early keys it
+// ignores (dynamic_mask_ratio, num_cdmoe_*, ...), and PretrainedConfig's own attributes that
+// transformers writes into config.json. Anything else gets a warning with the nearest of these.
+constexpr const char* kKnownKeys[] = {
+    // read
+    "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+    "num_key_value_heads", "hidden_dropout", "attention_dropout", "hidden_act",
+    "initializer_range", "rms_norm_eps", "use_cache", "tie_word_embeddings",
+    "max_position_embeddings", "rope_theta", "rope_scaling", "rope_parameters", "attention_bias",
+    "mlp_bias", "sliding_window", "keep_window_size", "is_moe", "num_experts",
+    "num_experts_per_tok", "norm_topk_prob", "output_router_logits", "router_aux_loss_coef",
+    "bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype", "model_type",
+    "architectures",
+    // Doge keys of earlier releases (A-early / A-late), not used by the engine
+    "dynamic_mask_ratio", "expert_retrieval_size", "hidden_bias", "num_cdmoe_experts",
+    "num_cdmoe_experts_per_head", "num_cdmoe_heads", "num_cdmoe_experts_per_tok",
+    "num_expert_retrieval_heads", "layer_types",
+    // PretrainedConfig / hub bookkeeping
+    "_name_or_path", "auto_map", "transformers_version", "tokenizer_class", "return_dict",
+    "output_hidden_states", "output_attentions", "torchscript", "use_bfloat16", "tf_legacy_loss",
+    "pruned_heads", "chunk_size_feed_forward", "is_encoder_decoder", "is_decoder",
+    "cross_attention_hidden_size", "add_cross_attention", "tie_encoder_decoder", "finetuning_task",
+    "id2label", "label2id", "problem_type", "task_specific_params", "prefix", "sep_token_id",
+    "decoder_start_token_id", "max_length", "min_length", "do_sample", "early_stopping",
+    "num_beams", "num_beam_groups", "diversity_penalty", "temperature", "top_k", "top_p",
+    "typical_p", "repetition_penalty", "length_penalty", "no_repeat_ngram_size",
+    "encoder_no_repeat_ngram_size", "bad_words_ids", "num_return_sequences",
+    "output_scores", "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id",
+    "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens",
+    "begin_suppress_tokens", "quantization_config", "pretraining_tp", "use_sliding_window"};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate nearest to `key` when it is close enough to be a misspelling, else "".
+template <typename Range>
+std::string Nearest(std::string_view key, const Range& candidates) {
+  std::string best;
+  size_t best_d = std::max<size_t>(3, key.size() / 4) + 1;
+  for (std::string_view c : candidates) {
+    const size_t d = EditDistance(key, c);
+    if (d < best_d) best_d = d, best = std::string(c);
+  }
+  return best;
+}
+
+bool IsKnownKey(std::string_view key) {
+  return std::find(std::begin(kKnownKeys), std::end(kKnownKeys), key) != std::end(kKnownKeys);
+}
+
+// model_type / architectures name another model family: refuse before any tensor is read.
+void CheckModelFamily(const object& obj, const std::string& file) {
+  element e;
+  if (!obj["model_type"].get(e) && !e.is_null()) {
+    std::string_view type;
+    if (e.get_string().get(type) || type != "doge") {
+      throw Error(ErrorKind::kConfig, file, "model_type",
+                  "doge runs Doge checkpoints only (model_type \"doge\", architectures "
+                  "[\"DogeForCausalLM\"]), found " + simdjson::to_string(e));
+    }
+  }
+  if (!obj["architectures"].get(e) && !e.is_null()) {
+    simdjson::dom::array arr;
+    bool doge = false;
+    if (!e.get_array().get(arr)) {
+      for (element a : arr) {
+        std::string_view name;
+        if (!a.get_string().get(name) && name == "DogeForCausalLM") doge = true;
+      }
+    }
+    if (!doge) {
+      throw Error(ErrorKind::kConfig, file, "architectures",
+                  "doge runs DogeForCausalLM checkpoints only, found " + simdjson::to_string(e));
+    }
+  }
+}
+
+// Required keys present; unknown keys collected as warnings with their nearest known key.
+void CheckKeys(const object& obj, const std::string& file, std::vector<std::string>* warnings) {
+  std::vector<std::string> unknown;
+  for (auto field : obj) {
+    const std::string_view key = field.key;
+    if (IsKnownKey(key)) continue;
+    unknown.emplace_back(key);
+    const std::string near = Nearest(key, kKnownKeys);
+    warnings->push_back(file + ": unknown key '" + std::string(key) + "'" +
+                        (near.empty() ? std::string() : " (did you mean '" + near + "'?)") +
+                        "; ignored");
+  }
+  for (const char* key : kRequiredKeys) {
+    element e;
+    if (!obj[key].get(e) && !e.is_null()) continue;
+    const std::string typo = Nearest(key, unknown);
+    throw Error(ErrorKind::kConfig, file, key,
+                "required key missing" +
+                    (typo.empty() ? std::string(" (the model's shape cannot be guessed)")
+                                  : " (the file has '" + typo + "': a misspelling?)"));
+  }
+}
+
 }  // namespace
 
 void DogeConfig::Validate(const std::string& file) const {
@@ -208,8 +328,10 @@ DogeConfig ParseConfig(const std::string& json, const std::string& file) {
   if (root.get_object().get(obj)) {
     throw Error(ErrorKind::kConfig, file, "", "expected a JSON object at the top level");
   }
-  Reader r(obj, file);
   DogeConfig c;
+  CheckModelFamily(obj, file);
+  CheckKeys(obj, file, &c.warnings);
+  Reader r(obj, file);
   r.Int("vocab_size", &c.vocab_size);
   r.Int("hidden_size", &c.hidden_size);
   r.Int("intermediate_size", &c.intermediate_size);

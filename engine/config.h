@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace doge {
 
@@ -49,6 +50,10 @@ struct DogeConfig {
   int64_t pad_token_id = -1;
   std::string torch_dtype;  // informational ("float32")
 
+  // Not config keys: what ParseConfig noticed but accepted (unknown keys, with the nearest known
+  // one). DogeModel::Load prints them as warnings.
+  std::vector<std::string> warnings;
+
   // Derived (not config keys).
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
 
@@ -56,8 +61,16 @@ struct DogeConfig {
   void Validate(const std::string& file) const;
 };
 
-// Parses `model_dir`/config.json with simdjson. Unknown keys are ignored; a present key with the
-// wrong JSON type or an impossible value is an Error(kConfig) naming config.json and the key.
+// Parses `model_dir`/config.json with simdjson, in this order, so that a problem is blamed on
+// config.json before any tensor is looked at:
+//  - model_type (when present) must be "doge" and architectures (when present) must list
+//    DogeForCausalLM: another model family is an Error(kConfig) saying what is supported;
+//  - the shape keys (vocab_size, hidden_size, intermediate_size, num_hidden_layers,
+//    num_attention_heads) are required: a missing one is an Error(kConfig) naming it (and a
+//    present key that looks like its misspelling);
+//  - an unknown key is accepted with a warning naming the nearest known key (`warnings`);
+//  - a present key with the wrong JSON type or an impossible value is an Error(kConfig) naming
+//    config.json and the key.
 DogeConfig LoadConfig(const std::string& model_dir);
 // Same, from JSON text (`file` is only used in error messages).
 DogeConfig ParseConfig(const std::string& json, const std::string& file);

@@ -11,6 +11,8 @@
 // fixture's quirk.* tensors record that quirk; they are documentation, not targets).
 #include "engine/model.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -54,6 +56,7 @@ void Grow(std::vector<T>* v, int64_t n) {
 std::unique_ptr<DogeModel> DogeModel::Load(const std::string& model_dir) {
   auto m = std::unique_ptr<DogeModel>(new DogeModel());
   m->config_ = LoadConfig(model_dir);
+  for (const std::string& w : m->config_.warnings) std::fprintf(stderr, "doge: warning: %s\n", w.c_str());
   m->weights_ = LoadWeights(model_dir, m->config_);
   PackWeightsForKernels(&m->weights_, m->config_);
   // A-early code has no top-k window (dynamic_mask_ratio 0.0); A-late and B use keep_window_size

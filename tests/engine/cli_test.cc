@@ -217,5 +217,50 @@ TEST(EngineCliTest, TokenizerIdBeyondVocabSizeWarnsAndIsRefused) {
   EXPECT_NE(r.out.find("token id 600 outside [0, 512)"), std::string::npos) << r.out;
 }
 
+// Issue 15: a broken config.json is blamed on config.json and the key, not on the tensors.
+TEST(EngineCliTest, ConfigProblemsBlameConfigJson) {
+  const std::string src = std::string(DOGE_TEST_DATA) + "/tiny-model";
+  const std::string config = ReadFileToString(src + "/config.json");
+  auto folder_with = [&](const std::string& name, const std::string& from, const std::string& to) {
+    const std::string dir = Tmp(name);
+    MakeDirs(dir);
+    WriteFileAtomic(dir + "/model.safetensors", ReadFileToString(src + "/model.safetensors"));
+    std::string c = config;
+    const size_t at = c.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    c.replace(at, from.size(), to);
+    WriteFileAtomic(dir + "/config.json", c);
+    return dir;
+  };
+  std::string dir = folder_with("cfg-typo", "\"num_hidden_layers\"", "\"num_hidden_layer\"");
+  CliRun r = Doge("info --model " + dir);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_NE(r.out.find(dir + "/config.json: num_hidden_layers: required key missing (the file has "
+                             "'num_hidden_layer': a misspelling?)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("safetensors"), std::string::npos) << r.out;
+
+  dir = folder_with("cfg-novocab", "\"vocab_size\"", "\"vocab_sizes\"");
+  r = Doge("info --model " + dir);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_NE(r.out.find("config.json: vocab_size: required key missing"), std::string::npos) << r.out;
+
+  dir = folder_with("cfg-llama", "\"model_type\": \"doge\"", "\"model_type\": \"llama\"");
+  r = Doge("info --model " + dir);
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_NE(r.out.find("config.json: model_type: doge runs Doge checkpoints only"), std::string::npos)
+      << r.out;
+
+  // An extra unknown key loads, with a warning naming it and the nearest known key.
+  dir = folder_with("cfg-extra", "\"vocab_size\"", "\"rope_thetta\": 1, \"vocab_size\"");
+  r = Doge("info --model " + dir);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("doge: warning: " + dir +
+                       "/config.json: unknown key 'rope_thetta' (did you mean 'rope_theta'?); ignored"),
+            std::string::npos)
+      << r.out;
+}
+
 }  // namespace
 }  // namespace doge

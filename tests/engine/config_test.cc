@@ -21,8 +21,24 @@ void ExpectConfigError(const std::string& json, const std::string& key) {
   }
 }
 
-TEST(ConfigTest, EmptyObjectGivesUpstreamDefaults) {
-  DogeConfig c = ParseConfig("{}", "config.json");
+// `members` (a JSON object body) plus whichever required shape keys it does not set, with the
+// upstream default values.
+std::string WithShape(const std::string& members) {
+  std::string out = "{" + members;
+  const std::pair<const char*, const char*> shape[] = {
+      {"vocab_size", "32768"}, {"hidden_size", "1024"}, {"intermediate_size", "2048"},
+      {"num_hidden_layers", "32"}, {"num_attention_heads", "8"}};
+  bool first = members.find_first_not_of(" \n") == std::string::npos;
+  for (const auto& [key, value] : shape) {
+    if (members.find(std::string("\"") + key + "\"") != std::string::npos) continue;
+    out += std::string(first ? "" : ", ") + "\"" + key + "\": " + value;
+    first = false;
+  }
+  return out + "}";
+}
+
+TEST(ConfigTest, ShapeOnlyGivesUpstreamDefaults) {
+  DogeConfig c = ParseConfig(WithShape(""), "config.json");
   EXPECT_EQ(c.vocab_size, 32768);
   EXPECT_EQ(c.hidden_size, 1024);
   EXPECT_EQ(c.intermediate_size, 2048);
@@ -40,6 +56,62 @@ TEST(ConfigTest, EmptyObjectGivesUpstreamDefaults) {
   EXPECT_EQ(c.num_experts, 16384);
   EXPECT_EQ(c.num_experts_per_tok, 64);
   EXPECT_EQ(c.bos_token_id, -1);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+// Issue 15: config.json problems are blamed on config.json and its key, before any tensor check.
+TEST(ConfigTest, MissingRequiredKeyNamesIt) {
+  ExpectConfigError("{}", "vocab_size");
+  const char* shape[] = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                         "num_attention_heads"};
+  for (const char* missing : shape) {
+    std::string json = "{\"model_type\": \"doge\"";
+    for (const char* key : shape) {
+      if (key != missing) json += std::string(", \"") + key + "\": 64";
+    }
+    json += "}";
+    SCOPED_TRACE(json);
+    ExpectConfigError(json, missing);
+  }
+}
+
+TEST(ConfigTest, MisspeltKeyIsWarnedAndTheMissingOneBlamesIt) {
+  const std::string json = R"({"vocab_size": 512, "hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layer": 2, "num_attention_heads": 4})";
+  try {
+    ParseConfig(json, "dir/config.json");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConfig);
+    EXPECT_EQ(e.file(), "dir/config.json");
+    EXPECT_EQ(e.field(), "num_hidden_layers");
+    EXPECT_NE(e.message().find("the file has 'num_hidden_layer': a misspelling?"), std::string::npos)
+        << e.what();
+  }
+  // An unknown key next to a complete config: accepted, with the nearest known key.
+  DogeConfig c = ParseConfig(WithShape(R"("rms_norm_epsilon": 1e-5, "zzz_custom_thing": 1)"),
+                             "dir/config.json");
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_EQ(c.warnings[0],
+            "dir/config.json: unknown key 'rms_norm_epsilon' (did you mean 'rms_norm_eps'?); ignored");
+  EXPECT_EQ(c.warnings[1], "dir/config.json: unknown key 'zzz_custom_thing'; ignored");
+}
+
+TEST(ConfigTest, OtherModelFamilyIsRefused) {
+  ExpectConfigError(WithShape(R"("model_type": "llama")"), "model_type");
+  ExpectConfigError(WithShape(R"("model_type": 3)"), "model_type");
+  ExpectConfigError(WithShape(R"("architectures": ["LlamaForCausalLM"])"), "architectures");
+  ExpectConfigError(WithShape(R"("architectures": "DogeForCausalLM")"), "architectures");
+  try {
+    ParseConfig(WithShape(R"("model_type": "llama")"), "dir/config.json");
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("doge runs Doge checkpoints only (model_type \"doge\""),
+              std::string::npos)
+        << e.what();
+  }
+  DogeConfig c = ParseConfig(
+      WithShape(R"("model_type": "doge", "architectures": ["DogeForCausalLM"])"), "config.json");
+  EXPECT_TRUE(c.warnings.empty());
 }
 
 TEST(ConfigTest, FixtureValues) {
@@ -68,10 +140,11 @@ TEST(ConfigTest, FixtureValues) {
 
 TEST(ConfigTest, NullKvHeadsAndRopeParametersAndUnknownKeys) {
   DogeConfig c = ParseConfig(
-      R"({"num_attention_heads": 4, "hidden_size": 64, "num_key_value_heads": null,
+      WithShape(R"("num_attention_heads": 4, "hidden_size": 64, "num_key_value_heads": null,
           "rope_parameters": {"rope_type": "dynamic", "factor": 2.0, "rope_theta": 500.0},
-          "some_future_key": [1, 2, {"x": 3}]})",
+          "some_future_key": [1, 2, {"x": 3}])"),
       "config.json");
+  EXPECT_EQ(c.warnings.size(), 1u);  // some_future_key
   EXPECT_EQ(c.num_key_value_heads, 4);
   EXPECT_EQ(c.rope_scaling_type, "dynamic");
   EXPECT_DOUBLE_EQ(c.rope_scaling_factor, 2.0);
@@ -79,35 +152,35 @@ TEST(ConfigTest, NullKvHeadsAndRopeParametersAndUnknownKeys) {
 }
 
 TEST(ConfigTest, EosListTakesFirst) {
-  DogeConfig c = ParseConfig(R"({"eos_token_id": [1, 2], "bos_token_id": 0})", "config.json");
+  DogeConfig c = ParseConfig(WithShape(R"("eos_token_id": [1, 2], "bos_token_id": 0)"), "config.json");
   EXPECT_EQ(c.eos_token_id, 1);
   EXPECT_EQ(c.bos_token_id, 0);
-  ExpectConfigError(R"({"eos_token_id": ["x"]})", "eos_token_id");
+  ExpectConfigError(WithShape(R"("eos_token_id": ["x"])"), "eos_token_id");
 }
 
 TEST(ConfigTest, HeadsNotDividingHidden) {
-  ExpectConfigError(R"({"hidden_size": 100, "num_attention_heads": 8, "num_key_value_heads": 4})",
+  ExpectConfigError(WithShape(R"("hidden_size": 100, "num_attention_heads": 8, "num_key_value_heads": 4)"),
                     "num_attention_heads");
 }
 TEST(ConfigTest, KvHeadsNotDividingHeads) {
-  ExpectConfigError(R"({"hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 3})",
+  ExpectConfigError(WithShape(R"("hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 3)"),
                     "num_key_value_heads");
 }
-TEST(ConfigTest, NonPositiveValue) { ExpectConfigError(R"({"vocab_size": 0})", "vocab_size"); }
-TEST(ConfigTest, WrongType) { ExpectConfigError(R"({"hidden_size": "64"})", "hidden_size"); }
-TEST(ConfigTest, FractionalInteger) { ExpectConfigError(R"({"num_hidden_layers": 2.5})", "num_hidden_layers"); }
-TEST(ConfigTest, BadEps) { ExpectConfigError(R"({"rms_norm_eps": -1})", "rms_norm_eps"); }
+TEST(ConfigTest, NonPositiveValue) { ExpectConfigError(WithShape(R"("vocab_size": 0)"), "vocab_size"); }
+TEST(ConfigTest, WrongType) { ExpectConfigError(WithShape(R"("hidden_size": "64")"), "hidden_size"); }
+TEST(ConfigTest, FractionalInteger) { ExpectConfigError(WithShape(R"("num_hidden_layers": 2.5)"), "num_hidden_layers"); }
+TEST(ConfigTest, BadEps) { ExpectConfigError(WithShape(R"("rms_norm_eps": -1)"), "rms_norm_eps"); }
 TEST(ConfigTest, UnsupportedRope) {
-  ExpectConfigError(R"({"rope_scaling": {"rope_type": "yarn", "factor": 4}})", "rope_scaling.rope_type");
+  ExpectConfigError(WithShape(R"("rope_scaling": {"rope_type": "yarn", "factor": 4})"), "rope_scaling.rope_type");
 }
-TEST(ConfigTest, SlidingWindowRejected) { ExpectConfigError(R"({"sliding_window": 512})", "sliding_window"); }
-TEST(ConfigTest, UnsupportedActivation) { ExpectConfigError(R"({"hidden_act": "gelu"})", "hidden_act"); }
+TEST(ConfigTest, SlidingWindowRejected) { ExpectConfigError(WithShape(R"("sliding_window": 512)"), "sliding_window"); }
+TEST(ConfigTest, UnsupportedActivation) { ExpectConfigError(WithShape(R"("hidden_act": "gelu")"), "hidden_act"); }
 TEST(ConfigTest, TooManyExpertsPerToken) {
-  ExpectConfigError(R"({"is_moe": true, "num_experts": 16, "num_experts_per_tok": 17})",
+  ExpectConfigError(WithShape(R"("is_moe": true, "num_experts": 16, "num_experts_per_tok": 17)"),
                     "num_experts_per_tok");
 }
 TEST(ConfigTest, EosOutsideVocab) {
-  ExpectConfigError(R"({"vocab_size": 512, "eos_token_id": 512})", "eos_token_id");
+  ExpectConfigError(WithShape(R"("vocab_size": 512, "eos_token_id": 512)"), "eos_token_id");
 }
 TEST(ConfigTest, MalformedJson) { ExpectConfigError(R"({"hidden_size": )", ""); }
 TEST(ConfigTest, MissingFileIsIoError) {
