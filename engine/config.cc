@@ -10,6 +10,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_numbers.h"
 
 namespace doge {
 namespace {
@@ -160,33 +161,6 @@ constexpr const char* kKnownKeys[] = {
     "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens",
     "begin_suppress_tokens", "quantization_config", "pretraining_tp", "use_sliding_window"};
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// The candidate nearest to `key` when it is close enough to be a misspelling, else "".
-template <typename Range>
-std::string Nearest(std::string_view key, const Range& candidates) {
-  std::string best;
-  size_t best_d = std::max<size_t>(3, key.size() / 4) + 1;
-  for (std::string_view c : candidates) {
-    const size_t d = EditDistance(key, c);
-    if (d < best_d) best_d = d, best = std::string(c);
-  }
-  return best;
-}
-
 bool IsKnownKey(std::string_view key) {
   return std::find(std::begin(kKnownKeys), std::end(kKnownKeys), key) != std::end(kKnownKeys);
 }
@@ -225,7 +199,8 @@ void CheckKeys(const object& obj, const std::string& file, std::vector<std::stri
     const std::string_view key = field.key;
     if (IsKnownKey(key)) continue;
     unknown.emplace_back(key);
-    const std::string near = Nearest(key, kKnownKeys);
+    const std::string near =
+        NearestName(std::string(key), std::vector<std::string>(std::begin(kKnownKeys), std::end(kKnownKeys)));
     warnings->push_back(file + ": unknown key '" + std::string(key) + "'" +
                         (near.empty() ? std::string() : " (did you mean '" + near + "'?)") +
                         "; ignored");
@@ -233,7 +208,7 @@ void CheckKeys(const object& obj, const std::string& file, std::vector<std::stri
   for (const char* key : kRequiredKeys) {
     element e;
     if (!obj[key].get(e) && !e.is_null()) continue;
-    const std::string typo = Nearest(key, unknown);
+    const std::string typo = NearestName(key, unknown);
     throw Error(ErrorKind::kConfig, file, key,
                 "required key missing" +
                     (typo.empty() ? std::string(" (the model's shape cannot be guessed)")
@@ -320,7 +295,7 @@ void DogeConfig::Validate(const std::string& file) const {
 DogeConfig ParseConfig(const std::string& json, const std::string& file) {
   simdjson::dom::parser parser;
   element root;
-  if (auto err = parser.parse(json).get(root)) {
+  if (auto err = ParseJsonTolerant(parser, json, &root)) {
     throw Error(ErrorKind::kConfig, file, "", std::string("malformed JSON: ") +
                                                   simdjson::error_message(err));
   }

@@ -75,16 +75,20 @@ size_t EditDistance(const std::string& a, const std::string& b) {
 }
 }  // namespace
 
-std::string UnknownNameMessage(const std::string& what, const std::string& name,
-                               const std::vector<std::string>& available) {
-  std::string out = "unknown " + what + " '" + name + "'";
+std::string NearestName(const std::string& name, const std::vector<std::string>& candidates) {
   std::string best;
   size_t best_d = SIZE_MAX;
-  for (const auto& a : available) {
+  for (const auto& a : candidates) {
     size_t d = EditDistance(name, a);
     if (d < best_d) best_d = d, best = a;
   }
-  if (!best.empty() && best_d <= std::max<size_t>(2, name.size() / 3)) {
+  return !best.empty() && best_d <= std::max<size_t>(2, name.size() / 3) ? best : std::string();
+}
+
+std::string UnknownNameMessage(const std::string& what, const std::string& name,
+                               const std::vector<std::string>& available) {
+  std::string out = "unknown " + what + " '" + name + "'";
+  if (const std::string best = NearestName(name, available); !best.empty()) {
     out += "; did you mean " + best + "?";
   }
   out += " available: ";

@@ -39,6 +39,10 @@ int ExitCodeFor(ErrorKind kind);
 // "[1024, 512]"
 std::string FormatShape(const std::vector<int64_t>& shape);
 
+// The candidate nearest to `name` by edit distance when it is close enough to be a misspelling
+// (distance <= max(2, |name| / 3)), else "".
+std::string NearestName(const std::string& name, const std::vector<std::string>& candidates);
+
 // "unknown task 'arc_esay'; did you mean arc_easy? available: a, b, c" (edit distance based).
 std::string UnknownNameMessage(const std::string& what, const std::string& name,
                                const std::vector<std::string>& available);

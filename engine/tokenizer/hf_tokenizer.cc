@@ -11,6 +11,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_numbers.h"
 #include "engine/tokenizer/unicode_util.h"
 
 namespace doge {
@@ -267,8 +268,7 @@ void HfTokenizer::Load(const std::string& json_text) {
   const JsonReader r(path_);
   simdjson::dom::parser parser;
   element root;
-  const simdjson::padded_string padded(json_text);
-  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+  if (auto err = ParseJsonTolerant(parser, json_text, &root); err != simdjson::SUCCESS) {
     r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) +
                    "); truncated or corrupted file?");
   }
@@ -639,8 +639,7 @@ void HfTokenizer::LoadConfig(const std::string& config_path) {
     const std::string text = ReadFileToString(config_path);
     simdjson::dom::parser parser;
     element root;
-    const simdjson::padded_string padded(text);
-    if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+    if (auto err = ParseJsonTolerant(parser, text, &root); err != simdjson::SUCCESS) {
       r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) + ")");
     }
     r.Object(root, "(root)");

@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_numbers.h"
 
 namespace doge::reports {
 
@@ -126,7 +127,7 @@ std::unique_ptr<JsonDocument> ParseJsonText(const std::string& label, const std:
   auto doc = std::make_unique<JsonDocument>();
   doc->file = label;
   doc->text = simdjson::padded_string(text);
-  simdjson::error_code err = doc->parser.parse(doc->text).get(doc->root_element);
+  simdjson::error_code err = ParseJsonTolerant(doc->parser, text, &doc->root_element);
   if (err != simdjson::SUCCESS) {
     throw Error(ErrorKind::kFormat, label, "", std::string("not valid JSON: ") +
                                                    simdjson::error_message(err));

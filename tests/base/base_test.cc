@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_numbers.h"
 #include "engine/json_writer.h"
 #include "engine/progress.h"
 
@@ -123,5 +124,33 @@ TEST(FingerprintTest, ReadsThisMachine) {
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0], "cpu_model: '" + f.cpu_model + "' vs 'Other CPU'");
 }
+// Issue 15: numbers simdjson cannot hold (beyond 64-bit integers or double range) no longer make
+// a whole file "not valid JSON"; strings are never touched.
+TEST(JsonNumbersTest, RewritesOnlyUnrepresentableLiterals) {
+  EXPECT_EQ(RewriteUnrepresentableNumbers(
+                R"({"a": 1000000000000000019884624838656, "s": "99999999999999999999999",)"
+                R"( "b": 1e400, "c": -99999999999999999999, "d": [5, -3, 18446744073709551615],)"
+                R"( "e": 1.5e-3, "q\"1e999": 0})"),
+            R"({"a": 1000000000000000019884624838656.0, "s": "99999999999999999999999",)"
+            R"( "b": "1e400", "c": -99999999999999999999.0, "d": [5, -3, 18446744073709551615],)"
+            R"( "e": 1.5e-3, "q\"1e999": 0})");
+  // Nothing to rewrite: empty result (no retry).
+  EXPECT_EQ(RewriteUnrepresentableNumbers(R"({"a": 1, "b": "1e999", "c": -2.5E+10})"), "");
+}
+
+TEST(JsonNumbersTest, TolerantParseReadsWhatTheStrictParseRefuses) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  const std::string text = R"({"model_max_length": 1000000000000000019884624838656, "x": 1e400, "k": 7})";
+  ASSERT_NE(parser.parse(text).get(root), simdjson::SUCCESS);  // the strict parse
+  ASSERT_EQ(ParseJsonTolerant(parser, text, &root), simdjson::SUCCESS);
+  EXPECT_DOUBLE_EQ(double(root["model_max_length"]), 1e30);
+  EXPECT_EQ(std::string_view(root["x"]), "1e400");
+  EXPECT_EQ(int64_t(root["k"]), 7);
+  // Truly broken JSON stays an error.
+  EXPECT_NE(ParseJsonTolerant(parser, R"({"a": 12-3})", &root), simdjson::SUCCESS);
+  EXPECT_NE(ParseJsonTolerant(parser, R"({"a": 1e400)", &root), simdjson::SUCCESS);
+}
+
 }  // namespace
 }  // namespace doge

@@ -193,5 +193,15 @@ TEST(ConfigTest, MissingFileIsIoError) {
   }
 }
 
+// Issue 15: numbers beyond 64-bit integers or double range are accepted in keys the engine does
+// not read, and are an error naming the key where it does.
+TEST(ConfigTest, HugeNumbersInUnusedKeysLoadAndInUsedKeysNameTheKey) {
+  DogeConfig c = ParseConfig(WithShape(R"("max_length": 1000000000000000019884624838656, "temperature": 1e999)"),
+                             "config.json");
+  EXPECT_EQ(c.vocab_size, 32768);
+  ExpectConfigError(WithShape(R"("vocab_size": 1000000000000000019884624838656)"), "vocab_size");
+  ExpectConfigError(WithShape(R"("rms_norm_eps": 1e999)"), "rms_norm_eps");
+}
+
 }  // namespace
 }  // namespace doge

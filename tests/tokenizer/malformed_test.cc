@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/error.h"
+#include "engine/file_util.h"
 #include "engine/tokenizer/hf_tokenizer.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tests/tokenizer/tiny_tokenizer.h"
@@ -155,6 +156,33 @@ TEST(MalformedTokenizerTest, WrongTypesAndShapes) {
   ExpectLoadError(Replace(TinyTokenizerJson(Base()), "\"model\":{", "\"modelx\":{"),
                   {ErrorKind::kFormat, "model", "missing"});
   ExpectLoadError("[1,2]", {ErrorKind::kFormat, "(root)", "expected an object, found an array"});
+}
+
+// Issue 15: transformers writes "model_max_length": int(1e30) into tokenizer_config.json for
+// every tokenizer without a limit (Llama-3's among them); such a folder used to fail with "not
+// valid JSON (Problem while parsing a number)". Used fields stay checked.
+TEST(MalformedTokenizerTest, TokenizerConfigWithIntegerBeyond64BitsLoads) {
+  const std::string dir = testing::MakeTempDir("bigint");
+  testing::WriteTinyTokenizer(dir, TinyTokenizerJson(Base()));
+  WriteFileAtomic(dir + "/tokenizer_config.json",
+                  R"({"clean_up_tokenization_spaces": true, "model_max_length": )"
+                  R"(1000000000000000019884624838656, "some_float": 1e999})");
+  auto tok = LoadTokenizer(dir);
+  EXPECT_TRUE(tok->clean_up_tokenization_spaces());
+  EXPECT_EQ(tok->Encode("abc<m>", false), (std::vector<int32_t>{258, 259}));
+  // In tokenizer.json itself, an unread field holding such a number loads too ...
+  std::string json = TinyTokenizerJson(Base());
+  json.insert(1, R"("x_unused": 123456789012345678901234567890, )");
+  testing::WriteTinyTokenizer(dir, json);
+  EXPECT_EQ(LoadTokenizer(dir)->Encode("abc", false), (std::vector<int32_t>{258}));
+  // ... and a read one is an error naming it.
+  WriteFileAtomic(dir + "/tokenizer_config.json", R"({"clean_up_tokenization_spaces": 1e999})");
+  try {
+    LoadTokenizer(dir);
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.field(), "clean_up_tokenization_spaces") << e.what();
+  }
 }
 
 }  // namespace
