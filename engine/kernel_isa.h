@@ -17,6 +17,10 @@ enum class KernelIsa { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
 
 const char* KernelIsaName(KernelIsa isa);  // "portable" | "avx2" | "avx512"
 
+// This CPU and OS run code compiled for `isa`'s -march level (CPUID feature bits and XGETBV),
+// whether or not the binary has kernels for it.
+bool CpuRunsKernelIsa(KernelIsa isa);
+
 // Compiled into this binary and runnable here (CPUID and the OS's saved register state).
 bool KernelIsaAvailable(KernelIsa isa);
 // The available ones, narrowest first (always starts with kPortable).

@@ -15,6 +15,7 @@ packages=(
   libssl-dev                                # SHA-256 of downloaded files
   chromium                                  # headless screenshot test of `doge report` HTML
   zlib1g-dev                                # PNG decoding in that test (inflate)
+  clang                                     # the second compiler CI builds and tests with (preset clang)
 )
 
 missing=()

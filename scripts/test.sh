@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): installs missing Debian packages, builds the
-# portable Release preset `ci` and runs every test with ctest. Set DOGE_SANITIZE_RUN=1 to also
-# build and run the ASan+UBSan preset.
+# portable Release preset `ci` (GCC) and runs every test with ctest, then the same suite built
+# with clang (preset `clang`), so code that only one compiler accepts cannot land. Set
+# DOGE_SKIP_CLANG=1 to skip the clang pass locally; DOGE_SANITIZE_RUN=1 to also build and run the
+# ASan+UBSan preset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -9,6 +11,11 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake --preset ci
 cmake --build --preset ci -j"$jobs"
 ctest --preset ci -j"$jobs"
+if [ "${DOGE_SKIP_CLANG:-0}" != 1 ]; then
+  cmake --preset clang
+  cmake --build --preset clang -j"$jobs"
+  ctest --preset clang -j"$jobs"
+fi
 if [ "${DOGE_SANITIZE_RUN:-0}" = 1 ]; then
   cmake --preset asan
   cmake --build --preset asan -j"$jobs"

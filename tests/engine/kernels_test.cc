@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #ifdef _OPENMP
@@ -214,6 +217,38 @@ TEST(ReferenceKernelsTest, HandComputedValues) {
   EXPECT_FLOAT_EQ(o[0], 7);
   EXPECT_FLOAT_EQ(o[1], 8);
 }
+
+#if defined(__x86_64__) && defined(__linux__)
+// The kernel-ISA levels read with CPUID/XGETBV (engine/kernel_isa.cc) agree with the flags the
+// Linux kernel reports for this CPU in /proc/cpuinfo: an independent reading of the same bits
+// that needs neither compiler's __builtin_cpu_supports (clang 14 rejects "x86-64-v3").
+TEST(KernelIsaTest, LevelsAgreeWithProcCpuinfo) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) == 0) {
+      flags = " " + line.substr(line.find(':') + 1) + " ";
+      break;
+    }
+  }
+  if (flags.empty()) GTEST_SKIP() << "no flags line in /proc/cpuinfo";
+  auto has = [&](const char* f) { return flags.find(std::string(" ") + f + " ") != std::string::npos; };
+  const bool v3 = has("avx") && has("avx2") && has("bmi1") && has("bmi2") && has("f16c") &&
+                  has("fma") && has("abm") && has("movbe") && has("popcnt") && has("sse4_2") &&
+                  has("ssse3") && has("cx16") && has("lahf_lm");
+  const bool v4 = v3 && has("avx512f") && has("avx512bw") && has("avx512cd") && has("avx512dq") &&
+                  has("avx512vl");
+  EXPECT_TRUE(CpuRunsKernelIsa(KernelIsa::kPortable));
+  EXPECT_EQ(CpuRunsKernelIsa(KernelIsa::kAvx2), v3) << "cpuinfo flags:" << flags;
+  EXPECT_EQ(CpuRunsKernelIsa(KernelIsa::kAvx512), v4) << "cpuinfo flags:" << flags;
+#if defined(__GNUC__) && !defined(__clang__)
+  // GCC's own level check (libgcc) must agree as well.
+  __builtin_cpu_init();
+  EXPECT_EQ(CpuRunsKernelIsa(KernelIsa::kAvx2), __builtin_cpu_supports("x86-64-v3") != 0);
+  EXPECT_EQ(CpuRunsKernelIsa(KernelIsa::kAvx512), __builtin_cpu_supports("x86-64-v4") != 0);
+#endif
+}
+#endif
 
 }  // namespace
 }  // namespace doge
