@@ -20,29 +20,63 @@ using simdjson::dom::element;
 
 // Passed explicitly by lighteval 0.7.0's `_generate` (or superseded by what it passes: max_length
 // by max_new_tokens), so the file's value never reaches generate.
-const std::set<std::string> kOverridden = {
-    "max_new_tokens", "max_length", "pad_token_id", "eos_token_id", "do_sample", "num_return_sequences",
-    "output_logits", "renormalize_logits", "output_scores", "return_dict_in_generate"};
+const std::set<std::string> kOverridden = {"max_new_tokens", "max_length",
+                                           "pad_token_id",   "eos_token_id",
+                                           "do_sample",      "num_return_sequences",
+                                           "output_logits",  "renormalize_logits",
+                                           "output_scores",  "return_dict_in_generate"};
 
 // No effect on greedy search (do_sample=False, one beam): sampling and beam parameters, ids used
 // only by other model types or at positions a prompt has already passed, and metadata.
 // forced_bos_token_id acts only when the sequence is 1 token long, which a prompt never is.
-const std::set<std::string> kNoEffect = {
-    "temperature", "top_k", "top_p", "min_p", "typical_p", "epsilon_cutoff", "eta_cutoff",
-    "length_penalty", "early_stopping", "bos_token_id", "decoder_start_token_id", "forced_bos_token_id",
-    "use_cache", "output_attentions", "output_hidden_states", "transformers_version", "_from_model_config",
-    "cache_implementation", "cache_config", "return_legacy_cache", "low_memory", "num_assistant_tokens",
-    "num_assistant_tokens_schedule", "assistant_confidence_threshold", "is_assistant", "_commit_hash",
-    "generation_kwargs", "trust_remote_code", "diversity_penalty"};
+const std::set<std::string> kNoEffect = {"temperature",
+                                         "top_k",
+                                         "top_p",
+                                         "min_p",
+                                         "typical_p",
+                                         "epsilon_cutoff",
+                                         "eta_cutoff",
+                                         "length_penalty",
+                                         "early_stopping",
+                                         "bos_token_id",
+                                         "decoder_start_token_id",
+                                         "forced_bos_token_id",
+                                         "use_cache",
+                                         "output_attentions",
+                                         "output_hidden_states",
+                                         "transformers_version",
+                                         "_from_model_config",
+                                         "cache_implementation",
+                                         "cache_config",
+                                         "return_legacy_cache",
+                                         "low_memory",
+                                         "num_assistant_tokens",
+                                         "num_assistant_tokens_schedule",
+                                         "assistant_confidence_threshold",
+                                         "is_assistant",
+                                         "_commit_hash",
+                                         "generation_kwargs",
+                                         "trust_remote_code",
+                                         "diversity_penalty"};
 
 // Change greedy output when set and are not implemented here: refused by name. (Beam search,
 // contrastive search, multi-token bans and biases, forced end tokens, length penalties on EOS,
 // string stops from the file, time limits, watermarking, DoLa, token healing, constraints.)
-const std::set<std::string> kUnsupportedIfSet = {
-    "bad_words_ids", "force_words_ids", "sequence_bias", "forced_eos_token_id",
-    "exponential_decay_length_penalty", "stop_strings", "max_time", "watermarking_config",
-    "constraints", "forced_decoder_ids", "dola_layers", "token_healing", "prompt_lookup_num_tokens",
-    "max_matching_ngram_size", "suppress_tokens_at_begin_index"};
+const std::set<std::string> kUnsupportedIfSet = {"bad_words_ids",
+                                                 "force_words_ids",
+                                                 "sequence_bias",
+                                                 "forced_eos_token_id",
+                                                 "exponential_decay_length_penalty",
+                                                 "stop_strings",
+                                                 "max_time",
+                                                 "watermarking_config",
+                                                 "constraints",
+                                                 "forced_decoder_ids",
+                                                 "dola_layers",
+                                                 "token_healing",
+                                                 "prompt_lookup_num_tokens",
+                                                 "max_matching_ngram_size",
+                                                 "suppress_tokens_at_begin_index"};
 
 std::string Render(element e) { return simdjson::to_string(e); }
 
@@ -68,7 +102,8 @@ int64_t Integer(element e, const std::string& path, const std::string& key) {
 
 std::vector<int32_t> IdList(element e, const std::string& path, const std::string& key) {
   simdjson::dom::array arr;
-  if (e.get_array().get(arr)) throw Error(ErrorKind::kConfig, path, key, "expected a list of token ids, found " + Render(e));
+  if (e.get_array().get(arr))
+    throw Error(ErrorKind::kConfig, path, key, "expected a list of token ids, found " + Render(e));
   std::vector<int32_t> out;
   for (element x : arr) {
     const int64_t id = Integer(x, path, key);
@@ -83,8 +118,8 @@ std::vector<int32_t> IdList(element e, const std::string& path, const std::strin
 }  // namespace
 
 bool GenerationConfig::IsPlain() const {
-  return repetition_penalty == 1.0 && no_repeat_ngram_size <= 0 && min_new_tokens <= 0 && suppress_tokens.empty() &&
-         begin_suppress_tokens.empty();
+  return repetition_penalty == 1.0 && no_repeat_ngram_size <= 0 && min_new_tokens <= 0 &&
+         suppress_tokens.empty() && begin_suppress_tokens.empty();
 }
 
 LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
@@ -94,15 +129,18 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
   out.present = true;
   simdjson::padded_string text;
   if (auto err = simdjson::padded_string::load(out.path).get(text)) {
-    throw Error(ErrorKind::kIo, out.path, "", std::string("cannot read: ") + simdjson::error_message(err));
+    throw Error(ErrorKind::kIo, out.path, "",
+                std::string("cannot read: ") + simdjson::error_message(err));
   }
   simdjson::dom::parser parser;
   element root;
   if (auto err = parser.parse(text).get(root)) {
-    throw Error(ErrorKind::kConfig, out.path, "", std::string("invalid JSON: ") + simdjson::error_message(err));
+    throw Error(ErrorKind::kConfig, out.path, "",
+                std::string("invalid JSON: ") + simdjson::error_message(err));
   }
   simdjson::dom::object obj;
-  if (root.get_object().get(obj)) throw Error(ErrorKind::kConfig, out.path, "", "expected a JSON object");
+  if (root.get_object().get(obj))
+    throw Error(ErrorKind::kConfig, out.path, "", "expected a JSON object");
 
   std::vector<std::string> overridden, no_effect, unknown;
   GenerationConfig& c = out.config;
@@ -113,7 +151,8 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
     if (key == "repetition_penalty") {
       c.repetition_penalty = Number(v, out.path, key);
       if (!(c.repetition_penalty > 0)) {
-        throw Error(ErrorKind::kConfig, out.path, key, "must be a positive number, found " + Render(v));
+        throw Error(ErrorKind::kConfig, out.path, key,
+                    "must be a positive number, found " + Render(v));
       }
       if (c.repetition_penalty != 1.0) out.applied.push_back(key + "=" + Render(v));
     } else if (key == "no_repeat_ngram_size") {
@@ -130,9 +169,11 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
       if (!c.begin_suppress_tokens.empty()) out.applied.push_back(key + "=" + Render(v));
     } else if (key == "num_beams" || key == "num_beam_groups") {
       if (Integer(v, out.path, key) > 1) {
-        throw Error(ErrorKind::kConfig, out.path, key,
-                    Render(v) + " selects beam search in transformers' generate (lighteval does not override it); "
-                    "doge decodes greedily only. Remove the field or set it to 1 to evaluate");
+        throw Error(
+            ErrorKind::kConfig, out.path, key,
+            Render(v) +
+                " selects beam search in transformers' generate (lighteval does not override it); "
+                "doge decodes greedily only. Remove the field or set it to 1 to evaluate");
       }
       no_effect.push_back(key);
     } else if (key == "penalty_alpha") {
@@ -144,7 +185,8 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
         if (k > 1) {
           throw Error(ErrorKind::kConfig, out.path, key,
                       Render(v) + " with top_k " + std::to_string(k) +
-                          " selects contrastive search in transformers' generate; doge decodes greedily only");
+                          " selects contrastive search in transformers' generate; doge decodes "
+                          "greedily only");
         }
       }
       no_effect.push_back(key);
@@ -152,23 +194,27 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
       // Counted on the left-padded input lighteval builds; doge runs prompts unpadded.
       if (Integer(v, out.path, key) > 0) {
         throw Error(ErrorKind::kConfig, out.path, key,
-                    Render(v) + ": min_length counts lighteval's left-padded input, which doge does not "
-                    "build; not supported (min_new_tokens is)");
+                    Render(v) +
+                        ": min_length counts lighteval's left-padded input, which doge does not "
+                        "build; not supported (min_new_tokens is)");
       }
       no_effect.push_back(key);
     } else if (key == "guidance_scale") {
       if (Number(v, out.path, key) != 1.0) {
-        throw Error(ErrorKind::kConfig, out.path, key, Render(v) + ": classifier-free guidance is not supported");
+        throw Error(ErrorKind::kConfig, out.path, key,
+                    Render(v) + ": classifier-free guidance is not supported");
       }
       no_effect.push_back(key);
     } else if (key == "encoder_repetition_penalty") {
       if (Number(v, out.path, key) != 1.0) {
-        throw Error(ErrorKind::kConfig, out.path, key, Render(v) + ": not supported (changes greedy output)");
+        throw Error(ErrorKind::kConfig, out.path, key,
+                    Render(v) + ": not supported (changes greedy output)");
       }
       no_effect.push_back(key);
     } else if (key == "encoder_no_repeat_ngram_size") {
       if (Integer(v, out.path, key) > 0) {
-        throw Error(ErrorKind::kConfig, out.path, key, Render(v) + ": not supported (changes greedy output)");
+        throw Error(ErrorKind::kConfig, out.path, key,
+                    Render(v) + ": not supported (changes greedy output)");
       }
       no_effect.push_back(key);
     } else if (kUnsupportedIfSet.count(key)) {
@@ -177,8 +223,10 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
       bool b = true;
       const bool off = (!v.get_array().get(arr) && arr.size() == 0) || (!v.get_bool().get(b) && !b);
       if (!off) {
-        throw Error(ErrorKind::kConfig, out.path, key,
-                    Render(v) + ": changes greedy output in transformers' generate and doge does not implement it");
+        throw Error(
+            ErrorKind::kConfig, out.path, key,
+            Render(v) +
+                ": changes greedy output in transformers' generate and doge does not implement it");
       }
       no_effect.push_back(key);
     } else if (kOverridden.count(key)) {
@@ -189,14 +237,18 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
       unknown.push_back(key);
     }
   }
-  if (!overridden.empty()) out.notes.push_back("passed by lighteval itself, file values not used: " + Join(overridden));
+  if (!overridden.empty())
+    out.notes.push_back("passed by lighteval itself, file values not used: " + Join(overridden));
   if (!no_effect.empty()) out.notes.push_back("no effect on greedy decoding: " + Join(no_effect));
   if (!unknown.empty()) {
-    out.notes.push_back("WARNING: keys doge does not know, not applied (transformers may apply them): " + Join(unknown));
+    out.notes.push_back(
+        "WARNING: keys doge does not know, not applied (transformers may apply them): " +
+        Join(unknown));
   }
   if (c.repetition_penalty != 1.0 || c.no_repeat_ngram_size > 0) {
     out.notes.push_back(
-        "repetition_penalty/no_repeat_ngram_size see the unpadded prompt; lighteval's left padding also puts pad "
+        "repetition_penalty/no_repeat_ngram_size see the unpadded prompt; lighteval's left padding "
+        "also puts pad "
         "tokens into the history they see (differs only where the pad id matters)");
   }
   return out;

@@ -2,11 +2,13 @@
 // greedy_until call, and the logits processors doge runs for the fields it honours.
 //
 // lighteval 0.7.0 (models/transformers/transformers_model.py `_generate`) passes max_new_tokens,
-// pad_token_id, eos_token_id (the tokenizer's), do_sample=False, num_return_sequences, output_logits,
-// renormalize_logits, output_scores and return_dict_in_generate; transformers takes every other
-// field from the checkpoint's generation_config.json. Each key therefore falls in one class:
+// pad_token_id, eos_token_id (the tokenizer's), do_sample=False, num_return_sequences,
+// output_logits, renormalize_logits, output_scores and return_dict_in_generate; transformers takes
+// every other field from the checkpoint's generation_config.json. Each key therefore falls in one
+// class:
 //   applied      repetition_penalty, no_repeat_ngram_size, min_new_tokens, suppress_tokens,
-//                begin_suppress_tokens (logits processors that change greedy output; doge runs them)
+//                begin_suppress_tokens (logits processors that change greedy output; doge runs
+//                them)
 //   overridden   the fields lighteval passes itself (the file's value never reaches generate)
 //   no effect    sampling-only or beam-only fields under greedy decoding, ids and metadata
 //   unsupported  fields that would change greedy output and doge does not implement (num_beams > 1,
@@ -44,9 +46,9 @@ struct GenerationConfig {
 
 struct LoadedGenerationConfig {
   GenerationConfig config;
-  bool present = false;             // the file exists
-  std::string path;                 // <model_dir>/generation_config.json
-  std::vector<std::string> applied; // keys doge applies (with their values), for reports
+  bool present = false;              // the file exists
+  std::string path;                  // <model_dir>/generation_config.json
+  std::vector<std::string> applied;  // keys doge applies (with their values), for reports
   // One line per class of ignored keys, naming them ("overridden by lighteval: eos_token_id, ...").
   std::vector<std::string> notes;
 };

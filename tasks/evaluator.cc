@@ -349,13 +349,15 @@ class BatchScorer {
       }
       return false;
     };
-    const std::vector<std::vector<int32_t>> gens = lm_.GenerateGreedy(prompts, max_new_tokens_, stop);
+    const std::vector<std::vector<int32_t>> gens =
+        lm_.GenerateGreedy(prompts, max_new_tokens_, stop);
     for (size_t d = 0; d < docs.size(); ++d) {
       DocResult* r = out[d];
       const std::vector<int32_t>& g = gens.at(d);
       r->generation = CutAtStops(tok.Decode(g, true, tok.clean_up_tokenization_spaces()), stops);
       r->n_tokens = {static_cast<int32_t>(g.size())};
-      r->processed_tokens = std::min<int64_t>(r->context_tokens, lm_.max_length()) + static_cast<int64_t>(g.size());
+      r->processed_tokens =
+          std::min<int64_t>(r->context_tokens, lm_.max_length()) + static_cast<int64_t>(g.size());
     }
   }
 
@@ -371,7 +373,8 @@ class BatchScorer {
   // Token counts of the encoded contexts (what lighteval sorts and pads by).
   std::vector<int64_t> ContextLengths(const std::vector<const EvalDoc*>& docs) const {
     std::vector<int64_t> n;
-    for (const EvalDoc* d : docs) n.push_back(static_cast<int64_t>(EncodeContext(d->context).size()));
+    for (const EvalDoc* d : docs)
+      n.push_back(static_cast<int64_t>(EncodeContext(d->context).size()));
     return n;
   }
 };
@@ -499,7 +502,8 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   BatchScorer scorer(spec, lm, tok);
   if (spec.output_type == OutputType::kGenerateUntil) {
     // Over every doc of the run, resumed ones included, so a resume generates with the same budget.
-    result.generation_budget = LightevalGenerationBudget(scorer.ContextLengths(docs), spec.generation_size, lm.max_length());
+    result.generation_budget = LightevalGenerationBudget(scorer.ContextLengths(docs),
+                                                         spec.generation_size, lm.max_length());
     scorer.set_max_new_tokens(result.generation_budget.max_new_tokens);
   }
   const auto t0 = std::chrono::steady_clock::now();

@@ -22,8 +22,8 @@ struct GenerationBudget {
   int32_t max_new_tokens = 0;   // the same for every prompt of the group
 };
 
-GenerationBudget LightevalGenerationBudget(const std::vector<int64_t>& context_lengths, int32_t generation_size,
-                                           int32_t max_length);
+GenerationBudget LightevalGenerationBudget(const std::vector<int64_t>& context_lengths,
+                                           int32_t generation_size, int32_t max_length);
 
 }  // namespace doge::tasks
 

@@ -159,7 +159,8 @@ std::string MapCase(std::string_view s, CaseOp op) {
   if (s.empty()) return std::string();
   const UCaseMap* map = CaseMapFor(op);
   if (map == nullptr) {
-    throw Error(ErrorKind::kInternal, "libicu", "ucasemap_open", "ICU could not open a root-locale case map");
+    throw Error(ErrorKind::kInternal, "libicu", "ucasemap_open",
+                "ICU could not open a root-locale case map");
   }
   // Full case mapping grows a string by at most 3x in code points; start with some slack and
   // retry once with the exact size ICU reports.
@@ -179,7 +180,8 @@ std::string MapCase(std::string_view s, CaseOp op) {
       case CaseOp::kCapitalize:
         // const_cast: ucasemap_utf8ToTitle takes a non-const map only to lazily create a break
         // iterator, which U_TITLECASE_WHOLE_STRING never needs.
-        n = ucasemap_utf8ToTitle(const_cast<UCaseMap*>(map), out.data(), dst_cap, s.data(), src_len, &status);
+        n = ucasemap_utf8ToTitle(const_cast<UCaseMap*>(map), out.data(), dst_cap, s.data(), src_len,
+                                 &status);
         break;
     }
     if (status == U_BUFFER_OVERFLOW_ERROR) {
@@ -193,7 +195,8 @@ std::string MapCase(std::string_view s, CaseOp op) {
     out.resize(static_cast<size_t>(n));
     return out;
   }
-  throw Error(ErrorKind::kInternal, "libicu", "ucasemap", "case mapping did not fit the size ICU reported");
+  throw Error(ErrorKind::kInternal, "libicu", "ucasemap",
+              "case mapping did not fit the size ICU reported");
 }
 
 }  // namespace

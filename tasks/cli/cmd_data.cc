@@ -29,7 +29,7 @@ constexpr const char* kUsage =
     "  import  --dataset NAME --split SPLIT --from PATH [--dir D]\n"
     "                                                 convert a local file in the original format\n"
     "          (triviaqa: --from the UW release folder, or --from qa/web-dev.json --from\n"
-    "          qa/wikipedia-dev.json; rc.nocontext = web then wikipedia, as Hugging Face builds it)\n"
+    "          qa/wikipedia-dev.json; rc.nocontext = web then wikipedia, as HF builds it)\n"
     "  verify  [--dir D] [--allow-count-mismatch]      parse every split, check counts and hashes\n"
     "  ls      [--dir D]                               what is present: counts, hashes\n\n"
     "D defaults to $XDG_CACHE_HOME/doge/datasets (~/.cache/doge/datasets).\n"
@@ -79,8 +79,8 @@ int RunImport(const Args& args) {
       "dataset", po::value<std::string>(), "arc_easy arc_challenge piqa hellaswag openbookqa winogrande mmlu triviaqa")(
       "split", po::value<std::string>(), "train | validation | test (mmlu: dev | validation | test)")(
       "from", po::value<std::vector<std::string>>()->composing(),
-      "original-format file (mmlu: folder of <subject>_<split>.csv; triviaqa: the UW release folder, "
-      "or qa/web-<s>.json and/or qa/wikipedia-<s>.json, --from given once per file)")(
+      "original-format file (mmlu: folder of <subject>_<split>.csv; triviaqa: the UW release "
+      "folder, or qa/web-<s>.json and/or qa/wikipedia-<s>.json, --from once per file)")(
       "dir", po::value<std::string>(), "data directory (default: the cache dir)")(
       "manifest-dir", po::value<std::string>(), "manifest folder (default: datasets-manifest/)");
   auto vm = Parse(args, desc);

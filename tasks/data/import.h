@@ -50,7 +50,8 @@ std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::str
 // any order (one file imports that domain alone). Any other single JSON file in the same format is
 // accepted as is. verified-* files and files of another split are usage errors. Returns the files
 // in the order they are read.
-std::vector<std::string> TriviaqaQuestionFiles(const std::vector<std::string>& from, const std::string& split);
+std::vector<std::string> TriviaqaQuestionFiles(const std::vector<std::string>& from,
+                                               const std::string& split);
 
 // ImportSplit with several --from values (only triviaqa takes more than one).
 std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,

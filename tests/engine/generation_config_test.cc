@@ -75,7 +75,8 @@ TEST(GenerationConfigTest, MinNewTokensAndSuppression) {
 class GenerationConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() / ("doge_gencfg_" + std::to_string(getpid()))).string();
+    dir_ = (std::filesystem::temp_directory_path() / ("doge_gencfg_" + std::to_string(getpid())))
+               .string();
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -112,15 +113,18 @@ TEST_F(GenerationConfigFileTest, IdsAndSamplingFieldsAreNamedButChangeNothing) {
   EXPECT_TRUE(g.config.IsPlain());
   EXPECT_TRUE(g.applied.empty());
   ASSERT_EQ(g.notes.size(), 2u);
-  EXPECT_EQ(g.notes[0], "passed by lighteval itself, file values not used: eos_token_id, pad_token_id, do_sample");
+  EXPECT_EQ(
+      g.notes[0],
+      "passed by lighteval itself, file values not used: eos_token_id, pad_token_id, do_sample");
   EXPECT_EQ(g.notes[1],
-            "no effect on greedy decoding: _from_model_config, bos_token_id, temperature, top_p, num_beams, "
+            "no effect on greedy decoding: _from_model_config, bos_token_id, temperature, top_p, "
+            "num_beams, "
             "transformers_version");
 }
 
 TEST_F(GenerationConfigFileTest, HonouredFieldsAreRead) {
-  const LoadedGenerationConfig g =
-      Load(R"({"repetition_penalty": 1.3, "no_repeat_ngram_size": 3, "min_new_tokens": 2, "suppress_tokens": [5, 7],
+  const LoadedGenerationConfig g = Load(
+      R"({"repetition_penalty": 1.3, "no_repeat_ngram_size": 3, "min_new_tokens": 2, "suppress_tokens": [5, 7],
                "begin_suppress_tokens": [9], "frobnicate": 1})");
   EXPECT_DOUBLE_EQ(g.config.repetition_penalty, 1.3);
   EXPECT_EQ(g.config.no_repeat_ngram_size, 3);
@@ -129,21 +133,25 @@ TEST_F(GenerationConfigFileTest, HonouredFieldsAreRead) {
   EXPECT_EQ(g.config.begin_suppress_tokens, (std::vector<int32_t>{9}));
   EXPECT_EQ(g.applied.size(), 5u);
   bool warned = false;
-  for (const std::string& n : g.notes) warned = warned || (n.find("WARNING") == 0 && n.find("frobnicate") != std::string::npos);
+  for (const std::string& n : g.notes)
+    warned = warned || (n.find("WARNING") == 0 && n.find("frobnicate") != std::string::npos);
   EXPECT_TRUE(warned);
 }
 
 TEST_F(GenerationConfigFileTest, FieldsThatWouldChangeGreedyOutputAreRefusedByName) {
   EXPECT_EQ(Refused(R"({"num_beams": 4})"), "num_beams");
-  EXPECT_EQ(Refused(R"({"penalty_alpha": 0.6})"), "penalty_alpha");  // top_k defaults to 50: contrastive
+  EXPECT_EQ(Refused(R"({"penalty_alpha": 0.6})"),
+            "penalty_alpha");  // top_k defaults to 50: contrastive
   EXPECT_EQ(Refused(R"({"bad_words_ids": [[5]]})"), "bad_words_ids");
   EXPECT_EQ(Refused(R"({"forced_eos_token_id": 1})"), "forced_eos_token_id");
   EXPECT_EQ(Refused(R"({"min_length": 10})"), "min_length");
   EXPECT_EQ(Refused(R"({"repetition_penalty": "high"})"), "repetition_penalty");
   EXPECT_EQ(Refused(R"({"repetition_penalty": 0})"), "repetition_penalty");
   // Their "off" values are accepted.
-  EXPECT_TRUE(Load(R"({"penalty_alpha": 0.6, "top_k": 1, "bad_words_ids": null, "sequence_bias": [], "min_length": 0})")
-                  .config.IsPlain());
+  EXPECT_TRUE(
+      Load(
+          R"({"penalty_alpha": 0.6, "top_k": 1, "bad_words_ids": null, "sequence_bias": [], "min_length": 0})")
+          .config.IsPlain());
 }
 
 TEST(GenerationConfigModelTest, AHonouredFieldChangesTheModelsGreedyOutput) {
