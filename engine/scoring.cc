@@ -386,10 +386,12 @@ std::vector<std::vector<double>> DogeLanguageModel::NextTokenLogprobs(
 
 namespace {
 
-std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std::vector<int32_t>& prompt,
-                                 int32_t max_new, Sampler* sampler,
+std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len,
+                                 const std::vector<int32_t>& prompt, int32_t max_new,
+                                 Sampler* sampler,
                                  const std::function<bool(const std::vector<int32_t>&)>& stop,
-                                 Session* s, DogeLanguageModel::GenerateStats* stats = nullptr) {
+                                 const GenerationConfig& gen_config, Session* s,
+                                 DogeLanguageModel::GenerateStats* stats = nullptr) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const int64_t V = m.config().vocab_size, H = m.config().hidden_size;
@@ -404,8 +406,13 @@ std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std:
   m.Forward(ids, len, &s->cache, &s->scratch, {len - 1}, s->hidden.data());
   auto t1 = Clock::now();
   int64_t decoded = 0;
+  // The prompt as the model saw it (after left truncation), for the generation_config processors.
+  const bool process = !gen_config.IsPlain();
+  const std::vector<int32_t> seen =
+      process ? std::vector<int32_t>(ids, ids + len) : std::vector<int32_t>();
   for (int32_t step = 0; step < max_new; ++step) {
     m.Logits(s->hidden.data(), s->logits.data());
+    if (process) ApplyGenerationConfig(gen_config, seen, gen, s->logits.data(), V);
     const int32_t next = sampler->Sample(s->logits.data(), V);
     gen.push_back(next);
     if (step == 0) t1 = Clock::now();  // prefill ends with its logits row and first sample
@@ -444,7 +451,8 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
     Sampler greedy(SamplerConfig{});
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < n; ++i) {
-      out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, &greedy, stop, &s);
+      out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, &greedy, stop,
+                           generation_config_, &s);
     }
   }
   return out;
@@ -458,7 +466,8 @@ std::vector<int32_t> DogeLanguageModel::Generate(
   SetThreads(n_threads_);
   Session s;
   Sampler smp(sampler);
-  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, &smp, stop, &s, stats);
+  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, &smp, stop, generation_config_,
+                     &s, stats);
 }
 
 }  // namespace doge

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/config.h"
+#include "engine/generation_config.h"
 #include "engine/lm.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
@@ -68,6 +69,11 @@ class DogeLanguageModel : public LanguageModel {
                                 const std::function<bool(const std::vector<int32_t>&)>& stop,
                                 GenerateStats* stats = nullptr) const;
 
+  // The logits processors of a checkpoint's generation_config.json (engine/generation_config.h),
+  // run on every generation step of GenerateGreedy and Generate. Default: none (plain argmax).
+  void set_generation_config(const GenerationConfig& c) { generation_config_ = c; }
+  const GenerationConfig& generation_config() const { return generation_config_; }
+
   const DogeConfig& config() const { return model_->config(); }
   const DogeModel& model() const { return *model_; }
   int64_t n_params() const { return model_->n_params(); }
@@ -80,6 +86,7 @@ class DogeLanguageModel : public LanguageModel {
 
   std::unique_ptr<DogeModel> model_;
   int n_threads_ = 1;
+  GenerationConfig generation_config_;
   // Per-thread KV caches and scratch plus the vocabulary step's buffers, kept across Score()
   // calls so a warm evaluation allocates (and page-faults) nothing per batch. Score() calls on one
   // object are serialised by score_mu_.

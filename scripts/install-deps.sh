@@ -13,6 +13,7 @@ packages=(
   libcurl4-openssl-dev                      # dataset downloads (redirects, resume, retries)
   libarchive-dev                            # dataset archive extraction (zip, tar.gz)
   libssl-dev                                # SHA-256 of downloaded files
+  libicu-dev                                # full Unicode case mapping (str.lower/upper/capitalize)
   chromium                                  # headless screenshot test of `doge report` HTML
   zlib1g-dev                                # PNG decoding in that test (inflate)
   clang                                     # the second compiler CI builds and tests with (preset clang)

@@ -15,6 +15,7 @@
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/progress.h"
+#include "tasks/generation.h"
 #include "tasks/text_util.h"
 
 namespace doge::tasks {
@@ -329,15 +330,11 @@ class BatchScorer {
   }
 
   void Generate(const std::vector<const EvalDoc*>& docs, std::vector<DocResult*>& out) {
-    // max_new_tokens = min(generation_size, max_length - context length), at least 1 (lighteval
-    // greedy_until); prompts with the same cap go in one engine call.
-    std::map<int32_t, std::vector<size_t>> by_cap;
+    // One max_new_tokens for every prompt of the task (lighteval's padded-length rule, set by
+    // EvaluateTask through set_max_new_tokens; tasks/generation.h).
     std::vector<std::vector<int32_t>> prompts(docs.size());
     for (size_t d = 0; d < docs.size(); ++d) {
       prompts[d] = EncodeContext(docs[d]->context);
-      const int64_t room = static_cast<int64_t>(lm_.max_length()) - static_cast<int64_t>(prompts[d].size());
-      const int32_t cap = static_cast<int32_t>(std::max<int64_t>(1, std::min<int64_t>(spec_.generation_size, room)));
-      by_cap[cap].push_back(d);
       out[d]->context_tokens = static_cast<int64_t>(prompts[d].size());
     }
     const Tokenizer& tok = tok_;
@@ -352,17 +349,15 @@ class BatchScorer {
       }
       return false;
     };
-    for (const auto& [cap, idx] : by_cap) {
-      std::vector<std::vector<int32_t>> batch;
-      for (size_t d : idx) batch.push_back(prompts[d]);
-      const std::vector<std::vector<int32_t>> gens = lm_.GenerateGreedy(batch, cap, stop);
-      for (size_t j = 0; j < idx.size(); ++j) {
-        DocResult* r = out[idx[j]];
-        const std::vector<int32_t>& g = gens.at(j);
-        r->generation = CutAtStops(tok.Decode(g, true, tok.clean_up_tokenization_spaces()), stops);
-        r->n_tokens = {static_cast<int32_t>(g.size())};
-        r->processed_tokens = std::min<int64_t>(r->context_tokens, lm_.max_length()) + static_cast<int64_t>(g.size());
-      }
+    const std::vector<std::vector<int32_t>> gens =
+        lm_.GenerateGreedy(prompts, max_new_tokens_, stop);
+    for (size_t d = 0; d < docs.size(); ++d) {
+      DocResult* r = out[d];
+      const std::vector<int32_t>& g = gens.at(d);
+      r->generation = CutAtStops(tok.Decode(g, true, tok.clean_up_tokenization_spaces()), stops);
+      r->n_tokens = {static_cast<int32_t>(g.size())};
+      r->processed_tokens =
+          std::min<int64_t>(r->context_tokens, lm_.max_length()) + static_cast<int64_t>(g.size());
     }
   }
 
@@ -371,6 +366,17 @@ class BatchScorer {
   const Tokenizer& tok_;
   std::vector<int32_t> single_ids_;
   std::vector<std::string> stops_;
+  int32_t max_new_tokens_ = 1;  // generate_until: the task-level budget
+
+ public:
+  void set_max_new_tokens(int32_t n) { max_new_tokens_ = n; }
+  // Token counts of the encoded contexts (what lighteval sorts and pads by).
+  std::vector<int64_t> ContextLengths(const std::vector<const EvalDoc*>& docs) const {
+    std::vector<int64_t> n;
+    for (const EvalDoc* d : docs)
+      n.push_back(static_cast<int64_t>(EncodeContext(d->context).size()));
+    return n;
+  }
 };
 
 std::string PartialHeader(const PreparedTask& task, const std::string& identity) {
@@ -494,6 +500,12 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   if (!opt.show_progress) progress.set_terminal(false);
   progress.Set(static_cast<int64_t>(docs.size() - pending.size()));
   BatchScorer scorer(spec, lm, tok);
+  if (spec.output_type == OutputType::kGenerateUntil) {
+    // Over every doc of the run, resumed ones included, so a resume generates with the same budget.
+    result.generation_budget = LightevalGenerationBudget(scorer.ContextLengths(docs),
+                                                         spec.generation_size, lm.max_length());
+    scorer.set_max_new_tokens(result.generation_budget.max_new_tokens);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch = static_cast<size_t>(std::max(1, opt.batch_docs));
   try {

@@ -13,6 +13,7 @@
 
 #include "engine/lm.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "tasks/generation.h"
 #include "tasks/metrics.h"
 #include "tasks/requests.h"
 
@@ -64,6 +65,7 @@ struct TaskResult {
   int64_t docs_scored = 0;       // docs scored in this run (the rest came from --resume)
   int64_t tokens_processed = 0;  // in this run
   double docs_per_s = 0, scored_tokens_per_s = 0;
+  GenerationBudget generation_budget;  // generate_until: lighteval's padded-length budget
 };
 
 struct EvalOptions {

@@ -1,6 +1,10 @@
 // Python str helpers on UTF-8; see text_util.h.
 #include "tasks/text_util.h"
 
+#include <unicode/ucasemap.h>
+#include <unicode/utypes.h>
+
+#include "engine/error.h"
 #include "engine/tokenizer/unicode_util.h"
 
 namespace doge::tasks {
@@ -111,50 +115,95 @@ std::string PyStrip(std::string_view s) {
   return r.substr(i);
 }
 
+std::vector<std::string> PySplit(std::string_view s) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (uint32_t cp : DecodeUtf8(s)) {
+    if (IsPyWhitespace(cp)) {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += EncodeUtf8({cp});
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
 namespace {
-uint32_t LowerCp(uint32_t cp) {
-  if (cp >= 'A' && cp <= 'Z') return cp + 32;
-  if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)) return cp + 32;  // Latin-1 capitals
-  if (cp >= 0x100 && cp <= 0x17F) {
-    // Latin Extended-A alternates capital/small pairs, with an odd block 0x139..0x148 and
-    // 0x179..0x17E; U+0130 (İ) and U+0178 (Ÿ) are special.
-    if (cp == 0x130) return 0x69;  // approximation: CPython gives "i̇" (two code points)
-    if (cp == 0x178) return 0xFF;
-    if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E)) {
-      return (cp % 2 == 1) ? cp + 1 : cp;
-    }
-    if (cp == 0x138 || cp == 0x149 || cp == 0x17F) return cp;
-    return (cp % 2 == 0) ? cp + 1 : cp;
-  }
-  return cp;
+
+enum class CaseOp { kLower, kUpper, kCapitalize };
+
+// One ICU case map per operation, in the root locale ("" -- not NULL, which would pick up the
+// process locale, e.g. Turkish rules under tr_TR). Capitalize is ICU's title-casing of the whole
+// string as one segment without moving to the first cased letter: exactly CPython's
+// str.capitalize() (title-case code point 0, full lower-case mapping with context for the rest).
+// A UCaseMap is immutable after creation and its const use is thread-safe.
+const UCaseMap* OpenRootCaseMap(uint32_t options) {
+  UErrorCode status = U_ZERO_ERROR;
+  UCaseMap* map = ucasemap_open("", options, &status);
+  return U_FAILURE(status) ? nullptr : map;  // kept for the life of the process
 }
-uint32_t UpperCp(uint32_t cp) {
-  if (cp >= 'a' && cp <= 'z') return cp - 32;
-  if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) return cp - 32;
-  if (cp == 0xFF) return 0x178;
-  if (cp >= 0x100 && cp <= 0x17F) {
-    if (cp == 0x131) return 0x49;
-    if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E)) {
-      return (cp % 2 == 0) ? cp - 1 : cp;
-    }
-    if (cp == 0x130 || cp == 0x138 || cp == 0x149 || cp == 0x17F || cp == 0x178) return cp;
-    return (cp % 2 == 1) ? cp - 1 : cp;
-  }
-  return cp;
+
+const UCaseMap* CaseMapFor(CaseOp op) {
+  static const UCaseMap* const kPlain = OpenRootCaseMap(0);
+  static const UCaseMap* const kWholeString =
+      OpenRootCaseMap(U_TITLECASE_WHOLE_STRING | U_TITLECASE_NO_BREAK_ADJUSTMENT);
+  return op == CaseOp::kCapitalize ? kWholeString : kPlain;
 }
+
+std::string MapCase(std::string_view s, CaseOp op) {
+  if (s.empty()) return std::string();
+  const UCaseMap* map = CaseMapFor(op);
+  if (map == nullptr) {
+    throw Error(ErrorKind::kInternal, "libicu", "ucasemap_open",
+                "ICU could not open a root-locale case map");
+  }
+  // Full case mapping grows a string by at most 3x in code points; start with some slack and
+  // retry once with the exact size ICU reports.
+  std::string out(s.size() + s.size() / 2 + 16, '\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    UErrorCode status = U_ZERO_ERROR;
+    const int32_t src_len = static_cast<int32_t>(s.size());
+    const int32_t dst_cap = static_cast<int32_t>(out.size());
+    int32_t n = 0;
+    switch (op) {
+      case CaseOp::kLower:
+        n = ucasemap_utf8ToLower(map, out.data(), dst_cap, s.data(), src_len, &status);
+        break;
+      case CaseOp::kUpper:
+        n = ucasemap_utf8ToUpper(map, out.data(), dst_cap, s.data(), src_len, &status);
+        break;
+      case CaseOp::kCapitalize:
+        // const_cast: ucasemap_utf8ToTitle takes a non-const map only to lazily create a break
+        // iterator, which U_TITLECASE_WHOLE_STRING never needs.
+        n = ucasemap_utf8ToTitle(const_cast<UCaseMap*>(map), out.data(), dst_cap, s.data(), src_len,
+                                 &status);
+        break;
+    }
+    if (status == U_BUFFER_OVERFLOW_ERROR) {
+      out.assign(static_cast<size_t>(n), '\0');
+      continue;
+    }
+    if (U_FAILURE(status)) {
+      throw Error(ErrorKind::kInternal, "libicu", "ucasemap",
+                  std::string("case mapping failed: ") + u_errorName(status));
+    }
+    out.resize(static_cast<size_t>(n));
+    return out;
+  }
+  throw Error(ErrorKind::kInternal, "libicu", "ucasemap",
+              "case mapping did not fit the size ICU reported");
+}
+
 }  // namespace
 
-std::string PyLower(std::string_view s) {
-  std::vector<uint32_t> cps = DecodeUtf8(s);
-  for (uint32_t& cp : cps) cp = LowerCp(cp);
-  return EncodeUtf8(cps);
-}
-
-std::string PyCapitalize(std::string_view s) {
-  std::vector<uint32_t> cps = DecodeUtf8(s);
-  for (size_t i = 0; i < cps.size(); ++i) cps[i] = i == 0 ? UpperCp(cps[i]) : LowerCp(cps[i]);
-  return EncodeUtf8(cps);
-}
+std::string PyLower(std::string_view s) { return MapCase(s, CaseOp::kLower); }
+std::string PyUpper(std::string_view s) { return MapCase(s, CaseOp::kUpper); }
+std::string PyCapitalize(std::string_view s) { return MapCase(s, CaseOp::kCapitalize); }
 
 std::string RemoveAsciiPunctuation(std::string_view s) {
   static const std::string_view kPunct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";

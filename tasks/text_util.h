@@ -1,6 +1,9 @@
 // Python str semantics the prompt functions and metrics depend on, on UTF-8 strings: len() in code
-// points, str.isspace()/strip()/rstrip(), lower(), capitalize(), and removal of
+// points, str.isspace()/strip()/rstrip()/split(), lower()/upper()/capitalize(), and removal of
 // string.punctuation. lighteval's normalisers count code points, not bytes (eval-protocol.md §2.7).
+// Case mapping is ICU's full, context-sensitive mapping in the root locale (one code point may
+// become several; Greek final sigma), which is what CPython's str methods implement; see
+// "Python text semantics" in tasks/specs/README.md for the check against CPython.
 #ifndef DOGE_TASKS_TEXT_UTIL_H_
 #define DOGE_TASKS_TEXT_UTIL_H_
 
@@ -19,10 +22,15 @@ bool IsPyWhitespace(uint32_t cp);
 size_t TrailingWhitespaceBytes(std::string_view s);
 std::string PyStrip(std::string_view s);
 std::string PyRstrip(std::string_view s);
-// str.lower(): ASCII and Latin-1 Supplement/Latin Extended-A letters (the scripts of the card
-// datasets); other code points pass through unchanged.
+// str.split() with no separator: runs of str.isspace() characters separate words; leading and
+// trailing whitespace yields no empty words.
+std::vector<std::string> PySplit(std::string_view s);
+// str.lower(): Unicode full lower-case mapping, all scripts ("İ" -> "i̇", final "Σ" -> "ς").
 std::string PyLower(std::string_view s);
-// str.capitalize(): first code point upper-cased (same coverage as PyLower), the rest lowered.
+// str.upper(): Unicode full upper-case mapping ("ß" -> "SS", "ﬁ" -> "FI").
+std::string PyUpper(std::string_view s);
+// str.capitalize() as in CPython >= 3.8: the first code point title-cased (full mapping:
+// "ǆ" -> "ǅ", "ß" -> "Ss"), the rest lower-cased (final sigma in the context of the whole string).
 std::string PyCapitalize(std::string_view s);
 // s.translate(str.maketrans("", "", string.punctuation)): drops the 32 ASCII punctuation marks.
 std::string RemoveAsciiPunctuation(std::string_view s);

@@ -28,6 +28,8 @@ constexpr const char* kUsage =
     "  fetch   [--tasks arc_easy,mmlu,...] [--dir D]   download, verify, convert (all by default)\n"
     "  import  --dataset NAME --split SPLIT --from PATH [--dir D]\n"
     "                                                 convert a local file in the original format\n"
+    "          (triviaqa: --from the UW release folder, or --from qa/web-dev.json --from\n"
+    "          qa/wikipedia-dev.json; rc.nocontext = web then wikipedia, as HF builds it)\n"
     "  verify  [--dir D] [--allow-count-mismatch]      parse every split, check counts and hashes\n"
     "  ls      [--dir D]                               what is present: counts, hashes\n\n"
     "D defaults to $XDG_CACHE_HOME/doge/datasets (~/.cache/doge/datasets).\n"
@@ -76,7 +78,9 @@ int RunImport(const Args& args) {
   desc.add_options()("help,h", "this help")(
       "dataset", po::value<std::string>(), "arc_easy arc_challenge piqa hellaswag openbookqa winogrande mmlu triviaqa")(
       "split", po::value<std::string>(), "train | validation | test (mmlu: dev | validation | test)")(
-      "from", po::value<std::string>(), "original-format file (mmlu: folder of <subject>_<split>.csv)")(
+      "from", po::value<std::vector<std::string>>()->composing(),
+      "original-format file (mmlu: folder of <subject>_<split>.csv; triviaqa: the UW release "
+      "folder, or qa/web-<s>.json and/or qa/wikipedia-<s>.json, --from once per file)")(
       "dir", po::value<std::string>(), "data directory (default: the cache dir)")(
       "manifest-dir", po::value<std::string>(), "manifest folder (default: datasets-manifest/)");
   auto vm = Parse(args, desc);
@@ -89,7 +93,7 @@ int RunImport(const Args& args) {
   }
   std::string dataset = vm["dataset"].as<std::string>(), split = vm["split"].as<std::string>();
   std::string dir = DirOption(vm);
-  auto files = data::ImportSplit(dataset, split, vm["from"].as<std::string>(), dir);
+  auto files = data::ImportSplit(dataset, split, vm["from"].as<std::vector<std::string>>(), dir);
   for (const auto& f : files) {
     std::printf("%s\t%lld documents\tsha256 %s\n", f.path.c_str(), static_cast<long long>(f.rows),
                 f.sha256.c_str());

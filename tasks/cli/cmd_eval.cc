@@ -40,7 +40,11 @@ constexpr const char* kEvalHelp =
     "usage: doge eval --model DIR --tasks card|LIST [options]\n\n"
     "Scores a Doge checkpoint the way the model card's numbers were made (lighteval 0.7.0,\n"
     "five-shot; see tasks/specs/README.md). Prints acc and acc_norm side by side with k and the\n"
-    "evaluated split, and with --out writes DIR/results.json and DIR/details/<task>.jsonl.\n\n"
+    "evaluated split, and with --out writes DIR/results.json and DIR/details/<task>.jsonl.\n"
+    "TriviaQA generates greedily as lighteval does: one max_new_tokens for all prompts from the\n"
+    "longest one (min(2048 - (longest + 20), 20), at least 1), EOS among the stops, and the\n"
+    "fields of DIR/generation_config.json that transformers' generate would apply (each key is\n"
+    "named on stderr; one doge cannot honour, e.g. num_beams > 1, is an error).\n\n"
     "  --tasks card            the card's columns: mmlu triviaqa arc_easy arc_challenge piqa\n"
     "                          hellaswag openbookqa winogrande (ARC = mean of easy and challenge)\n"
     "  --tasks arc_easy,mmlu   a list; mmlu:anatomy is one MMLU subject\n"
@@ -50,17 +54,21 @@ constexpr const char* kEvalHelp =
     "  --data-dir D            canonical datasets (doge data fetch/import); default\n"
     "                          $XDG_CACHE_HOME/doge/datasets\n"
     "  --num-fewshot K         override the protocol's k (5) for every task\n"
-    "  --limit N               first N documents (dataset order) of each task / MMLU subject; their\n"
+    "  --limit N               first N documents (dataset order) of each task / MMLU subject; "
+    "their\n"
     "                          shots are the ones a full run gives them\n"
     "  --out DIR               results.json + details/; per-doc results are appended to\n"
     "                          details/<task>.jsonl.partial as they are scored\n"
-    "  --resume                continue an interrupted run in --out (same model, protocol, k, limit)\n"
+    "  --resume                continue an interrupted run in --out (same model, protocol, k, "
+    "limit)\n"
     "  --threads N             engine threads (default: all cores)\n"
     "  --allow-count-mismatch  evaluate samples: warn instead of failing when a split's document\n"
-    "                          count differs from datasets-manifest/, and skip tasks whose data is\n"
+    "                          count differs from datasets-manifest/, and skip tasks whose data "
+    "is\n"
     "                          absent\n\n"
     "example:\n"
-    "  doge eval --model tests/data/tiny-model --tasks card --data-dir tests/data/datasets-canonical \\\n"
+    "  doge eval --model tests/data/tiny-model --tasks card --data-dir "
+    "tests/data/datasets-canonical \\\n"
     "            --out /tmp/run --allow-count-mismatch\n"
     "  doge report card /tmp/run/results.json\n";
 
@@ -253,8 +261,22 @@ int RunEval(const Args& args) {
   if (n_mmlu > 1) throw Error(ErrorKind::kUsage, "", "--tasks", "give mmlu once: mmlu (all subjects) or mmlu:<subject>");
 
   const auto t_start = std::chrono::steady_clock::now();
+  // transformers' generate applies the checkpoint's generation_config.json for every field
+  // lighteval does not pass; read it first so an unsupported field fails before the weights load.
+  LoadedGenerationConfig gen_config = LoadGenerationConfig(model_dir);
   std::unique_ptr<DogeLanguageModel> lm = DogeLanguageModel::Load(model_dir, threads);
   std::unique_ptr<Tokenizer> tok = LoadTokenizer(model_dir);
+  if (gen_config.present) {
+    gen_config.config.eos_token_id = tok->eos_id();  // lighteval passes the tokenizer's EOS
+    lm->set_generation_config(gen_config.config);
+    std::string applied;
+    for (const std::string& a : gen_config.applied) applied += (applied.empty() ? "" : ", ") + a;
+    std::fprintf(stderr, "doge eval: %s: applied to generation: %s\n", gen_config.path.c_str(),
+                 applied.empty() ? "nothing (plain greedy)" : applied.c_str());
+    for (const std::string& note : gen_config.notes) {
+      std::fprintf(stderr, "doge eval: %s: %s\n", gen_config.path.c_str(), note.c_str());
+    }
+  }
   if (protocol == "auto") protocol = lm->n_params() < 100000000 ? "card-a" : "card-b";
   const auto weights = WeightHashes(model_dir);
   const std::string tok_sha = Sha256File(tok->path());
@@ -266,6 +288,7 @@ int RunEval(const Args& args) {
 
   std::string identity = protocol + " limit=" + std::to_string(limit) + " tok=" + tok_sha;
   for (const auto& [n, h] : weights) identity += " " + n + "=" + h;
+  if (gen_config.present) identity += " generation_config=" + Sha256File(gen_config.path);
 
   std::vector<tasks::TaskResult> results;
   std::vector<tasks::PreparedTask> prepared;

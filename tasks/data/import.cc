@@ -298,41 +298,52 @@ ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
 
 // TriviaQA rc JSON ({"Data":[{"Question","QuestionId","Answer":{...}}]}), converted as the HF
 // `trivia_qa` script does: strings stripped; a question without an Answer (test) gets empty
-// alias lists and "<unk>" values.
-ImportedFile ConvertTriviaqaRc(const std::string& src, const std::string& out_path) {
+// alias lists and "<unk>" values. Several files are concatenated in the order given (the HF
+// script's order is the caller's job: TriviaqaQuestionFiles). rc.nocontext drops the evidence, so
+// only the question files matter; the script's line-oriented reader yields the "Data" records in
+// file order, which is what parsing the whole JSON gives.
+ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::string& out_path) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::padded_string text;
-  if (auto err = simdjson::padded_string::load(src).get(text)) {
-    throw Error(ErrorKind::kIo, src, "", std::string("cannot read: ") + simdjson::error_message(err));
-  }
-  size_t bad = FindInvalidUtf8(std::string_view(text.data(), text.size()));
-  if (bad != std::string::npos) {
-    int64_t line = 1 + std::count(text.data(), text.data() + bad, '\n');
-    throw Error(ErrorKind::kDataset, src, std::to_string(line), "not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
-  }
-  if (auto err = parser.parse(text).get(root)) {
-    throw Error(ErrorKind::kDataset, src, "", std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
-  if (!root.is_object()) throw Error(ErrorKind::kDataset, src, "", "expected a JSON object with \"Data\"");
-  JsonRow top(root, &src, 0);
-  std::vector<JsonRow> data = top.ObjectArray("Data");
   CanonicalOut out(out_path);
-  for (const JsonRow& q : data) {
-    TriviaqaDoc d;
-    d.question = PyStrip(q.String("Question"));
-    d.question_id = q.String("QuestionId");
-    if (q.Has("Answer")) {
-      JsonRow a = q.Object("Answer");
-      for (auto& s : a.StringArray("Aliases")) d.aliases.push_back(PyStrip(s));
-      for (auto& s : a.StringArray("NormalizedAliases")) d.normalized_aliases.push_back(PyStrip(s));
-      d.value = PyStrip(a.String("Value"));
-      d.normalized_value = PyStrip(a.String("NormalizedValue"));
-    } else {
-      d.value = d.normalized_value = "<unk>";
+  for (const std::string& src : srcs) {
+    if (!FileExists(src)) throw Error(ErrorKind::kIo, src, "", "input file missing");
+    simdjson::dom::element root;
+    simdjson::padded_string text;
+    if (auto err = simdjson::padded_string::load(src).get(text)) {
+      throw Error(ErrorKind::kIo, src, "",
+                  std::string("cannot read: ") + simdjson::error_message(err));
     }
-    AppendCanonicalRow(out.buf(), d);
-    out.RowDone();
+    size_t bad = FindInvalidUtf8(std::string_view(text.data(), text.size()));
+    if (bad != std::string::npos) {
+      int64_t line = 1 + std::count(text.data(), text.data() + bad, '\n');
+      throw Error(ErrorKind::kDataset, src, std::to_string(line),
+                  "not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
+    }
+    if (auto err = parser.parse(text).get(root)) {
+      throw Error(ErrorKind::kDataset, src, "",
+                  std::string("invalid JSON: ") + simdjson::error_message(err));
+    }
+    if (!root.is_object())
+      throw Error(ErrorKind::kDataset, src, "", "expected a JSON object with \"Data\"");
+    JsonRow top(root, &src, 0);
+    std::vector<JsonRow> data = top.ObjectArray("Data");
+    for (const JsonRow& q : data) {
+      TriviaqaDoc d;
+      d.question = PyStrip(q.String("Question"));
+      d.question_id = q.String("QuestionId");
+      if (q.Has("Answer")) {
+        JsonRow a = q.Object("Answer");
+        for (auto& s : a.StringArray("Aliases")) d.aliases.push_back(PyStrip(s));
+        for (auto& s : a.StringArray("NormalizedAliases"))
+          d.normalized_aliases.push_back(PyStrip(s));
+        d.value = PyStrip(a.String("Value"));
+        d.normalized_value = PyStrip(a.String("NormalizedValue"));
+      } else {
+        d.value = d.normalized_value = "<unk>";
+      }
+      AppendCanonicalRow(out.buf(), d);
+      out.RowDone();
+    }
   }
   return out.Commit("");
 }
@@ -386,8 +397,119 @@ ImportedFile ConvertOriginal(const std::string& format, const std::string& src,
   if (format == "winogrande_jsonl") return ConvertWinogrande(src, labels_path, out_path);
   if (format == "hellaswag_jsonl") return ConvertHellaswag(src, out_path);
   if (format == "mmlu_csv") return ConvertMmluCsv(src, out_path, subject);
-  if (format == "triviaqa_rc_json") return ConvertTriviaqaRc(src, out_path);
+  if (format == "triviaqa_rc_json") return ConvertTriviaqaRc({src}, out_path);
   throw Error(ErrorKind::kInternal, "", "format", "no converter for '" + format + "'");
+}
+
+std::string TriviaqaOriginalSplit(const std::string& split) {
+  if (split == "train") return "train";
+  if (split == "validation") return "dev";
+  if (split == "test") return "test-without-answers";
+  throw Error(ErrorKind::kUsage, "", "--split",
+              UnknownNameMessage("split for triviaqa", split, SplitNamesFor("triviaqa")));
+}
+
+std::vector<std::string> TriviaqaQuestionFiles(const std::vector<std::string>& from,
+                                               const std::string& split) {
+  const std::string orig = TriviaqaOriginalSplit(split);
+  const std::vector<std::string> domains = {"web", "wikipedia"};
+  if (from.empty()) throw Error(ErrorKind::kUsage, "", "--from", "required");
+  auto base_name = [](const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+  };
+  if (from.size() == 1 && IsDirectory(from[0])) {
+    // The folder of the UW release (holding qa/) or its qa/ folder itself.
+    std::string qa = from[0];
+    if (!FileExists(qa + "/web-" + orig + ".json") &&
+        !FileExists(qa + "/wikipedia-" + orig + ".json") && IsDirectory(qa + "/qa")) {
+      qa += "/qa";
+    }
+    std::vector<std::string> files, missing;
+    for (const std::string& domain : domains) {
+      const std::string f = qa + "/" + domain + "-" + orig + ".json";
+      (FileExists(f) ? files : missing).push_back(f);
+    }
+    if (files.empty()) {
+      throw Error(
+          ErrorKind::kDataset, from[0], "",
+          "no web-" + orig + ".json or wikipedia-" + orig +
+              ".json here (nor in a qa/ subfolder); "
+              "expected the question files of the UW TriviaQA release (triviaqa-rc.tar.gz)");
+    }
+    if (!missing.empty()) {
+      throw Error(ErrorKind::kDataset, missing[0], "",
+                  "missing: rc.nocontext's " + split + " split is web-" + orig +
+                      ".json followed by wikipedia-" + orig +
+                      ".json; pass the one file present with --from to import that domain alone");
+    }
+    return files;
+  }
+  std::vector<std::string> files;
+  std::vector<std::string> seen_domains;
+  for (const std::string& f : from) {
+    if (IsDirectory(f)) {
+      throw Error(
+          ErrorKind::kUsage, f, "--from",
+          "a folder must be the only --from (found " + std::to_string(from.size()) + " values)");
+    }
+    if (!FileExists(f)) throw Error(ErrorKind::kIo, f, "--from", "input file missing");
+    const std::string name = base_name(f);
+    if (name.rfind("verified-", 0) == 0) {
+      throw Error(
+          ErrorKind::kUsage, f, "--from",
+          "the verified-* files are a hand-checked subset of the dev questions; Hugging Face's "
+          "rc.nocontext (what lighteval evaluates) does not include them. Use web-" +
+              orig + ".json and/or wikipedia-" + orig + ".json");
+    }
+    // A file named as in the release must belong to --split, and each domain may come once.
+    for (const std::string& domain : domains) {
+      if (name.rfind(domain + "-", 0) != 0 || !EndsWith(name, ".json")) continue;
+      const std::string file_split =
+          name.substr(domain.size() + 1, name.size() - domain.size() - 6);
+      if (file_split != "train" && file_split != "dev" && file_split != "test-without-answers")
+        continue;
+      if (file_split != orig) {
+        throw Error(ErrorKind::kUsage, f, "--from",
+                    name + " is the UW '" + file_split + "' split; --split " + split + " expects " +
+                        domain + "-" + orig + ".json");
+      }
+      if (std::find(seen_domains.begin(), seen_domains.end(), domain) != seen_domains.end()) {
+        throw Error(ErrorKind::kUsage, f, "--from",
+                    "two " + domain + "-" + orig + ".json files given");
+      }
+      seen_domains.push_back(domain);
+    }
+    if (std::find(files.begin(), files.end(), f) != files.end()) {
+      throw Error(ErrorKind::kUsage, f, "--from", "given twice");
+    }
+    files.push_back(f);
+  }
+  // The HF script reads sorted(glob("qa/*-dev.json")): web before wikipedia. Order by file name
+  // so the order on the command line does not matter.
+  std::stable_sort(files.begin(), files.end(), [&](const std::string& a, const std::string& b) {
+    return base_name(a) < base_name(b);
+  });
+  return files;
+}
+
+std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
+                                      const std::vector<std::string>& from,
+                                      const std::string& dir) {
+  if (dataset == "triviaqa") {
+    const auto& splits = SplitNamesFor(dataset);
+    if (std::find(splits.begin(), splits.end(), split) == splits.end()) {
+      throw Error(ErrorKind::kUsage, "", "--split",
+                  UnknownNameMessage("split for " + dataset, split, splits));
+    }
+    return {ConvertTriviaqaRc(TriviaqaQuestionFiles(from, split), SplitPath(dir, dataset, split))};
+  }
+  if (from.size() != 1) {
+    throw Error(ErrorKind::kUsage, "", "--from",
+                dataset + " imports one file (mmlu: one folder); found " +
+                    std::to_string(from.size()) + " --from values");
+  }
+  return ImportSplit(dataset, split, from[0], dir);
 }
 
 std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
@@ -401,6 +523,8 @@ std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::str
                     "WinoGrande train_xl is --split train)");
   }
   std::vector<ImportedFile> out;
+  if (dataset == "triviaqa")
+    return ImportSplit(dataset, split, std::vector<std::string>{from}, dir);
   if (dataset != "mmlu") {
     if (IsDirectory(from)) {
       throw Error(ErrorKind::kUsage, from, "--from", "expected a file in the original format, found a folder");

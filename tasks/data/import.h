@@ -35,12 +35,27 @@ ImportedFile ConvertOriginal(const std::string& format, const std::string& src,
                              const std::string& labels_path, const std::string& out_path,
                              const std::string& subject = "");
 
-// `doge data import`: converts `from` (a file in the original format; for mmlu a folder of
+// `doge data import`: converts `from` (a file in the original format; for triviaqa see
+// TriviaqaQuestionFiles; for mmlu a folder of
 // `<subject>_<split>.csv` files, `_dev`/`_val`/`_test`, or a folder holding dev/ val/ test/
 // subfolders) into `dir`. PIQA and WinoGrande labels are found beside the data file by the
 // original naming: valid.jsonl -> valid-labels.lst. Returns the files written.
 std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
                                       const std::string& from, const std::string& dir);
+
+// TriviaQA from the UW release (triviaqa-rc.tar.gz): rc.nocontext's split S is the question
+// files qa/web-<orig>.json then qa/wikipedia-<orig>.json (orig: train, dev, test-without-answers),
+// concatenated in that order as the Hugging Face `trivia_qa` loading script builds it. `from` is
+// the release folder (or its qa/ folder: both files required) or one or both question files in
+// any order (one file imports that domain alone). Any other single JSON file in the same format is
+// accepted as is. verified-* files and files of another split are usage errors. Returns the files
+// in the order they are read.
+std::vector<std::string> TriviaqaQuestionFiles(const std::vector<std::string>& from,
+                                               const std::string& split);
+
+// ImportSplit with several --from values (only triviaqa takes more than one).
+std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
+                                      const std::vector<std::string>& from, const std::string& dir);
 
 // "valid.jsonl" -> "valid-labels.lst" (same folder).
 std::string LabelsPathFor(const std::string& data_path);

@@ -15,6 +15,7 @@
 #include "engine/json_writer.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/fetch.h"
+#include "tasks/data/import.h"
 #include "tasks/data/inventory.h"
 #include "tasks/data/lock.h"
 #include "tests/datasets/http_test_server.h"
@@ -209,6 +210,87 @@ TEST_F(FetchTest, DownloadsVerifiesExtractsAndConverts) {
     if (r.path == data_.path() + "/arc_easy/test.jsonl") flagged = r.problem.find("differs from") != std::string::npos;
   }
   EXPECT_TRUE(flagged);
+}
+
+// TriviaQA from the UW release equals TriviaQA from Hugging Face's rows. The rows fixture
+// (tests/data/datasets/triviaqa/hf-rows-rc.nocontext-validation.jsonl) is what the HF loading
+// script yields for rc.nocontext validation over web-dev.json then wikipedia-dev.json (its
+// README says how it was made); it is served through the rows API and fetched as `doge data
+// fetch` does, then the question files are imported as `doge data import` does.
+TEST_F(FetchTest, TriviaqaFromTheUwQuestionFilesEqualsTheHfRows) {
+  const std::string uw = kSamples + "/triviaqa";
+  std::vector<std::string> rows;
+  {
+    std::string all = Slurp(uw + "/hf-rows-rc.nocontext-validation.jsonl");
+    for (size_t at = 0, nl; (nl = all.find('\n', at)) != std::string::npos; at = nl + 1) rows.push_back(all.substr(at, nl - at));
+  }
+  ASSERT_EQ(rows.size(), 8u);  // 3 web + 5 wikipedia questions
+  server_.Handle("/rows_uw?", [rows](const std::string& target) {
+    auto param = [&](const std::string& k) {
+      size_t p = target.find("&" + k + "=");
+      return std::stol(target.substr(p + k.size() + 2));
+    };
+    long offset = param("offset"), length = param("length");
+    std::string body = R"({"features":[],"rows":[)";
+    for (long i = offset; i < std::min<long>(offset + length, rows.size()); ++i) {
+      if (i > offset) body += ",";
+      body += R"({"row_idx":)" + std::to_string(i) + R"(,"row":)" + rows[i] + R"(,"truncated_cells":[]})";
+    }
+    body += R"(],"num_rows_total":)" + std::to_string(rows.size()) + "}";
+    return TestHttpServer::Response{200, body};
+  });
+  Spit(manifests_.path() + "/triviaqa.json",
+       R"({"dataset":"triviaqa","hf":{"id":"test","revision":"test"},"license":"test",
+       "sources":[{"id":"rows","kind":"hf_rows","url":"https://datasets-server.example/rows_uw","hf_dataset":"mandarjoshi/trivia_qa","hf_config":"rc.nocontext","hf_split":"validation","page_length":3}],
+       "splits":[{"split":"validation","role":"evaluation","format":"triviaqa_hf_rows","source":"rows","count":8,"canonical_sha256":)" +
+           Unknown() + "}]}");
+  FetchDatasets(Options({"triviaqa"}));
+  const std::string from_hf = Slurp(data_.path() + "/triviaqa/validation.jsonl");
+
+  TempDir out;
+  // The release folder (verified-web-dev.json beside them is not read) ...
+  auto files = ImportSplit("triviaqa", "validation", std::vector<std::string>{uw}, out.path() + "/a");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].rows, 8);
+  EXPECT_EQ(Slurp(out.path() + "/a/triviaqa/validation.jsonl"), from_hf);
+  // ... a release laid out as extracted (<root>/qa/) ...
+  Spit(out.path() + "/rc/qa/web-dev.json", Slurp(uw + "/web-dev.json"));
+  Spit(out.path() + "/rc/qa/wikipedia-dev.json", Slurp(uw + "/wikipedia-dev.json"));
+  ImportSplit("triviaqa", "validation", std::vector<std::string>{out.path() + "/rc"}, out.path() + "/b");
+  EXPECT_EQ(Slurp(out.path() + "/b/triviaqa/validation.jsonl"), from_hf);
+  // ... and the two files named in the other order all give the HF rows, web first.
+  ImportSplit("triviaqa", "validation", std::vector<std::string>{uw + "/wikipedia-dev.json", uw + "/web-dev.json"},
+              out.path() + "/c");
+  EXPECT_EQ(Slurp(out.path() + "/c/triviaqa/validation.jsonl"), from_hf);
+  // One domain alone is the matching run of rows.
+  files = ImportSplit("triviaqa", "validation", std::vector<std::string>{uw + "/web-dev.json"}, out.path() + "/d");
+  EXPECT_EQ(files[0].rows, 3);
+  const std::string web_only = Slurp(out.path() + "/d/triviaqa/validation.jsonl");
+  EXPECT_EQ(from_hf.substr(0, web_only.size()), web_only);
+  // Stripping as the HF script does (Python's whitespace set: U+3000 included).
+  EXPECT_NE(web_only.find(R"({"question":"Which country has Athens as its capital?","question_id":"synthetic_web_1")"),
+            std::string::npos);
+  EXPECT_NE(web_only.find(R"("aliases":["Timișoara","TIMIȘOARA","Temesvár"])"), std::string::npos);
+}
+
+TEST(TriviaqaQuestionFilesTest, RefusesWhatIsNotRcNocontext) {
+  const std::string uw = kSamples + "/triviaqa";
+  auto usage_error = [](const std::vector<std::string>& from, const std::string& split, const std::string& says) {
+    try {
+      TriviaqaQuestionFiles(from, split);
+      ADD_FAILURE() << "no error for " << from[0];
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  };
+  usage_error({uw + "/verified-web-dev.json"}, "validation", "verified-* files");
+  usage_error({uw + "/wikipedia-train.json"}, "validation", "is the UW 'train' split");
+  usage_error({uw + "/web-dev.json", uw + "/web-dev.json"}, "validation", "two web-dev.json files");
+  usage_error({uw, uw + "/web-dev.json"}, "validation", "must be the only --from");
+  // A folder with only one domain's file for the split: named, not silently half-imported.
+  usage_error({uw}, "train", "web-train.json");
+  EXPECT_EQ(TriviaqaQuestionFiles({uw}, "validation"),
+            (std::vector<std::string>{uw + "/web-dev.json", uw + "/wikipedia-dev.json"}));
 }
 
 TEST_F(FetchTest, CorruptedByteGivesChecksumErrorAndLeavesNoOutput) {

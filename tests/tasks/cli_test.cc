@@ -287,6 +287,34 @@ TEST(TasksCliTest, KilledRunResumesToIdenticalResults) {
   EXPECT_EQ(mismatch.exit_code(), 2) << mismatch.err;
 }
 
+TEST(TasksCliTest, EvalReadsTheCheckpointsGenerationConfig) {
+  // The tiny checkpoint copied with a generation_config.json beside it.
+  TempDir tmp("gencfg");
+  const std::string model = tmp.path() + "/model";
+  std::filesystem::copy(kModel, model);
+  const std::string common = Doge() + " eval --model " + model + " --tasks triviaqa --data-dir " + kData +
+                             " --allow-count-mismatch --limit 2 --threads 1 --out ";
+  // A field that selects another decoding algorithm is refused before the weights load, by name.
+  WriteFileAtomic(model + "/generation_config.json", R"({"num_beams": 4})");
+  RunResult r = RunCommand(common + tmp.path() + "/a", tmp.path());
+  EXPECT_EQ(r.exit_code(), 3) << r.err;
+  EXPECT_NE(r.err.find("generation_config.json: num_beams: 4 selects beam search"), std::string::npos) << r.err;
+  // Sampling fields leave greedy decoding greedy: same generations as without the file, and the
+  // ignored keys are named on stderr.
+  WriteFileAtomic(model + "/generation_config.json", R"({"do_sample": true, "temperature": 0.7, "eos_token_id": 0})");
+  r = RunCommand(common + tmp.path() + "/b", tmp.path());
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_NE(r.err.find("applied to generation: nothing (plain greedy)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("passed by lighteval itself, file values not used: do_sample, eos_token_id"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("no effect on greedy decoding: temperature"), std::string::npos) << r.err;
+  std::filesystem::remove(model + "/generation_config.json");
+  r = RunCommand(common + tmp.path() + "/c", tmp.path());
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_EQ(ReadFileToString(tmp.path() + "/b/details/triviaqa.jsonl"),
+            ReadFileToString(tmp.path() + "/c/details/triviaqa.jsonl"));
+}
+
 TEST(TasksCliTest, EvalUsageErrors) {
   TempDir tmp("usage");
   RunResult r = RunCommand(Doge() + " eval --model " + kModel + " --tasks arc_esay --data-dir " + kData, tmp.path());

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <tuple>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -302,6 +304,77 @@ TEST(EvaluatorTest, GenerationStopsAndQem) {
   }
   EXPECT_DOUBLE_EQ(r.metrics.at("qem").value, 0.0);  // a bigram model does not know trivia
   std::filesystem::remove_all(out);
+}
+
+TEST(EvaluatorTest, GenerationBudgetIsLightevalsPaddedLengthRule) {
+  // padded = min(longest + 20, 2048); max_new = max(1, min(2048 - padded, 20)).
+  GenerationBudget b = LightevalGenerationBudget({100, 150, 120}, 20, 2048);
+  EXPECT_EQ(b.longest_context, 150);
+  EXPECT_EQ(b.padded_length, 170);
+  EXPECT_EQ(b.max_new_tokens, 20);
+  b = LightevalGenerationBudget({100, 2020}, 20, 2048);  // 2040 padded: 8 left for every prompt
+  EXPECT_EQ(b.padded_length, 2040);
+  EXPECT_EQ(b.max_new_tokens, 8);
+  b = LightevalGenerationBudget({2028}, 20, 2048);  // exactly full: room 0, at least 1
+  EXPECT_EQ(b.padded_length, 2048);
+  EXPECT_EQ(b.max_new_tokens, 1);
+  b = LightevalGenerationBudget({5000}, 20, 2048);  // longer than the model: truncated, 1 token
+  EXPECT_EQ(b.padded_length, 2048);
+  EXPECT_EQ(b.max_new_tokens, 1);
+}
+
+// Records the max_new_tokens of every GenerateGreedy call.
+class RecordingLm : public FakeLm {
+ public:
+  std::vector<std::vector<int32_t>> GenerateGreedy(const std::vector<std::vector<int32_t>>& prompts, int32_t max_new,
+                                                   const std::function<bool(const std::vector<int32_t>&)>& stop) const override {
+    for (size_t i = 0; i < prompts.size(); ++i) caps.push_back(max_new);
+    return FakeLm::GenerateGreedy(prompts, max_new, stop);
+  }
+  mutable std::vector<int32_t> caps;
+};
+
+TEST(EvaluatorTest, ALongTriviaqaPromptShrinksEveryPromptsBudget) {
+  // Three 0-shot TriviaQA docs; the third question is long. FakeTokenizer: BOS + one token per
+  // byte, so a context "Question: " + q + "\nAnswer:" is 19 + len(q) tokens.
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("doge_eval_budget_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "triviaqa");
+  auto row = [](const std::string& q) {
+    return R"({"question":")" + q + R"(","question_id":"q","answer":{"aliases":["Paris"],"normalized_aliases":["paris"],"value":"Paris","normalized_value":"paris"}})" "\n";
+  };
+  auto run = [&](size_t long_question) {
+    {
+      std::ofstream f(dir / "triviaqa" / "validation.jsonl");
+      f << row("Capital of France?") << row("Capital of Peru?") << row(std::string(long_question, 'x'));
+      std::ofstream(dir / "triviaqa" / "train.jsonl") << row("Capital of Chad?");
+    }
+    PrepareOptions o;
+    o.data_dir = dir.string();
+    o.num_fewshot = 0;
+    const PreparedTask t = PrepareTask(FindTaskSpec("triviaqa", "card-a"), o);
+    FakeTokenizer tok;
+    RecordingLm lm;
+    EvalOptions e = Quiet();
+    e.data_dir = dir.string();
+    const TaskResult r = EvaluateTask(t, lm, tok, e);
+    EXPECT_EQ(r.generation_budget.longest_context, static_cast<int64_t>(19 + long_question));
+    return std::make_pair(r.generation_budget, lm.caps);
+  };
+  // Short prompts: padded to 19 + 40 + 20 = 79, the full 20 tokens for all three.
+  auto [b, caps] = run(40);
+  EXPECT_EQ(b.padded_length, 79);
+  EXPECT_EQ(caps, (std::vector<int32_t>{20, 20, 20}));
+  // Longest 2020 tokens: all prompts, the 37-token ones too, are padded to 2040 and get 8 new
+  // tokens (doge's old per-prompt rule gave the short ones 20, the long one 20 as well).
+  std::tie(b, caps) = run(2001);
+  EXPECT_EQ(b.padded_length, 2040);
+  EXPECT_EQ(caps, (std::vector<int32_t>{8, 8, 8}));
+  // Longest 2030 tokens: padded to the 2048 limit; one token each (the old rule gave 20, 20, 18).
+  std::tie(b, caps) = run(2011);
+  EXPECT_EQ(b.padded_length, 2048);
+  EXPECT_EQ(caps, (std::vector<int32_t>{1, 1, 1}));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(EvaluatorTest, ResumeAfterACrashGivesIdenticalDetails) {

@@ -200,6 +200,38 @@ TEST(PromptTest, HellaswagQueryCapitalisesCtxBAndEndsWithASpace) {
             "Clean and jerk: A lady walks to a barbell. She bends down and grabs the pole. The lady ");
 }
 
+TEST(PromptTest, NonLatinNamesRenderAsLighteval) {
+  // Expected strings derived by hand from lighteval 0.7.0's prompt functions with Python's
+  // str.capitalize()/str.lower() (full Unicode case mapping):
+  //   hellaswag_harness: preprocess(activity_label + ": " + f"{ctx_a} {ctx_b.capitalize()} ")
+  //   triviaqa: golds = [a.lower().translate(no punctuation) for a in sorted aliases, prefixes dropped]
+  // "ș" (U+0219, Latin Extended-B) capitalizes to "Ș"; the rest of ctx_b is lowered, Greek with a
+  // final sigma. "İ" lowers to "i" + U+0307; sorting is by code point (T < İ < Greek < Cyrillic).
+  ScratchData s;
+  const std::string hs =
+      R"({"ind":1,"activity_label":"Gătit românesc","ctx_a":"Ștefan pune oala pe foc.",)"
+      R"("ctx_b":"ștefan ÎNCEPE să GĂTEASCĂ ΟΔΥΣΣΕΥΣ","ctx":"x","endings":["ÎI PLACE.","Σ","c","d"],)"
+      R"("source_id":"s","split":"val","split_type":"indomain","label":"0"})"
+      "\n";
+  s.Write("hellaswag/validation.jsonl", hs);
+  s.Write("hellaswag/train.jsonl", hs);
+  const std::string tq =
+      R"({"question":"Which names?","question_id":"q1","answer":{"aliases":["Россия","İstanbul","TIMIȘOARA",)"
+      R"("Ελλάδα","ΟΔΥΣΣΕΥΣ"],"normalized_aliases":["россия"],"value":"Россия","normalized_value":"россия"}})"
+      "\n";
+  s.Write("triviaqa/validation.jsonl", tq);
+  s.Write("triviaqa/train.jsonl", tq);
+  for (const std::string protocol : {"card-a", "card-b"}) {
+    const EvalDoc h = Doc0(Prepare("hellaswag", protocol, 0, s.dir()));
+    EXPECT_EQ(h.context, "Gătit românesc: Ștefan pune oala pe foc. Ștefan începe să gătească οδυσσευς ");
+    EXPECT_EQ(h.doc.choices, (std::vector<std::string>{"ÎI PLACE.", "Σ", "c", "d"}));
+    const EvalDoc t = Doc0(Prepare("triviaqa", protocol, 0, s.dir()));
+    EXPECT_EQ(t.context, "Question: Which names?\nAnswer:");
+    EXPECT_EQ(t.doc.golds,
+              (std::vector<std::string>{"timișoara", "i\u0307stanbul", "ελλάδα", "οδυσσευς", "россия"}));
+  }
+}
+
 TEST(PromptTest, HellaswagBracketRemoval) {
   // train row 4 of the bundled sample (WikiHow): ctx_b is empty, so the query ends "seeds." + " "
   // + "" + " ", and the double space collapses.
