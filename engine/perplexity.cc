@@ -457,7 +457,7 @@ void KldBaseReader::CheckCompatible(const KldBaseHeader& run) const {
   const KldBaseHeader& b = impl_->header;
   auto check = [&](const char* field, const std::string& base, const std::string& now, const char* why) {
     if (base == now) return;
-    throw Error(ErrorKind::kUsage, impl_->path, field,
+    throw Error(ErrorKind::kFormat, impl_->path, field,
                 "the baseline was made with " + base + ", this run has " + now + " (" + why +
                     "); make a new baseline with --save-logits for this setup");
   };
