@@ -139,12 +139,13 @@ int RunCompare(const Args& args) {
     throw Error(ErrorKind::kUsage, "", "report compare",
                 "expected BASE and NEW, got " + std::to_string(inputs.size()) + " file(s)");
   }
-  const bool base_eval = reports::IsEvalRunInput(inputs[0]), new_eval = reports::IsEvalRunInput(inputs[1]);
-  if (base_eval != new_eval) {
-    throw Error(ErrorKind::kFormat, inputs[base_eval ? 1 : 0], "",
-                std::string("is ") + (base_eval ? "not " : "") + "a doge eval run but " +
-                    inputs[base_eval ? 0 : 1] + " is" + (base_eval ? "" : " not") +
-                    "; compare two eval runs or two benchmark files");
+  // BASE decides the kind; a benchmark BASE keeps the benchmark comparison's behaviour (and its
+  // errors) whatever NEW is.
+  const bool base_eval = reports::IsEvalRunInput(inputs[0]);
+  if (base_eval && !reports::IsEvalRunInput(inputs[1])) {
+    throw Error(ErrorKind::kFormat, inputs[1], "",
+                "is not a doge eval run but BASE (" + inputs[0] +
+                    ") is; compare two eval runs or two benchmark files");
   }
   if (base_eval) {
     CheckFormat(format, {"md", "json", "html"});
