@@ -116,6 +116,10 @@ std::string Fmt(const char* f, double v) {
   return buf;
 }
 
+// llama.cpp's "%.4f" for perplexities, switching to "%.6e" past 1e9 (random-weight models reach
+// 1e40 and more, which "%.4f" prints with dozens of digits).
+std::string Ppl(double v) { return std::fabs(v) < 1e9 ? Fmt("%.4f", v) : Fmt("%.6e", v); }
+
 }  // namespace
 
 int RunPerplexity(const Args& args) {
@@ -271,7 +275,7 @@ int RunPerplexity(const Args& args) {
         ++count;
       },
       [&](size_t) {
-        progress.SetSuffix("ppl " + Fmt("%.4f", std::exp(sum_nll / std::max<int64_t>(count, 1))));
+        progress.SetSuffix("ppl " + Ppl(std::exp(sum_nll / std::max<int64_t>(count, 1))));
         progress.Set(count);
       });
   progress.Finish();
@@ -331,12 +335,12 @@ int RunPerplexity(const Args& args) {
               std::to_string(tokens.size()) + " tokens), model " + model_dir + ", convention " +
               convention + ", ctx " + std::to_string(ctx) + "\n\n";
     if (convention == "llama") {
-      output += "Final estimate: PPL = " + Fmt("%.4f", est.ppl) + " +/- " + Fmt("%.5f", est.ppl_stderr) + "  (" +
+      output += "Final estimate: PPL = " + Ppl(est.ppl) + " +/- " + (std::fabs(est.ppl_stderr) < 1e9 ? Fmt("%.5f", est.ppl_stderr) : Fmt("%.6e", est.ppl_stderr)) + "  (" +
                 std::to_string(count) + " tokens scored in " + std::to_string(windows.size()) + " chunks)\n";
     } else {
       output += "| metric | value |\n|---|---|\n";
-      output += "| word_perplexity | " + Fmt("%.4f", word_ppl) + " |\n";
-      output += "| byte_perplexity | " + Fmt("%.4f", byte_ppl) + " |\n";
+      output += "| word_perplexity | " + Ppl(word_ppl) + " |\n";
+      output += "| byte_perplexity | " + Ppl(byte_ppl) + " |\n";
       output += "| bits_per_byte | " + Fmt("%.4f", bpb) + " |\n";
       output += "| loglikelihood | " + Fmt("%.4f", ll) + " |\n";
       output += "| words / bytes / tokens | " + std::to_string(n_words) + " / " + std::to_string(n_bytes) + " / " +
@@ -347,9 +351,9 @@ int RunPerplexity(const Args& args) {
       output += "\nKL divergence against " + base_path + " (" + base->header().storage +
                 (base->header().storage == "top-k" ? " " + std::to_string(base->header().top_k) : "") + ", " +
                 std::to_string(ks.n) + " positions)\n\n| statistic | value |\n|---|---|\n";
-      output += "| Mean PPL(new) | " + Fmt("%.6f", ks.ppl_new) + " |\n";
-      output += "| Mean PPL(base) | " + Fmt("%.6f", ks.ppl_base) + " |\n";
-      output += "| Δppl | " + Fmt("%.6f", ks.delta_ppl) + " |\n";
+      output += "| Mean PPL(new) | " + Ppl(ks.ppl_new) + " |\n";
+      output += "| Mean PPL(base) | " + Ppl(ks.ppl_base) + " |\n";
+      output += "| Δppl | " + Ppl(ks.delta_ppl) + " |\n";
       output += "| ln(PPL(new)/PPL(base)) | " + Fmt("%.6f", ks.ln_ppl_ratio) + " ± " + Fmt("%.6f", ks.ln_ppl_ratio_stderr) + " |\n";
       output += "| Mean KLD | " + Fmt("%.6g", ks.kld_mean) + " ± " + Fmt("%.3g", ks.kld_stderr) + " |\n";
       output += "| Median KLD | " + Fmt("%.6g", ks.kld_median) + " |\n";
