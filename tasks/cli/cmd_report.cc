@@ -120,9 +120,9 @@ int RunCompare(const Args& args) {
   std::vector<std::string> inputs;
   desc.add_options()("threshold", po::value<double>(&options.threshold_pct)->default_value(5),
                      "bench: median change (percent) that counts as a regression/improvement")(
-      "alpha", po::value<double>(&options.alpha)->default_value(0.05),
+      "alpha", po::value<double>(&options.alpha)->default_value(0.05, "0.05"),
       "significance level (bench: Mann-Whitney U; eval: McNemar)")(
-      "max-logprob-drift", po::value<double>(&eval_options.max_logprob_drift)->default_value(1e-4),
+      "max-logprob-drift", po::value<double>(&eval_options.max_logprob_drift)->default_value(1e-4, "1e-4"),
       "eval: largest per-choice |Δ log-likelihood| that passes")(
       "force", po::bool_switch(&options.force),
       "compare runs from different machines/builds or eval setups (the differences are printed)")(
