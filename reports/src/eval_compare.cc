@@ -486,7 +486,7 @@ namespace {
 // full HellaSwag run stays a reasonable file.
 std::string SvgScatter(const std::string& title, const std::vector<std::pair<double, double>>& pts, double limit) {
   constexpr size_t kMaxPoints = 4000;
-  const double W = 420, H = 420, L = 60, R = 15, T = 30, B = 45;
+  const double W = 440, H = 420, L = 60, R = 35, T = 30, B = 45;
   double lo = 0, hi = 0;
   bool first = true;
   for (const auto& [x, y] : pts) {
@@ -532,14 +532,17 @@ std::string SvgScatter(const std::string& title, const std::vector<std::pair<dou
   s += "<text x=\"14\" y=\"" + Fixed((T + H - B) / 2, 0) + "\" text-anchor=\"middle\" transform=\"rotate(-90 14 " +
        Fixed((T + H - B) / 2, 0) + ")\">NEW log-likelihood</text>\n";
   const size_t stride = pts.size() > kMaxPoints ? (pts.size() + kMaxPoints - 1) / kMaxPoints : 1;
-  for (size_t i = 0; i < pts.size(); ++i) {
-    const auto& [x, y] = pts[i];
-    if (!std::isfinite(x) || !std::isfinite(y)) continue;
-    const bool off = std::fabs(y - x) > limit;
-    if (!off && i % stride != 0) continue;
-    std::snprintf(buf, sizeof buf, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\" fill-opacity=\"0.7\"/>\n", sx(x),
-                  sy(y), off ? "4" : "2.5", off ? "#d62728" : "#1f77b4");
-    s += buf;
+  // Two passes: the points within the limit first, then the red ones on top of them.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < pts.size(); ++i) {
+      const auto& [x, y] = pts[i];
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      const bool off = std::fabs(y - x) > limit;
+      if (off != (pass == 1) || (!off && i % stride != 0)) continue;
+      std::snprintf(buf, sizeof buf, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\" fill-opacity=\"0.7\"/>\n",
+                    sx(x), sy(y), off ? "4" : "2.5", off ? "#d62728" : "#1f77b4");
+      s += buf;
+    }
   }
   s += "</svg>\n";
   return s;
