@@ -165,6 +165,9 @@ int RunPerplexity(const Args& args) {
     throw Error(ErrorKind::kUsage, "", "--save-logits", "must not be the --kl-divergence-base file");
   }
   if (top_k < -1) throw Error(ErrorKind::kUsage, "", "--kl-top-k", "must be >= 0");
+  if (top_k != -1 && save_path.empty()) {
+    throw Error(ErrorKind::kUsage, "", "--kl-top-k", "only applies with --save-logits (the baseline's storage)");
+  }
 #ifdef _OPENMP
   omp_set_num_threads(ResolveThreads(threads));
 #endif
