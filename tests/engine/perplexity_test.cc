@@ -475,6 +475,13 @@ TEST(PerplexityCliTest, RefusesABaselineOfAnotherContextTextOrModel) {
   r = Doge(std::string("perplexity --model ") + kTinyModel + " --file " + text + " --ctx 32 --kl-divergence-base " + text);
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("not a doge KL-divergence baseline"), std::string::npos) << r.err;
+
+  // A truncated baseline (an interrupted copy) is refused, not read past its end.
+  const std::string whole = ReadFileToString(base), cut = Tmp("truncated.bin");
+  WriteFileAtomic(cut, whole.substr(0, whole.size() - 100));
+  r = Doge(std::string("perplexity --model ") + kTinyModel + " --file " + text + " --ctx 32 --kl-divergence-base " + cut);
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find(cut + ": n_positions: file has"), std::string::npos) << r.err;
 }
 
 }  // namespace
