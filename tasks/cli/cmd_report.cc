@@ -11,6 +11,7 @@
 #include "engine/file_util.h"
 #include "reports/src/card.h"
 #include "reports/src/compare.h"
+#include "reports/src/eval_compare.h"
 #include "reports/src/machines.h"
 #include "tasks/cli/commands.h"
 
@@ -25,6 +26,8 @@ const char kReportUsage[] =
     "                         [--published FILE] [--published-row [MODEL=]ROW] [--allow-missing]\n"
     "       doge report compare BASE.json NEW.json [--threshold PCT] [--alpha A] [--force]\n"
     "                         [--format md|json] [--out F]\n"
+    "       doge report compare BASE_RUN NEW_RUN [--alpha A] [--max-logprob-drift D] [--force]\n"
+    "                         [--format md|json|html] [--out F]     (doge eval folders or results.json)\n"
     "       doge report machines BENCH.json... [--format md|json|html] [--out F]\n";
 
 // Parses `args` (args[0] = "card" etc.) with `desc` plus positional "inputs".
@@ -93,31 +96,75 @@ int RunCard(const Args& args) {
   return 0;
 }
 
+const char kEvalCompareHelp[] =
+    "Two kinds of input, told apart by what BASE is:\n"
+    "  benchmark JSON (doge bench kernels|e2e|eval): did it get slower? Mann-Whitney U over the\n"
+    "    repetitions, --threshold and --alpha; exit 1 on a significant regression.\n"
+    "  doge eval runs (an --out folder, or its results.json, with details/ next to it): did the\n"
+    "    outputs change? Per task and metric, base vs new with an exact McNemar test on the\n"
+    "    per-document correct/incorrect pairs (--alpha); the documents whose prediction flipped;\n"
+    "    the per-choice log-likelihood drift |new - base| (max, 99th percentile, the worst\n"
+    "    documents). Exit 1 when a metric moved significantly or any drift exceeds\n"
+    "    --max-logprob-drift (default 1e-4: 'same math'; bit-identical kernels give 0). Runs of\n"
+    "    another protocol, task version, k, split, limit, model weights, tokenizer or data are\n"
+    "    refused (exit 3) naming each difference, unless --force. --format html adds a scatter of\n"
+    "    base vs new log-likelihood per task.\n"
+    "\n"
+    "example: doge report compare runs/before runs/after --format html --out cmp.html\n";
+
 int RunCompare(const Args& args) {
   po::options_description desc("doge report compare options");
   std::string format, out;
   reports::CompareOptions options;
+  reports::EvalCompareOptions eval_options;
   std::vector<std::string> inputs;
   desc.add_options()("threshold", po::value<double>(&options.threshold_pct)->default_value(5),
-                     "median change (percent) that counts as a regression/improvement")(
-      "alpha", po::value<double>(&options.alpha)->default_value(0.05),
-      "significance level of the Mann-Whitney U test")(
+                     "bench: median change (percent) that counts as a regression/improvement")(
+      "alpha", po::value<double>(&options.alpha)->default_value(0.05, "0.05"),
+      "significance level (bench: Mann-Whitney U; eval: McNemar)")(
+      "max-logprob-drift", po::value<double>(&eval_options.max_logprob_drift)->default_value(1e-4, "1e-4"),
+      "eval: largest per-choice |Δ log-likelihood| that passes")(
       "force", po::bool_switch(&options.force),
-      "compare runs from different machines/builds (the difference is printed)")(
-      "format", po::value<std::string>(&format)->default_value("md"), "md | json")(
+      "compare runs from different machines/builds or eval setups (the differences are printed)")(
+      "format", po::value<std::string>(&format)->default_value("md"), "md | json | html (html: eval runs)")(
       "out", po::value<std::string>(&out), "write here (atomically) instead of stdout");
   po::variables_map vm = Parse(args, desc, inputs);
   if (vm.count("help")) {
-    std::cout << kReportUsage << "\n" << desc << "\n"
-              << "exit status: 0 no regression, 1 a significant regression beyond the "
-                 "threshold, 2 usage, 3 bad or mismatched input\n";
+    std::cout << kReportUsage << "\n" << kEvalCompareHelp << "\n" << desc << "\n"
+              << "exit status: 0 no regression / no change, 1 a significant regression beyond the "
+                 "threshold / a changed metric or drift over the limit, 2 usage, 3 bad or mismatched input\n";
     return 0;
   }
-  CheckFormat(format, {"md", "json"});
   if (inputs.size() != 2) {
     throw Error(ErrorKind::kUsage, "", "report compare",
                 "expected BASE and NEW, got " + std::to_string(inputs.size()) + " file(s)");
   }
+  // BASE decides the kind; a benchmark BASE keeps the benchmark comparison's behaviour (and its
+  // errors) whatever NEW is.
+  const bool base_eval = reports::IsEvalRunInput(inputs[0]);
+  if (base_eval && !reports::IsEvalRunInput(inputs[1])) {
+    throw Error(ErrorKind::kFormat, inputs[1], "",
+                "is not a doge eval run but BASE (" + inputs[0] +
+                    ") is; compare two eval runs or two benchmark files");
+  }
+  if (base_eval) {
+    CheckFormat(format, {"md", "json", "html"});
+    eval_options.base_path = inputs[0];
+    eval_options.new_path = inputs[1];
+    eval_options.alpha = options.alpha;
+    eval_options.force = options.force;
+    reports::EvalCompareReport report = reports::CompareEvalRuns(eval_options);
+    for (const auto& d : report.mismatches) {
+      std::fprintf(stderr, "doge report: warning: setup difference: %s\n", d.c_str());
+    }
+    Warn(report.warnings);
+    Emit(format == "md"     ? reports::RenderEvalCompareMarkdown(report)
+         : format == "json" ? reports::RenderEvalCompareJson(report)
+                            : reports::RenderEvalCompareHtml(report),
+         out);
+    return report.failed ? 1 : 0;
+  }
+  CheckFormat(format, {"md", "json"});
   options.base_file = inputs[0];
   options.new_file = inputs[1];
   reports::CompareReport report = reports::CompareRuns(options);

@@ -30,6 +30,9 @@ int RunBench(const Args& args);  // doge bench kernels|e2e|eval
 // cmd_report.cc (issue #7)
 int RunReport(const Args& args);  // doge report card|compare|machines
 
+// cmd_perplexity.cc (issue #17)
+int RunPerplexity(const Args& args);  // doge perplexity --model DIR --file TEXT [--convention ...]
+
 // Shared helpers for the subcommands.
 // Parses "0,5,7" (spaces allowed) into ids; throws Error(kUsage, "", flag, ...) on bad input.
 std::vector<int> ParseIntList(const std::string& flag, const std::string& text);

@@ -76,6 +76,7 @@ const Command kCommands[] = {
     {"data", RunData, "fetch, import, verify and list evaluation datasets"},
     {"generate", RunGenerate, "generate text (greedy by default)"},
     {"logits", RunLogits, "write the logits of an id sequence to a .safetensors file"},
+    {"perplexity", RunPerplexity, "perplexity of a text (llama / lm-eval conventions), KL divergence vs a baseline"},
     {"score", RunScore, "log-likelihood of one continuation given a context"},
     {"info", RunInfo, "describe a checkpoint: layout, shapes, parameters, memory"},
     {"tokenize", RunTokenize, "text -> token ids (tokenizer.json or tokenizer.model)"},

@@ -1,0 +1,382 @@
+// `doge perplexity` (issue #17): perplexity of a text file in llama-perplexity's or lm-eval's
+// convention, and the KL divergence of the model's next-token distributions against a baseline
+// saved by an earlier run (--save-logits / --kl-divergence-base), as llama-perplexity does. The
+// windows, statistics and baseline file live in engine/perplexity.h; this file reads the text,
+// tokenizes it, checks the options and prints the result.
+#include <boost/program_options.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+#include "engine/file_util.h"
+#include "engine/fingerprint.h"
+#include "engine/json_writer.h"
+#include "engine/kernel_isa.h"
+#include "engine/model.h"
+#include "engine/perplexity.h"
+#include "engine/progress.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "tasks/cli/commands.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace po = boost::program_options;
+
+namespace doge::cli {
+namespace {
+
+const char kUsage[] =
+    "usage: doge perplexity --model DIR --file TEXT [--convention llama|lm-eval] [--ctx N]\n"
+    "                       [--format md|json] [--out F] [--save-logits BASE.bin]\n"
+    "                       [--kl-divergence-base BASE.bin] [--kl-top-k K] [--threads N]\n";
+
+const char kTeach[] =
+    "Perplexity of a UTF-8 text file, in the two conventions people compare against:\n"
+    "\n"
+    "  llama    llama-perplexity's: the text is tokenized with BOS and cut into chunks of --ctx\n"
+    "           tokens (the tail shorter than a chunk is dropped); each chunk starts from an\n"
+    "           empty cache with its first token replaced by BOS, and the second half of each\n"
+    "           chunk is scored (tokens ctx/2+1 .. ctx-1). Prints PPL +/- its standard error\n"
+    "           (PPL * sqrt(var(nll) / (n - 1))), as llama.cpp's 'Final estimate'. --ctx default\n"
+    "           512 (at most max_position_embeddings).\n"
+    "  lm-eval  lm-eval's loglikelihood_rolling on the whole file as one document (the wikitext\n"
+    "           task): tokens without special tokens, the BOS token as prefix, disjoint windows\n"
+    "           of --ctx tokens (default max_position_embeddings, lm-eval's max_length);\n"
+    "           word_perplexity = exp(-LL / words), byte_perplexity = exp(-LL / bytes),\n"
+    "           bits_per_byte = -LL / bytes / ln 2, with words = len(re.split(r\"\\s+\", text))\n"
+    "           and bytes = the UTF-8 bytes of the file.\n"
+    "\n"
+    "KL divergence against a saved baseline (like llama-perplexity --kl-divergence-base):\n"
+    "  1. doge perplexity --model F32 --file T --save-logits base.bin      (the reference)\n"
+    "  2. doge perplexity --model BF16 --file T --kl-divergence-base base.bin\n"
+    "prints mean KLD +/- se, median / 99th / 99.9th percentile / max, top-1 agreement, both\n"
+    "perplexities and their difference. The baseline records the text, tokenizer, token stream,\n"
+    "model shape, --ctx and convention, and is refused for any other (the weights' values may\n"
+    "differ: that is what is measured). It stores per scored position the full log-softmax\n"
+    "(--kl-top-k 0, the default for vocabularies up to 4096: 8 bytes per entry) or the top-K\n"
+    "log-probs plus the rest's mass (default K = 256 above 4096; 12 bytes per entry). Top-K gives a lower bound\n"
+    "on KLD: the part left out is P_rest * KL(base tail || new tail); the mean P_rest is\n"
+    "printed with the result.\n"
+    "\n"
+    "Progress (running PPL) goes to stderr. Exit 0 on success, 2 usage, 3 bad input (not\n"
+    "UTF-8, too short, a baseline for another setup).\n"
+    "\n"
+    "example: doge perplexity --model tests/data/tiny-model --file README.md --ctx 32 --format json";
+
+int64_t ModelMaxPositions(const DogeModel& m) { return m.config().max_position_embeddings; }
+
+std::string ModelShape(const DogeModel& m) {
+  const DogeConfig& c = m.config();
+  return "vocab=" + std::to_string(c.vocab_size) + " hidden=" + std::to_string(c.hidden_size) +
+         " intermediate=" + std::to_string(c.intermediate_size) + " layers=" +
+         std::to_string(c.num_hidden_layers) + " heads=" + std::to_string(c.num_attention_heads) +
+         " kv_heads=" + std::to_string(c.num_key_value_heads) + " window=" +
+         std::to_string(c.keep_window_size) + " max_pos=" + std::to_string(c.max_position_embeddings) +
+         " layout=" + LayoutName(m.layout()) + (c.is_moe ? " moe" : "");
+}
+
+// SHA-256 over "name=sha256\n" of every *.safetensors in the folder, sorted by name.
+std::string WeightsSha256(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 12 && n.substr(n.size() - 12) == ".safetensors") names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  std::string all;
+  for (const std::string& n : names) all += n + "=" + Sha256File(dir + "/" + n) + "\n";
+  return Sha256Hex(all);
+}
+
+// "line L, column C" (1-based, columns in bytes) of byte offset `off`.
+std::string LineColumn(const std::string& text, int64_t off) {
+  int64_t line = 1, col = 1;
+  for (int64_t i = 0; i < off; ++i) {
+    if (text[static_cast<size_t>(i)] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
+
+std::string Fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// llama.cpp's "%.4f" for perplexities, switching to "%.6e" past 1e9 (random-weight models reach
+// 1e40 and more, which "%.4f" prints with dozens of digits).
+std::string Ppl(double v) { return std::fabs(v) < 1e9 ? Fmt("%.4f", v) : Fmt("%.6e", v); }
+
+}  // namespace
+
+int RunPerplexity(const Args& args) {
+  po::options_description desc("doge perplexity options");
+  std::string model_dir, file, convention, format, out, save_path, base_path;
+  int64_t ctx = 0, top_k = -1;
+  int threads = 0;
+  desc.add_options()("help,h", "show this help")(
+      "model", po::value<std::string>(&model_dir), "checkpoint folder (with its tokenizer)")(
+      "file", po::value<std::string>(&file), "UTF-8 text file to score")(
+      "convention", po::value<std::string>(&convention)->default_value("llama"), "llama | lm-eval")(
+      "ctx", po::value<int64_t>(&ctx)->default_value(0),
+      "tokens per chunk / window (0 = the convention's default, see above)")(
+      "format", po::value<std::string>(&format)->default_value("md"), "md | json (one JSON object)")(
+      "out", po::value<std::string>(&out), "write the output here (atomically) instead of stdout")(
+      "save-logits", po::value<std::string>(&save_path),
+      "write a KL-divergence baseline of this run to this file")(
+      "kl-divergence-base", po::value<std::string>(&base_path),
+      "compare this run's distributions with a baseline written by --save-logits")(
+      "kl-top-k", po::value<int64_t>(&top_k)->default_value(-1),
+      "with --save-logits: 0 = full log-softmax, K = top-K + rest (default: full up to 4096 "
+      "entries, else 256)")(
+      "threads", po::value<int>(&threads)->default_value(0), "threads (0 = all cores)");
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  po::variables_map vm;
+  po::store(po::command_line_parser(rest).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << kTeach << "\n\n" << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (model_dir.empty()) throw Error(ErrorKind::kUsage, "", "--model", "is required (see --help)");
+  if (file.empty()) throw Error(ErrorKind::kUsage, "", "--file", "is required (see --help)");
+  if (convention != "llama" && convention != "lm-eval") {
+    throw Error(ErrorKind::kUsage, "", "--convention",
+                UnknownNameMessage("convention", convention, {"llama", "lm-eval"}));
+  }
+  if (format != "md" && format != "json") {
+    throw Error(ErrorKind::kUsage, "", "--format", UnknownNameMessage("format", format, {"md", "json"}));
+  }
+  if (ctx < 0) throw Error(ErrorKind::kUsage, "", "--ctx", "must be > 0 (or 0 for the default)");
+  if (!save_path.empty() && !base_path.empty() && save_path == base_path) {
+    throw Error(ErrorKind::kUsage, "", "--save-logits", "must not be the --kl-divergence-base file");
+  }
+  if (top_k < -1) throw Error(ErrorKind::kUsage, "", "--kl-top-k", "must be >= 0");
+  if (top_k != -1 && save_path.empty()) {
+    throw Error(ErrorKind::kUsage, "", "--kl-top-k", "only applies with --save-logits (the baseline's storage)");
+  }
+#ifdef _OPENMP
+  omp_set_num_threads(ResolveThreads(threads));
+#endif
+  const auto t0 = std::chrono::steady_clock::now();
+
+  // The text: read, check UTF-8 (clear error with the position of the first bad byte).
+  const std::string text = ReadFileToString(file);
+  const int64_t bad = FirstInvalidUtf8(text);
+  if (bad >= 0) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[static_cast<size_t>(bad)]));
+    throw Error(ErrorKind::kFormat, file, "byte " + std::to_string(bad) + " (" + LineColumn(text, bad) + ")",
+                std::string("is not valid UTF-8 (found byte ") + hex +
+                    "); convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8");
+  }
+  if (text.empty()) throw Error(ErrorKind::kFormat, file, "", "is empty: nothing to score");
+
+  auto model = DogeModel::Load(model_dir);
+  std::unique_ptr<Tokenizer> tok = LoadTokenizer(model_dir);
+  const int64_t V = model->config().vocab_size;
+  const int64_t max_pos = ModelMaxPositions(*model);
+  if (ctx == 0) ctx = convention == "llama" ? std::min<int64_t>(512, max_pos) : max_pos;
+
+  // Tokens and windows.
+  std::vector<int32_t> tokens;
+  std::vector<ScoringWindow> windows;
+  if (convention == "llama") {
+    tokens = tok->Encode(text, true);  // common_tokenize(..., add_special = true)
+    const std::vector<int32_t> empty = tok->Encode("", true);
+    const bool add_bos = !empty.empty() && tok->bos_id() >= 0 && empty.front() == tok->bos_id();
+    if (static_cast<int64_t>(tokens.size()) < ctx) {
+      throw Error(ErrorKind::kFormat, file, "",
+                  "tokenizes to " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of --ctx " +
+                      std::to_string(ctx) + " (llama-perplexity itself asks for 2 x ctx); use a longer text or a smaller --ctx");
+    }
+    windows = LlamaPerplexityWindows(tokens, ctx, add_bos ? tok->bos_id() : -1);
+  } else {
+    tokens = tok->Encode(text, false);  // HFLM.tok_encode: add_special_tokens = False
+    const int32_t prefix = tok->bos_id() >= 0 ? tok->bos_id() : tok->eos_id();
+    if (prefix < 0) {
+      throw Error(ErrorKind::kConfig, tok->path(), "bos_token", "the lm-eval convention needs a BOS (or EOS) token as prefix");
+    }
+    windows = LmEvalRollingWindows(tokens, prefix, ctx);
+  }
+  int64_t n_scored = 0;
+  for (const ScoringWindow& w : windows) n_scored += static_cast<int64_t>(w.targets.size());
+  if (n_scored == 0) throw Error(ErrorKind::kFormat, file, "", "no token to score");
+
+  // Identity of this run, for the baseline file.
+  KldBaseHeader identity;
+  identity.convention = convention;
+  identity.ctx = ctx;
+  identity.vocab_size = V;
+  identity.n_positions = n_scored;
+  identity.n_windows = static_cast<int64_t>(windows.size());
+  identity.model_shape = ModelShape(*model);
+  identity.weights_sha256 = WeightsSha256(model_dir);
+  identity.tokenizer_sha256 = Sha256File(tok->path());
+  identity.text_sha256 = Sha256Hex(text);
+  identity.text_bytes = static_cast<int64_t>(text.size());
+  {
+    std::string raw;
+    for (const ScoringWindow& w : windows) {
+      raw.append(reinterpret_cast<const char*>(w.input.data()), 4 * w.input.size());
+      raw.append(reinterpret_cast<const char*>(w.targets.data()), 4 * w.targets.size());
+    }
+    identity.tokens_sha256 = Sha256Hex(raw);
+  }
+  identity.model_path = model_dir;
+  identity.text_path = file;
+
+  std::unique_ptr<KldBaseReader> base;
+  if (!base_path.empty()) {
+    base = std::make_unique<KldBaseReader>(base_path);
+    base->CheckCompatible(identity);
+  }
+  std::unique_ptr<KldBaseWriter> writer;
+  if (!save_path.empty()) {
+    KldBaseHeader h = identity;
+    const int64_t k = top_k >= 0 ? top_k : (V <= 4096 ? 0 : 256);
+    h.storage = k == 0 ? "full" : "top-k";
+    h.top_k = k;
+    writer = std::make_unique<KldBaseWriter>(save_path, h);
+  }
+
+  // Score.
+  double sum_nll = 0, sum_nll2 = 0;
+  int64_t count = 0;
+  KldAccumulator kld;
+  KldBaseReader::Position pos;
+  Progress progress("perplexity (" + convention + ", ctx " + std::to_string(ctx) + ")", n_scored,
+                    Progress::Unit::kCount, "tokens");
+  RunScoringWindows(
+      *model, windows,
+      [&](size_t, int64_t, const float* logits, int32_t target) {
+        const double nll = LogSumExp(logits, V) - static_cast<double>(logits[target]);
+        sum_nll += nll;
+        sum_nll2 += nll * nll;
+        if (writer) writer->Add(logits, target);
+        if (base) {
+          base->Read(count, &pos);
+          if (pos.target != target) {
+            throw Error(ErrorKind::kFormat, base_path, "position " + std::to_string(count),
+                        "baseline target " + std::to_string(pos.target) + ", this run " + std::to_string(target));
+          }
+          kld.Add(logits, V, pos);
+        }
+        ++count;
+      },
+      [&](size_t) {
+        progress.SetSuffix("ppl " + Ppl(std::exp(sum_nll / std::max<int64_t>(count, 1))));
+        progress.Set(count);
+      });
+  progress.Finish();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const PerplexityEstimate est = LlamaPerplexityEstimate(sum_nll, sum_nll2, count);
+  if (writer) writer->Finish();
+  const double ll = -sum_nll;
+  const int64_t n_words = LmEvalWordCount(text), n_bytes = static_cast<int64_t>(text.size());
+  const double word_ppl = std::exp(-ll / n_words), byte_ppl = std::exp(-ll / n_bytes),
+               bpb = -ll / n_bytes / std::log(2.0);
+  KldAccumulator::Summary ks;
+  if (base) ks = kld.Summarize();
+
+  std::string output;
+  if (format == "json") {
+    JsonWriter w(true);
+    w.BeginObject();
+    w.Field("schema", "doge.perplexity/1");
+    w.Field("convention", convention);
+    w.Field("ctx", ctx);
+    w.Key("model").BeginObject().Field("path", model_dir).Field("weights_sha256", identity.weights_sha256)
+        .Field("shape", identity.model_shape).EndObject();
+    w.Key("file").BeginObject().Field("path", file).Field("sha256", identity.text_sha256)
+        .Field("bytes", n_bytes).EndObject();
+    w.Field("tokenizer_sha256", identity.tokenizer_sha256);
+    w.Field("n_text_tokens", static_cast<int64_t>(tokens.size()));
+    w.Field("n_windows", static_cast<int64_t>(windows.size()));
+    w.Field("n_tokens", count);  // scored tokens
+    w.Field("mean_nll", est.mean_nll);
+    if (convention == "llama") {
+      w.Field("ppl", est.ppl).Field("ppl_stderr", est.ppl_stderr);
+    } else {
+      w.Field("loglikelihood", ll).Field("n_words", n_words).Field("n_bytes", n_bytes);
+      w.Field("word_perplexity", word_ppl).Field("byte_perplexity", byte_ppl).Field("bits_per_byte", bpb);
+      w.Field("token_perplexity", est.ppl);
+    }
+    if (writer) w.Field("saved_logits", save_path);
+    if (base) {
+      w.Key("kl_divergence").BeginObject();
+      w.Field("base", base_path).Field("base_weights_sha256", base->header().weights_sha256);
+      w.Field("storage", base->header().storage).Field("top_k", base->header().top_k);
+      w.Field("n", ks.n).Field("mean", ks.kld_mean).Field("stderr", ks.kld_stderr);
+      w.Field("median", ks.kld_median).Field("p99", ks.kld_p99).Field("p99_9", ks.kld_p999).Field("max", ks.kld_max);
+      w.Field("top1_agreement", ks.top1_agreement).Field("top1_agreement_stderr", ks.top1_agreement_stderr);
+      w.Field("ppl_base", ks.ppl_base).Field("ppl_new", ks.ppl_new).Field("delta_ppl", ks.delta_ppl);
+      w.Field("ln_ppl_ratio", ks.ln_ppl_ratio).Field("ln_ppl_ratio_stderr", ks.ln_ppl_ratio_stderr);
+      w.Field("mean_rest_mass", ks.mean_rest_mass);
+      w.EndObject();
+    }
+    w.Field("kernel_isa", KernelIsaName(ActiveKernelIsa()));
+    w.Field("threads", ResolveThreads(threads));
+    w.Field("wall_time_s", wall);
+    w.EndObject();
+    output = w.Take() + "\n";
+  } else {
+    output += "doge perplexity: " + file + " (" + std::to_string(n_bytes) + " bytes, " +
+              std::to_string(tokens.size()) + " tokens), model " + model_dir + ", convention " +
+              convention + ", ctx " + std::to_string(ctx) + "\n\n";
+    if (convention == "llama") {
+      output += "Final estimate: PPL = " + Ppl(est.ppl) + " +/- " + (std::fabs(est.ppl_stderr) < 1e9 ? Fmt("%.5f", est.ppl_stderr) : Fmt("%.6e", est.ppl_stderr)) + "  (" +
+                std::to_string(count) + " tokens scored in " + std::to_string(windows.size()) + " chunks)\n";
+    } else {
+      output += "| metric | value |\n|---|---|\n";
+      output += "| word_perplexity | " + Ppl(word_ppl) + " |\n";
+      output += "| byte_perplexity | " + Ppl(byte_ppl) + " |\n";
+      output += "| bits_per_byte | " + Fmt("%.4f", bpb) + " |\n";
+      output += "| loglikelihood | " + Fmt("%.4f", ll) + " |\n";
+      output += "| words / bytes / tokens | " + std::to_string(n_words) + " / " + std::to_string(n_bytes) + " / " +
+                std::to_string(count) + " |\n";
+    }
+    if (writer) output += "\nsaved the baseline to " + save_path + "\n";
+    if (base) {
+      output += "\nKL divergence against " + base_path + " (" + base->header().storage +
+                (base->header().storage == "top-k" ? " " + std::to_string(base->header().top_k) : "") + ", " +
+                std::to_string(ks.n) + " positions)\n\n| statistic | value |\n|---|---|\n";
+      output += "| Mean PPL(new) | " + Ppl(ks.ppl_new) + " |\n";
+      output += "| Mean PPL(base) | " + Ppl(ks.ppl_base) + " |\n";
+      output += "| Δppl | " + Ppl(ks.delta_ppl) + " |\n";
+      output += "| ln(PPL(new)/PPL(base)) | " + Fmt("%.6f", ks.ln_ppl_ratio) + " ± " + Fmt("%.6f", ks.ln_ppl_ratio_stderr) + " |\n";
+      output += "| Mean KLD | " + Fmt("%.6g", ks.kld_mean) + " ± " + Fmt("%.3g", ks.kld_stderr) + " |\n";
+      output += "| Median KLD | " + Fmt("%.6g", ks.kld_median) + " |\n";
+      output += "| 99.0% KLD | " + Fmt("%.6g", ks.kld_p99) + " |\n";
+      output += "| 99.9% KLD | " + Fmt("%.6g", ks.kld_p999) + " |\n";
+      output += "| Maximum KLD | " + Fmt("%.6g", ks.kld_max) + " |\n";
+      output += "| Same top-1 | " + Fmt("%.3f", 100 * ks.top1_agreement) + " ± " + Fmt("%.3f", 100 * ks.top1_agreement_stderr) + " % |\n";
+      if (base->header().storage == "top-k") {
+        output += "| mean base mass outside top-K | " + Fmt("%.4g", ks.mean_rest_mass) +
+                  " (KLD is a lower bound; see --help) |\n";
+      }
+    }
+  }
+  if (out.empty()) {
+    std::fwrite(output.data(), 1, output.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    WriteFileAtomic(out, output);
+  }
+  return 0;
+}
+
+}  // namespace doge::cli
