@@ -16,6 +16,10 @@ namespace doge {
 std::string ReadFileToString(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw Error(ErrorKind::kIo, path, "", std::string("cannot open: ") + std::strerror(errno));
+  if (IsDirectory(path)) {
+    std::fclose(f);
+    throw Error(ErrorKind::kIo, path, "", "is a directory, expected a file");
+  }
   std::string out;
   char buf[1 << 16];
   size_t n;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
@@ -56,6 +57,7 @@ std::string TextLine(const std::string& text) {
 // Calls `fn(record, field_prefix)` for each line of a JSONL file; errors name "line N".
 template <typename Fn>
 void ForEachJsonLine(const std::string& path, Fn fn) {
+  if (IsDirectory(path)) throw Error(ErrorKind::kIo, path, "", "is a directory, expected a JSONL file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::kIo, path, "", "cannot open");
   simdjson::dom::parser parser;
@@ -73,6 +75,9 @@ void ForEachJsonLine(const std::string& path, Fn fn) {
     if (!rec.is_object()) throw Error(ErrorKind::kFormat, path, where, "expected a JSON object");
     fn(rec, where);
   }
+  if (in.bad()) throw Error(ErrorKind::kIo, path, "", "read error");
+  // Nothing to do is not success: an empty input is almost always the wrong file.
+  if (number == 0) throw Error(ErrorKind::kFormat, path, "", "no lines (empty file)");
 }
 
 void CheckExclusive(const po::variables_map& vm, const char* a, const char* b, const char* cmd) {

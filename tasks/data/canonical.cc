@@ -1,6 +1,7 @@
 #include "tasks/data/canonical.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "engine/error.h"
 #include "engine/json_writer.h"
@@ -18,6 +19,89 @@ void StringArray(JsonWriter& w, const std::vector<std::string>& v) {
 void Finish(std::string& out, JsonWriter& w) {
   out += w.str();
   out.push_back('\n');
+}
+
+// The first byte of `s` that would corrupt a prompt (a C0 control other than \t \n \r, or DEL),
+// or npos.
+size_t FindControlByte(const std::string& s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return i;
+  }
+  return std::string::npos;
+}
+
+void CheckText(const std::string& s, const char* field, bool non_empty, const DocFail& fail) {
+  if (non_empty && PyStrip(s).empty()) fail(field, "is empty: the prompt would have no text here");
+  if (size_t at = FindControlByte(s); at != std::string::npos) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(s[at]));
+    fail(field, std::string("holds the control byte ") + hex + " at byte " + std::to_string(at + 1) +
+                    " (it would corrupt the prompt)");
+  }
+}
+
+void CheckTexts(const std::vector<std::string>& v, const char* field, bool non_empty,
+                const DocFail& fail) {
+  for (const std::string& s : v) CheckText(s, field, non_empty, fail);
+}
+
+}  // namespace
+
+void CheckDocument(const ArcDoc& doc, bool obqa, const DocFail& fail) {
+  const char* question = obqa ? "question_stem" : "question";
+  CheckText(doc.question, question, true, fail);
+  CheckTexts(doc.choice_texts, "choices.text", false, fail);
+  CheckTexts(doc.choice_labels, "choices.label", true, fail);
+  for (size_t i = 0; i < doc.choice_labels.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (doc.choice_labels[i] == doc.choice_labels[j]) {
+        fail("choices.label", "label '" + doc.choice_labels[i] +
+                                  "' appears twice: answerKey would be ambiguous");
+      }
+    }
+  }
+}
+
+void CheckDocument(const PiqaDoc& doc, const DocFail& fail) {
+  CheckText(doc.goal, "goal", true, fail);
+  CheckText(doc.sol1, "sol1", false, fail);
+  CheckText(doc.sol2, "sol2", false, fail);
+}
+
+void CheckDocument(const HellaswagDoc& doc, const DocFail& fail) {
+  CheckText(doc.activity_label, "activity_label", false, fail);
+  CheckText(doc.ctx_a, "ctx_a", false, fail);
+  CheckText(doc.ctx_b, "ctx_b", false, fail);
+  CheckText(doc.ctx, "ctx", false, fail);
+  CheckTexts(doc.endings, "endings", false, fail);
+}
+
+void CheckDocument(const WinograndeDoc& doc, const DocFail& fail) {
+  CheckText(doc.sentence, "sentence", true, fail);
+  CheckText(doc.option1, "option1", true, fail);
+  CheckText(doc.option2, "option2", true, fail);
+  const size_t blank = doc.sentence.find('_');
+  if (blank == std::string::npos) fail("sentence", "has no \"_\" blank");
+  if (doc.sentence.find('_', blank + 1) != std::string::npos) {
+    fail("sentence", "has more than one \"_\": which blank the options fill is ambiguous");
+  }
+}
+
+void CheckDocument(const MmluDoc& doc, const DocFail& fail) {
+  CheckText(doc.question, "question", false, fail);
+  CheckTexts(doc.choices, "choices", false, fail);
+}
+
+void CheckDocument(const TriviaqaDoc& doc, const DocFail& fail) {
+  CheckText(doc.question, "question", true, fail);
+  CheckTexts(doc.aliases, "answer.aliases", false, fail);
+}
+
+namespace {
+
+DocFail RowFail(const JsonRow& row) {
+  return [&row](const char* field, const std::string& message) { row.Fail(field, message); };
 }
 
 }  // namespace
@@ -105,6 +189,7 @@ ArcDoc ParseArcRow(const JsonRow& row, bool obqa) {
   if (std::find(d.choice_labels.begin(), d.choice_labels.end(), key) == d.choice_labels.end()) {
     row.Fail("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
   }
+  CheckDocument(d, obqa, RowFail(row));
   return d;
 }
 
@@ -116,6 +201,7 @@ PiqaDoc ParsePiqaRow(const JsonRow& row) {
   int64_t label = row.Int("label");
   if (label != 0 && label != 1) row.Fail("label", "expected 0 or 1, found " + std::to_string(label));
   d.label = static_cast<int>(label);
+  CheckDocument(d, RowFail(row));
   return d;
 }
 
@@ -138,6 +224,7 @@ HellaswagDoc ParseHellaswagRow(const JsonRow& row) {
     row.Fail("label", "expected \"0\"..\"3\", found \"" + label + "\"");
   }
   d.label = label[0] - '0';
+  CheckDocument(d, RowFail(row));
   return d;
 }
 
@@ -152,9 +239,7 @@ WinograndeDoc ParseWinograndeRow(const JsonRow& row) {
     row.Fail("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
   }
   d.answer = answer[0] - '0';
-  if (d.sentence.find('_') == std::string::npos) {
-    row.Fail("sentence", "has no \"_\" blank");
-  }
+  CheckDocument(d, RowFail(row));
   return d;
 }
 
@@ -169,6 +254,7 @@ MmluDoc ParseMmluRow(const JsonRow& row) {
   int64_t answer = row.Int("answer");
   if (answer < 0 || answer > 3) row.Fail("answer", "expected 0..3, found " + std::to_string(answer));
   d.answer = static_cast<int>(answer);
+  CheckDocument(d, RowFail(row));
   return d;
 }
 
@@ -181,6 +267,7 @@ TriviaqaDoc ParseTriviaqaRow(const JsonRow& row) {
   d.normalized_aliases = answer.StringArray("normalized_aliases");
   d.value = answer.String("value");
   d.normalized_value = answer.String("normalized_value");
+  CheckDocument(d, RowFail(row));
   return d;
 }
 

@@ -5,6 +5,7 @@
 #ifndef DOGE_TASKS_DATA_CANONICAL_H_
 #define DOGE_TASKS_DATA_CANONICAL_H_
 
+#include <functional>
 #include <string>
 
 #include "tasks/data/documents.h"
@@ -29,6 +30,20 @@ HellaswagDoc ParseHellaswagRow(const JsonRow& row);
 WinograndeDoc ParseWinograndeRow(const JsonRow& row);
 MmluDoc ParseMmluRow(const JsonRow& row);
 TriviaqaDoc ParseTriviaqaRow(const JsonRow& row);
+
+// Semantic checks of one document, shared by import (original formats) and load (canonical
+// rows): what the prompt builder and the metrics assume. Every text field is free of control
+// bytes other than tab, newline and carriage return (they would corrupt a prompt); the question
+// of ARC / OpenBookQA / PIQA / WinoGrande / TriviaQA is not empty; ARC labels are distinct and not
+// empty (so answerKey names exactly one choice); a WinoGrande sentence has exactly one "_" blank
+// and both options are non-empty. `fail(field, message)` throws, naming file and line.
+using DocFail = std::function<void(const char* field, const std::string& message)>;
+void CheckDocument(const ArcDoc& doc, bool obqa, const DocFail& fail);
+void CheckDocument(const PiqaDoc& doc, const DocFail& fail);
+void CheckDocument(const HellaswagDoc& doc, const DocFail& fail);
+void CheckDocument(const WinograndeDoc& doc, const DocFail& fail);
+void CheckDocument(const MmluDoc& doc, const DocFail& fail);
+void CheckDocument(const TriviaqaDoc& doc, const DocFail& fail);
 
 // Parses and re-validates every row of a canonical split file; returns the number of documents.
 // `dataset` is one of DatasetNames(). Used by `doge data verify`.

@@ -17,16 +17,22 @@ namespace doge::data {
 namespace {
 
 // Collects canonical rows and commits them atomically at the end (nothing appears at `path`
-// unless the whole conversion succeeded). Buffers 1 MiB at a time.
+// unless the whole conversion succeeded, with at least one row: a source with no documents is
+// an error naming it, never an empty file passed off as an import). Buffers 1 MiB at a time.
 class CanonicalOut {
  public:
-  explicit CanonicalOut(const std::string& path) : path_(path), writer_(path) {}
+  CanonicalOut(const std::string& path, std::string source)
+      : path_(path), source_(std::move(source)), writer_(path) {}
   std::string& buf() { return buf_; }
   void RowDone() {
     ++rows_;
     if (buf_.size() > (1 << 20)) Flush();
   }
   ImportedFile Commit(const std::string& subject) {
+    if (rows_ == 0) {
+      throw Error(ErrorKind::kDataset, source_, "",
+                  "no documents: the import would write an empty " + path_);
+    }
     Flush();
     writer_.Commit();
     return ImportedFile{path_, subject, rows_, Sha256File(path_)};
@@ -38,6 +44,7 @@ class CanonicalOut {
     buf_.clear();
   }
   std::string path_;
+  std::string source_;
   AtomicFileWriter writer_;
   std::string buf_;
   int64_t rows_ = 0;
@@ -66,7 +73,7 @@ void CheckLabelCount(const std::string& data_path, int64_t rows, const std::stri
 
 // AI2 ARC / OpenBookQA: {"id","question":{"stem","choices":[{"text","label"}]},"answerKey"}.
 ImportedFile ConvertArcLike(const std::string& src, const std::string& out_path, bool obqa) {
-  CanonicalOut out(out_path);
+  CanonicalOut out(out_path, src);
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     ArcDoc d;
     d.id = row.String("id");
@@ -82,6 +89,12 @@ ImportedFile ConvertArcLike(const std::string& src, const std::string& out_path,
     if (std::find(d.choice_labels.begin(), d.choice_labels.end(), key) == d.choice_labels.end()) {
       row.Fail("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
     }
+    CheckDocument(d, obqa, [&](const char* field, const std::string& message) {
+      // The original nests the question: question.stem, question.choices[].text/label.
+      const std::string f = std::string(field);
+      if (f == "question" || f == "question_stem") q.Fail("stem", message);
+      q.Fail(f == "choices.text" ? "choices[].text" : "choices[].label", message);
+    });
     AppendCanonicalRow(out.buf(), d, obqa);
     out.RowDone();
   });
@@ -95,7 +108,7 @@ ImportedFile ConvertPiqa(const std::string& src, const std::string& labels_path,
   // missing label on some line.
   int64_t rows = ForEachJsonlRow(src, [](const JsonRow&, int64_t) {});
   CheckLabelCount(src, rows, labels_path, labels.size());
-  CanonicalOut out(out_path);
+  CanonicalOut out(out_path, src);
   size_t i = 0;
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     PiqaDoc d;
@@ -109,6 +122,7 @@ ImportedFile ConvertPiqa(const std::string& src, const std::string& labels_path,
     }
     d.label = l[0] - '0';
     ++i;
+    CheckDocument(d, [&](const char* field, const std::string& m) { row.Fail(field, m); });
     AppendCanonicalRow(out.buf(), d);
     out.RowDone();
   });
@@ -124,7 +138,7 @@ ImportedFile ConvertWinogrande(const std::string& src, const std::string& labels
     int64_t rows = ForEachJsonlRow(src, [](const JsonRow&, int64_t) {});
     CheckLabelCount(src, rows, labels_path, labels.size());
   }
-  CanonicalOut out(out_path);
+  CanonicalOut out(out_path, src);
   size_t i = 0;
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     WinograndeDoc d;
@@ -146,9 +160,9 @@ ImportedFile ConvertWinogrande(const std::string& src, const std::string& labels
       row.Fail("answer", have_labels ? "empty" : "missing, and no labels file " + labels_path);
     }
     if (answer != "1" && answer != "2") row.Fail("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
-    if (d.sentence.find('_') == std::string::npos) row.Fail("sentence", "has no \"_\" blank");
     d.answer = answer[0] - '0';
     ++i;
+    CheckDocument(d, [&](const char* field, const std::string& m) { row.Fail(field, m); });
     AppendCanonicalRow(out.buf(), d);
     out.RowDone();
   });
@@ -157,7 +171,7 @@ ImportedFile ConvertWinogrande(const std::string& src, const std::string& labels
 
 // rowanz/hellaswag: label is an integer there (a string in the HF copy; both accepted).
 ImportedFile ConvertHellaswag(const std::string& src, const std::string& out_path) {
-  CanonicalOut out(out_path);
+  CanonicalOut out(out_path, src);
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     HellaswagDoc d;
     d.ind = row.Int("ind");
@@ -182,6 +196,7 @@ ImportedFile ConvertHellaswag(const std::string& src, const std::string& out_pat
     }
     if (label < 0 || label > 3) row.Fail("label", "expected 0..3, found " + std::to_string(label));
     d.label = static_cast<int>(label);
+    CheckDocument(d, [&](const char* field, const std::string& m) { row.Fail(field, m); });
     AppendCanonicalRow(out.buf(), d);
     out.RowDone();
   });
@@ -260,7 +275,7 @@ bool IsMmluAnswer(const std::string& a) {
 // MMLU CSV: question, A, B, C, D, answer; with or without a header row; answer A-D or 0-3.
 ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
                             const std::string& subject) {
-  CanonicalOut out(out_path);
+  CanonicalOut out(out_path, src);
   bool first = true;
   ForEachCsvRecord(src, [&](std::vector<std::string>& f, int64_t line) {
     bool is_first = first;
@@ -290,6 +305,12 @@ ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
     d.subject = subject;
     d.choices.assign(f.begin() + 1, f.begin() + 5);
     d.answer = answer[0] >= 'A' ? answer[0] - 'A' : answer[0] - '0';
+    CheckDocument(d, [&](const char* field, const std::string& m) {
+      throw Error(ErrorKind::kDataset, src,
+                  std::to_string(line) + (std::string(field) == "question" ? ": column 1 (question)"
+                                                                           : ": columns 2-5 (choices)"),
+                  m);
+    });
     AppendCanonicalRow(out.buf(), d);
     out.RowDone();
   });
@@ -304,7 +325,7 @@ ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
 // file order, which is what parsing the whole JSON gives.
 ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::string& out_path) {
   simdjson::dom::parser parser;
-  CanonicalOut out(out_path);
+  CanonicalOut out(out_path, srcs.empty() ? "" : srcs.back());
   for (const std::string& src : srcs) {
     if (!FileExists(src)) throw Error(ErrorKind::kIo, src, "", "input file missing");
     simdjson::dom::element root;
@@ -341,6 +362,9 @@ ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::
       } else {
         d.value = d.normalized_value = "<unk>";
       }
+      CheckDocument(d, [&](const char* field, const std::string& m) {
+        q.Fail(std::string(field) == "question" ? "Question" : "Answer.Aliases", m);
+      });
       AppendCanonicalRow(out.buf(), d);
       out.RowDone();
     }

@@ -152,13 +152,14 @@ TEST(ImportFormatTest, OpenBookQaJsonlUsesQuestionStem) {
 
 TEST(ImportFormatTest, PiqaJsonlWithLabelsBeside) {
   TempDir tmp;
-  // Escapes that must survive: quote, backslash, tab, a control character, non-ASCII.
+  // Escapes that must survive: quote, backslash, tab, carriage return, non-ASCII. (Other control
+  // bytes are refused at import since they would corrupt a prompt: EmptySourceAndSemanticErrorsFailWithoutOutput and the loaders test.)
   Spit(tmp.path() + "/valid.jsonl",
-       R"({"goal": "Say \"hi\"\t\\", "sol1": "caf\u00e9 ", "sol2": "x\u0001y"})" "\n"
+       R"({"goal": "Say \"hi\"\t\\", "sol1": "caf\u00e9 ", "sol2": "x\ry"})" "\n"
        R"({"goal": "g2", "sol1": "a", "sol2": "b"})" "\n");
   Spit(tmp.path() + "/valid-labels.lst", "1\n0\n");
   EXPECT_EQ(ImportOne("piqa", "validation", tmp.path() + "/valid.jsonl", tmp.path() + "/out"),
-            "{\"goal\":\"Say \\\"hi\\\"\\t\\\\\",\"sol1\":\"caf\xC3\xA9 \",\"sol2\":\"x\\u0001y\",\"label\":1}\n"
+            "{\"goal\":\"Say \\\"hi\\\"\\t\\\\\",\"sol1\":\"caf\xC3\xA9 \",\"sol2\":\"x\\ry\",\"label\":1}\n"
             "{\"goal\":\"g2\",\"sol1\":\"a\",\"sol2\":\"b\",\"label\":0}\n");
 }
 
@@ -336,6 +337,34 @@ TEST(ImportBadInputTest, MmluBadRowsAndNames) {
     EXPECT_NE(e.message().find("did you mean anatomy"), std::string::npos) << e.what();
   }
   EXPECT_THROW(ImportSplit("mmlu", "train", tmp.path() + "/n", tmp.path() + "/out"), Error);
+}
+
+// Issue 15: an import that would write zero documents is an error naming the source (it used to
+// exit 0 with an empty file); semantic checks run at import too, naming the original's field.
+TEST(ImportTest, EmptySourceAndSemanticErrorsFailWithoutOutput) {
+  TempDir tmp;
+  const std::string src = tmp.path() + "/ARC-Easy-Test.jsonl";
+  Spit(src, "");
+  CliResult r = RunDoge("data import --dataset arc_easy --split test --from " + src + " --dir " +
+                        tmp.path() + "/out");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find(src + ": no documents: the import would write an empty"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/out/arc_easy/test.jsonl"));
+
+  Spit(src, R"({"id":"x","question":{"stem":"q","choices":[{"text":"a","label":"A"},{"text":"b","label":"A"}]},"answerKey":"A"})" "\n");
+  r = RunDoge("data import --dataset arc_easy --split test --from " + src + " --dir " + tmp.path() + "/out");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("1: field \"question.choices[].label\": label 'A' appears twice"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/out/arc_easy/test.jsonl"));
+
+  const std::string wino = tmp.path() + "/dev.jsonl";
+  Spit(wino, R"({"qID":"q","sentence":"A _ and _.","option1":"x","option2":"y","answer":"1"})" "\n");
+  r = RunDoge("data import --dataset winogrande --split validation --from " + wino + " --dir " +
+              tmp.path() + "/out");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("1: field \"sentence\": has more than one \"_\""), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -189,6 +189,65 @@ TEST(LoadersBadInputTest, NestedFieldsAndRanges) {
   }
 }
 
+// Issue 15, item 4: what the prompt builder and the metrics assume is checked at load, naming
+// file, line and field.
+template <typename Load>
+void ExpectLoadError(const std::string& file, const std::string& text, Load load,
+                     const std::string& field, const std::string& message_part) {
+  Spit(file, text);
+  try {
+    load();
+    ADD_FAILURE() << "loaded: " << text;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kDataset) << e.what();
+    EXPECT_EQ(e.file(), file) << e.what();
+    EXPECT_EQ(e.field(), field) << e.what();
+    EXPECT_NE(e.message().find(message_part), std::string::npos) << e.what();
+  }
+}
+
+TEST(LoadersBadInputTest, SemanticChecksOfEveryDatasetNameLineAndField) {
+  TempDir tmp;
+  const std::string d = tmp.path();
+  auto piqa = [&] { LoadPiqa(d, "validation"); };
+  ExpectLoadError(d + "/piqa/validation.jsonl",
+                  std::string(kGoodPiqa) + R"({"goal":"bad\u0001goal","sol1":"a","sol2":"b","label":0})" "\n",
+                  piqa, "2: field \"goal\"", "control byte 0x01 at byte 4");
+  ExpectLoadError(d + "/piqa/validation.jsonl", R"({"goal":"  ","sol1":"a","sol2":"b","label":0})" "\n",
+                  piqa, "1: field \"goal\"", "is empty");
+  ExpectLoadError(d + "/piqa/validation.jsonl", R"({"goal":"g","sol1":"a\u007f","sol2":"b","label":0})" "\n",
+                  piqa, "1: field \"sol1\"", "control byte 0x7F");
+  // Tabs and newlines are text, not control bytes that corrupt a prompt.
+  Spit(d + "/piqa/validation.jsonl", R"({"goal":"a\tb\nc\r","sol1":"","sol2":"b","label":0})" "\n");
+  EXPECT_EQ(LoadPiqa(d, "validation").size(), 1u);
+
+  auto arc = [&] { LoadArc(d, "arc_easy", "test"); };
+  ExpectLoadError(d + "/arc_easy/test.jsonl",
+                  R"({"id":"x","question":"q","choices":{"text":["a","b"],"label":["A","A"]},"answerKey":"A"})" "\n",
+                  arc, "1: field \"choices.label\"", "label 'A' appears twice");
+  ExpectLoadError(d + "/arc_easy/test.jsonl",
+                  R"({"id":"x","question":"","choices":{"text":["a","b"],"label":["A","B"]},"answerKey":"A"})" "\n",
+                  arc, "1: field \"question\"", "is empty");
+
+  auto wino = [&] { LoadWinogrande(d, "validation"); };
+  ExpectLoadError(d + "/winogrande/validation.jsonl",
+                  R"({"qID":"q","sentence":"A _ and _.","option1":"x","option2":"y","answer":"1"})" "\n",
+                  wino, "1: field \"sentence\"", "more than one \"_\"");
+  ExpectLoadError(d + "/winogrande/validation.jsonl",
+                  R"({"qID":"q","sentence":"A _.","option1":"x","option2":"","answer":"1"})" "\n",
+                  wino, "1: field \"option2\"", "is empty");
+
+  auto hella = [&] { LoadHellaswag(d, "validation"); };
+  ExpectLoadError(d + "/hellaswag/validation.jsonl",
+                  R"({"ind":1,"activity_label":"a","ctx_a":"b","ctx_b":"c\u0000","ctx":"b c","endings":["1","2","3","4"],"source_id":"s","split":"val","split_type":"indomain","label":"0"})" "\n",
+                  hella, "1: field \"ctx_b\"", "control byte 0x00");
+
+  auto trivia = [&] { LoadTriviaqa(d, "validation"); };
+  ExpectLoadError(d + "/triviaqa/validation.jsonl",
+                  R"({"question":"","question_id":"x","answer":{"aliases":["a"],"normalized_aliases":["a"],"value":"a","normalized_value":"a"}})" "\n",
+                  trivia, "1: field \"question\"", "is empty");
+}
+
 TEST(LoadersBadInputTest, MissingSplitFile) {
   TempDir tmp;
   try {

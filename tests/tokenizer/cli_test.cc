@@ -104,6 +104,22 @@ TEST(TokenizeCliTest, BadInputLinesNameFileAndLine) {
   EXPECT_EQ(r.exit_code, 3);
 }
 
+// Issue 15: an --input that is a folder or an empty file used to exit 0 with no output.
+TEST(TokenizeCliTest, FolderOrEmptyInputIsAnError) {
+  const std::string dir = testing::MakeTempDir("cli_nothing");
+  auto r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(dir + ": is a directory, expected a JSONL file"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  WriteFileAtomic(dir + "/empty.jsonl", "");
+  r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/empty.jsonl"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("empty.jsonl: no lines (empty file)"), std::string::npos) << r.err;
+  r = RunDoge({"detokenize", "--tokenizer", kDoge, "--input", dir});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+}
+
 TEST(DetokenizeCliTest, DefaultsSkipAndCleanup) {
   auto r = RunDoge({"detokenize", "--tokenizer", kDoge, "--ids", "0,15916,1158"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
