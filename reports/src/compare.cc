@@ -186,6 +186,19 @@ CompareReport CompareRuns(const CompareOptions& options) {
   for (const Series& n : neu.series) {
     if (!in_base.count(n.name)) report.only_new.push_back(n.name);
   }
+  // A gate that compared nothing must not pass: "0 regression(s)" would read as a green light.
+  if (report.rows.empty()) {
+    auto first = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (size_t i = 0; i < v.size() && i < 3; ++i) out += (i ? ", " : "") + v[i];
+      return out + (v.size() > 3 ? ", ..." : "");
+    };
+    throw Error(ErrorKind::kFormat, options.new_file, "",
+                "nothing compared: no benchmark of BASE (" + options.base_file +
+                    ") has a usable counterpart here (BASE only: " + first(report.only_base) +
+                    "; NEW only: " + first(report.only_new) + "; " +
+                    std::to_string(report.warnings.size()) + " warning(s))");
+  }
   return report;
 }
 

@@ -332,6 +332,28 @@ TEST(CompareTest, DifferentMachinesAreRefusedUnlessForced) {
   EXPECT_NE(cli.err.find("warning: machine/build difference: cpu_model"), std::string::npos);
 }
 
+// Issue 15: two files with nothing in common used to print an empty table, "0 regression(s)",
+// and exit 0, with or without --force.
+TEST(CompareTest, NothingInCommonIsAnErrorEvenWithForce) {
+  TempDir dir;
+  Machine a, b;
+  b.cpu = "Intel(R) Xeon(R) Platinum 8375C";
+  Spit(dir.File("a.json"), KernelJson(a, kBaseNs, {1, 1, 1}, 5, 0.01, 31));
+  Spit(dir.File("b.json"), testing::ReplaceAll(KernelJson(b, kBaseNs, {1, 1, 1}, 5, 0.01, 32),
+                                               "kernel/", "other/"));
+  auto cli = RunDoge("report compare " + dir.File("a.json") + " " + dir.File("b.json") + " --force");
+  EXPECT_EQ(cli.exit_code, 3) << cli.out;
+  EXPECT_NE(cli.err.find("nothing compared: no benchmark of BASE"), std::string::npos) << cli.err;
+  EXPECT_EQ(cli.out.find("0 regression(s)"), std::string::npos) << cli.out;
+  // Same machine, every shared benchmark failed: nothing compared either.
+  Spit(dir.File("c.json"), testing::ReplaceAll(KernelJson(a, kBaseNs, {1, 1, 1}, 5, 0.01, 33),
+                                               "\"run_name\": \"kernel/",
+                                               "\"error_occurred\": true, \"run_name\": \"kernel/"));
+  cli = RunDoge("report compare " + dir.File("a.json") + " " + dir.File("c.json"));
+  EXPECT_EQ(cli.exit_code, 3) << cli.out << cli.err;
+  EXPECT_NE(cli.err.find("nothing compared"), std::string::npos) << cli.err;
+}
+
 TEST(CompareTest, MismatchedOrUnknownInputsAreErrors) {
   TempDir dir;
   Machine m;
