@@ -10,6 +10,7 @@
 //    vs BF16 weights against a KLD computed here from both models' `doge logits`, and refusal of a
 //    baseline for another context, text or model.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -174,7 +175,8 @@ std::string Tmp(const std::string& name) {
 }
 
 CliRun Doge(const std::string& args) {
-  const std::string err = Tmp("stderr.txt");
+  // One file per process: ctest -j runs this binary's tests in parallel processes.
+  const std::string err = Tmp("stderr." + std::to_string(getpid()) + ".txt");
   const std::string cmd = std::string(DOGE_BINARY) + " " + args + " 2>" + err;
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
