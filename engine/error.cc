@@ -16,6 +16,7 @@ const char* ErrorKindName(ErrorKind kind) {
     case ErrorKind::kUsage: return "usage";
     case ErrorKind::kNetwork: return "network";
     case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kInterrupted: return "interrupted";
   }
   return "unknown";
 }
@@ -47,6 +48,7 @@ int ExitCodeFor(ErrorKind kind) {
     case ErrorKind::kDataset:
     case ErrorKind::kNetwork: return 3;
     case ErrorKind::kInternal: return 1;
+    case ErrorKind::kInterrupted: return 130;
   }
   return 1;
 }

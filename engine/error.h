@@ -12,8 +12,9 @@
 namespace doge {
 
 // The exit code of the CLI depends on the kind: kUsage -> 2, kIo/kFormat/kShape/kConfig/kDataset
-// (bad input data) -> 3, kInternal -> 1.
-enum class ErrorKind { kIo, kFormat, kShape, kConfig, kDataset, kUsage, kNetwork, kInternal };
+// (bad input data) -> 3, kInternal -> 1, kInterrupted (Ctrl-C honoured at a safe point) -> 130,
+// the shell's code for a command ended by SIGINT.
+enum class ErrorKind { kIo, kFormat, kShape, kConfig, kDataset, kUsage, kNetwork, kInternal, kInterrupted };
 
 const char* ErrorKindName(ErrorKind kind);
 

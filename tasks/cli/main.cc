@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
       ActiveKernelIsa();  // a bad DOGE_KERNEL_ISA fails here, before any work or output
       return c.run(args);
     } catch (const Error& e) {
-      std::fprintf(stderr, "doge: error: %s\n", e.what());
+      std::fprintf(stderr, "doge: %s: %s\n", e.kind() == ErrorKind::kInterrupted ? "interrupted" : "error",
+                   e.what());
       return ExitCodeFor(e.kind());
     } catch (const boost::program_options::error& e) {
       std::fprintf(stderr, "doge %s: error: %s (see doge %s --help)\n", c.name, e.what(), c.name);

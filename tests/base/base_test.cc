@@ -20,6 +20,7 @@ TEST(ErrorTest, MessageNamesFileAndField) {
   EXPECT_EQ(ExitCodeFor(ErrorKind::kUsage), 2);
   EXPECT_EQ(ExitCodeFor(ErrorKind::kDataset), 3);
   EXPECT_EQ(ExitCodeFor(ErrorKind::kInternal), 1);
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kInterrupted), 130);  // 128 + SIGINT, as the shell reports it
 }
 
 TEST(ErrorTest, UnknownNameSuggestsClosest) {
