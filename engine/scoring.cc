@@ -12,6 +12,7 @@
 #endif
 
 #include "engine/error.h"
+#include "engine/prefix_cache.h"
 
 namespace doge {
 namespace {
@@ -54,7 +55,23 @@ std::unique_ptr<DogeLanguageModel> DogeLanguageModel::Load(const std::string& mo
     n_threads = hc == 0 ? 1 : static_cast<int>(hc);
   }
   lm->n_threads_ = n_threads;
+  lm->SetPrefixCacheBytes(DefaultPrefixCacheBytes());
   return lm;
+}
+
+void DogeLanguageModel::SetPrefixCacheBytes(int64_t bytes) {
+  std::lock_guard<std::mutex> lock(score_mu_);
+  const DogeConfig& c = model_->config();
+  // Budget 0 keeps an empty cache that only counts the tokens scored (hit rate 0).
+  prefix_cache_ = std::make_unique<PrefixCache>(c.num_hidden_layers,
+                                                c.num_key_value_heads * c.head_dim(),
+                                                model_->weights().n_bias_heads, bytes);
+}
+
+int64_t DogeLanguageModel::prefix_cache_bytes() const { return prefix_cache_->budget_bytes(); }
+
+PrefixCacheStats DogeLanguageModel::prefix_cache_stats() const {
+  return prefix_cache_->stats();
 }
 
 void DogeLanguageModel::CheckIds(const std::vector<int32_t>& ids, const char* what) const {
@@ -167,7 +184,7 @@ constexpr int64_t kMaxBranchTokens = 256;
 // The forward passes of one request (see scoring.h for the semantics): fills `pending` with the
 // rows and pairs its vocabulary step needs.
 void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Session* s,
-                PendingRows* pending) {
+                PrefixCache* prefix_cache, PendingRows* pending) {
   const DogeConfig& c = m.config();
   const int64_t H = c.hidden_size;
   const int64_t n_ctx = static_cast<int64_t>(r.context.size());
@@ -205,7 +222,18 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
     }
     std::vector<float> ctx_last(static_cast<size_t>(H));
     m.ResetCache(&s->cache, cap);
-    m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
+    // The context's rows come from the prefix cache where it holds a prefix of them (all but the
+    // last token, whose hidden row is needed); the rest is one forward call. Every position of
+    // this call is below shortcut_limit: no truncation, no dynamic-NTK base (prefix_cache.h).
+    int64_t P = 0;
+    if (prefix_cache) {
+      int64_t n_logical = n_ctx;
+      for (size_t ci : shortcut) n_logical += static_cast<int64_t>(r.continuations[ci].size()) - 1;
+      P = prefix_cache->Restore(r.context.data(), n_ctx - 1, n_logical, &s->cache);
+    }
+    m.Forward(r.context.data() + P, n_ctx - P, &s->cache, &s->scratch, {n_ctx - P - 1},
+              ctx_last.data());
+    if (prefix_cache) prefix_cache->Store(r.context.data(), n_ctx, &s->cache);
     const int64_t ctx_row = AddRows(pending, ctx_last.data(), 1, H);
     for (size_t ci : shortcut) {
       out[ci].is_greedy = true;
@@ -281,6 +309,35 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
   }
 }
 
+// The order a batch runs in: its inputs sorted by token ids, so requests that share a prefix run
+// next to each other and the later ones find it in the prefix cache (the batch's results do not
+// depend on the order: every request is computed on its own).
+template <typename T, typename Ids>
+std::vector<size_t> SharingOrder(const std::vector<T>& items, Ids ids) {
+  std::vector<size_t> order(items.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return ids(items[a]) < ids(items[b]); });
+  return order;
+}
+
+// Prefill of one whole input (a prompt, or a context read at its last position) with the prefix
+// cache: restores the longest cached prefix of ids[0, len - 1), computes the rest, stores the
+// input's whole blocks. Inputs longer than ntk_limit get no cache (dynamic NTK makes the RoPE
+// base depend on the call's length). Writes the last position's final-norm row to `last`.
+void PrefillWithCache(const DogeModel& m, const int32_t* ids, int64_t len, int64_t ntk_limit,
+                      PrefixCache* prefix_cache, Session* s, float* last) {
+  int64_t P = 0;
+  const bool use = prefix_cache != nullptr && len <= ntk_limit;
+  if (use) P = prefix_cache->Restore(ids, len - 1, len, &s->cache);
+  m.Forward(ids + P, len - P, &s->cache, &s->scratch, {len - P - 1}, last);
+  if (use) prefix_cache->Store(ids, len, &s->cache);
+}
+
+int64_t NtkLimit(const DogeConfig& c) {
+  return c.rope_scaling_type == "dynamic" ? c.max_position_embeddings : INT64_MAX;
+}
+
 }  // namespace
 
 struct DogeLanguageModel::ScoreBuffers {
@@ -315,6 +372,7 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
   std::vector<PendingRows> pending(static_cast<size_t>(n));
   ScoreBuffers& buf = *score_buffers_;
   if (static_cast<int>(buf.sessions.size()) < n_threads_) buf.sessions.resize(n_threads_);
+  const std::vector<size_t> order = SharingOrder(requests, [](const ScoreRequest& r) -> const std::vector<int32_t>& { return r.context; });
   // 1. Forward passes, requests in parallel (each on one thread; a lone request's kernels use the
   //    team instead).
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
@@ -325,7 +383,10 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
     Session& s = buf.sessions[0];
 #endif
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) ForwardOne(*model_, max_len, requests[i], &s, &pending[i]);
+    for (int64_t i = 0; i < n; ++i) {
+      const size_t k = order[static_cast<size_t>(i)];
+      ForwardOne(*model_, max_len, requests[k], &s, prefix_cache_.get(), &pending[k]);
+    }
   }
   // 2. The vocabulary step for consecutive requests together, up to kMaxRowsPerVocabCall rows
   //    per call (the kernel splits the vocabulary across the threads).
@@ -357,18 +418,23 @@ std::vector<std::vector<double>> DogeLanguageModel::NextTokenLogprobs(
   const int64_t V = m.config().vocab_size, H = m.config().hidden_size;
   const int64_t n = static_cast<int64_t>(contexts.size());
   std::vector<std::vector<double>> out(static_cast<size_t>(n));
+  const std::vector<size_t> order =
+      SharingOrder(contexts, [](const std::vector<int32_t>& c) -> const std::vector<int32_t>& { return c; });
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
   {
     Session s;
     s.logits.resize(static_cast<size_t>(V));
     s.hidden.resize(static_cast<size_t>(H));
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t oi = 0; oi < n; ++oi) {
+      const size_t i = order[static_cast<size_t>(oi)];
       const std::vector<int32_t>& ctx = contexts[i];
       const int64_t len = std::min<int64_t>(static_cast<int64_t>(ctx.size()), max_length());
+      // A left-truncated context is its own input from position 0: the cache is keyed by the
+      // ids actually run, so truncation needs no special case here.
       const int32_t* ids = ctx.data() + (ctx.size() - len);
       m.ResetCache(&s.cache, len);
-      m.Forward(ids, len, &s.cache, &s.scratch, {len - 1}, s.hidden.data());
+      PrefillWithCache(m, ids, len, NtkLimit(m.config()), prefix_cache_.get(), &s, s.hidden.data());
       m.Logits(s.hidden.data(), s.logits.data());
       double mx = s.logits[0];
       for (int64_t v = 1; v < V; ++v) mx = std::max<double>(mx, s.logits[v]);
@@ -385,7 +451,7 @@ std::vector<std::vector<double>> DogeLanguageModel::NextTokenLogprobs(
 namespace {
 
 std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std::vector<int32_t>& prompt,
-                                 int32_t max_new, Sampler* sampler,
+                                 int32_t max_new, PrefixCache* prefix_cache, Sampler* sampler,
                                  const std::function<bool(const std::vector<int32_t>&)>& stop,
                                  Session* s, DogeLanguageModel::GenerateStats* stats = nullptr) {
   using Clock = std::chrono::steady_clock;
@@ -399,7 +465,7 @@ std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std:
   m.ResetCache(&s->cache, len + max_new);
   s->logits.resize(static_cast<size_t>(V));
   s->hidden.resize(static_cast<size_t>(H));
-  m.Forward(ids, len, &s->cache, &s->scratch, {len - 1}, s->hidden.data());
+  PrefillWithCache(m, ids, len, NtkLimit(m.config()), prefix_cache, s, s->hidden.data());
   auto t1 = Clock::now();
   int64_t decoded = 0;
   for (int32_t step = 0; step < max_new; ++step) {
@@ -436,13 +502,17 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
   SetThreads(n_threads_);
   const int64_t n = static_cast<int64_t>(prompts.size());
   std::vector<std::vector<int32_t>> out(static_cast<size_t>(n));
+  const std::vector<size_t> order =
+      SharingOrder(prompts, [](const std::vector<int32_t>& p) -> const std::vector<int32_t>& { return p; });
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
   {
     Session s;
     Sampler greedy(SamplerConfig{});
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) {
-      out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, &greedy, stop, &s);
+    for (int64_t oi = 0; oi < n; ++oi) {
+      const size_t i = order[static_cast<size_t>(oi)];
+      out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, prefix_cache_.get(),
+                           &greedy, stop, &s);
     }
   }
   return out;
@@ -456,7 +526,8 @@ std::vector<int32_t> DogeLanguageModel::Generate(
   SetThreads(n_threads_);
   Session s;
   Sampler smp(sampler);
-  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, &smp, stop, &s, stats);
+  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, prefix_cache_.get(), &smp, stop,
+                     &s, stats);
 }
 
 }  // namespace doge

@@ -26,6 +26,7 @@
 #include "engine/config.h"
 #include "engine/lm.h"
 #include "engine/model.h"
+#include "engine/prefix_cache.h"
 #include "engine/sampler.h"
 
 namespace doge {
@@ -68,6 +69,14 @@ class DogeLanguageModel : public LanguageModel {
                                 const std::function<bool(const std::vector<int32_t>&)>& stop,
                                 GenerateStats* stats = nullptr) const;
 
+  // Cross-request prefix reuse (engine/prefix_cache.h): a budget in bytes for the cached KV rows
+  // (0 disables reuse; Load sets DefaultPrefixCacheBytes()). Replaces the cache, emptying it.
+  // Results are bit-identical with any budget. Not to be called concurrently with scoring.
+  void SetPrefixCacheBytes(int64_t bytes);
+  int64_t prefix_cache_bytes() const;
+  // Counters since the cache was (re)made: tokens scored and reused, hits, evictions, bytes held.
+  PrefixCacheStats prefix_cache_stats() const;
+
   const DogeConfig& config() const { return model_->config(); }
   const DogeModel& model() const { return *model_; }
   int64_t n_params() const { return model_->n_params(); }
@@ -86,6 +95,7 @@ class DogeLanguageModel : public LanguageModel {
   struct ScoreBuffers;
   std::unique_ptr<ScoreBuffers> score_buffers_;
   mutable std::mutex score_mu_;
+  std::unique_ptr<PrefixCache> prefix_cache_;  // shared by all threads (it locks inside)
 
  public:
   ~DogeLanguageModel() override;
