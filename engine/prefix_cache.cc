@@ -130,6 +130,11 @@ void PrefixCache::Store(const int32_t* tokens, int64_t n, KvCache* cache) {
   }
 }
 
+void PrefixCache::CountUncached(int64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.tokens_scored += n;
+}
+
 PrefixCacheStats PrefixCache::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;

@@ -33,7 +33,7 @@ namespace doge {
 
 // Counters since construction (or the last ResetStats); a caller diffs two snapshots.
 struct PrefixCacheStats {
-  int64_t tokens_scored = 0;   // input tokens of the calls that looked the cache up
+  int64_t tokens_scored = 0;   // input tokens of all forward calls (what runs without a cache)
   int64_t tokens_reused = 0;   // of those, restored from the cache instead of computed
   int64_t lookups = 0, hits = 0;
   int64_t evictions = 0;       // nodes (blocks) evicted for the budget
@@ -61,6 +61,11 @@ class PrefixCache {
   // cache rows [0, n) (cache->size() >= n), evicting least-recently-used blocks to stay within
   // the budget (a block that does not fit is not added).
   void Store(const int32_t* tokens, int64_t n, KvCache* cache);
+
+  // Counts n input tokens computed without a lookup (inputs the cache cannot serve: past the
+  // dynamic-NTK limit, left-truncated scoring inputs, decode steps), so tokens_scored is every
+  // token the model processes.
+  void CountUncached(int64_t n);
 
   PrefixCacheStats stats() const;
   int64_t budget_bytes() const { return budget_bytes_; }

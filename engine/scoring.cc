@@ -298,6 +298,7 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
     std::vector<int64_t> rows(static_cast<size_t>(n_score));
     for (int64_t i = 0; i < n_score; ++i) rows[i] = n - n_score + i;
     m.ResetCache(&s->cache, n);
+    if (prefix_cache) prefix_cache->CountUncached(n);
     s->hidden.resize(static_cast<size_t>(n_score * H));
     m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
     const int64_t first = AddRows(pending, s->hidden.data(), n_score, H);
@@ -329,7 +330,11 @@ void PrefillWithCache(const DogeModel& m, const int32_t* ids, int64_t len, int64
                       PrefixCache* prefix_cache, Session* s, float* last) {
   int64_t P = 0;
   const bool use = prefix_cache != nullptr && len <= ntk_limit;
-  if (use) P = prefix_cache->Restore(ids, len - 1, len, &s->cache);
+  if (use) {
+    P = prefix_cache->Restore(ids, len - 1, len, &s->cache);
+  } else if (prefix_cache) {
+    prefix_cache->CountUncached(len);
+  }
   m.Forward(ids + P, len - P, &s->cache, &s->scratch, {len - P - 1}, last);
   if (use) prefix_cache->Store(ids, len, &s->cache);
 }
@@ -477,6 +482,7 @@ std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std:
     if (step + 1 == max_new) break;
     m.Forward(&next, 1, &s->cache, &s->scratch, {0}, s->hidden.data());
     ++decoded;
+    if (prefix_cache) prefix_cache->CountUncached(1);
   }
   if (stats) {
     const auto t2 = Clock::now();
