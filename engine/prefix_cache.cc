@@ -84,6 +84,20 @@ int64_t PrefixCache::Restore(const int32_t* tokens, int64_t max_tokens, int64_t 
   return P;
 }
 
+int64_t PrefixCache::CachedPrefix(const int32_t* tokens, int64_t max_tokens) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Node* node = &root_;
+  int64_t b = 0;
+  BlockKey key;
+  for (; (b + 1) * kBlockTokens <= max_tokens; ++b) {
+    std::memcpy(key.data(), tokens + b * kBlockTokens, sizeof(key));
+    auto it = node->children.find(key);
+    if (it == node->children.end()) break;
+    node = it->second.get();
+  }
+  return b * kBlockTokens;
+}
+
 bool PrefixCache::MakeRoom(int64_t need, uint64_t keep_tick) {
   while (stats_.bytes + need > budget_bytes_) {
     if (lru_.empty()) return false;

@@ -62,6 +62,10 @@ class PrefixCache {
   // the budget (a block that does not fit is not added).
   void Store(const int32_t* tokens, int64_t n, KvCache* cache);
 
+  // Tokens of the longest cached whole-block prefix of tokens[0, max_tokens), without copying,
+  // counting or touching anything (batch planning).
+  int64_t CachedPrefix(const int32_t* tokens, int64_t max_tokens) const;
+
   // Counts n input tokens computed without a lookup (inputs the cache cannot serve: past the
   // dynamic-NTK limit, left-truncated scoring inputs, decode steps), so tokens_scored is every
   // token the model processes.

@@ -310,16 +310,43 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
   }
 }
 
-// The order a batch runs in: its inputs sorted by token ids, so requests that share a prefix run
-// next to each other and the later ones find it in the prefix cache (the batch's results do not
-// depend on the order: every request is computed on its own).
+// The order a batch runs in, in two phases. Its inputs sorted by token ids, so requests that share
+// a prefix are neighbours; phase 1 holds the first request of each sharing run whose shared
+// blocks are not cached yet, phase 2 the rest, so with several threads the followers find the
+// prefix in the cache instead of all computing it at once. Results do not depend on the order
+// (every request is computed on its own).
+struct SharingPlan {
+  std::vector<size_t> order;  // [n] request indices: phase 1 then phase 2
+  int64_t n_first = 0;        // requests in phase 1
+};
+
 template <typename T, typename Ids>
-std::vector<size_t> SharingOrder(const std::vector<T>& items, Ids ids) {
-  std::vector<size_t> order(items.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
+SharingPlan PlanSharing(const std::vector<T>& items, Ids ids, const PrefixCache* cache) {
+  const size_t n = items.size();
+  std::vector<size_t> sorted(n);
+  std::iota(sorted.begin(), sorted.end(), size_t{0});
+  std::stable_sort(sorted.begin(), sorted.end(),
                    [&](size_t a, size_t b) { return ids(items[a]) < ids(items[b]); });
-  return order;
+  auto lcp = [&](size_t a, size_t b) {
+    const std::vector<int32_t>& x = ids(items[a]);
+    const std::vector<int32_t>& y = ids(items[b]);
+    const size_t m = std::min(x.size(), y.size());
+    return static_cast<int64_t>(std::mismatch(x.begin(), x.begin() + m, y.begin()).first - x.begin());
+  };
+  constexpr int64_t kB = PrefixCache::kBlockTokens;
+  SharingPlan plan;
+  std::vector<size_t> second;
+  for (size_t j = 0; j < n; ++j) {
+    const bool run_start = j == 0 || lcp(sorted[j - 1], sorted[j]) < kB;
+    const int64_t shared = j + 1 < n ? lcp(sorted[j], sorted[j + 1]) / kB * kB : 0;
+    const std::vector<int32_t>& x = ids(items[sorted[j]]);
+    const bool leads = run_start && shared >= kB &&
+                       (cache == nullptr || cache->CachedPrefix(x.data(), shared) < shared);
+    (leads ? plan.order : second).push_back(sorted[j]);
+  }
+  plan.n_first = static_cast<int64_t>(plan.order.size());
+  plan.order.insert(plan.order.end(), second.begin(), second.end());
+  return plan;
 }
 
 // Prefill of one whole input (a prompt, or a context read at its last position) with the prefix
@@ -377,7 +404,9 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
   std::vector<PendingRows> pending(static_cast<size_t>(n));
   ScoreBuffers& buf = *score_buffers_;
   if (static_cast<int>(buf.sessions.size()) < n_threads_) buf.sessions.resize(n_threads_);
-  const std::vector<size_t> order = SharingOrder(requests, [](const ScoreRequest& r) -> const std::vector<int32_t>& { return r.context; });
+  const SharingPlan plan = PlanSharing(
+      requests, [](const ScoreRequest& r) -> const std::vector<int32_t>& { return r.context; },
+      prefix_cache_.get());
   // 1. Forward passes, requests in parallel (each on one thread; a lone request's kernels use the
   //    team instead).
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
@@ -387,10 +416,13 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
 #else
     Session& s = buf.sessions[0];
 #endif
+    for (int phase = 0; phase < 2; ++phase) {
+      const int64_t lo = phase == 0 ? 0 : plan.n_first, hi = phase == 0 ? plan.n_first : n;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) {
-      const size_t k = order[static_cast<size_t>(i)];
-      ForwardOne(*model_, max_len, requests[k], &s, prefix_cache_.get(), &pending[k]);
+      for (int64_t i = lo; i < hi; ++i) {
+        const size_t k = plan.order[static_cast<size_t>(i)];
+        ForwardOne(*model_, max_len, requests[k], &s, prefix_cache_.get(), &pending[k]);
+      }
     }
   }
   // 2. The vocabulary step for consecutive requests together, up to kMaxRowsPerVocabCall rows
@@ -423,31 +455,35 @@ std::vector<std::vector<double>> DogeLanguageModel::NextTokenLogprobs(
   const int64_t V = m.config().vocab_size, H = m.config().hidden_size;
   const int64_t n = static_cast<int64_t>(contexts.size());
   std::vector<std::vector<double>> out(static_cast<size_t>(n));
-  const std::vector<size_t> order =
-      SharingOrder(contexts, [](const std::vector<int32_t>& c) -> const std::vector<int32_t>& { return c; });
+  const SharingPlan plan = PlanSharing(
+      contexts, [](const std::vector<int32_t>& c) -> const std::vector<int32_t>& { return c; },
+      prefix_cache_.get());
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
   {
     Session s;
     s.logits.resize(static_cast<size_t>(V));
     s.hidden.resize(static_cast<size_t>(H));
+    for (int phase = 0; phase < 2; ++phase) {
+      const int64_t lo = phase == 0 ? 0 : plan.n_first, hi = phase == 0 ? plan.n_first : n;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t oi = 0; oi < n; ++oi) {
-      const size_t i = order[static_cast<size_t>(oi)];
-      const std::vector<int32_t>& ctx = contexts[i];
-      const int64_t len = std::min<int64_t>(static_cast<int64_t>(ctx.size()), max_length());
-      // A left-truncated context is its own input from position 0: the cache is keyed by the
-      // ids actually run, so truncation needs no special case here.
-      const int32_t* ids = ctx.data() + (ctx.size() - len);
-      m.ResetCache(&s.cache, len);
-      PrefillWithCache(m, ids, len, NtkLimit(m.config()), prefix_cache_.get(), &s, s.hidden.data());
-      m.Logits(s.hidden.data(), s.logits.data());
-      double mx = s.logits[0];
-      for (int64_t v = 1; v < V; ++v) mx = std::max<double>(mx, s.logits[v]);
-      double sum = 0;
-      for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(s.logits[v]) - mx);
-      const double lse = mx + std::log(sum);
-      out[i].resize(token_ids.size());
-      for (size_t k = 0; k < token_ids.size(); ++k) out[i][k] = s.logits[token_ids[k]] - lse;
+      for (int64_t oi = lo; oi < hi; ++oi) {
+        const size_t i = plan.order[static_cast<size_t>(oi)];
+        const std::vector<int32_t>& ctx = contexts[i];
+        const int64_t len = std::min<int64_t>(static_cast<int64_t>(ctx.size()), max_length());
+        // A left-truncated context is its own input from position 0: the cache is keyed by the
+        // ids actually run, so truncation needs no special case here.
+        const int32_t* ids = ctx.data() + (ctx.size() - len);
+        m.ResetCache(&s.cache, len);
+        PrefillWithCache(m, ids, len, NtkLimit(m.config()), prefix_cache_.get(), &s, s.hidden.data());
+        m.Logits(s.hidden.data(), s.logits.data());
+        double mx = s.logits[0];
+        for (int64_t v = 1; v < V; ++v) mx = std::max<double>(mx, s.logits[v]);
+        double sum = 0;
+        for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(s.logits[v]) - mx);
+        const double lse = mx + std::log(sum);
+        out[i].resize(token_ids.size());
+        for (size_t k = 0; k < token_ids.size(); ++k) out[i][k] = s.logits[token_ids[k]] - lse;
+      }
     }
   }
   return out;
@@ -508,17 +544,21 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
   SetThreads(n_threads_);
   const int64_t n = static_cast<int64_t>(prompts.size());
   std::vector<std::vector<int32_t>> out(static_cast<size_t>(n));
-  const std::vector<size_t> order =
-      SharingOrder(prompts, [](const std::vector<int32_t>& p) -> const std::vector<int32_t>& { return p; });
+  const SharingPlan plan = PlanSharing(
+      prompts, [](const std::vector<int32_t>& p) -> const std::vector<int32_t>& { return p; },
+      prefix_cache_.get());
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
   {
     Session s;
     Sampler greedy(SamplerConfig{});
+    for (int phase = 0; phase < 2; ++phase) {
+      const int64_t lo = phase == 0 ? 0 : plan.n_first, hi = phase == 0 ? plan.n_first : n;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t oi = 0; oi < n; ++oi) {
-      const size_t i = order[static_cast<size_t>(oi)];
-      out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, prefix_cache_.get(),
-                           &greedy, stop, &s);
+      for (int64_t oi = lo; oi < hi; ++oi) {
+        const size_t i = plan.order[static_cast<size_t>(oi)];
+        out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens,
+                             prefix_cache_.get(), &greedy, stop, &s);
+      }
     }
   }
   return out;

@@ -292,6 +292,22 @@ TEST_P(PrefixReuseTest, NextTokenAndGenerationAreBitIdentical) {
   }
 }
 
+TEST(PrefixCacheTest, SeveralThreadsReuseAsMuchAsOne) {
+  // A cold batch of 12 contexts over two 300-token headers: the batch runs the first context of
+  // each header before the others, so two threads reuse exactly what one thread does (without
+  // that, both threads would compute each header at once). Hand count: 10 followers, each
+  // reuses its header's 18 whole blocks (288 tokens; the tails are random).
+  const auto contexts = SharedPrefixContexts(12, 300, 5, 5);
+  int64_t reused[2];
+  for (int threads : {1, 2}) {
+    auto lm = LoadLm(LongContextFixture(), threads, 64 << 20);
+    lm->NextTokenLogprobs(contexts, {1});
+    reused[threads - 1] = lm->prefix_cache_stats().tokens_reused;
+  }
+  EXPECT_EQ(reused[0], 10 * 288);
+  EXPECT_EQ(reused[1], reused[0]);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, PrefixReuseTest, ::testing::Values("ntk48", "long"));
 
 TEST(PrefixCacheTest, InputsPastMaxPositionEmbeddingsAreNeitherStoredNorRestored) {
