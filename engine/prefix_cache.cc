@@ -28,16 +28,17 @@ void PrefixCache::Touch(Node* n, uint64_t tick) {
 
 // Node rows, per layer: keys [kBlockTokens, kv_dim], values [kBlockTokens, kv_dim], bias
 // [kBlockTokens, n_bias_heads], so each copy is three memcpy per layer.
-void PrefixCache::CopyOut(const Node& n, int64_t block_index, KvCache* cache) const {
+void PrefixCache::CopyOut(const Node& n, int64_t block_index, int64_t n_rows,
+                          KvCache* cache) const {
   const int64_t p0 = block_index * kBlockTokens;
   const float* src = n.rows.data();
   for (int64_t l = 0; l < n_layers_; ++l) {
     const int64_t kv = kBlockTokens * kv_dim_, nb = kBlockTokens * n_bias_heads_;
-    std::memcpy(cache->keys(l) + p0 * kv_dim_, src, kv * sizeof(float));
+    std::memcpy(cache->keys(l) + p0 * kv_dim_, src, n_rows * kv_dim_ * sizeof(float));
     src += kv;
-    std::memcpy(cache->values(l) + p0 * kv_dim_, src, kv * sizeof(float));
+    std::memcpy(cache->values(l) + p0 * kv_dim_, src, n_rows * kv_dim_ * sizeof(float));
     src += kv;
-    std::memcpy(cache->bias(l) + p0 * n_bias_heads_, src, nb * sizeof(float));
+    std::memcpy(cache->bias(l) + p0 * n_bias_heads_, src, n_rows * n_bias_heads_ * sizeof(float));
     src += nb;
   }
 }
@@ -75,9 +76,37 @@ int64_t PrefixCache::Restore(const int32_t* tokens, int64_t max_tokens, int64_t 
     if (it == node->children.end()) break;
     node = it->second.get();
     Touch(node, tick);
-    CopyOut(*node, b, cache);
+    CopyOut(*node, b, kBlockTokens, cache);
   }
-  const int64_t P = b * kBlockTokens;
+  // The first rows of a block whose later ids differ are valid too (a row depends on the ids up
+  // to its own only): the child sharing the longest run of leading ids with the rest of the input
+  // sits next to its lower_bound in the key order.
+  int64_t partial = 0;
+  const int64_t rest = std::min(kBlockTokens, max_tokens - b * kBlockTokens);
+  if (rest > 0 && !node->children.empty()) {
+    key.fill(-1);
+    std::memcpy(key.data(), tokens + b * kBlockTokens, rest * sizeof(int32_t));
+    auto common = [&](const BlockKey& k) {
+      int64_t i = 0;
+      while (i < rest && k[i] == key[i]) ++i;
+      return i;
+    };
+    auto it = node->children.lower_bound(key);
+    Node* best = nullptr;
+    if (it != node->children.end() && common(it->first) > partial) {
+      partial = common(it->first);
+      best = it->second.get();
+    }
+    if (it != node->children.begin() && common(std::prev(it)->first) > partial) {
+      partial = common(std::prev(it)->first);
+      best = std::prev(it)->second.get();
+    }
+    if (best != nullptr) {
+      Touch(best, tick);
+      CopyOut(*best, b, partial, cache);
+    }
+  }
+  const int64_t P = b * kBlockTokens + partial;
   cache->set_size(P);
   stats_.tokens_reused += P;
   stats_.hits += P > 0;

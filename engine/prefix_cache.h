@@ -2,7 +2,8 @@
 // recently computed token prefixes, shared across requests and documents, so a request whose
 // tokens start with a cached prefix only computes the rest (issue 13 §1). Keyed by token ids:
 // a trie whose edges are blocks of kBlockTokens ids, one node per block holding that block's
-// rows, so any two inputs share exactly their common whole blocks from position 0.
+// rows. An input reuses its longest cached prefix: whole blocks, then the leading rows of a
+// cached block whose later ids differ (a row depends on the ids up to its own only).
 //
 // Exactness: a cached row is what one forward call over tokens [0, P + kBlockTokens) wrote for
 // its position; the forward pass computes every row of a call from the rows before it only, in
@@ -51,8 +52,9 @@ class PrefixCache {
   PrefixCache(int64_t n_layers, int64_t kv_dim, int64_t n_bias_heads, int64_t budget_bytes);
   ~PrefixCache();
 
-  // Copies the rows of the longest cached whole-block prefix of tokens[0, max_tokens) into
-  // cache rows [0, P) and sets cache->size() to P (the cache must hold at least max_tokens
+  // Copies the rows of the longest cached prefix of tokens[0, max_tokens) into cache rows
+  // [0, P) and sets cache->size() to P (whole blocks, then the leading rows of the cached block
+  // that shares the most leading ids with the rest) (the cache must hold at least max_tokens
   // rows of capacity; its previous content is dropped). Returns P (0 on a miss). Counts
   // `n_input` (the call's full input length) as scored and P as reused.
   int64_t Restore(const int32_t* tokens, int64_t max_tokens, int64_t n_input, KvCache* cache);
@@ -93,7 +95,8 @@ class PrefixCache {
   // Evicts LRU nodes until `need` more bytes fit; never evicts a node with tick >= keep_tick.
   // Returns false if they cannot fit.
   bool MakeRoom(int64_t need, uint64_t keep_tick);
-  void CopyOut(const Node& n, int64_t block_index, KvCache* cache) const;
+  // Copies the first n_rows rows of node n to cache rows from block_index · kBlockTokens.
+  void CopyOut(const Node& n, int64_t block_index, int64_t n_rows, KvCache* cache) const;
   void CopyIn(Node* n, int64_t block_index, KvCache* cache) const;
 
   const int64_t n_layers_, kv_dim_, n_bias_heads_;

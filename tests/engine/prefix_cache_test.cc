@@ -158,9 +158,10 @@ TEST(PrefixCacheTest, SplitForwardIsBitIdenticalToOneCall) {
   }
 }
 
-TEST(PrefixCacheTest, RestoreFindsTheLongestWholeBlockPrefix) {
+TEST(PrefixCacheTest, RestoreFindsTheLongestCachedPrefix) {
   // Hand-counted: blocks of 16 tokens; a 40-token input stores blocks 0 and 1 (32 tokens); a
-  // lookup limited to its first 39 tokens finds both; one that differs at token 20 finds block 0.
+  // lookup limited to its first 39 tokens finds both; one limited to 31 finds block 0 and the
+  // first 15 rows of block 1; one that differs at token 20 finds block 0 and 4 rows of block 1.
   PrefixCache pc(2, 4, 1, 1 << 20);
   KvCache cache(2, 4, 1, 64);
   std::vector<int32_t> a(40);
@@ -179,15 +180,22 @@ TEST(PrefixCacheTest, RestoreFindsTheLongestWholeBlockPrefix) {
   EXPECT_EQ(pc.Restore(a.data(), 39, 40, &out), 32);
   EXPECT_EQ(out.size(), 32);
   EXPECT_EQ(std::memcmp(out.keys(1), cache.keys(1), 32 * 4 * sizeof(float)), 0);
-  EXPECT_EQ(pc.Restore(a.data(), 31, 40, &out), 16);  // the limit cuts block 1
+  EXPECT_EQ(pc.Restore(a.data(), 31, 40, &out), 31);  // the limit cuts block 1
   std::vector<int32_t> b = a;
   b[20] = 99;
-  EXPECT_EQ(pc.Restore(b.data(), 39, 40, &out), 16);
+  EXPECT_EQ(pc.Restore(b.data(), 39, 40, &out), 20);
+  EXPECT_EQ(std::memcmp(out.keys(0), cache.keys(0), 20 * 4 * sizeof(float)), 0);
+  // Another 40-token input that shares only 10 ids: rows of a partly matching first block.
+  std::vector<int32_t> c = a;
+  c[10] = 77;
+  EXPECT_EQ(pc.Restore(c.data(), 39, 40, &out), 10);
+  c[0] = 500;
+  EXPECT_EQ(pc.Restore(c.data(), 39, 40, &out), 0);
   const PrefixCacheStats st = pc.stats();
-  EXPECT_EQ(st.lookups, 4);
-  EXPECT_EQ(st.hits, 3);
-  EXPECT_EQ(st.tokens_scored, 160);
-  EXPECT_EQ(st.tokens_reused, 64);
+  EXPECT_EQ(st.lookups, 6);
+  EXPECT_EQ(st.hits, 4);
+  EXPECT_EQ(st.tokens_scored, 240);
+  EXPECT_EQ(st.tokens_reused, 32 + 31 + 20 + 10);
 }
 
 TEST(PrefixCacheTest, BudgetEvictsLeastRecentlyUsedLeavesFirst) {
@@ -296,7 +304,8 @@ TEST(PrefixCacheTest, SeveralThreadsReuseAsMuchAsOne) {
   // A cold batch of 12 contexts over two 300-token headers: the batch runs the first context of
   // each header before the others, so two threads reuse exactly what one thread does (without
   // that, both threads would compute each header at once). Hand count: 10 followers, each
-  // reuses its header's 18 whole blocks (288 tokens; the tails are random).
+  // reuses its whole 300-token header (18 whole blocks and 12 rows of the next; the tails are
+  // random).
   const auto contexts = SharedPrefixContexts(12, 300, 5, 5);
   int64_t reused[2];
   for (int threads : {1, 2}) {
@@ -304,7 +313,7 @@ TEST(PrefixCacheTest, SeveralThreadsReuseAsMuchAsOne) {
     lm->NextTokenLogprobs(contexts, {1});
     reused[threads - 1] = lm->prefix_cache_stats().tokens_reused;
   }
-  EXPECT_EQ(reused[0], 10 * 288);
+  EXPECT_EQ(reused[0], 10 * 300);
   EXPECT_EQ(reused[1], reused[0]);
 }
 
