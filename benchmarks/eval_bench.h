@@ -50,6 +50,7 @@ struct EvalRow {
   double processed_tokens_per_s = 0, naive_tokens_per_s = 0;
   double logprob_sum = 0;  // sum of every continuation logprob: a checksum of what was scored
   std::string test_time;
+  MachineLoad load;        // other processes' CPU use over the timed passes
 };
 
 // For each thread count n: `model_for_threads(n)` gives the model to score with (the engine's
