@@ -96,8 +96,8 @@ void ConfigureOpenMpWaiting(char** argv) {
     std::snprintf(why, sizeof why, "OMP_WAIT_POLICY=passive (doge default: load %.2f on %d CPUs at start)",
                   load, cpus);
   } else {
-    setenv("GOMP_SPINCOUNT", "10000", 1);
-    std::snprintf(why, sizeof why, "GOMP_SPINCOUNT=10000 (doge default: load %.2f on %d CPUs at start)",
+    setenv("GOMP_SPINCOUNT", "1000", 1);
+    std::snprintf(why, sizeof why, "GOMP_SPINCOUNT=1000 (doge default: load %.2f on %d CPUs at start)",
                   load, cpus);
   }
   setenv("DOGE_OMP_WAIT", why, 1);

@@ -41,14 +41,17 @@ std::string DescribeLoad(const MachineLoad& load);
 // Chooses how idle OpenMP threads wait, before the runtime reads its environment: libgomp
 // reads OMP_WAIT_POLICY / GOMP_SPINCOUNT when it is loaded, before main(), so this sets them
 // and re-executes the program (argv) once. Unless the user set either variable: bounded
-// spinning then sleeping (GOMP_SPINCOUNT=10000, instead of libgomp's 300000) on a machine that
-// is quiet at start, and sleeping at once (OMP_WAIT_POLICY=passive) when the 1-minute load
-// average is already at least half the CPUs: a thread spinning for a descheduled partner there
-// wastes the core the partner needs (measured: 2-thread decode 12 t/s spinning vs 150 passive).
+// spinning then sleeping (GOMP_SPINCOUNT=1000, libgomp's own count for oversubscribed teams,
+// instead of its default 300000: tens of microseconds, longer than the skew of a balanced
+// parallel region) on a machine that is quiet at start, and sleeping at once
+// (OMP_WAIT_POLICY=passive) when the 1-minute load average is already at least half the CPUs:
+// a thread spinning for a descheduled partner wastes the core the partner needs (measured on a
+// loaded 2-CPU machine, 2-thread decode of Doge-20M: 10-28 t/s with libgomp's default, 12 with
+// 10000 spins, 75-81 with 1000, 150 passive).
 // The choice is recorded in DOGE_OMP_WAIT (read back by OmpWaitPolicy()). Returns only if no
 // re-exec happened.
 void ConfigureOpenMpWaiting(char** argv);
-std::string OmpWaitPolicy();  // e.g. "GOMP_SPINCOUNT=10000 (doge default, quiet start)"
+std::string OmpWaitPolicy();  // e.g. "GOMP_SPINCOUNT=1000 (doge default, quiet start)"
 
 }  // namespace doge
 
