@@ -9,6 +9,10 @@
 // through the vocabulary projection: the rows of all continuations of a request together, in
 // GEMMs of up to 96 rows, each row's log-sum-exp in float64.
 //
+// Prefix reuse (engine/prefix_cache.h): a context or prompt whose leading token ids were computed
+// before (by any request or document) restores those KV rows and computes only the rest; results
+// are bit-identical with or without it. Inputs past the dynamic-NTK limit bypass it.
+//
 // Parallelism: a batch runs across requests over the model's threads (OpenMP), each request
 // single-threaded with its own KV cache and scratch; a lone request uses the threads inside its
 // kernels. Kernels split work across output rows only and fix every element's summation order
