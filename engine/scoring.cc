@@ -354,16 +354,21 @@ SharingPlan PlanSharing(const std::vector<T>& items, Ids ids, const PrefixCache*
 // input's whole blocks. Inputs longer than ntk_limit get no cache (dynamic NTK makes the RoPE
 // base depend on the call's length). Writes the last position's final-norm row to `last`.
 void PrefillWithCache(const DogeModel& m, const int32_t* ids, int64_t len, int64_t ntk_limit,
-                      PrefixCache* prefix_cache, Session* s, float* last) {
+                      PrefixCache* prefix_cache, KvCache* cache, ForwardScratch* scratch,
+                      float* last) {
   int64_t P = 0;
   const bool use = prefix_cache != nullptr && len <= ntk_limit;
   if (use) {
-    P = prefix_cache->Restore(ids, len - 1, len, &s->cache);
+    P = prefix_cache->Restore(ids, len - 1, len, cache);
   } else if (prefix_cache) {
     prefix_cache->CountUncached(len);
   }
-  m.Forward(ids + P, len - P, &s->cache, &s->scratch, {len - P - 1}, last);
-  if (use) prefix_cache->Store(ids, len, &s->cache);
+  m.Forward(ids + P, len - P, cache, scratch, {len - P - 1}, last);
+  if (use) prefix_cache->Store(ids, len, cache);
+}
+void PrefillWithCache(const DogeModel& m, const int32_t* ids, int64_t len, int64_t ntk_limit,
+                      PrefixCache* prefix_cache, Session* s, float* last) {
+  PrefillWithCache(m, ids, len, ntk_limit, prefix_cache, &s->cache, &s->scratch, last);
 }
 
 int64_t NtkLimit(const DogeConfig& c) {
@@ -544,22 +549,109 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
   SetThreads(n_threads_);
   const int64_t n = static_cast<int64_t>(prompts.size());
   std::vector<std::vector<int32_t>> out(static_cast<size_t>(n));
+  if (max_new_tokens <= 0) return out;
+  const DogeModel& m = *model_;
+  const DogeConfig& c = m.config();
+  const int64_t V = c.vocab_size, H = c.hidden_size;
+  const int64_t max_len = max_length();
   const SharingPlan plan = PlanSharing(
       prompts, [](const std::vector<int32_t>& p) -> const std::vector<int32_t>& { return p; },
       prefix_cache_.get());
-#pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
-  {
-    Session s;
-    Sampler greedy(SamplerConfig{});
-    for (int phase = 0; phase < 2; ++phase) {
-      const int64_t lo = phase == 0 ? 0 : plan.n_first, hi = phase == 0 ? plan.n_first : n;
+  // Lockstep groups: the prompts of a group are prefilled, then decoded one step at a time
+  // together, so each step streams the [V, H] vocabulary matrix once for all of them (one fused
+  // vocab_logprob call reading the argmax of every row) instead of once per sequence: with a
+  // 32768-token vocabulary that matrix is most of a small model's bytes per decoded token. Each
+  // sequence keeps its own KV cache; the group is sized so those caches stay within
+  // kLockstepCacheBytes. The argmax is the first maximum of the same logits Logits() gives, so
+  // the tokens are those of one Generate() per prompt (tests/engine/prefix_cache_test.cc).
+  constexpr int64_t kMaxLockstep = 64;
+  constexpr int64_t kLockstepCacheBytes = int64_t{512} << 20;
+  const int64_t token_bytes =
+      c.num_hidden_layers * (2 * c.num_key_value_heads * c.head_dim() + m.weights().n_bias_heads) * 4;
+  std::vector<KvCache> caches;
+  std::vector<ForwardScratch> scratch(static_cast<size_t>(n_threads_));
+  std::vector<float> rows;          // [group, H] each sequence's last final-norm row
+  std::vector<float> active_rows;   // [n_active, H]
+  std::vector<int32_t> argmax;      // [n_active]
+  std::vector<int64_t> no_targets;  // [n_active + 1] zeros: argmax only
+  for (int64_t lo = 0; lo < n;) {
+    // The group: plan entries [lo, hi), at most kMaxLockstep and the cache budget (>= 1).
+    int64_t hi = lo, bytes = 0;
+    while (hi < n && hi - lo < kMaxLockstep) {
+      const std::vector<int32_t>& p = prompts[plan.order[static_cast<size_t>(hi)]];
+      const int64_t cap = std::min<int64_t>(static_cast<int64_t>(p.size()), max_len) + max_new_tokens;
+      if (hi > lo && bytes + cap * token_bytes > kLockstepCacheBytes) break;
+      bytes += cap * token_bytes;
+      ++hi;
+    }
+    const int64_t g = hi - lo;
+    if (static_cast<int64_t>(caches.size()) < g) caches.resize(static_cast<size_t>(g));
+    rows.resize(static_cast<size_t>(g * H));
+    // 1. Prefill, prompts in parallel; the group's sharing leaders first (PlanSharing).
+#pragma omp parallel num_threads(n_threads_) if (g > 1 && n_threads_ > 1)
+    {
+#ifdef _OPENMP
+      ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
+#else
+      ForwardScratch& sc = scratch[0];
+#endif
+      for (int phase = 0; phase < 2; ++phase) {
+        const int64_t a = phase == 0 ? lo : std::max(lo, plan.n_first);
+        const int64_t b = phase == 0 ? std::min(hi, plan.n_first) : hi;
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t oi = lo; oi < hi; ++oi) {
-        const size_t i = plan.order[static_cast<size_t>(oi)];
-        out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens,
-                             prefix_cache_.get(), &greedy, stop, &s);
+        for (int64_t oi = a; oi < b; ++oi) {
+          const std::vector<int32_t>& p = prompts[plan.order[static_cast<size_t>(oi)]];
+          const int64_t len = std::min<int64_t>(static_cast<int64_t>(p.size()), max_len);
+          KvCache& cache = caches[static_cast<size_t>(oi - lo)];
+          m.ResetCache(&cache, len + max_new_tokens);
+          PrefillWithCache(m, p.data() + (p.size() - len), len, NtkLimit(c), prefix_cache_.get(),
+                           &cache, &sc, rows.data() + (oi - lo) * H);
+        }
       }
     }
+    // 2. Decode in lockstep until every sequence stopped.
+    std::vector<int64_t> active(static_cast<size_t>(g));
+    std::iota(active.begin(), active.end(), int64_t{0});
+    std::vector<int32_t> next(static_cast<size_t>(g));
+    while (!active.empty()) {
+      const int64_t na = static_cast<int64_t>(active.size());
+      active_rows.resize(static_cast<size_t>(na * H));
+      for (int64_t k = 0; k < na; ++k) {
+        std::copy_n(rows.data() + active[k] * H, H, active_rows.data() + k * H);
+      }
+      argmax.resize(static_cast<size_t>(na));
+      no_targets.assign(static_cast<size_t>(na + 1), 0);
+      OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed,
+                                       active_rows.data(), na, V, H, no_targets.data(), nullptr,
+                                       nullptr, argmax.data());
+      std::vector<int64_t> still;
+      for (int64_t k = 0; k < na; ++k) {
+        const int64_t j = active[k];
+        std::vector<int32_t>& gen = out[plan.order[static_cast<size_t>(lo + j)]];
+        gen.push_back(argmax[k]);
+        next[j] = argmax[k];
+        if (stop && stop(gen)) continue;
+        if (static_cast<int32_t>(gen.size()) == max_new_tokens) continue;
+        still.push_back(j);
+      }
+      active.swap(still);
+      const int64_t ns = static_cast<int64_t>(active.size());
+#pragma omp parallel num_threads(n_threads_) if (ns > 1 && n_threads_ > 1)
+      {
+#ifdef _OPENMP
+        ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
+#else
+        ForwardScratch& sc = scratch[0];
+#endif
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t k = 0; k < ns; ++k) {
+          const int64_t j = active[k];
+          m.Forward(&next[j], 1, &caches[static_cast<size_t>(j)], &sc, {0}, rows.data() + j * H);
+        }
+      }
+      if (prefix_cache_) prefix_cache_->CountUncached(ns);
+    }
+    lo = hi;
   }
   return out;
 }

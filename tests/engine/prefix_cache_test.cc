@@ -317,6 +317,30 @@ TEST(PrefixCacheTest, SeveralThreadsReuseAsMuchAsOne) {
   EXPECT_EQ(reused[1], reused[0]);
 }
 
+TEST_P(PrefixReuseTest, LockstepGenerationEqualsOnePromptAtATime) {
+  // GenerateGreedy decodes its prompts together (one vocabulary pass per step for all of them);
+  // Generate() runs one prompt with the sampler's own argmax over Logits(). Same tokens, with
+  // sequences stopping at different steps (a stop on the token value) and at max_new_tokens.
+  const bool long_ctx = GetParam() == "long";
+  const std::string dir = long_ctx ? LongContextFixture() : FixtureDir("b-dense");
+  const auto prompts = SharedPrefixContexts(9, long_ctx ? 100 : 20, 3, 17);
+  auto stop = [](const std::vector<int32_t>& gen) { return gen.back() % 7 == 0; };
+  for (int threads : {1, 2}) {
+    auto lm = LoadLm(dir, threads, threads == 1 ? 0 : 64 << 20);
+    const auto got = lm->GenerateGreedy(prompts, 12, stop);
+    const auto got_no_stop = lm->GenerateGreedy(prompts, 12, nullptr);
+    ASSERT_EQ(got.size(), prompts.size());
+    size_t stopped_early = 0;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      EXPECT_EQ(got[i], lm->Generate(prompts[i], 12, SamplerConfig{}, stop)) << i;
+      EXPECT_EQ(got_no_stop[i], lm->Generate(prompts[i], 12, SamplerConfig{}, nullptr)) << i;
+      EXPECT_EQ(got_no_stop[i].size(), 12u);
+      stopped_early += got[i].size() < 12;
+    }
+    EXPECT_GT(stopped_early, 0u);  // the stop really cut some sequences
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, PrefixReuseTest, ::testing::Values("ntk48", "long"));
 
 TEST(PrefixCacheTest, InputsPastMaxPositionEmbeddingsAreNeitherStoredNorRestored) {
