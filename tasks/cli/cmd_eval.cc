@@ -247,7 +247,10 @@ int RunEval(const Args& args) {
   int64_t prefix_cache_bytes = DefaultPrefixCacheBytes();
   if (vm.count("prefix-cache-mb")) {
     const int64_t mb = vm["prefix-cache-mb"].as<int64_t>();
-    if (mb < 0) throw Error(ErrorKind::kUsage, "", "--prefix-cache-mb", "expected MiB >= 0 (0 disables), got " + std::to_string(mb));
+    if (mb < 0 || mb > (int64_t{1} << 40)) {
+      throw Error(ErrorKind::kUsage, "", "--prefix-cache-mb",
+                  "expected MiB in [0, 2^40] (0 disables), got " + std::to_string(mb));
+    }
     prefix_cache_bytes = mb << 20;
   }
 

@@ -118,6 +118,18 @@ TEST_P(PrefixCacheCliTest, DetailsAreIdenticalWithAndWithoutTheCache) {
   }
 }
 
+TEST(PrefixCacheCliUsageTest, BadBudgetIsAUsageError) {
+  TempDir tmp;
+  for (const char* mb : {"-1", "99999999999999", "lots"}) {
+    EXPECT_EQ(RunShell(std::string(DOGE_BINARY) + " eval --model " + kModel + " --tasks piqa --data-dir " + kData +
+                           " --allow-count-mismatch --limit 1 --prefix-cache-mb " + mb,
+                       tmp.path() + "/bad"),
+              2)
+        << mb;
+    EXPECT_NE(doge::ReadFileToString(tmp.path() + "/bad.err").find("prefix-cache-mb"), std::string::npos) << mb;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(VariantsAndProtocols, PrefixCacheCliTest,
                          ::testing::Combine(::testing::Values("ntk48", "window24", "wide"),
                                             ::testing::Values("card-a", "card-b")),
