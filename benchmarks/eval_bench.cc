@@ -106,7 +106,7 @@ std::string FormatEvalMarkdown(const std::vector<EvalRow>& rows) {
       "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |\n";
   for (const auto& r : rows) {
     const auto& w = r.workload;
-    out += "| " + r.info.model_type + " | " + std::to_string(r.n_threads) + " | mc-hellaswag (" +
+    out += "| " + r.info.model_type + " | " + std::to_string(r.n_threads) + " | " + w.test + " (" +
            std::to_string(w.n_ctx) + "+" + std::to_string(w.n_choices) + "x" +
            std::to_string(w.n_cont) + ") | " + std::to_string(w.n_tasks) + " | " +
            std::to_string(w.batch) + " | " + Fixed(r.tasks_per_s, 2) + " ± " +
@@ -133,7 +133,7 @@ std::string FormatEvalJson(const std::vector<EvalRow>& rows) {
     j.Field("model_type", r.info.model_type);
     j.Field("n_params", r.info.n_params);
     j.Field("model_size", r.info.model_size);
-    j.Field("test", "mc-hellaswag");
+    j.Field("test", w.test);
     j.Field("n_threads", r.n_threads);
     j.Field("n_reps", r.n_reps);
     j.Field("n_tasks", w.n_tasks);
@@ -170,7 +170,7 @@ std::string FormatEvalCsv(const std::vector<EvalRow>& rows) {
   for (const auto& r : rows) {
     const auto& w = r.workload;
     out += "\"" + f.git_revision + "\",\"" + r.info.model + "\",\"" + r.info.model_type +
-           "\",\"mc-hellaswag\"," + std::to_string(r.n_threads) + "," +
+           "\",\"" + w.test + "\"," + std::to_string(r.n_threads) + "," +
            std::to_string(r.n_reps) + "," + std::to_string(w.n_tasks) + "," +
            std::to_string(w.n_ctx) + "," + std::to_string(w.n_choices) + "," +
            std::to_string(w.n_cont) + "," + std::to_string(w.batch) + "," +

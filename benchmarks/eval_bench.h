@@ -22,6 +22,7 @@ struct McWorkload {
   int n_cont = 21;     // tokens per ending
   int batch = 16;      // tasks per Score() call
   uint64_t seed = 1;   // token ids
+  std::string test = "mc-hellaswag";  // row label; "card-a/piqa" ... for a card task's shape
 
   // Tokens a shared-prefix scorer runs through the model per task: the context once, then each
   // ending minus its last token (the last token is only predicted, never fed).

@@ -34,6 +34,7 @@ const char kBenchUsage[] =
     "                       [-t 1,2] [-r 5] [-o md|json|csv] [--out FILE]\n"
     "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--tasks 64]\n"
     "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [-o md|json|csv]\n"
+    "                       [--task arc_easy [--protocol card-a]]\n"
     "       doge bench card (--model DIR | --shape NAME [--dtype ...]) [--protocol card-a|card-b]\n"
     "                       [-t 1,2] [--docs 16] [-o md|json] [--out FILE]\n"
     "\n"
@@ -57,7 +58,8 @@ const char kBenchUsage[] =
     "  eval     multiple-choice scoring throughput on a fixed-seed synthetic HellaSwag-shaped\n"
     "           workload, through the engine's Score() in batches (the doge eval path):\n"
     "           tasks/s, processed tokens/s (shared context) and naive-equivalent tokens/s.\n"
-    "           (A 0-shot shape; `bench card` measures the card's real five-shot shapes.)\n"
+    "           (A 0-shot shape by default; --task T takes the five-shot shape of card task T\n"
+    "           from `bench card`'s table: context, choices and ending tokens.)\n"
     "  card     the model card's own workload: each task's five-shot prompt shape (a fixed,\n"
     "           versioned table: context tokens, choices, continuation tokens, the prefix its\n"
     "           documents share, the full split's document count) measured in docs/s through\n"
@@ -197,6 +199,9 @@ int RunBenchEval(const Args& args) {
       "choices", po::value(&w.n_choices)->default_value(4), "endings per task")(
       "cont", po::value(&w.n_cont)->default_value(21), "tokens per ending")(
       "batch", po::value(&w.batch)->default_value(16), "tasks per Score() call")(
+      "task", po::value<std::string>(),
+      "a multiple-choice card task whose five-shot shape replaces --ctx/--choices/--cont")(
+      "protocol", po::value<std::string>()->default_value("card-a"), "the protocol of --task")(
       "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
       "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
@@ -207,6 +212,29 @@ int RunBenchEval(const Args& args) {
   }
   CheckFormat(format);
   std::vector<int> thread_list = PositiveList("--threads", threads, false);
+  if (vm.count("task")) {
+    const std::string task = vm["task"].as<std::string>(), protocol = vm["protocol"].as<std::string>();
+    for (const char* f : {"ctx", "choices", "cont"}) {
+      if (!vm[f].defaulted()) throw Error(ErrorKind::kUsage, "", std::string("--") + f, "not with --task (the task sets it)");
+    }
+    const CardTaskShape* shape = nullptr;
+    std::vector<std::string> names;
+    for (const CardTaskShape& s : CardTaskShapes(protocol)) {
+      names.push_back(s.task);
+      if (task == s.task) shape = &s;
+    }
+    if (shape == nullptr) throw Error(ErrorKind::kUsage, "", "--task", UnknownNameMessage("card task", task, names));
+    if (std::string(shape->kind) != "multiple_choice") {
+      throw Error(ErrorKind::kUsage, "", "--task",
+                  task + " is scored as " + shape->kind + " in " + protocol + ", not by Score(); doge bench card measures it");
+    }
+    w.n_ctx = shape->ctx_tokens;
+    w.n_choices = shape->n_choices;
+    w.n_cont = shape->cont_tokens;
+    w.test = protocol + "/" + task;
+  } else if (!vm["protocol"].defaulted()) {
+    throw Error(ErrorKind::kUsage, "", "--protocol", "only with --task");
+  }
   if (reps < 1) throw Error(ErrorKind::kUsage, "", "--repetitions", "must be >= 1");
   if (w.n_tasks < 1) throw Error(ErrorKind::kUsage, "", "--tasks", "must be >= 1");
   if (w.n_ctx < 1) throw Error(ErrorKind::kUsage, "", "--ctx", "must be >= 1 (BOS)");

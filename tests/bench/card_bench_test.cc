@@ -112,6 +112,27 @@ TEST(CardBenchTest, MarkdownHasEveryTaskAndTheWholeCardPerThreadCount) {
   EXPECT_NE(r.out.find(kCardShapesVersion), std::string::npos);
 }
 
+TEST(CardBenchTest, BenchEvalTakesACardTasksShape) {
+  // bench eval --task: the multiple-choice workload gets the task's five-shot shape from the
+  // table (the tiny model's 48 positions are too few for it: a generated doge-20m checkpoint).
+  const Result r = Doge("bench eval --shape doge-20m --task winogrande --protocol card-b -t 1 -r 1 "
+                        "--tasks 2 --batch 2 -o json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  simdjson::dom::parser p;
+  simdjson::dom::element row = p.parse(r.out).at(0);
+  EXPECT_EQ(std::string_view(row["test"].get_string()), "card-b/winogrande");
+  EXPECT_EQ(int64_t(row["n_ctx"]), 138);
+  EXPECT_EQ(int64_t(row["n_choices"]), 2);
+  EXPECT_EQ(int64_t(row["n_cont"]), 7);
+  EXPECT_GT(double(row["tasks_per_s"]), 0);
+  // Shapes that Score() does not run, explicit shapes next to --task, unknown names.
+  EXPECT_EQ(Doge("bench eval --model " + kTiny + " --task mmlu").code, 2);
+  EXPECT_EQ(Doge("bench eval --model " + kTiny + " --task triviaqa").code, 2);
+  EXPECT_EQ(Doge("bench eval --model " + kTiny + " --task piqa --cont 3").code, 2);
+  EXPECT_EQ(Doge("bench eval --model " + kTiny + " --task pica").code, 2);
+  EXPECT_EQ(Doge("bench eval --model " + kTiny + " --protocol card-b").code, 2);
+}
+
 TEST(CardBenchTest, UsageErrors) {
   EXPECT_EQ(Doge("bench card --model " + kTiny + " --protocol card-c").code, 2);
   EXPECT_EQ(Doge("bench card --model " + kTiny + " --docs 0").code, 2);
