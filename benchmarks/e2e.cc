@@ -1,5 +1,6 @@
 #include "benchmarks/e2e.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -117,6 +118,7 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
       const std::vector<int32_t> prompt = RandomTokens(n, info, options.seed);
       target.Reset();
       target.Prefill(prompt);  // warm-up, untimed
+      const CpuSnapshot load0 = TakeCpuSnapshot();
       for (int rep = 0; rep < reps; ++rep) {
         target.Reset();
         adjacent.push_back(MeasureFmaPeak(threads, quick).median);
@@ -125,6 +127,7 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
         r.samples_ns.push_back(
             std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
       }
+      r.load = LoadBetween(load0, TakeCpuSnapshot());
       r.peak = peak_with(fma0, adjacent);
       r.bound_ts = r.peak * 1e9 / info.cost.PrefillFlopsPerToken(n);
       FinishStats(r, n);
@@ -151,6 +154,7 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
         for (int32_t t : tokens) target.Decode(t);
       };
       run();  // warm-up, untimed
+      const CpuSnapshot load0 = TakeCpuSnapshot();
       for (int rep = 0; rep < reps; ++rep) {
         target.Reset();  // outside the timed region
         adjacent.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
@@ -159,6 +163,7 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
         r.samples_ns.push_back(
             std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
       }
+      r.load = LoadBetween(load0, TakeCpuSnapshot());
       r.peak = peak_with(bw0, adjacent);
       r.bound_ts = r.peak * 1e9 / info.cost.DecodeBytesPerToken();
       FinishStats(r, n);
@@ -168,10 +173,36 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
   return rows;
 }
 
+void WriteMachineLoadJson(JsonWriter& w, const MachineLoad& load) {
+  w.BeginObject();
+  w.Field("known", load.known);
+  w.Field("busy", load.busy);
+  w.Field("other_cores", load.other_cores);
+  w.Field("steal_fraction", load.steal_fraction);
+  w.Field("loadavg_1m", load.loadavg_1m);
+  w.Field("n_cpus", static_cast<int64_t>(load.n_cpus));
+  w.Field("omp_wait", load.omp_wait);
+  w.EndObject();
+}
+
+std::string LoadFootnote(const std::vector<MachineLoad>& loads) {
+  double worst = 0;
+  int n_busy = 0;
+  for (const MachineLoad& l : loads) {
+    if (!l.busy) continue;
+    ++n_busy;
+    worst = std::max(worst, l.other_cores);
+  }
+  if (n_busy == 0) return "";
+  return "\nWARNING: the machine was busy during " + std::to_string(n_busy) + " of " +
+         std::to_string(loads.size()) + " rows (other processes used up to " + Fixed(worst, 2) +
+         " CPUs on average): these numbers are not comparable with other machines' runs.\n";
+}
+
 std::string FormatE2eMarkdown(const std::vector<E2eRow>& rows) {
   std::string out =
-      "| model | size | params | threads | test | t/s | bound t/s | % of bound | peak |\n"
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+      "| model | size | params | threads | test | t/s | bound t/s | % of bound | peak | machine |\n"
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
   for (const auto& r : rows) {
     const bool pp = r.n_prompt > 0;
     out += "| " + r.info.model_type + " | " + HumanSize(static_cast<double>(r.info.model_size)) +
@@ -179,9 +210,11 @@ std::string FormatE2eMarkdown(const std::vector<E2eRow>& rows) {
            std::to_string(r.n_threads) + " | " + r.test + " | " + Fixed(r.avg_ts, 2) + " ± " +
            Fixed(r.stddev_ts, 2) + " | " + Fixed(r.bound_ts, 2) + " | " +
            Fixed(100 * r.bound_fraction, 1) + "% | " + Fixed(r.peak, 1) +
-           (pp ? " GFLOP/s FMA" : " GB/s read") + " |\n";
+           (pp ? " GFLOP/s FMA" : " GB/s read") + " | " + DescribeLoad(r.load) + " |\n";
   }
-  return out;
+  std::vector<MachineLoad> loads;
+  for (const auto& r : rows) loads.push_back(r.load);
+  return out + LoadFootnote(loads);
 }
 
 std::string FormatE2eJson(const std::vector<E2eRow>& rows) {
@@ -216,6 +249,8 @@ std::string FormatE2eJson(const std::vector<E2eRow>& rows) {
     // Which peak the bound divides by, so a reader can recompute it.
     w.Field(r.n_prompt > 0 ? "peak_fma_gflops" : "peak_read_gbs", r.peak);
     w.Field("test_time", r.test_time);
+    w.Key("machine_load");
+    WriteMachineLoadJson(w, r.load);
     w.EndObject();
   }
   w.EndArray();

@@ -8,6 +8,9 @@
 
 #include <cstdint>
 #include <string>
+
+#include "engine/json_writer.h"
+#include "engine/machine_load.h"
 #include <vector>
 
 #include "benchmarks/model_cost.h"
@@ -56,6 +59,7 @@ struct E2eRow {
   double bound_ts = 0;        // tokens/s the peak allows
   double bound_fraction = 0;  // avg_ts / bound_ts
   std::string test_time;      // ISO-8601 UTC, when the row's first repetition started
+  MachineLoad load;           // other processes' CPU use over the timed repetitions
 };
 
 struct E2eOptions {
@@ -80,6 +84,11 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
 std::string FormatE2eMarkdown(const std::vector<E2eRow>& rows);
 std::string FormatE2eJson(const std::vector<E2eRow>& rows);
 std::string FormatE2eCsv(const std::vector<E2eRow>& rows);
+
+// A row's machine load as a JSON object {busy, other_cores, steal_fraction, loadavg_1m, n_cpus,
+// omp_wait, known}, and the line printed under a table when any row ran on a busy machine.
+void WriteMachineLoadJson(JsonWriter& w, const MachineLoad& load);
+std::string LoadFootnote(const std::vector<MachineLoad>& loads);
 
 // "2026-12-01T21:00:00Z" for now.
 std::string UtcNowIso8601();

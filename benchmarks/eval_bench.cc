@@ -83,12 +83,14 @@ std::vector<EvalRow> RunEvalBench(
     r.n_reps = reps;
     r.test_time = UtcNowIso8601();
     r.logprob_sum = pass(lm);  // warm-up, untimed
+    const CpuSnapshot load0 = TakeCpuSnapshot();
     for (int rep = 0; rep < reps; ++rep) {
       auto t0 = Clock::now();
       pass(lm);
       double s = std::chrono::duration<double>(Clock::now() - t0).count();
       r.samples.push_back(static_cast<double>(w.n_tasks) / s);
     }
+    r.load = LoadBetween(load0, TakeCpuSnapshot());
     r.tasks_per_s = Mean(r.samples);
     r.stddev = StdDev(r.samples);
     r.processed_tokens_per_s = r.tasks_per_s * static_cast<double>(w.ProcessedTokensPerTask());
@@ -100,18 +102,20 @@ std::vector<EvalRow> RunEvalBench(
 
 std::string FormatEvalMarkdown(const std::vector<EvalRow>& rows) {
   std::string out =
-      "| model | threads | test | tasks | batch | tasks/s | processed tok/s | naive-equiv tok/s |\n"
-      "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n";
+      "| model | threads | test | tasks | batch | tasks/s | processed tok/s | naive-equiv tok/s | machine |\n"
+      "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |\n";
   for (const auto& r : rows) {
     const auto& w = r.workload;
-    out += "| " + r.info.model_type + " | " + std::to_string(r.n_threads) + " | mc-hellaswag (" +
+    out += "| " + r.info.model_type + " | " + std::to_string(r.n_threads) + " | " + w.test + " (" +
            std::to_string(w.n_ctx) + "+" + std::to_string(w.n_choices) + "x" +
            std::to_string(w.n_cont) + ") | " + std::to_string(w.n_tasks) + " | " +
            std::to_string(w.batch) + " | " + Fixed(r.tasks_per_s, 2) + " ± " +
            Fixed(r.stddev, 2) + " | " + Fixed(r.processed_tokens_per_s, 0) + " | " +
-           Fixed(r.naive_tokens_per_s, 0) + " |\n";
+           Fixed(r.naive_tokens_per_s, 0) + " | " + DescribeLoad(r.load) + " |\n";
   }
-  return out;
+  std::vector<MachineLoad> loads;
+  for (const auto& r : rows) loads.push_back(r.load);
+  return out + LoadFootnote(loads);
 }
 
 std::string FormatEvalJson(const std::vector<EvalRow>& rows) {
@@ -129,7 +133,7 @@ std::string FormatEvalJson(const std::vector<EvalRow>& rows) {
     j.Field("model_type", r.info.model_type);
     j.Field("n_params", r.info.n_params);
     j.Field("model_size", r.info.model_size);
-    j.Field("test", "mc-hellaswag");
+    j.Field("test", w.test);
     j.Field("n_threads", r.n_threads);
     j.Field("n_reps", r.n_reps);
     j.Field("n_tasks", w.n_tasks);
@@ -150,6 +154,8 @@ std::string FormatEvalJson(const std::vector<EvalRow>& rows) {
     j.Field("naive_tokens_per_task", w.NaiveTokensPerTask());
     j.Field("logprob_sum", r.logprob_sum);
     j.Field("test_time", r.test_time);
+    j.Key("machine_load");
+    WriteMachineLoadJson(j, r.load);
     j.EndObject();
   }
   j.EndArray();
@@ -164,7 +170,7 @@ std::string FormatEvalCsv(const std::vector<EvalRow>& rows) {
   for (const auto& r : rows) {
     const auto& w = r.workload;
     out += "\"" + f.git_revision + "\",\"" + r.info.model + "\",\"" + r.info.model_type +
-           "\",\"mc-hellaswag\"," + std::to_string(r.n_threads) + "," +
+           "\",\"" + w.test + "\"," + std::to_string(r.n_threads) + "," +
            std::to_string(r.n_reps) + "," + std::to_string(w.n_tasks) + "," +
            std::to_string(w.n_ctx) + "," + std::to_string(w.n_choices) + "," +
            std::to_string(w.n_cont) + "," + std::to_string(w.batch) + "," +

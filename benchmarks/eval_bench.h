@@ -22,6 +22,7 @@ struct McWorkload {
   int n_cont = 21;     // tokens per ending
   int batch = 16;      // tasks per Score() call
   uint64_t seed = 1;   // token ids
+  std::string test = "mc-hellaswag";  // row label; "card-a/piqa" ... for a card task's shape
 
   // Tokens a shared-prefix scorer runs through the model per task: the context once, then each
   // ending minus its last token (the last token is only predicted, never fed).
@@ -50,6 +51,7 @@ struct EvalRow {
   double processed_tokens_per_s = 0, naive_tokens_per_s = 0;
   double logprob_sum = 0;  // sum of every continuation logprob: a checksum of what was scored
   std::string test_time;
+  MachineLoad load;        // other processes' CPU use over the timed passes
 };
 
 // For each thread count n: `model_for_threads(n)` gives the model to score with (the engine's

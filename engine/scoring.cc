@@ -12,6 +12,7 @@
 #endif
 
 #include "engine/error.h"
+#include "engine/prefix_cache.h"
 
 namespace doge {
 namespace {
@@ -54,7 +55,23 @@ std::unique_ptr<DogeLanguageModel> DogeLanguageModel::Load(const std::string& mo
     n_threads = hc == 0 ? 1 : static_cast<int>(hc);
   }
   lm->n_threads_ = n_threads;
+  lm->SetPrefixCacheBytes(DefaultPrefixCacheBytes());
   return lm;
+}
+
+void DogeLanguageModel::SetPrefixCacheBytes(int64_t bytes) {
+  std::lock_guard<std::mutex> lock(score_mu_);
+  const DogeConfig& c = model_->config();
+  // Budget 0 keeps an empty cache that only counts the tokens scored (hit rate 0).
+  prefix_cache_ = std::make_unique<PrefixCache>(c.num_hidden_layers,
+                                                c.num_key_value_heads * c.head_dim(),
+                                                model_->weights().n_bias_heads, bytes);
+}
+
+int64_t DogeLanguageModel::prefix_cache_bytes() const { return prefix_cache_->budget_bytes(); }
+
+PrefixCacheStats DogeLanguageModel::prefix_cache_stats() const {
+  return prefix_cache_->stats();
 }
 
 void DogeLanguageModel::CheckIds(const std::vector<int32_t>& ids, const char* what) const {
@@ -169,7 +186,7 @@ constexpr int64_t kMaxBranchTokens = 256;
 // The forward passes of one request (see scoring.h for the semantics): fills `pending` with the
 // rows and pairs its vocabulary step needs.
 void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Session* s,
-                PendingRows* pending) {
+                PrefixCache* prefix_cache, PendingRows* pending) {
   const DogeConfig& c = m.config();
   const int64_t H = c.hidden_size;
   const int64_t n_ctx = static_cast<int64_t>(r.context.size());
@@ -207,7 +224,18 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
     }
     std::vector<float> ctx_last(static_cast<size_t>(H));
     m.ResetCache(&s->cache, cap);
-    m.Forward(r.context.data(), n_ctx, &s->cache, &s->scratch, {n_ctx - 1}, ctx_last.data());
+    // The context's rows come from the prefix cache where it holds a prefix of them (all but the
+    // last token, whose hidden row is needed); the rest is one forward call. Every position of
+    // this call is below shortcut_limit: no truncation, no dynamic-NTK base (prefix_cache.h).
+    int64_t P = 0;
+    if (prefix_cache) {
+      int64_t n_logical = n_ctx;
+      for (size_t ci : shortcut) n_logical += static_cast<int64_t>(r.continuations[ci].size()) - 1;
+      P = prefix_cache->Restore(r.context.data(), n_ctx - 1, n_logical, &s->cache);
+    }
+    m.Forward(r.context.data() + P, n_ctx - P, &s->cache, &s->scratch, {n_ctx - P - 1},
+              ctx_last.data());
+    if (prefix_cache) prefix_cache->Store(r.context.data(), n_ctx, &s->cache);
     const int64_t ctx_row = AddRows(pending, ctx_last.data(), 1, H);
     for (size_t ci : shortcut) {
       out[ci].is_greedy = true;
@@ -272,6 +300,7 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
     std::vector<int64_t> rows(static_cast<size_t>(n_score));
     for (int64_t i = 0; i < n_score; ++i) rows[i] = n - n_score + i;
     m.ResetCache(&s->cache, n);
+    if (prefix_cache) prefix_cache->CountUncached(n);
     s->hidden.resize(static_cast<size_t>(n_score * H));
     m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
     const int64_t first = AddRows(pending, s->hidden.data(), n_score, H);
@@ -281,6 +310,71 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
     out[ci].is_greedy = true;
     out[ci].n_tokens = static_cast<int32_t>(n_score);
   }
+}
+
+// The order a batch runs in, in two phases. Its inputs sorted by token ids, so requests that share
+// a prefix are neighbours; phase 1 holds the first request of each sharing run whose shared
+// blocks are not cached yet, phase 2 the rest, so with several threads the followers find the
+// prefix in the cache instead of all computing it at once. Results do not depend on the order
+// (every request is computed on its own).
+struct SharingPlan {
+  std::vector<size_t> order;  // [n] request indices: phase 1 then phase 2
+  int64_t n_first = 0;        // requests in phase 1
+};
+
+template <typename T, typename Ids>
+SharingPlan PlanSharing(const std::vector<T>& items, Ids ids, const PrefixCache* cache) {
+  const size_t n = items.size();
+  std::vector<size_t> sorted(n);
+  std::iota(sorted.begin(), sorted.end(), size_t{0});
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [&](size_t a, size_t b) { return ids(items[a]) < ids(items[b]); });
+  auto lcp = [&](size_t a, size_t b) {
+    const std::vector<int32_t>& x = ids(items[a]);
+    const std::vector<int32_t>& y = ids(items[b]);
+    const size_t m = std::min(x.size(), y.size());
+    return static_cast<int64_t>(std::mismatch(x.begin(), x.begin() + m, y.begin()).first - x.begin());
+  };
+  constexpr int64_t kB = PrefixCache::kBlockTokens;
+  SharingPlan plan;
+  std::vector<size_t> second;
+  for (size_t j = 0; j < n; ++j) {
+    const bool run_start = j == 0 || lcp(sorted[j - 1], sorted[j]) < kB;
+    const int64_t shared = j + 1 < n ? lcp(sorted[j], sorted[j + 1]) / kB * kB : 0;
+    const std::vector<int32_t>& x = ids(items[sorted[j]]);
+    const bool leads = run_start && shared >= kB &&
+                       (cache == nullptr || cache->CachedPrefix(x.data(), shared) < shared);
+    (leads ? plan.order : second).push_back(sorted[j]);
+  }
+  plan.n_first = static_cast<int64_t>(plan.order.size());
+  plan.order.insert(plan.order.end(), second.begin(), second.end());
+  return plan;
+}
+
+// Prefill of one whole input (a prompt, or a context read at its last position) with the prefix
+// cache: restores the longest cached prefix of ids[0, len - 1), computes the rest, stores the
+// input's whole blocks. Inputs longer than ntk_limit get no cache (dynamic NTK makes the RoPE
+// base depend on the call's length). Writes the last position's final-norm row to `last`.
+void PrefillWithCache(const DogeModel& m, const int32_t* ids, int64_t len, int64_t ntk_limit,
+                      PrefixCache* prefix_cache, KvCache* cache, ForwardScratch* scratch,
+                      float* last) {
+  int64_t P = 0;
+  const bool use = prefix_cache != nullptr && len <= ntk_limit;
+  if (use) {
+    P = prefix_cache->Restore(ids, len - 1, len, cache);
+  } else if (prefix_cache) {
+    prefix_cache->CountUncached(len);
+  }
+  m.Forward(ids + P, len - P, cache, scratch, {len - P - 1}, last);
+  if (use) prefix_cache->Store(ids, len, cache);
+}
+void PrefillWithCache(const DogeModel& m, const int32_t* ids, int64_t len, int64_t ntk_limit,
+                      PrefixCache* prefix_cache, Session* s, float* last) {
+  PrefillWithCache(m, ids, len, ntk_limit, prefix_cache, &s->cache, &s->scratch, last);
+}
+
+int64_t NtkLimit(const DogeConfig& c) {
+  return c.rope_scaling_type == "dynamic" ? c.max_position_embeddings : INT64_MAX;
 }
 
 }  // namespace
@@ -317,6 +411,9 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
   std::vector<PendingRows> pending(static_cast<size_t>(n));
   ScoreBuffers& buf = *score_buffers_;
   if (static_cast<int>(buf.sessions.size()) < n_threads_) buf.sessions.resize(n_threads_);
+  const SharingPlan plan = PlanSharing(
+      requests, [](const ScoreRequest& r) -> const std::vector<int32_t>& { return r.context; },
+      prefix_cache_.get());
   // 1. Forward passes, requests in parallel (each on one thread; a lone request's kernels use the
   //    team instead).
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
@@ -326,8 +423,14 @@ std::vector<std::vector<ContinuationScore>> DogeLanguageModel::Score(
 #else
     Session& s = buf.sessions[0];
 #endif
+    for (int phase = 0; phase < 2; ++phase) {
+      const int64_t lo = phase == 0 ? 0 : plan.n_first, hi = phase == 0 ? plan.n_first : n;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) ForwardOne(*model_, max_len, requests[i], &s, &pending[i]);
+      for (int64_t i = lo; i < hi; ++i) {
+        const size_t k = plan.order[static_cast<size_t>(i)];
+        ForwardOne(*model_, max_len, requests[k], &s, prefix_cache_.get(), &pending[k]);
+      }
+    }
   }
   // 2. The vocabulary step for consecutive requests together, up to kMaxRowsPerVocabCall rows
   //    per call (the kernel splits the vocabulary across the threads).
@@ -359,26 +462,35 @@ std::vector<std::vector<double>> DogeLanguageModel::NextTokenLogprobs(
   const int64_t V = m.config().vocab_size, H = m.config().hidden_size;
   const int64_t n = static_cast<int64_t>(contexts.size());
   std::vector<std::vector<double>> out(static_cast<size_t>(n));
+  const SharingPlan plan = PlanSharing(
+      contexts, [](const std::vector<int32_t>& c) -> const std::vector<int32_t>& { return c; },
+      prefix_cache_.get());
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
   {
     Session s;
     s.logits.resize(static_cast<size_t>(V));
     s.hidden.resize(static_cast<size_t>(H));
+    for (int phase = 0; phase < 2; ++phase) {
+      const int64_t lo = phase == 0 ? 0 : plan.n_first, hi = phase == 0 ? plan.n_first : n;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) {
-      const std::vector<int32_t>& ctx = contexts[i];
-      const int64_t len = std::min<int64_t>(static_cast<int64_t>(ctx.size()), max_length());
-      const int32_t* ids = ctx.data() + (ctx.size() - len);
-      m.ResetCache(&s.cache, len);
-      m.Forward(ids, len, &s.cache, &s.scratch, {len - 1}, s.hidden.data());
-      m.Logits(s.hidden.data(), s.logits.data());
-      double mx = s.logits[0];
-      for (int64_t v = 1; v < V; ++v) mx = std::max<double>(mx, s.logits[v]);
-      double sum = 0;
-      for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(s.logits[v]) - mx);
-      const double lse = mx + std::log(sum);
-      out[i].resize(token_ids.size());
-      for (size_t k = 0; k < token_ids.size(); ++k) out[i][k] = s.logits[token_ids[k]] - lse;
+      for (int64_t oi = lo; oi < hi; ++oi) {
+        const size_t i = plan.order[static_cast<size_t>(oi)];
+        const std::vector<int32_t>& ctx = contexts[i];
+        const int64_t len = std::min<int64_t>(static_cast<int64_t>(ctx.size()), max_length());
+        // A left-truncated context is its own input from position 0: the cache is keyed by the
+        // ids actually run, so truncation needs no special case here.
+        const int32_t* ids = ctx.data() + (ctx.size() - len);
+        m.ResetCache(&s.cache, len);
+        PrefillWithCache(m, ids, len, NtkLimit(m.config()), prefix_cache_.get(), &s, s.hidden.data());
+        m.Logits(s.hidden.data(), s.logits.data());
+        double mx = s.logits[0];
+        for (int64_t v = 1; v < V; ++v) mx = std::max<double>(mx, s.logits[v]);
+        double sum = 0;
+        for (int64_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(s.logits[v]) - mx);
+        const double lse = mx + std::log(sum);
+        out[i].resize(token_ids.size());
+        for (size_t k = 0; k < token_ids.size(); ++k) out[i][k] = s.logits[token_ids[k]] - lse;
+      }
     }
   }
   return out;
@@ -386,9 +498,8 @@ std::vector<std::vector<double>> DogeLanguageModel::NextTokenLogprobs(
 
 namespace {
 
-std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len,
-                                 const std::vector<int32_t>& prompt, int32_t max_new,
-                                 Sampler* sampler,
+std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std::vector<int32_t>& prompt,
+                                 int32_t max_new, PrefixCache* prefix_cache, Sampler* sampler,
                                  const std::function<bool(const std::vector<int32_t>&)>& stop,
                                  const GenerationConfig& gen_config, Session* s,
                                  DogeLanguageModel::GenerateStats* stats = nullptr) {
@@ -403,7 +514,7 @@ std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len,
   m.ResetCache(&s->cache, len + max_new);
   s->logits.resize(static_cast<size_t>(V));
   s->hidden.resize(static_cast<size_t>(H));
-  m.Forward(ids, len, &s->cache, &s->scratch, {len - 1}, s->hidden.data());
+  PrefillWithCache(m, ids, len, NtkLimit(m.config()), prefix_cache, s, s->hidden.data());
   auto t1 = Clock::now();
   int64_t decoded = 0;
   // The prompt as the model saw it (after left truncation), for the generation_config processors.
@@ -420,6 +531,7 @@ std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len,
     if (step + 1 == max_new) break;
     m.Forward(&next, 1, &s->cache, &s->scratch, {0}, s->hidden.data());
     ++decoded;
+    if (prefix_cache) prefix_cache->CountUncached(1);
   }
   if (stats) {
     const auto t2 = Clock::now();
@@ -445,15 +557,125 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
   SetThreads(n_threads_);
   const int64_t n = static_cast<int64_t>(prompts.size());
   std::vector<std::vector<int32_t>> out(static_cast<size_t>(n));
+  if (max_new_tokens <= 0) return out;
+  if (!generation_config_.IsPlain()) {
+    // generation_config.json processors (repetition penalty, suppressed tokens, ...) need every
+    // step's full logits row; the lockstep path below reads only the fused argmax. So these
+    // prompts run one by one, in parallel, exactly as Generate() runs each (same tokens).
 #pragma omp parallel num_threads(n_threads_) if (n > 1 && n_threads_ > 1)
-  {
-    Session s;
-    Sampler greedy(SamplerConfig{});
+    {
+      Session s;
+      Sampler greedy(SamplerConfig{});
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) {
-      out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, &greedy, stop,
-                           generation_config_, &s);
+      for (int64_t i = 0; i < n; ++i) {
+        out[i] = GenerateOne(*model_, max_length(), prompts[i], max_new_tokens, prefix_cache_.get(),
+                             &greedy, stop, generation_config_, &s);
+      }
     }
+    return out;
+  }
+  const DogeModel& m = *model_;
+  const DogeConfig& c = m.config();
+  const int64_t V = c.vocab_size, H = c.hidden_size;
+  const int64_t max_len = max_length();
+  const SharingPlan plan = PlanSharing(
+      prompts, [](const std::vector<int32_t>& p) -> const std::vector<int32_t>& { return p; },
+      prefix_cache_.get());
+  // Lockstep groups: the prompts of a group are prefilled, then decoded one step at a time
+  // together, so each step streams the [V, H] vocabulary matrix once for all of them (one fused
+  // vocab_logprob call reading the argmax of every row) instead of once per sequence: with a
+  // 32768-token vocabulary that matrix is most of a small model's bytes per decoded token. Each
+  // sequence keeps its own KV cache; the group is sized so those caches stay within
+  // kLockstepCacheBytes. The argmax is the first maximum of the same logits Logits() gives, so
+  // the tokens are those of one Generate() per prompt (tests/engine/prefix_cache_test.cc).
+  constexpr int64_t kMaxLockstep = 64;
+  constexpr int64_t kLockstepCacheBytes = int64_t{512} << 20;
+  const int64_t token_bytes =
+      c.num_hidden_layers * (2 * c.num_key_value_heads * c.head_dim() + m.weights().n_bias_heads) * 4;
+  std::vector<KvCache> caches;
+  std::vector<ForwardScratch> scratch(static_cast<size_t>(n_threads_));
+  std::vector<float> rows;          // [group, H] each sequence's last final-norm row
+  std::vector<float> active_rows;   // [n_active, H]
+  std::vector<int32_t> argmax;      // [n_active]
+  std::vector<int64_t> no_targets;  // [n_active + 1] zeros: argmax only
+  for (int64_t lo = 0; lo < n;) {
+    // The group: plan entries [lo, hi), at most kMaxLockstep and the cache budget (>= 1).
+    int64_t hi = lo, bytes = 0;
+    while (hi < n && hi - lo < kMaxLockstep) {
+      const std::vector<int32_t>& p = prompts[plan.order[static_cast<size_t>(hi)]];
+      const int64_t cap = std::min<int64_t>(static_cast<int64_t>(p.size()), max_len) + max_new_tokens;
+      if (hi > lo && bytes + cap * token_bytes > kLockstepCacheBytes) break;
+      bytes += cap * token_bytes;
+      ++hi;
+    }
+    const int64_t g = hi - lo;
+    if (static_cast<int64_t>(caches.size()) < g) caches.resize(static_cast<size_t>(g));
+    rows.resize(static_cast<size_t>(g * H));
+    // 1. Prefill, prompts in parallel; the group's sharing leaders first (PlanSharing).
+#pragma omp parallel num_threads(n_threads_) if (g > 1 && n_threads_ > 1)
+    {
+#ifdef _OPENMP
+      ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
+#else
+      ForwardScratch& sc = scratch[0];
+#endif
+      for (int phase = 0; phase < 2; ++phase) {
+        const int64_t a = phase == 0 ? lo : std::max(lo, plan.n_first);
+        const int64_t b = phase == 0 ? std::min(hi, plan.n_first) : hi;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t oi = a; oi < b; ++oi) {
+          const std::vector<int32_t>& p = prompts[plan.order[static_cast<size_t>(oi)]];
+          const int64_t len = std::min<int64_t>(static_cast<int64_t>(p.size()), max_len);
+          KvCache& cache = caches[static_cast<size_t>(oi - lo)];
+          m.ResetCache(&cache, len + max_new_tokens);
+          PrefillWithCache(m, p.data() + (p.size() - len), len, NtkLimit(c), prefix_cache_.get(),
+                           &cache, &sc, rows.data() + (oi - lo) * H);
+        }
+      }
+    }
+    // 2. Decode in lockstep until every sequence stopped.
+    std::vector<int64_t> active(static_cast<size_t>(g));
+    std::iota(active.begin(), active.end(), int64_t{0});
+    std::vector<int32_t> next(static_cast<size_t>(g));
+    while (!active.empty()) {
+      const int64_t na = static_cast<int64_t>(active.size());
+      active_rows.resize(static_cast<size_t>(na * H));
+      for (int64_t k = 0; k < na; ++k) {
+        std::copy_n(rows.data() + active[k] * H, H, active_rows.data() + k * H);
+      }
+      argmax.resize(static_cast<size_t>(na));
+      no_targets.assign(static_cast<size_t>(na + 1), 0);
+      OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed,
+                                       active_rows.data(), na, V, H, no_targets.data(), nullptr,
+                                       nullptr, argmax.data());
+      std::vector<int64_t> still;
+      for (int64_t k = 0; k < na; ++k) {
+        const int64_t j = active[k];
+        std::vector<int32_t>& gen = out[plan.order[static_cast<size_t>(lo + j)]];
+        gen.push_back(argmax[k]);
+        next[j] = argmax[k];
+        if (stop && stop(gen)) continue;
+        if (static_cast<int32_t>(gen.size()) == max_new_tokens) continue;
+        still.push_back(j);
+      }
+      active.swap(still);
+      const int64_t ns = static_cast<int64_t>(active.size());
+#pragma omp parallel num_threads(n_threads_) if (ns > 1 && n_threads_ > 1)
+      {
+#ifdef _OPENMP
+        ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
+#else
+        ForwardScratch& sc = scratch[0];
+#endif
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t k = 0; k < ns; ++k) {
+          const int64_t j = active[k];
+          m.Forward(&next[j], 1, &caches[static_cast<size_t>(j)], &sc, {0}, rows.data() + j * H);
+        }
+      }
+      if (prefix_cache_) prefix_cache_->CountUncached(ns);
+    }
+    lo = hi;
   }
   return out;
 }
@@ -466,8 +688,8 @@ std::vector<int32_t> DogeLanguageModel::Generate(
   SetThreads(n_threads_);
   Session s;
   Sampler smp(sampler);
-  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, &smp, stop, generation_config_,
-                     &s, stats);
+  return GenerateOne(*model_, max_length(), prompt, max_new_tokens, prefix_cache_.get(), &smp, stop,
+                     generation_config_, &s, stats);
 }
 
 }  // namespace doge

@@ -9,6 +9,10 @@
 // through the vocabulary projection: the rows of all continuations of a request together, in
 // GEMMs of up to 96 rows, each row's log-sum-exp in float64.
 //
+// Prefix reuse (engine/prefix_cache.h): a context or prompt whose leading token ids were computed
+// before (by any request or document) restores those KV rows and computes only the rest; results
+// are bit-identical with or without it. Inputs past the dynamic-NTK limit bypass it.
+//
 // Parallelism: a batch runs across requests over the model's threads (OpenMP), each request
 // single-threaded with its own KV cache and scratch; a lone request uses the threads inside its
 // kernels. Kernels split work across output rows only and fix every element's summation order
@@ -27,6 +31,7 @@
 #include "engine/generation_config.h"
 #include "engine/lm.h"
 #include "engine/model.h"
+#include "engine/prefix_cache.h"
 #include "engine/sampler.h"
 
 namespace doge {
@@ -73,6 +78,13 @@ class DogeLanguageModel : public LanguageModel {
   // run on every generation step of GenerateGreedy and Generate. Default: none (plain argmax).
   void set_generation_config(const GenerationConfig& c) { generation_config_ = c; }
   const GenerationConfig& generation_config() const { return generation_config_; }
+  // Cross-request prefix reuse (engine/prefix_cache.h): a budget in bytes for the cached KV rows
+  // (0 disables reuse; Load sets DefaultPrefixCacheBytes()). Replaces the cache, emptying it.
+  // Results are bit-identical with any budget. Not to be called concurrently with scoring.
+  void SetPrefixCacheBytes(int64_t bytes);
+  int64_t prefix_cache_bytes() const;
+  // Counters since the cache was (re)made: tokens scored and reused, hits, evictions, bytes held.
+  PrefixCacheStats prefix_cache_stats() const;
 
   const DogeConfig& config() const { return model_->config(); }
   const DogeModel& model() const { return *model_; }
@@ -93,6 +105,7 @@ class DogeLanguageModel : public LanguageModel {
   struct ScoreBuffers;
   std::unique_ptr<ScoreBuffers> score_buffers_;
   mutable std::mutex score_mu_;
+  std::unique_ptr<PrefixCache> prefix_cache_;  // shared by all threads (it locks inside)
 
  public:
   ~DogeLanguageModel() override;

@@ -16,6 +16,7 @@
 
 #ifdef DOGE_HAVE_BENCH
 #include "benchmarks/bench_model.h"
+#include "benchmarks/card_bench.h"
 #include "benchmarks/e2e.h"
 #include "benchmarks/eval_bench.h"
 #include "benchmarks/kernel_benchmarks.h"
@@ -33,6 +34,9 @@ const char kBenchUsage[] =
     "                       [-t 1,2] [-r 5] [-o md|json|csv] [--out FILE]\n"
     "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--tasks 64]\n"
     "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [-o md|json|csv]\n"
+    "                       [--task arc_easy [--protocol card-a]]\n"
+    "       doge bench card (--model DIR | --shape NAME [--dtype ...]) [--protocol card-a|card-b]\n"
+    "                       [-t 1,2] [--docs 16] [-o md|json] [--out FILE]\n"
     "\n"
     "Every number is set against limits measured in the same run (FP32 FMA peak and read\n"
     "bandwidth of this machine), so results stay comparable on a noisy or shared machine.\n"
@@ -54,6 +58,13 @@ const char kBenchUsage[] =
     "  eval     multiple-choice scoring throughput on a fixed-seed synthetic HellaSwag-shaped\n"
     "           workload, through the engine's Score() in batches (the doge eval path):\n"
     "           tasks/s, processed tokens/s (shared context) and naive-equivalent tokens/s.\n"
+    "           (A 0-shot shape by default; --task T takes the five-shot shape of card task T\n"
+    "           from `bench card`'s table: context, choices and ending tokens.)\n"
+    "  card     the model card's own workload: each task's five-shot prompt shape (a fixed,\n"
+    "           versioned table: context tokens, choices, continuation tokens, the prefix its\n"
+    "           documents share, the full split's document count) measured in docs/s through\n"
+    "           the doge eval engine path with the prefix cache off and on, and the projected\n"
+    "           wall time of the whole card on this machine, per thread count.\n"
     "\n"
     "--shape doge-20m|doge-60m|doge-160m|doge-320m generates a random-weight checkpoint of that\n"
     "shape in a temporary folder (removed afterwards): no download needed to compare machines.\n"
@@ -64,6 +75,7 @@ const char kBenchUsage[] =
     "  doge bench e2e --shape doge-20m -p 512 -n 128 -t 1,2 -r 5\n"
     "  doge bench e2e --model ~/models/Doge-60M -o json --out reports/bench-e2e.json\n"
     "  doge bench eval --shape doge-20m -t 1,2\n"
+    "  doge bench card --shape doge-20m --protocol card-a -t 1,2\n"
     "  OMP_NUM_THREADS=1 doge bench kernels --benchmark_filter='matvec.*optimized'\n"
     "  DOGE_KERNEL_ISA=avx2 doge bench e2e --shape doge-20m -t 1\n";
 
@@ -187,6 +199,9 @@ int RunBenchEval(const Args& args) {
       "choices", po::value(&w.n_choices)->default_value(4), "endings per task")(
       "cont", po::value(&w.n_cont)->default_value(21), "tokens per ending")(
       "batch", po::value(&w.batch)->default_value(16), "tasks per Score() call")(
+      "task", po::value<std::string>(),
+      "a multiple-choice card task whose five-shot shape replaces --ctx/--choices/--cont")(
+      "protocol", po::value<std::string>()->default_value("card-a"), "the protocol of --task")(
       "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
       "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
@@ -197,6 +212,29 @@ int RunBenchEval(const Args& args) {
   }
   CheckFormat(format);
   std::vector<int> thread_list = PositiveList("--threads", threads, false);
+  if (vm.count("task")) {
+    const std::string task = vm["task"].as<std::string>(), protocol = vm["protocol"].as<std::string>();
+    for (const char* f : {"ctx", "choices", "cont"}) {
+      if (!vm[f].defaulted()) throw Error(ErrorKind::kUsage, "", std::string("--") + f, "not with --task (the task sets it)");
+    }
+    const CardTaskShape* shape = nullptr;
+    std::vector<std::string> names;
+    for (const CardTaskShape& s : CardTaskShapes(protocol)) {
+      names.push_back(s.task);
+      if (task == s.task) shape = &s;
+    }
+    if (shape == nullptr) throw Error(ErrorKind::kUsage, "", "--task", UnknownNameMessage("card task", task, names));
+    if (std::string(shape->kind) != "multiple_choice") {
+      throw Error(ErrorKind::kUsage, "", "--task",
+                  task + " is scored as " + shape->kind + " in " + protocol + ", not by Score(); doge bench card measures it");
+    }
+    w.n_ctx = shape->ctx_tokens;
+    w.n_choices = shape->n_choices;
+    w.n_cont = shape->cont_tokens;
+    w.test = protocol + "/" + task;
+  } else if (!vm["protocol"].defaulted()) {
+    throw Error(ErrorKind::kUsage, "", "--protocol", "only with --task");
+  }
   if (reps < 1) throw Error(ErrorKind::kUsage, "", "--repetitions", "must be >= 1");
   if (w.n_tasks < 1) throw Error(ErrorKind::kUsage, "", "--tasks", "must be >= 1");
   if (w.n_ctx < 1) throw Error(ErrorKind::kUsage, "", "--ctx", "must be >= 1 (BOS)");
@@ -221,6 +259,42 @@ int RunBenchEval(const Args& args) {
   return 0;
 }
 
+int RunBenchCard(const Args& args) {
+  std::string model, shape, dtype, threads, format, out, protocol;
+  int docs = 16;
+  uint64_t seed = 1;
+  po::options_description desc("doge bench card options");
+  desc.add_options()("help,h", "this help")(
+      "model", po::value(&model), "checkpoint folder (config.json + model.safetensors)")(
+      "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
+      "dtype", po::value(&dtype)->default_value("f32"), "weights of the --shape checkpoint: f32 | bf16 | f16")(
+      "protocol", po::value(&protocol)->default_value("card-a"),
+      "card-a (Doge-20M/60M) | card-b (Doge-160M/320M)")(
+      "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
+      "docs", po::value(&docs)->default_value(16), "documents measured per task and setting")(
+      "output,o", po::value(&format)->default_value("md"), "md | json")(
+      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
+  po::variables_map vm = Parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << kBenchUsage << "\n" << desc << "\n";
+    return 0;
+  }
+  if (format != "md" && format != "json") {
+    throw Error(ErrorKind::kUsage, "", "--output", UnknownNameMessage("format", format, {"md", "json"}));
+  }
+  CardTaskShapes(protocol);  // validates the name before loading anything
+  std::vector<int> thread_list = PositiveList("--threads", threads, false);
+  if (docs < 1) throw Error(ErrorKind::kUsage, "", "--docs", "must be >= 1");
+  if (!vm["dtype"].defaulted() && shape.empty()) {
+    throw Error(ErrorKind::kUsage, "", "--dtype", "only with --shape (a --model folder has its own)");
+  }
+  auto bm = BenchModel::Open(model, shape, seed, dtype);
+  std::vector<CardRow> rows = RunCardBench(*bm, protocol, thread_list, docs, seed);
+  Emit(format == "json" ? FormatCardJson(rows, protocol) : FormatCardMarkdown(rows, protocol), out);
+  return 0;
+}
+
 #endif  // DOGE_HAVE_BENCH
 
 }  // namespace
@@ -235,14 +309,15 @@ int RunBench(const Args& args) {
   if (sub == "kernels") return RunBenchKernels(args);
   if (sub == "e2e") return RunBenchE2e(args);
   if (sub == "eval") return RunBenchEval(args);
+  if (sub == "card") return RunBenchCard(args);
 #else
-  if (sub == "kernels" || sub == "e2e" || sub == "eval") {
+  if (sub == "kernels" || sub == "e2e" || sub == "eval" || sub == "card") {
     throw Error(ErrorKind::kUsage, "", "bench " + sub,
                 "this doge was built with DOGE_BUILD_BENCHMARKS=OFF; reconfigure with it ON");
   }
 #endif
   throw Error(ErrorKind::kUsage, "", "bench",
-              UnknownNameMessage("bench subcommand", sub, {"kernels", "e2e", "eval"}));
+              UnknownNameMessage("bench subcommand", sub, {"kernels", "e2e", "eval", "card"}));
 }
 
 }  // namespace doge::cli

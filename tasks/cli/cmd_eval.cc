@@ -62,6 +62,11 @@ constexpr const char* kEvalHelp =
     "  --resume                continue an interrupted run in --out (same model, protocol, k, "
     "limit)\n"
     "  --threads N             engine threads (default: all cores)\n"
+    "  --prefix-cache-mb MB    memory for the KV rows of shared prompt prefixes (the five shots\n"
+    "                          every MMLU question of a subject repeats), reused across documents\n"
+    "                          with bit-identical scores; 0 disables it; default: a quarter of RAM,\n"
+    "                          at most 1024. The summary and results.json give each task's hit rate\n"
+    "                          (prompt tokens reused / tokens scored)\n"
     "  --allow-count-mismatch  evaluate samples: warn instead of failing when a split's document\n"
     "                          count differs from datasets-manifest/, and skip tasks whose data "
     "is\n"
@@ -225,6 +230,7 @@ int RunEval(const Args& args) {
       "protocol", po::value<std::string>()->default_value("auto"), "")("data-dir", po::value<std::string>(), "")(
       "num-fewshot", po::value<int>()->default_value(-1), "")("limit", po::value<int64_t>()->default_value(-1), "")(
       "out", po::value<std::string>(), "")("resume", "")("threads", po::value<int>()->default_value(0), "")(
+      "prefix-cache-mb", po::value<int64_t>(), "")(
       "allow-count-mismatch", "")
       // Hidden, for tests: documents per engine call, and a SIGKILL of this process after N docs
       // are flushed (the resume test kills a real run at a known point).
@@ -246,6 +252,15 @@ int RunEval(const Args& args) {
   const bool resume = vm.count("resume") > 0;
   if (resume && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out DIR");
   const int threads = ResolveThreads(vm["threads"].as<int>());
+  int64_t prefix_cache_bytes = DefaultPrefixCacheBytes();
+  if (vm.count("prefix-cache-mb")) {
+    const int64_t mb = vm["prefix-cache-mb"].as<int64_t>();
+    if (mb < 0 || mb > (int64_t{1} << 40)) {
+      throw Error(ErrorKind::kUsage, "", "--prefix-cache-mb",
+                  "expected MiB in [0, 2^40] (0 disables), got " + std::to_string(mb));
+    }
+    prefix_cache_bytes = mb << 20;
+  }
 
   // Resolve the task list and specs before loading anything heavy, so typos fail fast.
   std::vector<std::string> names = tasks::ExpandTaskList(ParseStringList(vm["tasks"].as<std::string>()));
@@ -265,6 +280,7 @@ int RunEval(const Args& args) {
   // lighteval does not pass; read it first so an unsupported field fails before the weights load.
   LoadedGenerationConfig gen_config = LoadGenerationConfig(model_dir);
   std::unique_ptr<DogeLanguageModel> lm = DogeLanguageModel::Load(model_dir, threads);
+  lm->SetPrefixCacheBytes(prefix_cache_bytes);
   std::unique_ptr<Tokenizer> tok = LoadTokenizer(model_dir);
   if (gen_config.present) {
     gen_config.config.eos_token_id = tok->eos_id();  // lighteval passes the tokenizer's EOS
@@ -291,6 +307,12 @@ int RunEval(const Args& args) {
   if (gen_config.present) identity += " generation_config=" + Sha256File(gen_config.path);
 
   std::vector<tasks::TaskResult> results;
+  // Per task, parallel to results: prompt tokens the prefix cache supplied / tokens scored.
+  struct Reuse {
+    int64_t reused = 0, scored = 0;
+    double rate() const { return scored > 0 ? static_cast<double>(reused) / static_cast<double>(scored) : 0.0; }
+  };
+  std::vector<Reuse> reuse;
   std::vector<tasks::PreparedTask> prepared;
   prepared.reserve(names.size());
   tasks::EvalOptions opt;
@@ -334,7 +356,10 @@ int RunEval(const Args& args) {
       std::fprintf(stderr, "doge eval: warning: mmlu: %zu of 57 subjects absent from %s; averaging the rest\n",
                    t.skipped_subjects.size(), data_dir.c_str());
     }
+    const PrefixCacheStats before = lm->prefix_cache_stats();
     results.push_back(tasks::EvaluateTask(t, *lm, *tok, opt));
+    const PrefixCacheStats after = lm->prefix_cache_stats();
+    reuse.push_back({after.tokens_reused - before.tokens_reused, after.tokens_scored - before.tokens_scored});
     docs_before += results.back().docs_scored;
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -342,19 +367,23 @@ int RunEval(const Args& args) {
   // Summary: acc and acc_norm side by side, with k and the split (eval-protocol.md §6.1, §6.9).
   std::printf("\n%s, protocol %s (lighteval 0.7.0 %s)%s\n", model_name.c_str(), protocol.c_str(),
               protocol == "card-a" ? "protocol A" : "protocol B", limit >= 0 ? (", limit " + std::to_string(limit)).c_str() : "");
-  std::printf("%-14s %-2s %-11s %6s  %-16s %-16s %-16s %-7s %8s %10s\n", "task", "k", "split", "n", "acc", "acc_norm", "qem",
-              "aggr", "docs/s", "tokens/s");
-  for (const tasks::TaskResult& r : results) {
+  std::printf("%-14s %-2s %-11s %6s  %-16s %-16s %-16s %-7s %8s %10s %7s\n", "task", "k", "split", "n", "acc", "acc_norm", "qem",
+              "aggr", "docs/s", "tokens/s", "prefix");
+  for (size_t ri = 0; ri < results.size(); ++ri) {
+    const tasks::TaskResult& r = results[ri];
     auto cell = [&](const char* m) -> std::string {
       auto it = r.metrics.find(m);
       if (it == r.metrics.end()) return "-";
       return Fmt(it->second.value) + " ± " + Fmt(it->second.stderr);
     };
-    std::printf("%-14s %-2d %-11s %6lld  %s %s %s %-7s %8.1f %10.0f\n", r.spec->task.c_str(), r.k,
+    std::printf("%-14s %-2d %-11s %6lld  %s %s %s %-7s %8.1f %10.0f %6.1f%%\n", r.spec->task.c_str(), r.k,
                 r.spec->evaluation_split.c_str(), static_cast<long long>(r.n), Pad(cell("acc"), 16).c_str(),
                 Pad(cell("acc_norm"), 16).c_str(), Pad(cell("qem"), 16).c_str(), r.spec->aggregation.c_str(),
-                r.docs_per_s, r.scored_tokens_per_s);
+                r.docs_per_s, r.scored_tokens_per_s, 100.0 * reuse[ri].rate());
   }
+  std::printf("prefix: share of the scored prompt tokens reused from the prefix cache (--prefix-cache-mb %lld; "
+              "scores are identical without it).\n",
+              static_cast<long long>(prefix_cache_bytes >> 20));
   std::printf("acc_norm: ÷ characters of the choice, not counting its leading space (ARC, PIQA, OBQA, "
               "MMLU card-b); ÷ characters of the ending (HellaSwag).\n");
 
@@ -386,7 +415,8 @@ int RunEval(const Args& args) {
     w.Key("limit");
     if (limit >= 0) w.Int(limit); else w.Null();
     w.Key("tasks").BeginObject();
-    for (const tasks::TaskResult& r : results) {
+    for (size_t ri = 0; ri < results.size(); ++ri) {
+      const tasks::TaskResult& r = results[ri];
       const TaskSpec& s = *r.spec;
       w.Key(s.task).BeginObject();
       w.Field("protocol", s.protocol);
@@ -416,6 +446,11 @@ int RunEval(const Args& args) {
       w.Field("scored_tokens_per_s", r.scored_tokens_per_s);
       w.Field("docs_scored", r.docs_scored);
       w.Field("wall_time_s", r.wall_time_s);
+      w.Key("prefix_cache").BeginObject();
+      w.Field("tokens_reused", reuse[ri].reused);
+      w.Field("tokens_scored", reuse[ri].scored);
+      w.Field("hit_rate", reuse[ri].rate());
+      w.EndObject();
       w.EndObject();
     }
     w.EndObject();

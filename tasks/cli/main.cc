@@ -14,6 +14,7 @@
 
 #include "engine/error.h"
 #include "engine/kernel_isa.h"
+#include "engine/machine_load.h"
 #include "tasks/cli/commands.h"
 
 namespace doge::cli {
@@ -104,6 +105,8 @@ void PrintUsage(std::FILE* out) {
 int main(int argc, char** argv) {
   using namespace doge;
   using namespace doge::cli;
+  // Before any OpenMP work: how idle threads wait (may re-execute this program once).
+  ConfigureOpenMpWaiting(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     PrintUsage(stdout);

@@ -1,0 +1,58 @@
+// Machine load: how much CPU other processes took while we measured (so a benchmark can say its
+// numbers came from a busy machine instead of publishing them as comparable), and the OpenMP
+// waiting policy doge chooses at start-up so that busy cores do not collapse multi-thread runs
+// (issue 13 §2). Linux /proc based; elsewhere the load is reported as unknown.
+#ifndef DOGE_ENGINE_MACHINE_LOAD_H_
+#define DOGE_ENGINE_MACHINE_LOAD_H_
+
+#include <string>
+
+namespace doge {
+
+// CPU counters at one instant.
+struct CpuSnapshot {
+  bool ok = false;
+  double wall_s = 0;        // steady clock
+  double busy_s = 0;        // all CPUs: user + nice + system + irq + softirq (guest in user)
+  double steal_s = 0;       // all CPUs: time the hypervisor gave to other guests
+  double total_s = 0;       // all CPUs: every state
+  double self_cpu_s = 0;    // this process, all its threads (getrusage)
+};
+CpuSnapshot TakeCpuSnapshot();
+
+// Load between two snapshots.
+struct MachineLoad {
+  bool known = false;
+  int n_cpus = 0;             // online CPUs
+  double other_cores = 0;     // average CPUs busy with other processes (0 .. n_cpus)
+  double steal_fraction = 0;  // stolen share of all CPU time
+  double loadavg_1m = 0;      // /proc/loadavg at the end
+  bool busy = false;          // other_cores > kBusyOtherCores or steal > kBusySteal
+  std::string omp_wait;       // the OpenMP waiting policy in force (ConfigureOpenMpWaiting)
+};
+// A quarter of a core taken by others on average is enough to stall the barriers of a
+// multi-thread run (the other threads wait for the descheduled one); 5% steal likewise.
+inline constexpr double kBusyOtherCores = 0.25;
+inline constexpr double kBusySteal = 0.05;
+MachineLoad LoadBetween(const CpuSnapshot& a, const CpuSnapshot& b);
+// "quiet" or "BUSY: other processes used 1.30 of 2 CPUs" (for tables).
+std::string DescribeLoad(const MachineLoad& load);
+
+// Chooses how idle OpenMP threads wait, before the runtime reads its environment: libgomp
+// reads OMP_WAIT_POLICY / GOMP_SPINCOUNT when it is loaded, before main(), so this sets them
+// and re-executes the program (argv) once. Unless the user set either variable: bounded
+// spinning then sleeping (GOMP_SPINCOUNT=1000, libgomp's own count for oversubscribed teams,
+// instead of its default 300000: tens of microseconds, longer than the skew of a balanced
+// parallel region) on a machine that is quiet at start, and sleeping at once
+// (OMP_WAIT_POLICY=passive) when the 1-minute load average is already at least half the CPUs:
+// a thread spinning for a descheduled partner wastes the core the partner needs (measured on a
+// loaded 2-CPU machine, 2-thread decode of Doge-20M: 10-28 t/s with libgomp's default, 12 with
+// 10000 spins, 75-81 with 1000, 150 passive).
+// The choice is recorded in DOGE_OMP_WAIT (read back by OmpWaitPolicy()). Returns only if no
+// re-exec happened.
+void ConfigureOpenMpWaiting(char** argv);
+std::string OmpWaitPolicy();  // e.g. "GOMP_SPINCOUNT=1000 (doge default, quiet start)"
+
+}  // namespace doge
+
+#endif  // DOGE_ENGINE_MACHINE_LOAD_H_
