@@ -20,6 +20,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/fingerprint.h"
+#include "engine/hub_cache.h"
 #include "engine/json_writer.h"
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -229,7 +230,8 @@ int RunEval(const Args& args) {
   for (const char* req : {"model", "tasks"}) {
     if (!vm.count(req)) throw Error(ErrorKind::kUsage, "", std::string("--") + req, "required (see doge eval --help)");
   }
-  const std::string model_dir = vm["model"].as<std::string>();
+  // A folder, or ORG/NAME[@REV] resolved in the Hugging Face cache (engine/hub_cache.h).
+  const std::string model_dir = ResolveModelPath(vm["model"].as<std::string>());
   const std::string data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : data::DefaultDataDir();
   const bool allow = vm.count("allow-count-mismatch") > 0;
   const int64_t limit = vm["limit"].as<int64_t>();
@@ -258,8 +260,7 @@ int RunEval(const Args& args) {
   if (protocol == "auto") protocol = lm->n_params() < 100000000 ? "card-a" : "card-b";
   const auto weights = WeightHashes(model_dir);
   const std::string tok_sha = Sha256File(tok->path());
-  std::string model_name = std::filesystem::path(model_dir).lexically_normal().filename().string();
-  if (model_name.empty()) model_name = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();
+  const std::string model_name = ModelDisplayName(vm["model"].as<std::string>());
   std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads, data %s\n", model_name.c_str(),
                static_cast<long long>(lm->n_params()), lm->layout_name().c_str(), protocol.c_str(), threads,
                data_dir.c_str());
@@ -346,6 +347,7 @@ int RunEval(const Args& args) {
     w.Field("created", NowUtc());
     w.Key("model").BeginObject();
     w.Field("path", model_dir);
+    w.Field("id", vm["model"].as<std::string>());  // as given: a folder or ORG/NAME[@REV]
     w.Field("name", model_name);
     w.Field("n_params", lm->n_params());
     w.Field("layout", lm->layout_name());

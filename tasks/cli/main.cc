@@ -73,6 +73,7 @@ struct Command {
 const Command kCommands[] = {
     {"eval", RunEval, "score a checkpoint on the model-card tasks (5-shot, lighteval 0.7.0 protocol)"},
     {"tasks", RunTasks, "list tasks, render their requests without a model"},
+    {"model", RunModel, "fetch Doge models into the Hugging Face cache, list cached ones"},
     {"data", RunData, "fetch, import, verify and list evaluation datasets"},
     {"generate", RunGenerate, "generate text (greedy by default)"},
     {"logits", RunLogits, "write the logits of an id sequence to a .safetensors file"},
