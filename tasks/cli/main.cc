@@ -13,6 +13,7 @@
 #include <boost/program_options/errors.hpp>
 
 #include "engine/error.h"
+#include "engine/fingerprint.h"
 #include "engine/kernel_isa.h"
 #include "tasks/cli/commands.h"
 
@@ -106,11 +107,20 @@ int main(int argc, char** argv) {
   using namespace doge::cli;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
-    PrintUsage(stdout);
-    return argc < 2 ? 2 : 0;
+    PrintUsage(stdout);  // bare `doge` too: help on stdout, exit 0 (issue #18)
+    return 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
     std::printf("doge %s (%s)\n", DOGE_VERSION, DOGE_GIT_REVISION);
+    // The kernels this CPU would run (DOGE_KERNEL_ISA pins one) and how the binary was built.
+    try {
+      const MachineFingerprint& fp = GetMachineFingerprint();
+      std::printf("kernel isa: %s\nbuild type: %s (%s, %s)\n", KernelIsaName(ActiveKernelIsa()), fp.build_type.c_str(),
+                  fp.compiler.c_str(), fp.flags.c_str());
+    } catch (const Error& e) {
+      std::fprintf(stderr, "doge: error: %s\n", e.what());
+      return ExitCodeFor(e.kind());
+    }
     return 0;
   }
   std::vector<std::string> names;
