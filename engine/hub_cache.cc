@@ -126,7 +126,8 @@ std::string ResolveModelPath(const std::string& model) {
   std::error_code ec;
   if (fs::exists(model, ec)) return model;  // a local path always wins
   HubModelId id;
-  if (!ParseHubModelId(model, &id)) throw Error(ErrorKind::kIo, model, "", "no such file or folder");
+  // Not a hub id: returned as given, so the loader's own error names the file it could not read.
+  if (!ParseHubModelId(model, &id)) return model;
   return ResolveHubSnapshot(HubCacheDir(), id);
 }
 

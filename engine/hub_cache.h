@@ -46,8 +46,9 @@ bool IsCommitHash(const std::string& s);
 // folder>, "refs/<revision>", ...) saying how to fetch it when it is not cached.
 std::string ResolveHubSnapshot(const std::string& cache_dir, const HubModelId& id);
 
-// `model` as given to --model: returned unchanged when it exists on disk; else, when it is a hub
-// id, its snapshot folder in HubCacheDir(); else Error(kIo, model, "", "no such file or folder").
+// `model` as given to --model: returned unchanged when it exists on disk or is not a hub id (the
+// loader then reports the file it cannot open); else the hub id's snapshot folder in
+// HubCacheDir(), or Error(kIo) saying it is not cached and how to fetch it.
 std::string ResolveModelPath(const std::string& model);
 
 // A short display name: NAME for a hub id ("Doge-20M"), else the folder's last component.

@@ -189,7 +189,7 @@ std::vector<TaskSelection> ResolveTaskNames(const std::vector<std::string>& give
 std::string TaskNamesListing() {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-14s %-28s %-26s %s\n", "task", "lighteval (k from the string)", "lm-eval",
+  std::snprintf(line, sizeof line, "%-14s %-30s %-22s %s\n", "task", "lighteval (k from the string)", "lm-eval",
                 "k (card)");
   out += line;
   for (const std::string& t : CardTaskNames()) {
@@ -200,7 +200,7 @@ std::string TaskNamesListing() {
       lighteval += (lighteval.empty() ? "" : ", ") + suite + "|" + n.task + "|5|0";
     }
     const std::string lm = t == "mmlu" ? "mmlu, mmlu_<subject>" : t;
-    std::snprintf(line, sizeof line, "%-14s %-28s %-26s %d\n", t.c_str(), lighteval.c_str(), lm.c_str(),
+    std::snprintf(line, sizeof line, "%-14s %-30s %-22s %d\n", t.c_str(), lighteval.c_str(), lm.c_str(),
                   FindTaskSpec(t, "card-a").num_fewshot);
     out += line;
   }
@@ -213,6 +213,7 @@ std::string TaskNamesListing() {
   for (size_t i = 0; i < data::MmluSubjects().size(); ++i) {
     const std::string& s = data::MmluSubjects()[i];
     if (col + s.size() + 1 > 100) {
+      if (!out.empty() && out.back() == ' ') out.pop_back();
       out += "\n                    ";
       col = 20;
     }
