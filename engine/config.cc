@@ -10,6 +10,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/hub_cache.h"
 #include "engine/json_numbers.h"
 
 namespace doge {
@@ -346,7 +347,7 @@ DogeConfig ParseConfig(const std::string& json, const std::string& file) {
 }
 
 DogeConfig LoadConfig(const std::string& model_dir) {
-  const std::string path = model_dir + "/config.json";
+  const std::string path = ResolveModelPath(model_dir) + "/config.json";
   return ParseConfig(ReadFileToString(path), path);
 }
 

@@ -24,6 +24,7 @@
 #endif
 
 #include "engine/error.h"
+#include "engine/hub_cache.h"
 
 namespace doge {
 namespace {
@@ -53,7 +54,8 @@ void Grow(std::vector<T>* v, int64_t n) {
 
 }  // namespace
 
-std::unique_ptr<DogeModel> DogeModel::Load(const std::string& model_dir) {
+std::unique_ptr<DogeModel> DogeModel::Load(const std::string& model) {
+  const std::string model_dir = ResolveModelPath(model);  // a folder, or a hub id in the HF cache
   auto m = std::unique_ptr<DogeModel>(new DogeModel());
   m->config_ = LoadConfig(model_dir);
   for (const std::string& w : m->config_.warnings) std::fprintf(stderr, "doge: warning: %s\n", w.c_str());

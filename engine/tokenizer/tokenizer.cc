@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/hub_cache.h"
 #include "engine/tokenizer/hf_tokenizer.h"
 #include "engine/tokenizer/sp_tokenizer.h"
 
@@ -23,7 +24,8 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& path) {
+std::unique_ptr<Tokenizer> LoadTokenizer(const std::string& given) {
+  const std::string path = ResolveModelPath(given);  // a file, a folder, or a hub id in the HF cache
   if (IsDirectory(path)) {
     // tokenizer.json first: a folder with both (the 2024 pre-releases) is read the way
     // transformers' fast tokenizer reads it.

@@ -1,4 +1,5 @@
 #include "reports/src/card.h"
+#include "reports/src/lighteval_results.h"
 
 #include <algorithm>
 #include <cctype>
@@ -97,6 +98,7 @@ EvalResults LoadEvalResults(const std::string& path) {
   auto doc = LoadJsonFile(path);
   JsonNode root = doc->root();
   if (!root.IsObject()) root.Fail("expected a results.json object, found " + root.TypeName());
+  if (IsLightevalResults(root)) return LightevalToEvalResults(path, root);  // a lighteval run's row
   CheckSchema(root.Get("schema"), kResultsSchema);
   EvalResults r;
   r.file = path;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/hub_cache.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/kernel_isa.h"
@@ -59,7 +60,8 @@ void SetThreads(int n) {
 #endif
 }
 
-std::unique_ptr<Tokenizer> MaybeTokenizer(const std::string& dir) {
+std::unique_ptr<Tokenizer> MaybeTokenizer(const std::string& model) {
+  const std::string dir = ResolveModelPath(model);
   if (!FileExists(dir + "/tokenizer.json") && !FileExists(dir + "/tokenizer.model")) return nullptr;
   return LoadTokenizer(dir);
 }

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,14 +21,17 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/fingerprint.h"
+#include "engine/hub_cache.h"
 #include "engine/json_writer.h"
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/data/documents.h"
 #include "tasks/evaluator.h"
+#include "tasks/export_formats.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"
+#include "tasks/task_names.h"
 
 namespace doge::cli {
 
@@ -37,7 +41,7 @@ using tasks::TaskSpec;
 namespace {
 
 constexpr const char* kEvalHelp =
-    "usage: doge eval --model DIR --tasks card|LIST [options]\n\n"
+    "usage: doge eval --model DIR|ORG/NAME[@REV] --tasks card|LIST|list [options]\n\n"
     "Scores a Doge checkpoint the way the model card's numbers were made (lighteval 0.7.0,\n"
     "five-shot; see tasks/specs/README.md). Prints acc and acc_norm side by side with k and the\n"
     "evaluated split, and with --out writes DIR/results.json and DIR/details/<task>.jsonl.\n"
@@ -47,7 +51,11 @@ constexpr const char* kEvalHelp =
     "named on stderr; one doge cannot honour, e.g. num_beams > 1, is an error).\n\n"
     "  --tasks card            the card's columns: mmlu triviaqa arc_easy arc_challenge piqa\n"
     "                          hellaswag openbookqa winogrande (ARC = mean of easy and challenge)\n"
-    "  --tasks arc_easy,mmlu   a list; mmlu:anatomy is one MMLU subject\n"
+    "  --tasks arc_easy,mmlu   a list; mmlu:anatomy is one MMLU subject; lighteval's strings\n"
+    "                          (lighteval|arc:easy|5|0, k from the string) and lm-eval's names\n"
+    "                          work too; --tasks list shows them all (no --model needed)\n"
+    "  --model M               a checkpoint folder, or a hub id resolved in the Hugging Face cache\n"
+    "                          (HF_HUB_CACHE, else HF_HOME/hub; doge model fetch ORG/NAME)\n"
     "  --protocol auto         card-a (Doge-20M/60M: built-in lighteval tasks) for models under\n"
     "                          100M parameters, card-b (Doge-160M/320M: custom ARC with balanced\n"
     "                          shots, cloze MMLU over `all`, micro average) otherwise\n"
@@ -59,8 +67,11 @@ constexpr const char* kEvalHelp =
     "                          shots are the ones a full run gives them\n"
     "  --out DIR               results.json + details/; per-doc results are appended to\n"
     "                          details/<task>.jsonl.partial as they are scored\n"
-    "  --resume                continue an interrupted run in --out (same model, protocol, k, "
-    "limit)\n"
+    "  --output-format F       doge (default: results.json + details/), lighteval, lm-eval; several\n"
+    "                          with commas. lighteval: DIR/results/<model>/results_<time>.json and\n"
+    "                          details/<model>/<time>/*.jsonl; lm-eval: DIR/<model>/results_<time>.json\n"
+    "                          and samples_<task>_<time>.jsonl (needs --out)\n"
+    "  --resume                continue an interrupted run in --out (same model, protocol, k, limit)\n"
     "  --threads N             engine threads (default: all cores)\n"
     "  --prefix-cache-mb MB    memory for the KV rows of shared prompt prefixes (the five shots\n"
     "                          every MMLU question of a subject repeats), reused across documents\n"
@@ -75,7 +86,9 @@ constexpr const char* kEvalHelp =
     "  doge eval --model tests/data/tiny-model --tasks card --data-dir "
     "tests/data/datasets-canonical \\\n"
     "            --out /tmp/run --allow-count-mismatch\n"
-    "  doge report card /tmp/run/results.json\n";
+    "  doge report card /tmp/run/results.json\n"
+    "  doge eval --model SmallDoge/Doge-20M --tasks 'lighteval|arc:easy|5|0' --out /tmp/run \\\n"
+    "            --output-format doge,lm-eval     (the model from the Hugging Face cache: doge model fetch)\n";
 
 constexpr const char* kTasksHelp =
     "usage: doge tasks ls\n"
@@ -231,7 +244,7 @@ int RunEval(const Args& args) {
       "num-fewshot", po::value<int>()->default_value(-1), "")("limit", po::value<int64_t>()->default_value(-1), "")(
       "out", po::value<std::string>(), "")("resume", "")("threads", po::value<int>()->default_value(0), "")(
       "prefix-cache-mb", po::value<int64_t>(), "")(
-      "allow-count-mismatch", "")
+      "allow-count-mismatch", "")("output-format", po::value<std::string>()->default_value("doge"), "")
       // Hidden, for tests: documents per engine call, and a SIGKILL of this process after N docs
       // are flushed (the resume test kills a real run at a known point).
       ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "");
@@ -240,10 +253,15 @@ int RunEval(const Args& args) {
     std::fputs(kEvalHelp, stdout);
     return 0;
   }
+  if (vm.count("tasks") && vm["tasks"].as<std::string>() == "list") {  // no model needed
+    std::fputs(tasks::TaskNamesListing().c_str(), stdout);
+    return 0;
+  }
   for (const char* req : {"model", "tasks"}) {
     if (!vm.count(req)) throw Error(ErrorKind::kUsage, "", std::string("--") + req, "required (see doge eval --help)");
   }
-  const std::string model_dir = vm["model"].as<std::string>();
+  // A folder, or ORG/NAME[@REV] resolved in the Hugging Face cache (engine/hub_cache.h).
+  const std::string model_dir = ResolveModelPath(vm["model"].as<std::string>());
   const std::string data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : data::DefaultDataDir();
   const bool allow = vm.count("allow-count-mismatch") > 0;
   const int64_t limit = vm["limit"].as<int64_t>();
@@ -261,9 +279,24 @@ int RunEval(const Args& args) {
     }
     prefix_cache_bytes = mb << 20;
   }
+  // doge|lighteval|lm-eval (several allowed): converted from results.json (tasks/export_formats.h).
+  const std::vector<std::string> formats = tasks::ParseOutputFormats(vm["output-format"].as<std::string>());
+  if (out_dir.empty() && (formats.size() > 1 || formats[0] != "doge")) {
+    throw Error(ErrorKind::kUsage, "", "--output-format", "needs --out DIR (the files are written inside it)");
+  }
 
   // Resolve the task list and specs before loading anything heavy, so typos fail fast.
-  std::vector<std::string> names = tasks::ExpandTaskList(ParseStringList(vm["tasks"].as<std::string>()));
+  // Ours, lighteval's (suite|task|k|0: k per task) and lm-eval's spellings (tasks/task_names.h).
+  std::vector<std::string> names;
+  std::map<std::string, int> task_k;  // k from a lighteval string
+  for (const tasks::TaskSelection& s : tasks::ResolveTaskNames(ParseStringList(vm["tasks"].as<std::string>()))) {
+    names.push_back(s.task);
+    if (s.num_fewshot >= 0) task_k[s.task] = s.num_fewshot;
+    if (s.num_fewshot >= 0 && num_fewshot >= 0 && s.num_fewshot != num_fewshot) {
+      throw Error(ErrorKind::kUsage, "", "--num-fewshot", "disagrees with the k of '" + s.given + "'");
+    }
+    if (!s.note.empty()) std::fprintf(stderr, "doge eval: note: %s\n", s.note.c_str());
+  }
   if (names.empty()) throw Error(ErrorKind::kUsage, "", "--tasks", "no task given");
   std::string protocol = vm["protocol"].as<std::string>();
   if (protocol != "auto") tasks::FindTaskSpec("mmlu", protocol);  // validates the name
@@ -296,8 +329,7 @@ int RunEval(const Args& args) {
   if (protocol == "auto") protocol = lm->n_params() < 100000000 ? "card-a" : "card-b";
   const auto weights = WeightHashes(model_dir);
   const std::string tok_sha = Sha256File(tok->path());
-  std::string model_name = std::filesystem::path(model_dir).lexically_normal().filename().string();
-  if (model_name.empty()) model_name = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();
+  const std::string model_name = ModelDisplayName(vm["model"].as<std::string>());
   std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads, data %s\n", model_name.c_str(),
                static_cast<long long>(lm->n_params()), lm->layout_name().c_str(), protocol.c_str(), threads,
                data_dir.c_str());
@@ -332,7 +364,8 @@ int RunEval(const Args& args) {
   for (const std::string& n : names) {
     const auto [base, subject] = SplitTaskName(n);
     const TaskSpec& spec = tasks::FindTaskSpec(base, protocol);
-    const int k = num_fewshot >= 0 ? num_fewshot : spec.num_fewshot;
+    const int task_fewshot = task_k.count(n) ? task_k.at(n) : num_fewshot;
+    const int k = task_fewshot >= 0 ? task_fewshot : spec.num_fewshot;
     if (allow && !TaskDataPresent(spec, data_dir, k)) {
       std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
                    n.c_str(), spec.dataset.c_str(), data_dir.c_str());
@@ -341,7 +374,7 @@ int RunEval(const Args& args) {
     tasks::PrepareOptions popt;
     popt.data_dir = data_dir;
     popt.subject = subject;
-    popt.num_fewshot = num_fewshot;
+    popt.num_fewshot = task_fewshot;
     popt.limit = limit;
     prepared.push_back(tasks::PrepareTask(spec, popt));
     const tasks::PreparedTask& t = prepared.back();
@@ -398,6 +431,7 @@ int RunEval(const Args& args) {
     w.Field("created", NowUtc());
     w.Key("model").BeginObject();
     w.Field("path", model_dir);
+    w.Field("id", vm["model"].as<std::string>());  // as given: a folder or ORG/NAME[@REV]
     w.Field("name", model_name);
     w.Field("n_params", lm->n_params());
     w.Field("layout", lm->layout_name());
@@ -457,6 +491,9 @@ int RunEval(const Args& args) {
     w.EndObject();
     WriteFileAtomic(out_dir + "/results.json", w.str() + "\n");
     std::printf("wrote %s/results.json and %s/details/\n", out_dir.c_str(), out_dir.c_str());
+    for (const std::string& f : formats) {
+      for (const std::string& p : tasks::ExportResults(out_dir, f)) std::fprintf(stderr, "wrote %s (%s)\n", p.c_str(), f.c_str());
+    }
   }
   return 0;
 }

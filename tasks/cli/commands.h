@@ -22,6 +22,8 @@ int RunTokenize(const Args& args);
 int RunDetokenize(const Args& args);
 // cmd_data.cc (issue #4)
 int RunData(const Args& args);  // doge data fetch|import|verify|ls
+// cmd_model.cc (issue #18)
+int RunModel(const Args& args);  // doge model fetch|ls|path
 // cmd_eval.cc (issue #5)
 int RunEval(const Args& args);
 int RunTasks(const Args& args);  // doge tasks ls|render

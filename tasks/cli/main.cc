@@ -13,6 +13,7 @@
 #include <boost/program_options/errors.hpp>
 
 #include "engine/error.h"
+#include "engine/fingerprint.h"
 #include "engine/kernel_isa.h"
 #include "engine/machine_load.h"
 #include "tasks/cli/commands.h"
@@ -74,6 +75,7 @@ struct Command {
 const Command kCommands[] = {
     {"eval", RunEval, "score a checkpoint on the model-card tasks (5-shot, lighteval 0.7.0 protocol)"},
     {"tasks", RunTasks, "list tasks, render their requests without a model"},
+    {"model", RunModel, "fetch Doge models into the Hugging Face cache, list cached ones"},
     {"data", RunData, "fetch, import, verify and list evaluation datasets"},
     {"generate", RunGenerate, "generate text (greedy by default)"},
     {"logits", RunLogits, "write the logits of an id sequence to a .safetensors file"},
@@ -109,11 +111,20 @@ int main(int argc, char** argv) {
   ConfigureOpenMpWaiting(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
-    PrintUsage(stdout);
-    return argc < 2 ? 2 : 0;
+    PrintUsage(stdout);  // bare `doge` too: help on stdout, exit 0 (issue #18)
+    return 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
     std::printf("doge %s (%s)\n", DOGE_VERSION, DOGE_GIT_REVISION);
+    // The kernels this CPU would run (DOGE_KERNEL_ISA pins one) and how the binary was built.
+    try {
+      const MachineFingerprint& fp = GetMachineFingerprint();
+      std::printf("kernel isa: %s\nbuild type: %s (%s, %s)\n", KernelIsaName(ActiveKernelIsa()), fp.build_type.c_str(),
+                  fp.compiler.c_str(), fp.flags.c_str());
+    } catch (const Error& e) {
+      std::fprintf(stderr, "doge: error: %s\n", e.what());
+      return ExitCodeFor(e.kind());
+    }
     return 0;
   }
   std::vector<std::string> names;

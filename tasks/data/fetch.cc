@@ -49,6 +49,17 @@ struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
 
+// Owns a curl_slist of request headers for one transfer.
+struct HeaderList {
+  explicit HeaderList(const std::vector<std::string>& headers) {
+    for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  }
+  ~HeaderList() { curl_slist_free_all(list); }
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  curl_slist* list = nullptr;
+};
+
 bool RetryableStatus(long code) { return code == 408 || code == 429 || code >= 500; }
 
 // State shared with the libcurl callbacks of one transfer.
@@ -143,7 +154,7 @@ std::string BaseName(const std::string& url) {
 
 int64_t DownloadFile(const std::string& url, const std::string& dest, const DownloadOptions& opt) {
   EnsureCurlInit();
-  std::string part = dest + ".part";
+  std::string part = dest + opt.part_suffix;
   auto parent = std::filesystem::path(dest).parent_path();
   if (!parent.empty()) MakeDirs(parent.string());
   std::string last_error;
@@ -156,6 +167,8 @@ int64_t DownloadFile(const std::string& url, const std::string& dest, const Down
     t.file = std::fopen(part.c_str(), "ab");
     if (!t.file) throw Error(ErrorKind::kIo, part, "", std::string("cannot open: ") + std::strerror(errno));
     SetCommon(curl.get(), opt, &t, url);
+    HeaderList headers(opt.headers);
+    if (headers.list) curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.list);
     std::string range;
     if (t.offset > 0) {
       range = std::to_string(t.offset) + "-";
@@ -188,6 +201,14 @@ int64_t DownloadFile(const std::string& url, const std::string& dest, const Down
       last_error = what;
     } else if (res == CURLE_OK) {
       if (t.progress) t.progress->Finish();
+      if (opt.verify) {
+        try {
+          opt.verify(part);
+        } catch (...) {
+          RemoveQuietly(part);
+          throw;
+        }
+      }
       if (std::rename(part.c_str(), dest.c_str()) != 0) {
         throw Error(ErrorKind::kIo, dest, "", std::string("cannot rename: ") + std::strerror(errno));
       }
@@ -214,6 +235,8 @@ std::string HttpGet(const std::string& url, const DownloadOptions& opt) {
     t.curl = curl.get();
     t.memory = &body;
     SetCommon(curl.get(), opt, &t, url);
+    HeaderList headers(opt.headers);
+    if (headers.list) curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.list);
     curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 1L);
     CURLcode res = curl_easy_perform(curl.get());
     long status = 0;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ struct DownloadOptions {
   int low_speed_time_s = 60;   // abort (and retry) when under 1 byte/s for this long
   std::FILE* log = stderr;     // progress and retry messages
   int terminal = -1;           // progress style: -1 isatty(log), 0 plain lines, 1 redraw
+  // Extra request headers ("Authorization: Bearer ..."); libcurl sends Authorization only to the
+  // first host, never across a redirect to another one.
+  std::vector<std::string> headers;
+  std::string part_suffix = ".part";  // the partial file is dest + part_suffix (hub: ".incomplete")
+  // Called on the complete partial file before it is renamed to dest; a throw removes it (so a
+  // file that fails its hash never appears under its final name) and is rethrown.
+  std::function<void(const std::string& part_path)> verify;
 };
 
 // Downloads `url` to `dest` (resuming `dest`.part when it exists). Returns the bytes written.

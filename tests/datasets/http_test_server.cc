@@ -28,6 +28,8 @@ const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
     case 206: return "Partial Content";
+    case 302: return "Found";
+    case 307: return "Temporary Redirect";
     case 404: return "Not Found";
     case 416: return "Range Not Satisfiable";
     case 500: return "Internal Server Error";
@@ -36,12 +38,12 @@ const char* Reason(int status) {
 }
 
 void Reply(int fd, int status, const std::string& body, const std::string& extra_headers = "",
-           size_t send_bytes = std::string::npos) {
+           size_t send_bytes = std::string::npos, bool head_only = false) {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) + "\r\n" +
                      "Content-Length: " + std::to_string(body.size()) + "\r\n" + extra_headers +
                      "Connection: close\r\n\r\n";
   SendAll(fd, head.data(), head.size());
-  SendAll(fd, body.data(), std::min(send_bytes, body.size()));
+  if (!head_only) SendAll(fd, body.data(), std::min(send_bytes, body.size()));
 }
 
 }  // namespace
@@ -87,6 +89,21 @@ void TestHttpServer::Handle(const std::string& prefix, Handler handler) {
   handlers_.emplace_back(prefix, std::move(handler));
 }
 
+void TestHttpServer::SetHeaders(const std::string& path, std::string headers) {
+  std::lock_guard<std::mutex> l(mu_);
+  headers_[path] = std::move(headers);
+}
+
+void TestHttpServer::Redirect(const std::string& path, std::string location, int status) {
+  std::lock_guard<std::mutex> l(mu_);
+  redirects_[path] = {status, std::move(location)};
+}
+
+std::vector<std::string> TestHttpServer::authorizations() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return authorizations_;
+}
+
 std::vector<std::string> TestHttpServer::requests() const {
   std::lock_guard<std::mutex> l(mu_);
   return requests_;
@@ -119,6 +136,15 @@ void TestHttpServer::ServeOne(int fd) {
   size_t sp1 = req.find(' '), sp2 = req.find(' ', sp1 + 1);
   if (sp1 == std::string::npos || sp2 == std::string::npos) return;
   std::string target = req.substr(sp1 + 1, sp2 - sp1 - 1);
+  const bool head = req.compare(0, 5, "HEAD ") == 0;
+  std::string authorization;
+  for (const char* h : {"\r\nAuthorization: ", "\r\nauthorization: "}) {
+    size_t at = req.find(h);
+    if (at != std::string::npos) {
+      at += std::strlen(h);
+      authorization = req.substr(at, req.find("\r\n", at) - at);
+    }
+  }
   std::string path = target.substr(0, target.find('?'));
   long range_start = -1;
   for (const char* h : {"\r\nRange: bytes=", "\r\nrange: bytes="}) {
@@ -126,7 +152,17 @@ void TestHttpServer::ServeOne(int fd) {
     if (at != std::string::npos) range_start = std::strtol(req.c_str() + at + std::strlen(h), nullptr, 10);
   }
   std::unique_lock<std::mutex> l(mu_);
-  requests_.push_back("GET " + target + (range_start >= 0 ? " range=" + std::to_string(range_start) + "-" : ""));
+  requests_.push_back((head ? "HEAD " : "GET ") + target +
+                      (range_start >= 0 ? " range=" + std::to_string(range_start) + "-" : ""));
+  authorizations_.push_back(authorization);
+  const std::string extra = headers_.count(path) ? headers_[path] : "";
+  auto redirect = redirects_.find(path);
+  if (redirect != redirects_.end()) {
+    const auto [status, location] = redirect->second;
+    l.unlock();
+    Reply(fd, status, "", "Location: " + location + "\r\n" + extra);
+    return;
+  }
   for (const auto& [prefix, handler] : handlers_) {
     if (target.rfind(prefix, 0) == 0) {
       Handler h = handler;
@@ -144,26 +180,26 @@ void TestHttpServer::ServeOne(int fd) {
   }
   std::string body = it->second;
   auto drop = drops_.find(path);
-  if (range_start < 0 && drop != drops_.end() && drop->second.second > 0) {
+  if (!head && range_start < 0 && drop != drops_.end() && drop->second.second > 0) {
     size_t after = drop->second.first;
     --drop->second.second;
     l.unlock();
-    Reply(fd, 200, body, "", after);  // promises the whole body, sends `after` bytes, hangs up
+    Reply(fd, 200, body, extra, after, head);  // promises the whole body, sends `after` bytes, hangs up
     return;
   }
   l.unlock();
   if (range_start >= 0) {
     if (static_cast<size_t>(range_start) >= body.size()) {
-      Reply(fd, 416, "", "Content-Range: bytes */" + std::to_string(body.size()) + "\r\n");
+      Reply(fd, 416, "", "Content-Range: bytes */" + std::to_string(body.size()) + "\r\n" + extra, std::string::npos, head);
       return;
     }
     std::string part = body.substr(static_cast<size_t>(range_start));
     Reply(fd, 206, part,
           "Content-Range: bytes " + std::to_string(range_start) + "-" + std::to_string(body.size() - 1) + "/" +
-              std::to_string(body.size()) + "\r\n");
+              std::to_string(body.size()) + "\r\n" + extra, std::string::npos, head);
     return;
   }
-  Reply(fd, 200, body);
+  Reply(fd, 200, body, extra, std::string::npos, head);
 }
 
 }  // namespace doge::testing

@@ -37,9 +37,16 @@ class TestHttpServer {
   void DropAfter(const std::string& path, size_t after_bytes, int times = 1);
   // Paths starting with `prefix` are answered by `handler` (checked before static bodies).
   void Handle(const std::string& prefix, Handler handler);
+  // Sends `headers` ("Name: value\r\n" lines) with every answer for `path` (a body or a redirect).
+  void SetHeaders(const std::string& path, std::string headers);
+  // Answers `path` with `status` (302, 307 ...) and "Location: <location>", plus SetHeaders's.
+  void Redirect(const std::string& path, std::string location, int status = 302);
 
-  // "GET /path" or "GET /path range=N-" per request received, in order.
+  // "GET /path", "GET /path range=N-" or "HEAD /path" per request received, in order. HEAD gets
+  // the GET answer's status and headers without a body.
   std::vector<std::string> requests() const;
+  // The Authorization header of each request ("" when absent), in the same order.
+  std::vector<std::string> authorizations() const;
 
  private:
   void Loop();
@@ -55,6 +62,9 @@ class TestHttpServer {
   std::map<std::string, std::pair<size_t, int>> drops_;  // path -> (after_bytes, times left)
   std::vector<std::pair<std::string, Handler>> handlers_;
   std::vector<std::string> requests_;
+  std::vector<std::string> authorizations_;
+  std::map<std::string, std::string> headers_;                     // path -> extra header lines
+  std::map<std::string, std::pair<int, std::string>> redirects_;  // path -> (status, location)
 };
 
 }  // namespace doge::testing
