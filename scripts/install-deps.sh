@@ -15,6 +15,7 @@ packages=(
   libssl-dev                                # SHA-256 of downloaded files
   chromium                                  # headless screenshot test of `doge report` HTML
   zlib1g-dev                                # PNG decoding in that test (inflate)
+  libopenmpi-dev openmpi-bin                # mpirun doge eval: one evaluation over many processes/hosts
 )
 
 missing=()

@@ -25,6 +25,7 @@
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/data/documents.h"
+#include "tasks/distributed.h"
 #include "tasks/evaluator.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"
@@ -37,7 +38,9 @@ using tasks::TaskSpec;
 namespace {
 
 constexpr const char* kEvalHelp =
-    "usage: doge eval --model DIR --tasks card|LIST [options]\n\n"
+    "usage: doge eval --model DIR --tasks card|LIST [options]\n"
+    "       mpirun -np N doge eval ... (same options)\n"
+    "       doge eval merge SHARD_DIR... --out DIR\n\n"
     "Scores a Doge checkpoint the way the model card's numbers were made (lighteval 0.7.0,\n"
     "five-shot; see tasks/specs/README.md). Prints acc and acc_norm side by side with k and the\n"
     "evaluated split, and with --out writes DIR/results.json and DIR/details/<task>.jsonl.\n\n"
@@ -55,14 +58,23 @@ constexpr const char* kEvalHelp =
     "  --out DIR               results.json + details/; per-doc results are appended to\n"
     "                          details/<task>.jsonl.partial as they are scored\n"
     "  --resume                continue an interrupted run in --out (same model, protocol, k, limit)\n"
-    "  --threads N             engine threads (default: all cores)\n"
+    "  --threads N             engine threads (default: all cores; under mpirun: per rank)\n"
+    "  --shard K/N             evaluate only shard K (0..N-1) of every task's documents (positions\n"
+    "                          p with p % N == K) into --out; `doge eval merge` joins the N shard\n"
+    "                          folders into the results one run gives (Slurm job arrays: --shard\n"
+    "                          $SLURM_ARRAY_TASK_ID/N with --array=0-(N-1))\n"
     "  --allow-count-mismatch  evaluate samples: warn instead of failing when a split's document\n"
     "                          count differs from datasets-manifest/, and skip tasks whose data is\n"
     "                          absent\n\n"
     "example:\n"
     "  doge eval --model tests/data/tiny-model --tasks card --data-dir tests/data/datasets-canonical \\\n"
     "            --out /tmp/run --allow-count-mismatch\n"
-    "  doge report card /tmp/run/results.json\n";
+    "  doge report card /tmp/run/results.json\n\n"
+    "Under mpirun (or srun with PMI), rank 0 reads the tasks, hands batches of documents to the\n"
+    "ranks as they ask for them (scoring batches itself too) and writes the one results.json and\n"
+    "details/, appending finished documents as they arrive (--resume works with any N). Every rank\n"
+    "needs the model and the data at the same paths; their SHA-256 must match rank 0's.\n"
+    "  mpirun -np 4 --hostfile hosts doge eval --model M --tasks card --threads 8 --out /shared/run\n";
 
 constexpr const char* kTasksHelp =
     "usage: doge tasks ls\n"
@@ -211,16 +223,20 @@ int RunTasks(const Args& args) {
   throw Error(ErrorKind::kUsage, "", "tasks", UnknownNameMessage("tasks command", args[1], {"ls", "render"}));
 }
 
-int RunEval(const Args& args) {
+namespace {
+
+int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   po::options_description desc("doge eval");
   desc.add_options()("help,h", "")("model", po::value<std::string>(), "")("tasks", po::value<std::string>(), "")(
       "protocol", po::value<std::string>()->default_value("auto"), "")("data-dir", po::value<std::string>(), "")(
       "num-fewshot", po::value<int>()->default_value(-1), "")("limit", po::value<int64_t>()->default_value(-1), "")(
       "out", po::value<std::string>(), "")("resume", "")("threads", po::value<int>()->default_value(0), "")(
-      "allow-count-mismatch", "")
+      "allow-count-mismatch", "")("shard", po::value<std::string>(), "")
       // Hidden, for tests: documents per engine call, and a SIGKILL of this process after N docs
-      // are flushed (the resume test kills a real run at a known point).
-      ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "");
+      // are flushed (the resume test kills a real run at a known point); under mpirun,
+      // --debug-kill-rank R > 0 makes rank R kill itself after scoring N docs instead.
+      ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "")(
+          "debug-kill-rank", po::value<int>()->default_value(0), "");
   po::variables_map vm = Parse(std::vector<std::string>(args.begin() + 1, args.end()), desc);
   if (vm.count("help")) {
     std::fputs(kEvalHelp, stdout);
@@ -238,6 +254,12 @@ int RunEval(const Args& args) {
   const bool resume = vm.count("resume") > 0;
   if (resume && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out DIR");
   const int threads = ResolveThreads(vm["threads"].as<int>());
+  const bool sharded = vm.count("shard") > 0;
+  const tasks::ShardSpec shard = sharded ? tasks::ParseShard(vm["shard"].as<std::string>()) : tasks::ShardSpec{};
+  if (sharded && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--shard", "needs --out DIR (one folder per shard)");
+  // Under mpirun with more than one rank: rank 0 coordinates and writes, the others only score.
+  const bool distributed = mpi && mpi->size() > 1;
+  const bool lead = !mpi || mpi->rank() == 0;
 
   // Resolve the task list and specs before loading anything heavy, so typos fail fast.
   std::vector<std::string> names = tasks::ExpandTaskList(ParseStringList(vm["tasks"].as<std::string>()));
@@ -260,12 +282,30 @@ int RunEval(const Args& args) {
   const std::string tok_sha = Sha256File(tok->path());
   std::string model_name = std::filesystem::path(model_dir).lexically_normal().filename().string();
   if (model_name.empty()) model_name = std::filesystem::path(model_dir).lexically_normal().parent_path().filename().string();
-  std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads, data %s\n", model_name.c_str(),
-               static_cast<long long>(lm->n_params()), lm->layout_name().c_str(), protocol.c_str(), threads,
-               data_dir.c_str());
+  if (lead) {
+    std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads%s, data %s\n",
+                 model_name.c_str(), static_cast<long long>(lm->n_params()), lm->layout_name().c_str(),
+                 protocol.c_str(), threads,
+                 distributed ? (" per rank, " + std::to_string(mpi->size()) + " ranks").c_str() : "", data_dir.c_str());
+  }
 
   std::string identity = protocol + " limit=" + std::to_string(limit) + " tok=" + tok_sha;
   for (const auto& [n, h] : weights) identity += " " + n + "=" + h;
+  // A shard resumes only into the same shard; `doge eval merge` drops this suffix again.
+  if (sharded) identity += " shard=" + tasks::ShardName(shard);
+  std::unique_ptr<tasks::MpiDispatcher> dispatcher;
+  std::vector<tasks::RankInfo> ranks;
+  if (distributed) {
+    // Every rank must score with the same build, model and tokenizer as rank 0.
+    std::vector<std::pair<std::string, std::string>> same = {
+        {"doge git revision", DOGE_GIT_REVISION},
+        {"protocol", protocol},
+        {std::filesystem::path(tok->path()).filename().string(), tok_sha}};
+    for (const auto& [n, h] : weights) same.emplace_back(n, h);
+    mpi->VerifySame(model_dir, same);
+    ranks = mpi->GatherRankInfo(threads, GetMachineFingerprint().cpu_model);
+    dispatcher = std::make_unique<tasks::MpiDispatcher>(*mpi);
+  }
 
   std::vector<tasks::TaskResult> results;
   std::vector<tasks::PreparedTask> prepared;
@@ -277,8 +317,13 @@ int RunEval(const Args& args) {
   opt.batch_docs = vm["batch-docs"].as<int>();
   opt.show_progress = isatty(fileno(stderr));
   opt.run_identity = identity;
+  opt.dispatcher = dispatcher.get();
+  if (!lead) opt.out_dir.clear();  // rank 0 keeps the files
   int64_t docs_before = 0;
-  if (vm.count("debug-kill-after-docs")) {
+  const int kill_rank = vm["debug-kill-rank"].as<int>();
+  if (vm.count("debug-kill-after-docs") && kill_rank > 0) {
+    if (dispatcher && mpi->rank() == kill_rank) dispatcher->set_debug_kill_after_docs(vm["debug-kill-after-docs"].as<int64_t>());
+  } else if (vm.count("debug-kill-after-docs") && lead) {
     const int64_t kill_after = vm["debug-kill-after-docs"].as<int64_t>();
     opt.after_batch = [kill_after, &docs_before](int64_t done) {
       if (docs_before + done >= kill_after) kill(getpid(), SIGKILL);
@@ -288,7 +333,9 @@ int RunEval(const Args& args) {
     const auto [base, subject] = SplitTaskName(n);
     const TaskSpec& spec = tasks::FindTaskSpec(base, protocol);
     const int k = num_fewshot >= 0 ? num_fewshot : spec.num_fewshot;
-    if (allow && !TaskDataPresent(spec, data_dir, k)) {
+    const bool absent = allow && !TaskDataPresent(spec, data_dir, k);
+    if (distributed && absent) mpi->VerifySame(data_dir, {{n, "no data (skipped)"}});
+    if (absent) {
       std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
                    n.c_str(), spec.dataset.c_str(), data_dir.c_str());
       continue;
@@ -311,10 +358,20 @@ int RunEval(const Args& args) {
       std::fprintf(stderr, "doge eval: warning: mmlu: %zu of 57 subjects absent from %s; averaging the rest\n",
                    t.skipped_subjects.size(), data_dir.c_str());
     }
-    results.push_back(tasks::EvaluateTask(t, *lm, *tok, opt));
+    if (distributed) {
+      // Same documents everywhere: the files each rank read must hash as rank 0's do.
+      std::vector<std::pair<std::string, std::string>> same = {{n, "evaluated"}};
+      for (const std::string& f : t.data_files) same.emplace_back(f, Sha256File(data_dir + "/" + f));
+      mpi->VerifySame(data_dir, same);
+    }
+    results.push_back(tasks::EvaluateTask(sharded ? tasks::ShardTask(t, shard) : t, *lm, *tok, opt));
     docs_before += results.back().docs_scored;
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (!lead) return 0;
+  if (dispatcher) {
+    for (tasks::RankInfo& r : ranks) r.docs_scored = dispatcher->docs_by_rank().at(static_cast<size_t>(r.rank));
+  }
 
   // Summary: acc and acc_norm side by side, with k and the split (eval-protocol.md §6.1, §6.9).
   std::printf("\n%s, protocol %s (lighteval 0.7.0 %s)%s\n", model_name.c_str(), protocol.c_str(),
@@ -362,6 +419,35 @@ int RunEval(const Args& args) {
     w.Field("wall_time_s", wall);
     w.Key("limit");
     if (limit >= 0) w.Int(limit); else w.Null();
+    if (sharded) {
+      // This folder holds one slice of every task (n, metrics are the slice's); `doge eval merge`
+      // checks and joins the slices.
+      w.Key("shard").BeginObject();
+      w.Field("index", shard.index);
+      w.Field("count", shard.count);
+      w.Field("run", identity);
+      w.Key("n_total").BeginObject();
+      for (const tasks::PreparedTask& t : prepared) w.Field(t.spec->task, t.n_docs());
+      w.EndObject();
+      w.EndObject();
+    }
+    if (distributed) {
+      // Who scored what: the only part of an MPI run's results that depends on the ranks.
+      w.Key("distributed").BeginObject();
+      w.Field("ranks", mpi->size());
+      w.Key("rank_info").BeginArray();
+      for (const tasks::RankInfo& r : ranks) {
+        w.BeginObject();
+        w.Field("rank", r.rank);
+        w.Field("host", r.host);
+        w.Field("threads", r.threads);
+        w.Field("cpu_model", r.cpu_model);
+        w.Field("docs_scored", r.docs_scored);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
     w.Key("tasks").BeginObject();
     for (const tasks::TaskResult& r : results) {
       const TaskSpec& s = *r.spec;
@@ -401,6 +487,26 @@ int RunEval(const Args& args) {
     std::printf("wrote %s/results.json and %s/details/\n", out_dir.c_str(), out_dir.c_str());
   }
   return 0;
+}
+
+}  // namespace
+
+int RunEval(const Args& args) {
+  if (args.size() >= 2 && args[1] == "merge") return RunEvalMerge(Args(args.begin() + 1, args.end()));
+  if (!tasks::LaunchedByMpiLauncher()) return RunEvalIn(args, nullptr);
+  // Under an MPI launcher: any rank's failure ends the whole job with that rank's message (a rank
+  // left waiting for a dead peer would hang); main() never sees the error.
+  tasks::MpiSession mpi;
+  const std::string who = mpi.size() > 1 ? "rank " + std::to_string(mpi.rank()) + " on host " + mpi.host() + ": " : "";
+  try {
+    return RunEvalIn(args, &mpi);
+  } catch (const Error& e) {
+    mpi.Abort("doge: error: " + who + e.what(), ExitCodeFor(e.kind()));
+  } catch (const boost::program_options::error& e) {
+    mpi.Abort("doge eval: error: " + who + e.what() + " (see doge eval --help)", 2);
+  } catch (const std::exception& e) {
+    mpi.Abort("doge: internal error: " + who + e.what(), 1);
+  }
 }
 
 }  // namespace doge::cli
