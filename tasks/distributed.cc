@@ -201,6 +201,22 @@ void MpiSession::VerifySame(const std::string& what,
   }
 }
 
+std::vector<std::string> MpiSession::Gather(const std::string& mine) const { return GatherStrings(mine, rank_, size_); }
+
+void MpiSession::RunInHostTurns(const std::function<void()>& f) const {
+  MPI_Comm local;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local);
+  int local_rank = 0, local_size = 1, turns = 1;
+  MPI_Comm_rank(local, &local_rank);
+  MPI_Comm_size(local, &local_size);
+  MPI_Comm_free(&local);
+  MPI_Allreduce(&local_size, &turns, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  for (int t = 0; t < turns; ++t) {
+    if (t == local_rank) f();
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+}
+
 std::vector<RankInfo> MpiSession::GatherRankInfo(int threads, const std::string& cpu_model) const {
   const std::vector<std::string> all =
       GatherStrings(host_ + "\n" + std::to_string(threads) + "\n" + cpu_model + "\n", rank_, size_);

@@ -10,6 +10,7 @@
 #define DOGE_TASKS_DISTRIBUTED_H_
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -70,6 +71,13 @@ class MpiSession {
   // be the same on every rank. Rank 0 throws Error(kDataset) naming the first differing rank, its
   // host, the entry and both values; the other ranks return (rank 0 then aborts the job).
   void VerifySame(const std::string& what, const std::vector<std::pair<std::string, std::string>>& entries) const;
+
+  // Collective: every rank's `mine`, in rank order, at rank 0 (the others get {}).
+  std::vector<std::string> Gather(const std::string& mine) const;
+
+  // Collective: runs `f` on every rank, the ranks of one host one after another (ranks on
+  // different hosts at the same time), so that benchmarks on a host do not slow each other.
+  void RunInHostTurns(const std::function<void()>& f) const;
 
   // Collective: every rank's host, threads and CPU (rank 0 gets them all; others get {}).
   std::vector<RankInfo> GatherRankInfo(int threads, const std::string& cpu_model) const;

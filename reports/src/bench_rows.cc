@@ -58,6 +58,7 @@ std::vector<BenchRow> LoadBenchRows(const std::string& path, const std::string& 
     row.n_threads = r.GetInt("n_threads");
     if (row.n_threads <= 0) r.Get("n_threads").Fail("expected a positive thread count");
     if (auto n = r.Find("n_params")) row.n_params = n->Int();
+    if (auto n = r.Find("rank")) row.rank = n->Int();
     if (row.schema == kBenchE2eSchema) {
       row.model_size = r.GetInt("model_size");
       row.n_prompt = r.GetInt("n_prompt");

@@ -21,6 +21,7 @@
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/json_copy.h"
 #include "tasks/evaluator.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"
@@ -55,33 +56,6 @@ struct Shard {
 };
 
 std::string Raw(simdjson::dom::element e) { return simdjson::minify(e); }
-
-// Copies `e` into `w` value by value, keys in their order. Numbers keep their exact value (and so
-// the JsonWriter's text of it).
-void Copy(JsonWriter& w, simdjson::dom::element e) {
-  switch (e.type()) {
-    case simdjson::dom::element_type::OBJECT:
-      w.BeginObject();
-      for (auto [k, v] : e.get_object()) {
-        w.Key(k);
-        Copy(w, v);
-      }
-      w.EndObject();
-      break;
-    case simdjson::dom::element_type::ARRAY:
-      w.BeginArray();
-      for (auto v : e.get_array()) Copy(w, v);
-      w.EndArray();
-      break;
-    case simdjson::dom::element_type::STRING: w.String(e.get_string().value()); break;
-    case simdjson::dom::element_type::INT64: w.Int(e.get_int64().value()); break;
-    case simdjson::dom::element_type::UINT64: w.Raw(std::to_string(e.get_uint64().value())); break;
-    case simdjson::dom::element_type::DOUBLE: w.Double(e.get_double().value()); break;
-    case simdjson::dom::element_type::BOOL: w.Bool(e.get_bool().value()); break;
-    case simdjson::dom::element_type::NULL_VALUE: w.Null(); break;
-    default: w.Raw(simdjson::minify(e)); break;  // numbers simdjson keeps as text (big integers)
-  }
-}
 
 double Number(simdjson::dom::element e) {
   double d = 0;
@@ -154,7 +128,7 @@ void WritePerformance(JsonWriter& w, std::string_view key, const std::vector<sim
         w.Field(k, sum);
       } else {
         w.Key(k);
-        Copy(w, v0);
+        CopyJson(w, v0);
       }
     }
     w.EndObject();
@@ -388,7 +362,7 @@ int RunEvalMerge(const Args& args) {
             for (int k = 0; k < n_shards; ++k) values.push_back(by_index[k]->root["tasks"][task][f].value());
             WritePerformance(w, f, values);
           } else {
-            Copy(w, v);
+            CopyJson(w, v);
           }
           if (f == "aggregation" && !tr.subtasks.empty()) {
             w.Key("subtasks").BeginObject();
@@ -409,7 +383,7 @@ int RunEvalMerge(const Args& args) {
       w.EndObject();
     } else {
       w.Key(key);
-      Copy(w, value);
+      CopyJson(w, value);
     }
   }
   // Where the parts came from: the only part of a merged run's results that depends on the split.
@@ -421,7 +395,7 @@ int RunEvalMerge(const Args& args) {
     w.Field("dir", s.dir);
     simdjson::dom::element host;
     w.Key("host");
-    if (!s.root["fingerprint"]["hostname"].get(host)) Copy(w, host); else w.Null();
+    if (!s.root["fingerprint"]["hostname"].get(host)) CopyJson(w, host); else w.Null();
     w.Field("wall_time_s", Number(s.root["wall_time_s"].value()));
     w.EndObject();
   }

@@ -320,5 +320,27 @@ TEST_F(DistributedEvalTest, FailingRankStopsTheRunWithItsOwnMessage) {
   EXPECT_FALSE(FileExists(dir + "/run/results.json"));
 }
 
+TEST_F(DistributedEvalTest, MpirunBenchMeasuresEveryRankIntoOneFileForReportMachines) {
+  const std::string dir = Scratch("bench");
+  const std::string json = dir + "/machines.json";
+  RunResult r = RunCommand(Mpirun(2) + Doge() + " bench e2e --model " + kModel +
+                               " -p 16 -n 8 -t 1 -r 2 --probe-reps 1 -o json --out " + json, dir);
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  simdjson::dom::parser parser;
+  std::vector<int64_t> ranks;
+  for (auto row : parser.load(json).get_array()) {
+    ranks.push_back(int64_t(row["rank"]));
+    EXPECT_FALSE(row["fingerprint"]["hostname"].error());
+  }
+  EXPECT_EQ(ranks, (std::vector<int64_t>{0, 0, 1, 1}));  // pp16 and tg8 per rank
+  r = RunCommand(Doge() + " report machines " + json, dir);
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_NE(r.out.find("| m2 tok/s |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(json + " (rank 1)"), std::string::npos) << r.out;
+  // csv rows cannot say which rank measured them.
+  r = RunCommand(Mpirun(2) + Doge() + " bench e2e --model " + kModel + " -p 16 -n 0 -t 1 -r 1 -o csv", dir);
+  EXPECT_EQ(r.exit_code(), 2) << r.err;
+}
+
 }  // namespace
 }  // namespace doge::tasks
