@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -157,6 +158,12 @@ int RunEvalMerge(const Args& args) {
   if (!vm.count("shards")) throw Error(ErrorKind::kUsage, "", "SHARD_DIR", "no shard folders given (see doge eval merge --help)");
   const std::string out_dir = vm["out"].as<std::string>();
   const std::vector<std::string> dirs = vm["shards"].as<std::vector<std::string>>();
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(dir, out_dir, ec)) {
+      throw Error(ErrorKind::kUsage, "", "--out", "is shard folder " + dir + "; write the merged run to a folder of its own");
+    }
+  }
 
   // Load and identify every shard.
   std::vector<std::unique_ptr<Shard>> shards;

@@ -213,6 +213,13 @@ TEST_F(DistributedEvalTest, MergeRefusesMissingRepeatedAndForeignShards) {
   EXPECT_NE(r.err.find("appears twice"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(dir + "/m/results.json"));
 
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 --out " + dir + "/s0", dir);
+  EXPECT_EQ(r.exit_code(), 2);
+  EXPECT_NE(r.err.find("is shard folder"), std::string::npos) << r.err;
+  r = RunCommand(Doge() + " eval merge --help", dir);
+  EXPECT_EQ(r.exit_code(), 0);
+  EXPECT_NE(r.out.find("SHARD_DIR... --out DIR"), std::string::npos) << r.out;
+
   r = RunCommand(Doge() + kEval + " --shard 2/2 --out " + dir + "/x", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("--shard"), std::string::npos) << r.err;
