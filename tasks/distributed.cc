@@ -345,6 +345,9 @@ void MpiDispatcher::Serve(const ScoreFn& score) {
     const std::vector<size_t> positions = DecodePositions(RecvBytes(status));
     if (positions.empty()) return;  // task done
     const std::vector<std::string> lines = score(positions);
+    if (debug_delay_ms_per_doc_ > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(debug_delay_ms_per_doc_ * static_cast<int64_t>(positions.size())));
+    }
     served_docs_ += static_cast<int64_t>(positions.size());
     if (debug_kill_after_docs_ >= 0 && served_docs_ >= debug_kill_after_docs_) kill(getpid(), SIGKILL);
     reply = EncodeResults(positions, lines);

@@ -107,6 +107,8 @@ class MpiDispatcher : public DocDispatcher {
   // Tests: a non-coordinator rank SIGKILLs itself once it has scored `docs` documents (before
   // returning the batch that reached it), as a crashed host would.
   void set_debug_kill_after_docs(int64_t docs) { debug_kill_after_docs_ = docs; }
+  // Tests: a non-coordinator rank waits `ms` per document it scored, as a slow host would.
+  void set_debug_delay_ms_per_doc(int ms) { debug_delay_ms_per_doc_ = ms; }
 
  private:
   const MpiSession& session_;
@@ -114,6 +116,7 @@ class MpiDispatcher : public DocDispatcher {
   int task_seq_ = 0;  // tasks dispatched so far: picks the message tags
   int64_t served_docs_ = 0;
   int64_t debug_kill_after_docs_ = -1;
+  int debug_delay_ms_per_doc_ = 0;
 };
 
 }  // namespace doge::tasks

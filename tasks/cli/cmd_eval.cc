@@ -234,9 +234,10 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
       "allow-count-mismatch", "")("shard", po::value<std::string>(), "")
       // Hidden, for tests: documents per engine call, and a SIGKILL of this process after N docs
       // are flushed (the resume test kills a real run at a known point); under mpirun,
-      // --debug-kill-rank R > 0 makes rank R kill itself after scoring N docs instead.
+      // --debug-kill-rank R > 0 makes rank R kill itself after scoring N docs instead; a worker
+      // rank given --debug-delay-ms-per-doc plays a slow host (the load-balancing test).
       ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "")(
-          "debug-kill-rank", po::value<int>()->default_value(0), "");
+          "debug-kill-rank", po::value<int>()->default_value(0), "")("debug-delay-ms-per-doc", po::value<int>(), "");
   po::variables_map vm = Parse(std::vector<std::string>(args.begin() + 1, args.end()), desc);
   if (vm.count("help")) {
     std::fputs(kEvalHelp, stdout);
@@ -305,6 +306,7 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
     mpi->VerifySame(model_dir, same);
     ranks = mpi->GatherRankInfo(threads, GetMachineFingerprint().cpu_model);
     dispatcher = std::make_unique<tasks::MpiDispatcher>(*mpi);
+    if (vm.count("debug-delay-ms-per-doc")) dispatcher->set_debug_delay_ms_per_doc(vm["debug-delay-ms-per-doc"].as<int>());
   }
 
   std::vector<tasks::TaskResult> results;

@@ -113,8 +113,7 @@ class DistributedEvalTest : public ::testing::Test {
 
   // `dir` holds what the single-process run wrote: every details file byte for byte (its run
   // identity file too) and results.json apart from the timing/host/rank fields.
-  static void ExpectSameAsSingle(const std::string& dir) {
-    const std::string single = root_ + "/single";
+  static void ExpectSameAsSingle(const std::string& dir, const std::string& single = root_ + "/single") {
     for (const std::string& t : kTasks) {
       for (const char* ext : {".jsonl", ".jsonl.run"}) {
         const std::string a = single + "/details/" + t + ext, b = dir + "/details/" + t + ext;
@@ -175,6 +174,26 @@ TEST_F(DistributedEvalTest, ShardsMergeToTheSingleRun) {
   // A shard resumes only into the same shard.
   const RunResult wrong = RunCommand(Doge() + kEval + " --shard 2/4 --resume --out " + dir + "/s1", dir);
   EXPECT_EQ(wrong.exit_code(), 2) << wrong.err;
+}
+
+// Protocol B aggregates MMLU differently (one micro-averaged task over `all`, per-subject rows
+// informational) and builds ARC with balanced shots: the merge recomputes that the same way too.
+TEST_F(DistributedEvalTest, ProtocolBShardsMergeToTheProtocolBSingleRun) {
+  const std::string dir = Scratch("card_b");
+  const std::string eval = Doge() + kEval + " --protocol card-b";
+  RunResult r = RunCommand(eval + " --out " + dir + "/single", dir);
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  for (int k = 0; k < 2; ++k) {
+    r = RunCommand(eval + " --shard " + std::to_string(k) + "/2 --out " + dir + "/s" + std::to_string(k), dir);
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
+  }
+  r = RunCommand(Doge() + " eval merge " + dir + "/s1 " + dir + "/s0 --out " + dir + "/merged", dir);
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  ExpectSameAsSingle(dir + "/merged", dir + "/single");
+  simdjson::dom::parser parser;
+  simdjson::dom::element mmlu = parser.load(dir + "/merged/results.json")["tasks"]["mmlu"];
+  EXPECT_EQ(std::string_view(mmlu["aggregation"].get_string()), "micro");
+  EXPECT_FALSE(mmlu["subtasks"].error());  // the informational per-subject rows, recomputed
 }
 
 TEST_F(DistributedEvalTest, MergeRefusesMissingRepeatedAndForeignShards) {
@@ -247,6 +266,23 @@ TEST_F(DistributedEvalTest, MpirunThreeRanksOverTcpMatchesTheSingleRun) {
   simdjson::dom::parser parser;
   simdjson::dom::element root = parser.load(dir + "/run/results.json");
   EXPECT_EQ(root["distributed"]["rank_info"].get_array().size(), 3u);
+}
+
+TEST_F(DistributedEvalTest, SlowRankGetsFewerDocumentsAndTheSameResults) {
+  const std::string dir = Scratch("slow");
+  // Rank 1 plays a slow host: 300 ms per document on top of the scoring (the tiny model scores a
+  // document in milliseconds). Batches go to whoever asks, so rank 0 takes most of them.
+  const RunResult r = RunCommand(Mpirun(1) + Doge() + kEval + " --out " + dir + "/run : -np 1 " + Doge() + kEval +
+                                     " --out " + dir + "/run --debug-delay-ms-per-doc 300",
+                                 dir);
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  ExpectSameAsSingle(dir + "/run");
+  simdjson::dom::parser parser;
+  simdjson::dom::element ranks = parser.load(dir + "/run/results.json")["distributed"]["rank_info"];
+  const int64_t fast = int64_t(ranks.at(0)["docs_scored"]), slow = int64_t(ranks.at(1)["docs_scored"]);
+  EXPECT_EQ(fast + slow, 9 + 7 * 3);
+  EXPECT_GT(slow, 0);  // it did take part
+  EXPECT_LT(slow, fast) << "rank 0 " << fast << ", slow rank 1 " << slow;
 }
 
 TEST_F(DistributedEvalTest, KilledWorkerRankLosesNoFinishedWorkAndResumesWithAnyN) {
