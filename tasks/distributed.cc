@@ -196,7 +196,7 @@ void MpiSession::VerifySame(const std::string& what,
       const std::string vb = tb != std::string::npos && b.substr(0, tb) == name ? b.substr(tb + 1) : b;
       throw Error(ErrorKind::kDataset, what, name,
                   "rank " + std::to_string(r) + " on host " + host + " has " + vb + ", rank 0 on host " + ref[0] +
-                      " has " + va + "; every rank needs the same files (shared filesystem or identical copies)");
+                      " has " + va + "; every rank must run the same command on the same files (a shared filesystem or identical copies)");
     }
   }
 }

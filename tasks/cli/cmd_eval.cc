@@ -297,10 +297,16 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   std::unique_ptr<tasks::MpiDispatcher> dispatcher;
   std::vector<tasks::RankInfo> ranks;
   if (distributed) {
-    // Every rank must score with the same build, model and tokenizer as rank 0.
+    // Every rank must run the same command (tasks and settings: they decide which collective
+    // steps follow) with the same build, model and tokenizer as rank 0.
+    std::string task_list;
+    for (const std::string& n : names) task_list += (task_list.empty() ? "" : ",") + n;
     std::vector<std::pair<std::string, std::string>> same = {
         {"doge git revision", DOGE_GIT_REVISION},
-        {"protocol", protocol},
+        {"--tasks", task_list},
+        {"protocol, limit, shard", protocol + " limit=" + std::to_string(limit) + (sharded ? " shard=" + tasks::ShardName(shard) : "")},
+        {"--num-fewshot", std::to_string(num_fewshot)},
+        {"--allow-count-mismatch", allow ? "given" : "not given"},
         {std::filesystem::path(tok->path()).filename().string(), tok_sha}};
     for (const auto& [n, h] : weights) same.emplace_back(n, h);
     mpi->VerifySame(model_dir, same);
