@@ -270,10 +270,10 @@ TEST_F(DistributedEvalTest, MpirunThreeRanksOverTcpMatchesTheSingleRun) {
 
 TEST_F(DistributedEvalTest, SlowRankGetsFewerDocumentsAndTheSameResults) {
   const std::string dir = Scratch("slow");
-  // Rank 1 plays a slow host: 300 ms per document on top of the scoring (the tiny model scores a
+  // Rank 1 plays a slow host: 1 s per document on top of the scoring (the tiny model scores a
   // document in milliseconds). Batches go to whoever asks, so rank 0 takes most of them.
   const RunResult r = RunCommand(Mpirun(1) + Doge() + kEval + " --out " + dir + "/run : -np 1 " + Doge() + kEval +
-                                     " --out " + dir + "/run --debug-delay-ms-per-doc 300",
+                                     " --out " + dir + "/run --debug-delay-ms-per-doc 1000",
                                  dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   ExpectSameAsSingle(dir + "/run");
