@@ -344,8 +344,10 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
     const bool absent = allow && !TaskDataPresent(spec, data_dir, k);
     if (distributed && absent) mpi->VerifySame(data_dir, {{n, "no data (skipped)"}});
     if (absent) {
-      std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
-                   n.c_str(), spec.dataset.c_str(), data_dir.c_str());
+      if (lead) {
+        std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
+                     n.c_str(), spec.dataset.c_str(), data_dir.c_str());
+      }
       continue;
     }
     tasks::PrepareOptions popt;
@@ -355,10 +357,12 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
     popt.limit = limit;
     prepared.push_back(tasks::PrepareTask(spec, popt));
     const tasks::PreparedTask& t = prepared.back();
+    // Under mpirun the other ranks' files are compared with rank 0's by hash below, so the
+    // counts (and their warnings, once rather than once per rank) are rank 0's to check.
     for (const tasks::SplitRead& r : t.splits_read) {
-      data::CheckSplitCount(data_dir, r.dataset, r.split, r.subject, r.n, allow);
+      if (lead) data::CheckSplitCount(data_dir, r.dataset, r.split, r.subject, r.n, allow);
     }
-    if (spec.dataset == "mmlu" && subject.empty() && !t.skipped_subjects.empty()) {
+    if (lead && spec.dataset == "mmlu" && subject.empty() && !t.skipped_subjects.empty()) {
       int64_t total = 0;
       for (const tasks::SplitRead& r : t.splits_read) total += r.split == spec.evaluation_split ? r.n : 0;
       // All 57 subjects are part of the task: missing ones fail the count check of the whole split.
