@@ -17,6 +17,7 @@ packages=(
   chromium                                  # headless screenshot test of `doge report` HTML
   zlib1g-dev                                # PNG decoding in that test (inflate)
   clang                                     # the second compiler CI builds and tests with (preset clang)
+  libopenmpi-dev openmpi-bin                # mpirun doge eval: one evaluation over many processes/hosts
 )
 
 missing=()

@@ -406,6 +406,45 @@ std::vector<std::string> ReadLines(const std::string& path) {
   return lines;
 }
 
+// Scores `positions` of `docs` into `results` (metrics included); with `want_lines` returns their
+// details lines.
+std::vector<std::string> ScorePositions(BatchScorer& scorer, const TaskSpec& spec,
+                                        const std::vector<const EvalDoc*>& docs, std::vector<DocResult>& results,
+                                        const std::vector<size_t>& positions, bool want_lines) {
+  std::vector<const EvalDoc*> bd;
+  std::vector<DocResult*> br;
+  for (size_t p : positions) {
+    bd.push_back(docs.at(p));
+    br.push_back(&results.at(p));
+  }
+  scorer.Run(bd, br);
+  std::vector<std::string> lines;
+  for (DocResult* r : br) {
+    ComputeDocMetrics(spec, *r);
+    if (want_lines) lines.push_back(DetailLine(*r));
+  }
+  return lines;
+}
+
+// Puts a document scored by another process in place. The line must be for the document this
+// process built (same key, query and shots: a rank with other data or another build is refused)
+// and must survive the round trip exactly, so the details written here are the ones it computed.
+void AcceptRemoteLine(const TaskSpec& spec, const std::string& line, DocResult& slot) {
+  const std::string where = spec.task + " details line from another rank";
+  DocResult r = ParseDetailLine(line, where);
+  if (r.subtask != slot.subtask || r.doc_index != slot.doc_index || r.query != slot.query ||
+      r.fewshot_indices != slot.fewshot_indices || r.choices != slot.choices) {
+    throw Error(ErrorKind::kDataset, where, Key(r.subtask, r.doc_index),
+                "differs from the request rank 0 built for " + Key(slot.subtask, slot.doc_index) +
+                    " (another data set or doge build on that rank?)");
+  }
+  ComputeDocMetrics(spec, r);
+  if (DetailLine(r) != line) {
+    throw Error(ErrorKind::kFormat, where, Key(r.subtask, r.doc_index), "does not round-trip: " + line);
+  }
+  slot = std::move(r);
+}
+
 }  // namespace
 
 TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const Tokenizer& tok,
@@ -435,6 +474,15 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
     r.gold_index = docs[i]->doc.gold_index;
     r.fewshot_indices = docs[i]->fewshot_indices;
     index[Key(r.subtask, r.doc_index)] = i;
+  }
+
+  if (opt.dispatcher && !opt.dispatcher->coordinator()) {
+    // Another process keeps the files and the aggregate: only score what it hands out.
+    BatchScorer scorer(spec, lm, tok);
+    opt.dispatcher->Serve([&](const std::vector<size_t>& positions) {
+      return ScorePositions(scorer, spec, docs, results, positions, true);
+    });
+    return result;
   }
 
   const bool keep = !opt.out_dir.empty();
@@ -508,34 +556,42 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   }
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch = static_cast<size_t>(std::max(1, opt.batch_docs));
+  // A batch is scored: its lines go to the partial file, counters and progress move on. Batches
+  // from other processes (opt.dispatcher) arrive as details lines and are put in place first.
+  auto finished = [&](const std::vector<size_t>& positions, const std::vector<std::string>& lines, bool remote) {
+    std::string text;
+    for (size_t j = 0; j < positions.size(); ++j) {
+      if (remote) AcceptRemoteLine(spec, lines.at(j), results.at(positions[j]));
+      const DocResult& r = results[positions[j]];
+      result.tokens_processed += r.processed_tokens;
+      if (keep) text += (lines.empty() ? DetailLine(r) : lines[j]) + "\n";
+    }
+    if (partial_file) {
+      // One write + flush per batch: a kill loses at most this batch, and a torn last line is
+      // dropped on resume.
+      std::fwrite(text.data(), 1, text.size(), partial_file);
+      std::fflush(partial_file);
+    }
+    result.docs_scored += static_cast<int64_t>(positions.size());
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char suffix[64];
+    std::snprintf(suffix, sizeof suffix, "%.0f tok/s", secs > 0 ? result.tokens_processed / secs : 0.0);
+    progress.SetSuffix(suffix);
+    progress.Add(static_cast<int64_t>(positions.size()));
+    if (opt.after_batch) opt.after_batch(result.docs_scored);
+  };
   try {
-    for (size_t b = 0; b < pending.size(); b += batch) {
-      std::vector<const EvalDoc*> bd;
-      std::vector<DocResult*> br;
-      for (size_t j = b; j < std::min(pending.size(), b + batch); ++j) {
-        bd.push_back(docs[pending[j]]);
-        br.push_back(&results[pending[j]]);
+    if (opt.dispatcher) {
+      opt.dispatcher->Run(pending, batch, [&](const std::vector<size_t>& positions) {
+        return ScorePositions(scorer, spec, docs, results, positions, true);
+      }, finished);
+    } else {
+      for (size_t b = 0; b < pending.size(); b += batch) {
+        const std::vector<size_t> positions(pending.begin() + static_cast<std::ptrdiff_t>(b),
+                                            pending.begin() + static_cast<std::ptrdiff_t>(std::min(pending.size(), b + batch)));
+        ScorePositions(scorer, spec, docs, results, positions, false);
+        finished(positions, {}, false);
       }
-      scorer.Run(bd, br);
-      std::string lines;
-      for (DocResult* r : br) {
-        ComputeDocMetrics(spec, *r);
-        result.tokens_processed += r->processed_tokens;
-        if (keep) lines += DetailLine(*r) + "\n";
-      }
-      if (partial_file) {
-        // One write + flush per batch: a kill loses at most this batch, and a torn last line is
-        // dropped on resume.
-        std::fwrite(lines.data(), 1, lines.size(), partial_file);
-        std::fflush(partial_file);
-      }
-      result.docs_scored += static_cast<int64_t>(bd.size());
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      char suffix[64];
-      std::snprintf(suffix, sizeof suffix, "%.0f tok/s", secs > 0 ? result.tokens_processed / secs : 0.0);
-      progress.SetSuffix(suffix);
-      progress.Add(static_cast<int64_t>(bd.size()));
-      if (opt.after_batch) opt.after_batch(result.docs_scored);
     }
   } catch (...) {
     if (partial_file) std::fclose(partial_file);

@@ -68,6 +68,28 @@ struct TaskResult {
   GenerationBudget generation_budget;  // generate_until: lighteval's padded-length budget
 };
 
+// Spreads the scoring of a task's documents over several processes (tasks/distributed.h does it
+// over MPI). EvaluateTask calls it on every process with the same task: the coordinator (rank 0)
+// keeps the files (resume, partial file, details) and hands out `pending`; the others Serve().
+// Positions index the task's documents in dataset order (units concatenated).
+class DocDispatcher {
+ public:
+  virtual ~DocDispatcher() = default;
+  // Scores positions in this process; returns their details lines (DetailLine), in order.
+  using ScoreFn = std::function<std::vector<std::string>(const std::vector<size_t>& positions)>;
+  // Coordinator only, on the calling thread: a batch is finished. `remote`: its results came from
+  // another process as `lines` and are not yet in place; otherwise `score` already filled them.
+  using FinishFn = std::function<void(const std::vector<size_t>& positions,
+                                      const std::vector<std::string>& lines, bool remote)>;
+  virtual bool coordinator() const = 0;
+  // Coordinator: gets every position of `pending` scored (here or elsewhere, in batches of at
+  // most `batch_docs`), calling `finished` once per batch as it arrives (any order).
+  virtual void Run(const std::vector<size_t>& pending, size_t batch_docs, const ScoreFn& score,
+                   const FinishFn& finished) = 0;
+  // Other processes: scores the batches the coordinator sends until it says the task is done.
+  virtual void Serve(const ScoreFn& score) = 0;
+};
+
 struct EvalOptions {
   std::string out_dir;          // details/<task>.jsonl (+ .run: the run identity, + .partial while
                                 // running) go here ("" = keep nothing)
@@ -79,6 +101,9 @@ struct EvalOptions {
   // Called after each flushed batch with the number of docs scored so far in this run (tests use
   // it to kill the process at a known point).
   std::function<void(int64_t)> after_batch;
+  // nullptr: score every document in this process (the single-process run). Otherwise see
+  // DocDispatcher; on a non-coordinator EvaluateTask only serves and returns an empty TaskResult.
+  DocDispatcher* dispatcher = nullptr;
 };
 
 TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const Tokenizer& tok,

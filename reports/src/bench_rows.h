@@ -38,6 +38,7 @@ struct BenchRow {
   double avg = 0;                // avg_ts (e2e) or tasks_per_s (eval)
   double stddev = 0;             // stddev_ts or stddev
   std::vector<double> samples;   // samples_ts or samples
+  int64_t rank = -1;             // MPI rank that measured it (`mpirun doge bench`); -1: absent
 };
 
 // Reads a doge bench array; every row must carry `expected_schema` (or, when it is empty, either

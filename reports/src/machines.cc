@@ -43,40 +43,48 @@ MachinesReport BuildMachinesReport(const std::vector<std::string>& files) {
   // Key: (n_params, model_type, test kind order, n_prompt + n_gen, test, threads).
   using Key = std::tuple<int64_t, std::string, int, int64_t, std::string, int64_t>;
   std::map<Key, MachineLine> lines;
-  for (size_t m = 0; m < files.size(); ++m) {
-    std::vector<BenchRow> rows = LoadBenchRows(files[m], kBenchE2eSchema);
-    if (rows.empty()) throw Error(ErrorKind::kFormat, files[m], "", "no benchmark rows");
-    for (const BenchRow& r : rows) {
-      std::vector<std::string> d = FingerprintDifferences(rows.front().fingerprint, r.fingerprint);
-      if (!d.empty()) {
-        throw Error(ErrorKind::kFormat, files[m],
-                    "[" + std::to_string(r.index) + "].fingerprint",
-                    "rows from different machines in one file (" + d.front() +
-                        "); pass one file per machine");
+  for (size_t f = 0; f < files.size(); ++f) {
+    std::vector<BenchRow> all = LoadBenchRows(files[f], kBenchE2eSchema);
+    if (all.empty()) throw Error(ErrorKind::kFormat, files[f], "", "no benchmark rows");
+    // One machine per file, or per MPI rank in a file written by `mpirun doge bench e2e`.
+    std::map<int64_t, std::vector<BenchRow>> by_rank;
+    for (BenchRow& r : all) by_rank[r.rank].push_back(std::move(r));
+    for (auto& [rank, rows] : by_rank) {
+      const size_t m = report.machines.size();
+      for (const BenchRow& r : rows) {
+        std::vector<std::string> d = FingerprintDifferences(rows.front().fingerprint, r.fingerprint);
+        if (!d.empty()) {
+          throw Error(ErrorKind::kFormat, files[f],
+                      "[" + std::to_string(r.index) + "].fingerprint",
+                      "rows from different machines in one file (" + d.front() +
+                          "); pass one file per machine");
+        }
       }
-    }
-    report.machines.push_back({"m" + std::to_string(m + 1), files[m], rows.front().fingerprint});
-    for (const BenchRow& r : rows) {
-      Key key{r.n_params, r.model_type, r.test.rfind("pp", 0) == 0 ? 0 : 1,
-              r.n_prompt + r.n_gen, r.test, r.n_threads};
-      MachineLine& line = lines[key];
-      if (line.cells.empty()) {
-        line.model_type = r.model_type;
-        line.n_params = r.n_params;
-        line.test = r.test;
-        line.n_threads = r.n_threads;
-        line.cells.resize(files.size());
+      report.machines.push_back({"m" + std::to_string(m + 1),
+                                 rank < 0 ? files[f] : files[f] + " (rank " + std::to_string(rank) + ")",
+                                 rows.front().fingerprint});
+      for (const BenchRow& r : rows) {
+        Key key{r.n_params, r.model_type, r.test.rfind("pp", 0) == 0 ? 0 : 1,
+                r.n_prompt + r.n_gen, r.test, r.n_threads};
+        MachineLine& line = lines[key];
+        if (line.cells.empty()) {
+          line.model_type = r.model_type;
+          line.n_params = r.n_params;
+          line.test = r.test;
+          line.n_threads = r.n_threads;
+        }
+        if (line.cells.size() <= m) line.cells.resize(m + 1);
+        if (line.cells[m]) {
+          throw Error(ErrorKind::kFormat, files[f], "[" + std::to_string(r.index) + "]",
+                      "second row for " + r.model_type + " " + r.test + " at " +
+                          std::to_string(r.n_threads) + " threads");
+        }
+        line.cells[m] = MachineCell{r.avg, r.stddev, 1, false};
       }
-      if (line.cells[m]) {
-        throw Error(ErrorKind::kFormat, files[m], "[" + std::to_string(r.index) + "]",
-                    "second row for " + r.model_type + " " + r.test + " at " +
-                        std::to_string(r.n_threads) + " threads");
-      }
-      line.cells[m] = MachineCell{r.avg, r.stddev, 1, false};
     }
   }
   for (auto& [key, line] : lines) {
-    line.cells.resize(files.size());
+    line.cells.resize(report.machines.size());
     for (auto& c : line.cells) {
       if (c && line.cells[0]) {
         c->relative = c->avg_ts / line.cells[0]->avg_ts;

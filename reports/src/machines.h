@@ -1,5 +1,6 @@
 // `doge report machines BENCH...`: end-to-end throughput of the same models on several machines.
-// Each BENCH file is one `doge bench e2e` run (doge.bench.e2e/1 rows, one machine). The table has
+// Each BENCH file is one `doge bench e2e` run (doge.bench.e2e/1 rows, one machine), or one
+// `mpirun doge bench e2e` run (rows with "rank": one machine per rank). The table has
 // one line per (model, test, threads) and one column per machine: mean tokens/s +- stddev and the
 // speed relative to the first machine; a second table lists each machine's fingerprint.
 #ifndef DOGE_REPORTS_SRC_MACHINES_H_

@@ -3,16 +3,21 @@
 // also defines DOGE_HAVE_BENCH); this file only parses options and prints.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
+#include <simdjson.h>
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_writer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/json_copy.h"
+#include "tasks/distributed.h"
 
 #ifdef DOGE_HAVE_BENCH
 #include "benchmarks/bench_model.h"
@@ -77,7 +82,13 @@ const char kBenchUsage[] =
     "  doge bench eval --shape doge-20m -t 1,2\n"
     "  doge bench card --shape doge-20m --protocol card-a -t 1,2\n"
     "  OMP_NUM_THREADS=1 doge bench kernels --benchmark_filter='matvec.*optimized'\n"
-    "  DOGE_KERNEL_ISA=avx2 doge bench e2e --shape doge-20m -t 1\n";
+    "  DOGE_KERNEL_ISA=avx2 doge bench e2e --shape doge-20m -t 1\n"
+    "\n"
+    "Under mpirun, e2e and eval measure every rank's host in one go (ranks sharing a host take\n"
+    "turns) and rank 0 writes all rows, each with its \"rank\" and its host's fingerprint;\n"
+    "`doge report machines` makes one column per rank of such a file:\n"
+    "  mpirun -np 3 --hostfile hosts --map-by node doge bench e2e --shape doge-20m -o json --out m.json\n"
+    "  doge report machines m.json\n";
 
 std::vector<int> PositiveList(const std::string& flag, const std::string& text, bool allow_zero) {
   std::vector<int> v = ParseIntList(flag, text);
@@ -117,6 +128,57 @@ po::variables_map Parse(const Args& args, const po::options_description& desc) {
   return vm;
 }
 
+// Under mpirun (more than one rank): csv has no column for the rank, so only md and json.
+void CheckFormatAcrossRanks(const tasks::MpiSession* mpi, const std::string& format) {
+  if (mpi && mpi->size() > 1 && format == "csv") {
+    throw Error(ErrorKind::kUsage, "", "--output", "under mpirun use md or json (csv rows cannot carry their rank)");
+  }
+}
+
+// Runs the measurement: alone, or under mpirun on every rank with the ranks of a host in turns.
+void Measure(const tasks::MpiSession* mpi, const std::function<void()>& f) {
+  if (mpi && mpi->size() > 1) {
+    mpi->RunInHostTurns(f);
+  } else {
+    f();
+  }
+}
+
+// Emit() of this process's output, or under mpirun rank 0's Emit() of every rank's: json rows
+// gain "rank" (after "schema"), md tables a heading naming rank and host.
+void EmitAcrossRanks(const tasks::MpiSession* mpi, const std::string& format, const std::string& text,
+                     const std::string& out) {
+  if (!mpi || mpi->size() == 1) return Emit(text, out);
+  const std::vector<std::string> all = mpi->Gather(mpi->host() + "\n" + text);
+  if (mpi->rank() != 0) return;
+  std::string merged;
+  if (format == "json") {
+    JsonWriter w(/*pretty=*/true);
+    w.BeginArray();
+    for (size_t r = 0; r < all.size(); ++r) {
+      simdjson::dom::parser parser;
+      simdjson::dom::element rows = parser.parse(all[r].substr(all[r].find('\n') + 1));
+      for (simdjson::dom::element row : rows.get_array()) {
+        w.BeginObject();
+        for (auto [k, v] : row.get_object()) {
+          w.Key(k);
+          CopyJson(w, v);
+          if (k == "schema") w.Field("rank", static_cast<int64_t>(r));
+        }
+        w.EndObject();
+      }
+    }
+    w.EndArray();
+    merged = w.Take() + "\n";
+  } else {
+    for (size_t r = 0; r < all.size(); ++r) {
+      const size_t nl = all[r].find('\n');
+      merged += "## rank " + std::to_string(r) + " (host " + all[r].substr(0, nl) + ")\n\n" + all[r].substr(nl + 1) + "\n";
+    }
+  }
+  Emit(merged, out);
+}
+
 #ifdef DOGE_HAVE_BENCH
 
 int RunBenchKernels(const Args& args) {
@@ -130,7 +192,7 @@ int RunBenchKernels(const Args& args) {
   return RunKernelBenchmarks(static_cast<int>(storage.size()), argv.data());
 }
 
-int RunBenchE2e(const Args& args) {
+int RunBenchE2e(const Args& args, const tasks::MpiSession* mpi) {
   std::string model, shape, dtype, prompts, gens, threads, format, out;
   int reps = 5, probe_reps = 5;
   uint64_t seed = 1;
@@ -155,6 +217,7 @@ int RunBenchE2e(const Args& args) {
     return 0;
   }
   CheckFormat(format);
+  CheckFormatAcrossRanks(mpi, format);
   E2eOptions o;
   o.n_prompt = PositiveList("--n-prompt", prompts, true);
   o.n_gen = PositiveList("--n-gen", gens, true);
@@ -172,15 +235,17 @@ int RunBenchE2e(const Args& args) {
   for (int p : o.n_prompt) capacity = std::max<int64_t>(capacity, p);
   for (int g : o.n_gen) capacity = std::max<int64_t>(capacity, g);
   EngineE2eTarget target(bm->model(), capacity);
-  std::vector<E2eRow> rows = RunE2e(target, bm->info(), o);
-  Emit(format == "json" ? FormatE2eJson(rows)
-       : format == "csv" ? FormatE2eCsv(rows)
-                         : FormatE2eMarkdown(rows),
-       out);
+  std::vector<E2eRow> rows;
+  Measure(mpi, [&] { rows = RunE2e(target, bm->info(), o); });
+  EmitAcrossRanks(mpi, format,
+                  format == "json"  ? FormatE2eJson(rows)
+                  : format == "csv" ? FormatE2eCsv(rows)
+                                    : FormatE2eMarkdown(rows),
+                  out);
   return 0;
 }
 
-int RunBenchEval(const Args& args) {
+int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
   std::string model, shape, dtype, threads, format, out;
   int reps = 5;
   uint64_t seed = 1;
@@ -211,6 +276,7 @@ int RunBenchEval(const Args& args) {
     return 0;
   }
   CheckFormat(format);
+  CheckFormatAcrossRanks(mpi, format);
   std::vector<int> thread_list = PositiveList("--threads", threads, false);
   if (vm.count("task")) {
     const std::string task = vm["task"].as<std::string>(), protocol = vm["protocol"].as<std::string>();
@@ -251,11 +317,13 @@ int RunBenchEval(const Args& args) {
                 "context + ending must fit max_position_embeddings (" +
                     std::to_string(bm->model().config().max_position_embeddings) + ")");
   }
-  std::vector<EvalRow> rows = RunEvalBenchOnEngine(*bm, w, thread_list, reps);
-  Emit(format == "json" ? FormatEvalJson(rows)
-       : format == "csv" ? FormatEvalCsv(rows)
-                         : FormatEvalMarkdown(rows),
-       out);
+  std::vector<EvalRow> rows;
+  Measure(mpi, [&] { rows = RunEvalBenchOnEngine(*bm, w, thread_list, reps); });
+  EmitAcrossRanks(mpi, format,
+                  format == "json"  ? FormatEvalJson(rows)
+                  : format == "csv" ? FormatEvalCsv(rows)
+                                    : FormatEvalMarkdown(rows),
+                  out);
   return 0;
 }
 
@@ -307,8 +375,23 @@ int RunBench(const Args& args) {
   const std::string& sub = args[1];
 #ifdef DOGE_HAVE_BENCH
   if (sub == "kernels") return RunBenchKernels(args);
-  if (sub == "e2e") return RunBenchE2e(args);
-  if (sub == "eval") return RunBenchEval(args);
+  if ((sub == "e2e" || sub == "eval") && tasks::LaunchedByMpiLauncher()) {
+    // One measurement per rank; any rank's failure ends the job with its message (RunEval does
+    // the same).
+    tasks::MpiSession mpi;
+    const std::string who = mpi.size() > 1 ? "rank " + std::to_string(mpi.rank()) + " on host " + mpi.host() + ": " : "";
+    try {
+      return sub == "e2e" ? RunBenchE2e(args, &mpi) : RunBenchEval(args, &mpi);
+    } catch (const Error& e) {
+      mpi.Abort("doge: error: " + who + e.what(), ExitCodeFor(e.kind()));
+    } catch (const boost::program_options::error& e) {
+      mpi.Abort("doge bench: error: " + who + e.what() + " (see doge bench --help)", 2);
+    } catch (const std::exception& e) {
+      mpi.Abort("doge: internal error: " + who + e.what(), 1);
+    }
+  }
+  if (sub == "e2e") return RunBenchE2e(args, nullptr);
+  if (sub == "eval") return RunBenchEval(args, nullptr);
   if (sub == "card") return RunBenchCard(args);
 #else
   if (sub == "kernels" || sub == "e2e" || sub == "eval" || sub == "card") {

@@ -27,6 +27,7 @@
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/data/documents.h"
+#include "tasks/distributed.h"
 #include "tasks/evaluator.h"
 #include "tasks/export_formats.h"
 #include "tasks/requests.h"
@@ -41,7 +42,9 @@ using tasks::TaskSpec;
 namespace {
 
 constexpr const char* kEvalHelp =
-    "usage: doge eval --model DIR|ORG/NAME[@REV] --tasks card|LIST|list [options]\n\n"
+    "usage: doge eval --model DIR|ORG/NAME[@REV] --tasks card|LIST|list [options]\n"
+    "       mpirun -np N doge eval ... (same options)\n"
+    "       doge eval merge SHARD_DIR... --out DIR\n\n"
     "Scores a Doge checkpoint the way the model card's numbers were made (lighteval 0.7.0,\n"
     "five-shot; see tasks/specs/README.md). Prints acc and acc_norm side by side with k and the\n"
     "evaluated split, and with --out writes DIR/results.json and DIR/details/<task>.jsonl.\n"
@@ -72,12 +75,16 @@ constexpr const char* kEvalHelp =
     "                          details/<model>/<time>/*.jsonl; lm-eval: DIR/<model>/results_<time>.json\n"
     "                          and samples_<task>_<time>.jsonl (needs --out)\n"
     "  --resume                continue an interrupted run in --out (same model, protocol, k, limit)\n"
-    "  --threads N             engine threads (default: all cores)\n"
+    "  --threads N             engine threads (default: all cores; under mpirun: per rank)\n"
     "  --prefix-cache-mb MB    memory for the KV rows of shared prompt prefixes (the five shots\n"
     "                          every MMLU question of a subject repeats), reused across documents\n"
     "                          with bit-identical scores; 0 disables it; default: a quarter of RAM,\n"
     "                          at most 1024. The summary and results.json give each task's hit rate\n"
     "                          (prompt tokens reused / tokens scored)\n"
+    "  --shard K/N             evaluate only shard K (0..N-1) of every task's documents (positions\n"
+    "                          p with p % N == K) into --out; `doge eval merge` joins the N shard\n"
+    "                          folders into the results one run gives (Slurm job arrays: --shard\n"
+    "                          $SLURM_ARRAY_TASK_ID/N with --array=0-(N-1))\n"
     "  --allow-count-mismatch  evaluate samples: warn instead of failing when a split's document\n"
     "                          count differs from datasets-manifest/, and skip tasks whose data "
     "is\n"
@@ -88,7 +95,12 @@ constexpr const char* kEvalHelp =
     "            --out /tmp/run --allow-count-mismatch\n"
     "  doge report card /tmp/run/results.json\n"
     "  doge eval --model SmallDoge/Doge-20M --tasks 'lighteval|arc:easy|5|0' --out /tmp/run \\\n"
-    "            --output-format doge,lm-eval     (the model from the Hugging Face cache: doge model fetch)\n";
+    "            --output-format doge,lm-eval     (the model from the Hugging Face cache: doge model fetch)\n\n"
+    "Under mpirun (or srun with PMI), rank 0 reads the tasks, hands batches of documents to the\n"
+    "ranks as they ask for them (scoring batches itself too) and writes the one results.json and\n"
+    "details/, appending finished documents as they arrive (--resume works with any N). Every rank\n"
+    "needs the model and the data at the same paths; their SHA-256 must match rank 0's.\n"
+    "  mpirun -np 4 --hostfile hosts doge eval --model M --tasks card --threads 8 --out /shared/run\n";
 
 constexpr const char* kTasksHelp =
     "usage: doge tasks ls\n"
@@ -237,17 +249,23 @@ int RunTasks(const Args& args) {
   throw Error(ErrorKind::kUsage, "", "tasks", UnknownNameMessage("tasks command", args[1], {"ls", "render"}));
 }
 
-int RunEval(const Args& args) {
+namespace {
+
+int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   po::options_description desc("doge eval");
   desc.add_options()("help,h", "")("model", po::value<std::string>(), "")("tasks", po::value<std::string>(), "")(
       "protocol", po::value<std::string>()->default_value("auto"), "")("data-dir", po::value<std::string>(), "")(
       "num-fewshot", po::value<int>()->default_value(-1), "")("limit", po::value<int64_t>()->default_value(-1), "")(
       "out", po::value<std::string>(), "")("resume", "")("threads", po::value<int>()->default_value(0), "")(
       "prefix-cache-mb", po::value<int64_t>(), "")(
-      "allow-count-mismatch", "")("output-format", po::value<std::string>()->default_value("doge"), "")
+      "allow-count-mismatch", "")("output-format", po::value<std::string>()->default_value("doge"), "")(
+      "shard", po::value<std::string>(), "")
       // Hidden, for tests: documents per engine call, and a SIGKILL of this process after N docs
-      // are flushed (the resume test kills a real run at a known point).
-      ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "");
+      // are flushed (the resume test kills a real run at a known point); under mpirun,
+      // --debug-kill-rank R > 0 makes rank R kill itself after scoring N docs instead; a worker
+      // rank given --debug-delay-ms-per-doc plays a slow host (the load-balancing test).
+      ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "")(
+          "debug-kill-rank", po::value<int>()->default_value(0), "")("debug-delay-ms-per-doc", po::value<int>(), "");
   po::variables_map vm = Parse(std::vector<std::string>(args.begin() + 1, args.end()), desc);
   if (vm.count("help")) {
     std::fputs(kEvalHelp, stdout);
@@ -284,6 +302,12 @@ int RunEval(const Args& args) {
   if (out_dir.empty() && (formats.size() > 1 || formats[0] != "doge")) {
     throw Error(ErrorKind::kUsage, "", "--output-format", "needs --out DIR (the files are written inside it)");
   }
+  const bool sharded = vm.count("shard") > 0;
+  const tasks::ShardSpec shard = sharded ? tasks::ParseShard(vm["shard"].as<std::string>()) : tasks::ShardSpec{};
+  if (sharded && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--shard", "needs --out DIR (one folder per shard)");
+  // Under mpirun with more than one rank: rank 0 coordinates and writes, the others only score.
+  const bool distributed = mpi && mpi->size() > 1;
+  const bool lead = !mpi || mpi->rank() == 0;
 
   // Resolve the task list and specs before loading anything heavy, so typos fail fast.
   // Ours, lighteval's (suite|task|k|0: k per task) and lm-eval's spellings (tasks/task_names.h).
@@ -330,13 +354,39 @@ int RunEval(const Args& args) {
   const auto weights = WeightHashes(model_dir);
   const std::string tok_sha = Sha256File(tok->path());
   const std::string model_name = ModelDisplayName(vm["model"].as<std::string>());
-  std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads, data %s\n", model_name.c_str(),
-               static_cast<long long>(lm->n_params()), lm->layout_name().c_str(), protocol.c_str(), threads,
-               data_dir.c_str());
+  if (lead) {
+    std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads%s, data %s\n",
+                 model_name.c_str(), static_cast<long long>(lm->n_params()), lm->layout_name().c_str(),
+                 protocol.c_str(), threads,
+                 distributed ? (" per rank, " + std::to_string(mpi->size()) + " ranks").c_str() : "", data_dir.c_str());
+  }
 
   std::string identity = protocol + " limit=" + std::to_string(limit) + " tok=" + tok_sha;
   for (const auto& [n, h] : weights) identity += " " + n + "=" + h;
   if (gen_config.present) identity += " generation_config=" + Sha256File(gen_config.path);
+  // A shard resumes only into the same shard; `doge eval merge` drops this suffix again.
+  if (sharded) identity += " shard=" + tasks::ShardName(shard);
+  std::unique_ptr<tasks::MpiDispatcher> dispatcher;
+  std::vector<tasks::RankInfo> ranks;
+  if (distributed) {
+    // Every rank must run the same command (tasks and settings: they decide which collective
+    // steps follow) with the same build, model and tokenizer as rank 0.
+    std::string task_list;
+    for (const std::string& n : names) task_list += (task_list.empty() ? "" : ",") + n;
+    std::vector<std::pair<std::string, std::string>> same = {
+        {"doge git revision", DOGE_GIT_REVISION},
+        {"--tasks", task_list},
+        {"protocol, limit, shard", protocol + " limit=" + std::to_string(limit) + (sharded ? " shard=" + tasks::ShardName(shard) : "")},
+        {"--num-fewshot", std::to_string(num_fewshot)},
+        {"generation_config.json", gen_config.present ? Sha256File(gen_config.path) : "absent"},
+        {"--allow-count-mismatch", allow ? "given" : "not given"},
+        {std::filesystem::path(tok->path()).filename().string(), tok_sha}};
+    for (const auto& [n, h] : weights) same.emplace_back(n, h);
+    mpi->VerifySame(model_dir, same);
+    ranks = mpi->GatherRankInfo(threads, GetMachineFingerprint().cpu_model);
+    dispatcher = std::make_unique<tasks::MpiDispatcher>(*mpi);
+    if (vm.count("debug-delay-ms-per-doc")) dispatcher->set_debug_delay_ms_per_doc(vm["debug-delay-ms-per-doc"].as<int>());
+  }
 
   std::vector<tasks::TaskResult> results;
   // Per task, parallel to results: prompt tokens the prefix cache supplied / tokens scored.
@@ -354,8 +404,13 @@ int RunEval(const Args& args) {
   opt.batch_docs = vm["batch-docs"].as<int>();
   opt.show_progress = isatty(fileno(stderr));
   opt.run_identity = identity;
+  opt.dispatcher = dispatcher.get();
+  if (!lead) opt.out_dir.clear();  // rank 0 keeps the files
   int64_t docs_before = 0;
-  if (vm.count("debug-kill-after-docs")) {
+  const int kill_rank = vm["debug-kill-rank"].as<int>();
+  if (vm.count("debug-kill-after-docs") && kill_rank > 0) {
+    if (dispatcher && mpi->rank() == kill_rank) dispatcher->set_debug_kill_after_docs(vm["debug-kill-after-docs"].as<int64_t>());
+  } else if (vm.count("debug-kill-after-docs") && lead) {
     const int64_t kill_after = vm["debug-kill-after-docs"].as<int64_t>();
     opt.after_batch = [kill_after, &docs_before](int64_t done) {
       if (docs_before + done >= kill_after) kill(getpid(), SIGKILL);
@@ -366,9 +421,13 @@ int RunEval(const Args& args) {
     const TaskSpec& spec = tasks::FindTaskSpec(base, protocol);
     const int task_fewshot = task_k.count(n) ? task_k.at(n) : num_fewshot;
     const int k = task_fewshot >= 0 ? task_fewshot : spec.num_fewshot;
-    if (allow && !TaskDataPresent(spec, data_dir, k)) {
-      std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
-                   n.c_str(), spec.dataset.c_str(), data_dir.c_str());
+    const bool absent = allow && !TaskDataPresent(spec, data_dir, k);
+    if (distributed && absent) mpi->VerifySame(data_dir, {{n, "no data (skipped)"}});
+    if (absent) {
+      if (lead) {
+        std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
+                     n.c_str(), spec.dataset.c_str(), data_dir.c_str());
+      }
       continue;
     }
     tasks::PrepareOptions popt;
@@ -378,10 +437,12 @@ int RunEval(const Args& args) {
     popt.limit = limit;
     prepared.push_back(tasks::PrepareTask(spec, popt));
     const tasks::PreparedTask& t = prepared.back();
+    // Under mpirun the other ranks' files are compared with rank 0's by hash below, so the
+    // counts (and their warnings, once rather than once per rank) are rank 0's to check.
     for (const tasks::SplitRead& r : t.splits_read) {
-      data::CheckSplitCount(data_dir, r.dataset, r.split, r.subject, r.n, allow);
+      if (lead) data::CheckSplitCount(data_dir, r.dataset, r.split, r.subject, r.n, allow);
     }
-    if (spec.dataset == "mmlu" && subject.empty() && !t.skipped_subjects.empty()) {
+    if (lead && spec.dataset == "mmlu" && subject.empty() && !t.skipped_subjects.empty()) {
       int64_t total = 0;
       for (const tasks::SplitRead& r : t.splits_read) total += r.split == spec.evaluation_split ? r.n : 0;
       // All 57 subjects are part of the task: missing ones fail the count check of the whole split.
@@ -389,13 +450,23 @@ int RunEval(const Args& args) {
       std::fprintf(stderr, "doge eval: warning: mmlu: %zu of 57 subjects absent from %s; averaging the rest\n",
                    t.skipped_subjects.size(), data_dir.c_str());
     }
+    if (distributed) {
+      // Same documents everywhere: the files each rank read must hash as rank 0's do.
+      std::vector<std::pair<std::string, std::string>> same = {{n, "evaluated"}};
+      for (const std::string& f : t.data_files) same.emplace_back(f, Sha256File(data_dir + "/" + f));
+      mpi->VerifySame(data_dir, same);
+    }
     const PrefixCacheStats before = lm->prefix_cache_stats();
-    results.push_back(tasks::EvaluateTask(t, *lm, *tok, opt));
+    results.push_back(tasks::EvaluateTask(sharded ? tasks::ShardTask(t, shard) : t, *lm, *tok, opt));
     const PrefixCacheStats after = lm->prefix_cache_stats();
     reuse.push_back({after.tokens_reused - before.tokens_reused, after.tokens_scored - before.tokens_scored});
     docs_before += results.back().docs_scored;
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (!lead) return 0;
+  if (dispatcher) {
+    for (tasks::RankInfo& r : ranks) r.docs_scored = dispatcher->docs_by_rank().at(static_cast<size_t>(r.rank));
+  }
 
   // Summary: acc and acc_norm side by side, with k and the split (eval-protocol.md §6.1, §6.9).
   std::printf("\n%s, protocol %s (lighteval 0.7.0 %s)%s\n", model_name.c_str(), protocol.c_str(),
@@ -448,6 +519,35 @@ int RunEval(const Args& args) {
     w.Field("wall_time_s", wall);
     w.Key("limit");
     if (limit >= 0) w.Int(limit); else w.Null();
+    if (sharded) {
+      // This folder holds one slice of every task (n, metrics are the slice's); `doge eval merge`
+      // checks and joins the slices.
+      w.Key("shard").BeginObject();
+      w.Field("index", shard.index);
+      w.Field("count", shard.count);
+      w.Field("run", identity);
+      w.Key("n_total").BeginObject();
+      for (const tasks::PreparedTask& t : prepared) w.Field(t.spec->task, t.n_docs());
+      w.EndObject();
+      w.EndObject();
+    }
+    if (distributed) {
+      // Who scored what: the only part of an MPI run's results that depends on the ranks.
+      w.Key("distributed").BeginObject();
+      w.Field("ranks", mpi->size());
+      w.Key("rank_info").BeginArray();
+      for (const tasks::RankInfo& r : ranks) {
+        w.BeginObject();
+        w.Field("rank", r.rank);
+        w.Field("host", r.host);
+        w.Field("threads", r.threads);
+        w.Field("cpu_model", r.cpu_model);
+        w.Field("docs_scored", r.docs_scored);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
     w.Key("tasks").BeginObject();
     for (size_t ri = 0; ri < results.size(); ++ri) {
       const tasks::TaskResult& r = results[ri];
@@ -496,6 +596,26 @@ int RunEval(const Args& args) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int RunEval(const Args& args) {
+  if (args.size() >= 2 && args[1] == "merge") return RunEvalMerge(Args(args.begin() + 1, args.end()));
+  if (!tasks::LaunchedByMpiLauncher()) return RunEvalIn(args, nullptr);
+  // Under an MPI launcher: any rank's failure ends the whole job with that rank's message (a rank
+  // left waiting for a dead peer would hang); main() never sees the error.
+  tasks::MpiSession mpi;
+  const std::string who = mpi.size() > 1 ? "rank " + std::to_string(mpi.rank()) + " on host " + mpi.host() + ": " : "";
+  try {
+    return RunEvalIn(args, &mpi);
+  } catch (const Error& e) {
+    mpi.Abort("doge: error: " + who + e.what(), ExitCodeFor(e.kind()));
+  } catch (const boost::program_options::error& e) {
+    mpi.Abort("doge eval: error: " + who + e.what() + " (see doge eval --help)", 2);
+  } catch (const std::exception& e) {
+    mpi.Abort("doge: internal error: " + who + e.what(), 1);
+  }
 }
 
 }  // namespace doge::cli

@@ -26,6 +26,7 @@ int RunData(const Args& args);  // doge data fetch|import|verify|ls
 int RunModel(const Args& args);  // doge model fetch|ls|path
 // cmd_eval.cc (issue #5)
 int RunEval(const Args& args);
+int RunEvalMerge(const Args& args);  // doge eval merge SHARD_DIR... --out DIR (cmd_eval_merge.cc, issue #14)
 int RunTasks(const Args& args);  // doge tasks ls|render
 // cmd_bench.cc (issue #6)
 int RunBench(const Args& args);  // doge bench kernels|e2e|eval

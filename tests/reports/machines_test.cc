@@ -33,6 +33,36 @@ TEST(MachinesTest, JsonHasSchemaAndRelativeSpeeds) {
   EXPECT_NE(cli.out.find("\"relative_to_first\": 2"), std::string::npos) << cli.out;
 }
 
+// `mpirun doge bench e2e` writes one file with every rank's rows, each carrying "rank": one
+// machine per rank, the same table as one file per machine.
+TEST(MachinesTest, OneFileFromMpiRanksGivesOneMachinePerRank) {
+  testing::TempDir dir;
+  auto with_rank = [](const std::string& text, int rank) {
+    return testing::ReplaceAll(text, "\"schema\": \"doge.bench.e2e/1\",",
+                               "\"schema\": \"doge.bench.e2e/1\", \"rank\": " + std::to_string(rank) + ",");
+  };
+  const std::string a = with_rank(Slurp(ReportsData() + "/card/bench-e2e.json"), 0);
+  const std::string b = with_rank(Slurp(ReportsData() + "/machines/laptop.json"), 1);
+  ASSERT_NE(a.find("\"rank\": 0"), std::string::npos);
+  // Join the two arrays: drop a's closing bracket and b's opening one.
+  testing::Spit(dir.File("ranks.json"), a.substr(0, a.rfind(']')) + "," + b.substr(b.find('[') + 1));
+  MachinesReport one = BuildMachinesReport({dir.File("ranks.json")});
+  MachinesReport two = BuildMachinesReport(
+      {ReportsData() + "/card/bench-e2e.json", ReportsData() + "/machines/laptop.json"});
+  ASSERT_EQ(one.machines.size(), 2u);
+  EXPECT_EQ(one.machines[1].file, dir.File("ranks.json") + " (rank 1)");
+  ASSERT_EQ(one.lines.size(), two.lines.size());
+  for (size_t i = 0; i < one.lines.size(); ++i) {
+    ASSERT_EQ(one.lines[i].cells.size(), 2u);
+    for (size_t m = 0; m < 2; ++m) {
+      ASSERT_EQ(one.lines[i].cells[m].has_value(), two.lines[i].cells[m].has_value()) << i << " " << m;
+      if (!one.lines[i].cells[m]) continue;
+      EXPECT_EQ(one.lines[i].cells[m]->avg_ts, two.lines[i].cells[m]->avg_ts);
+      EXPECT_EQ(one.lines[i].cells[m]->relative, two.lines[i].cells[m]->relative);
+    }
+  }
+}
+
 TEST(MachinesTest, BadInputsAreErrors) {
   auto cli = testing::RunDoge("report machines " + ReportsData() + "/card/doge-20m.json");
   EXPECT_EQ(cli.exit_code, 3);
