@@ -40,6 +40,7 @@ std::string ShardName(const ShardSpec& shard) {
 
 PreparedTask ShardTask(const PreparedTask& task, const ShardSpec& shard) {
   PreparedTask out = task;
+  out.whole = task.whole ? task.whole : &task;
   size_t p = 0;
   for (TaskUnit& u : out.units) {
     std::vector<EvalDoc> kept;

@@ -476,9 +476,22 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
     index[Key(r.subtask, r.doc_index)] = i;
   }
 
+  if (spec.output_type == OutputType::kGenerateUntil) {
+    // lighteval's budget is one for the whole split: over every doc of the task (resumed ones
+    // included, so a resume generates with the same budget; a shard's whole task, so a shard or an
+    // MPI worker generates what a single run does).
+    std::vector<const EvalDoc*> all;
+    for (const TaskUnit& u : (task.whole ? *task.whole : task).units) {
+      for (const EvalDoc& d : u.docs) all.push_back(&d);
+    }
+    result.generation_budget = LightevalGenerationBudget(BatchScorer(spec, lm, tok).ContextLengths(all),
+                                                         spec.generation_size, lm.max_length());
+  }
+
   if (opt.dispatcher && !opt.dispatcher->coordinator()) {
     // Another process keeps the files and the aggregate: only score what it hands out.
     BatchScorer scorer(spec, lm, tok);
+    scorer.set_max_new_tokens(result.generation_budget.max_new_tokens);
     opt.dispatcher->Serve([&](const std::vector<size_t>& positions) {
       return ScorePositions(scorer, spec, docs, results, positions, true);
     });
@@ -548,12 +561,7 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   if (!opt.show_progress) progress.set_terminal(false);
   progress.Set(static_cast<int64_t>(docs.size() - pending.size()));
   BatchScorer scorer(spec, lm, tok);
-  if (spec.output_type == OutputType::kGenerateUntil) {
-    // Over every doc of the run, resumed ones included, so a resume generates with the same budget.
-    result.generation_budget = LightevalGenerationBudget(scorer.ContextLengths(docs),
-                                                         spec.generation_size, lm.max_length());
-    scorer.set_max_new_tokens(result.generation_budget.max_new_tokens);
-  }
+  scorer.set_max_new_tokens(result.generation_budget.max_new_tokens);
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch = static_cast<size_t>(std::max(1, opt.batch_docs));
   // A batch is scored: its lines go to the partial file, counters and progress move on. Batches

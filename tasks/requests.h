@@ -40,6 +40,10 @@ struct PreparedTask {
   std::vector<std::string> data_files;    // canonical files read, relative to the data dir
   std::vector<std::string> skipped_subjects;  // mmlu subjects without files in the data dir
   std::vector<SplitRead> splits_read;
+  // A shard of a task (tasks/distributed.h ShardTask) points at the whole task: quantities lighteval
+  // computes over the whole split (generate_until's padded-length budget) are computed over it, so
+  // a shard generates exactly what a single run does. nullptr: this task is whole.
+  const PreparedTask* whole = nullptr;
 
   int64_t n_docs() const;
 };
