@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include "engine/error.h"
+#include "engine/interrupt.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/progress.h"
@@ -594,11 +595,32 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
         return ScorePositions(scorer, spec, docs, results, positions, true);
       }, finished);
     } else {
-      for (size_t b = 0; b < pending.size(); b += batch) {
+      // Batches of at most opt.batch_docs documents, sized so that one takes about
+      // kBatchSeconds: the partial file then never lags more than that behind the work, and a
+      // Ctrl-C (engine/interrupt.h), honoured between batches, is answered within it. The first
+      // batch is small because nothing is measured yet. Results do not depend on batch sizes.
+      constexpr double kBatchSeconds = 2.0;
+      size_t n = std::min<size_t>(batch, 4);
+      for (size_t b = 0; b < pending.size();) {
+        if (InterruptRequested()) {
+          const int64_t total = static_cast<int64_t>(docs.size());
+          const int64_t kept = total - static_cast<int64_t>(pending.size() - b);
+          throw Error(ErrorKind::kInterrupted, keep ? partial : "", spec.task,
+                      "stopped after " + std::to_string(kept) + " of " + std::to_string(total) +
+                          " documents" +
+                          (keep ? "; the finished ones are saved: run the same command with --resume to continue"
+                                : " (nothing saved: no --out)"));
+        }
+        const size_t e = std::min(pending.size(), b + n);
         const std::vector<size_t> positions(pending.begin() + static_cast<std::ptrdiff_t>(b),
-                                            pending.begin() + static_cast<std::ptrdiff_t>(std::min(pending.size(), b + batch)));
+                                            pending.begin() + static_cast<std::ptrdiff_t>(e));
+        const auto tb = std::chrono::steady_clock::now();
         ScorePositions(scorer, spec, docs, results, positions, false);
         finished(positions, {}, false);
+        const double per_doc =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count() / static_cast<double>(e - b);
+        n = static_cast<size_t>(std::clamp(kBatchSeconds / std::max(per_doc, 1e-6), 1.0, static_cast<double>(batch)));
+        b = e;
       }
     }
   } catch (...) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/interrupt.h"
 #include "engine/file_util.h"
 #include "engine/fingerprint.h"
 #include "engine/hub_cache.h"
@@ -26,6 +27,7 @@
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/run_folder.h"
 #include "tasks/data/documents.h"
 #include "tasks/distributed.h"
 #include "tasks/evaluator.h"
@@ -75,6 +77,8 @@ constexpr const char* kEvalHelp =
     "                          details/<model>/<time>/*.jsonl; lm-eval: DIR/<model>/results_<time>.json\n"
     "                          and samples_<task>_<time>.jsonl (needs --out)\n"
     "  --resume                continue an interrupted run in --out (same model, protocol, k, limit)\n"
+    "  --overwrite             replace the run already in --out (its results.json and details are\n"
+    "                          removed first); without it or --resume such a folder is refused\n"
     "  --threads N             engine threads (default: all cores; under mpirun: per rank)\n"
     "  --prefix-cache-mb MB    memory for the KV rows of shared prompt prefixes (the five shots\n"
     "                          every MMLU question of a subject repeats), reused across documents\n"
@@ -86,9 +90,8 @@ constexpr const char* kEvalHelp =
     "                          folders into the results one run gives (Slurm job arrays: --shard\n"
     "                          $SLURM_ARRAY_TASK_ID/N with --array=0-(N-1))\n"
     "  --allow-count-mismatch  evaluate samples: warn instead of failing when a split's document\n"
-    "                          count differs from datasets-manifest/, and skip tasks whose data "
-    "is\n"
-    "                          absent\n\n"
+    "                          count differs from datasets-manifest/ (a task with no data at all\n"
+    "                          is still an error)\n\n"
     "example:\n"
     "  doge eval --model tests/data/tiny-model --tasks card --data-dir "
     "tests/data/datasets-canonical \\\n"
@@ -259,12 +262,14 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
       "out", po::value<std::string>(), "")("resume", "")("threads", po::value<int>()->default_value(0), "")(
       "prefix-cache-mb", po::value<int64_t>(), "")(
       "allow-count-mismatch", "")("output-format", po::value<std::string>()->default_value("doge"), "")(
-      "shard", po::value<std::string>(), "")
+      "shard", po::value<std::string>(), "")("overwrite", "")
       // Hidden, for tests: documents per engine call, and a SIGKILL of this process after N docs
       // are flushed (the resume test kills a real run at a known point); under mpirun,
       // --debug-kill-rank R > 0 makes rank R kill itself after scoring N docs instead; a worker
-      // rank given --debug-delay-ms-per-doc plays a slow host (the load-balancing test).
+      // rank given --debug-delay-ms-per-doc plays a slow host (the load-balancing test);
+      // --debug-sigint-after-docs N sends this process a real SIGINT (Ctrl-C) after N docs.
       ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "")(
+          "debug-sigint-after-docs", po::value<int64_t>(), "")(
           "debug-kill-rank", po::value<int>()->default_value(0), "")("debug-delay-ms-per-doc", po::value<int>(), "");
   po::variables_map vm = Parse(std::vector<std::string>(args.begin() + 1, args.end()), desc);
   if (vm.count("help")) {
@@ -287,6 +292,24 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   const std::string out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
   const bool resume = vm.count("resume") > 0;
   if (resume && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out DIR");
+  // Values outside their domain are usage errors, never a silent default (-1 used to mean "the
+  // protocol's k" / "everything" for these two).
+  if (!vm["num-fewshot"].defaulted() && (num_fewshot < 0 || num_fewshot > 1000)) {
+    throw Error(ErrorKind::kUsage, "", "--num-fewshot",
+                "expected a shot count in [0, 1000], got " + std::to_string(num_fewshot));
+  }
+  if (!vm["limit"].defaulted() && limit < 1) {
+    throw Error(ErrorKind::kUsage, "", "--limit",
+                "expected a document count >= 1 (leave it out for every document), got " + std::to_string(limit));
+  }
+  if (vm["threads"].as<int>() < 0) {
+    throw Error(ErrorKind::kUsage, "", "--threads",
+                "expected >= 0 (0 = all cores), got " + std::to_string(vm["threads"].as<int>()));
+  }
+  if (vm["batch-docs"].as<int>() < 1) throw Error(ErrorKind::kUsage, "", "--batch-docs", "expected >= 1");
+  const bool overwrite = vm.count("overwrite") > 0;
+  if (overwrite && resume) throw Error(ErrorKind::kUsage, "", "--overwrite", "give --resume or --overwrite, not both");
+  if (overwrite && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--overwrite", "needs --out DIR");
   const int threads = ResolveThreads(vm["threads"].as<int>());
   int64_t prefix_cache_bytes = DefaultPrefixCacheBytes();
   if (vm.count("prefix-cache-mb")) {
@@ -331,6 +354,28 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   }
   // results.json and details/ are keyed by task name, so MMLU appears once: all subjects or one.
   if (n_mmlu > 1) throw Error(ErrorKind::kUsage, "", "--tasks", "give mmlu once: mmlu (all subjects) or mmlu:<subject>");
+  // A requested task without data did not run: that is an error whatever the flags
+  // (--allow-count-mismatch is for partial files, not missing datasets). Checked before the model
+  // loads; "auto" resolves to card-a or card-b later, and both read the same splits.
+  {
+    std::string missing;
+    for (const std::string& n : names) {
+      const TaskSpec& spec = tasks::FindTaskSpec(SplitTaskName(n).first, protocol == "auto" ? "card-a" : protocol);
+      const int task_fewshot = task_k.count(n) ? task_k.at(n) : num_fewshot;
+      if (!TaskDataPresent(spec, data_dir, task_fewshot >= 0 ? task_fewshot : spec.num_fewshot)) {
+        missing += (missing.empty() ? "" : ", ") + n + " (" + spec.dataset + ")";
+      }
+    }
+    if (!missing.empty()) {
+      throw Error(ErrorKind::kDataset, data_dir, "--tasks",
+                  "no data for " + missing + "; get it with doge data fetch or doge data import " +
+                      "(--allow-count-mismatch accepts partial files, not missing datasets)");
+    }
+  }
+
+  // Never mix two runs in one folder (tasks/cli/run_folder.h); rank 0 owns the files. Only now,
+  // after every check of the command line, does --overwrite remove anything.
+  if (lead && !out_dir.empty()) PrepareRunFolder(out_dir, resume, overwrite, "doge eval");
 
   const auto t_start = std::chrono::steady_clock::now();
   // transformers' generate applies the checkpoint's generation_config.json for every field
@@ -410,6 +455,12 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   const int kill_rank = vm["debug-kill-rank"].as<int>();
   if (vm.count("debug-kill-after-docs") && kill_rank > 0) {
     if (dispatcher && mpi->rank() == kill_rank) dispatcher->set_debug_kill_after_docs(vm["debug-kill-after-docs"].as<int64_t>());
+  } else if (vm.count("debug-sigint-after-docs") && lead) {
+    // A Ctrl-C at a known point (the interrupt test): the real signal, through the real handler.
+    const int64_t after = vm["debug-sigint-after-docs"].as<int64_t>();
+    opt.after_batch = [after, &docs_before](int64_t done) {
+      if (docs_before + done >= after) kill(getpid(), SIGINT);
+    };
   } else if (vm.count("debug-kill-after-docs") && lead) {
     const int64_t kill_after = vm["debug-kill-after-docs"].as<int64_t>();
     opt.after_batch = [kill_after, &docs_before](int64_t done) {
@@ -420,16 +471,6 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
     const auto [base, subject] = SplitTaskName(n);
     const TaskSpec& spec = tasks::FindTaskSpec(base, protocol);
     const int task_fewshot = task_k.count(n) ? task_k.at(n) : num_fewshot;
-    const int k = task_fewshot >= 0 ? task_fewshot : spec.num_fewshot;
-    const bool absent = allow && !TaskDataPresent(spec, data_dir, k);
-    if (distributed && absent) mpi->VerifySame(data_dir, {{n, "no data (skipped)"}});
-    if (absent) {
-      if (lead) {
-        std::fprintf(stderr, "doge eval: warning: %s: no %s data in %s; skipped (--allow-count-mismatch)\n",
-                     n.c_str(), spec.dataset.c_str(), data_dir.c_str());
-      }
-      continue;
-    }
     tasks::PrepareOptions popt;
     popt.data_dir = data_dir;
     popt.subject = subject;
@@ -437,6 +478,10 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
     popt.limit = limit;
     prepared.push_back(tasks::PrepareTask(spec, popt));
     const tasks::PreparedTask& t = prepared.back();
+    if (t.n_docs() == 0) {
+      throw Error(ErrorKind::kDataset, data_dir, n,
+                  "no documents to evaluate (the " + spec.evaluation_split + " split is empty)");
+    }
     // Under mpirun the other ranks' files are compared with rank 0's by hash below, so the
     // counts (and their warnings, once rather than once per rank) are rank 0's to check.
     for (const tasks::SplitRead& r : t.splits_read) {
@@ -602,7 +647,12 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
 
 int RunEval(const Args& args) {
   if (args.size() >= 2 && args[1] == "merge") return RunEvalMerge(Args(args.begin() + 1, args.end()));
-  if (!tasks::LaunchedByMpiLauncher()) return RunEvalIn(args, nullptr);
+  if (!tasks::LaunchedByMpiLauncher()) {
+    // Ctrl-C stops at the next batch boundary with the finished documents saved (exit 130); under
+    // mpirun the launcher owns the signals and ends every rank.
+    InstallInterruptHandler();
+    return RunEvalIn(args, nullptr);
+  }
   // Under an MPI launcher: any rank's failure ends the whole job with that rank's message (a rank
   // left waiting for a dead peer would hang); main() never sees the error.
   tasks::MpiSession mpi;

@@ -23,6 +23,7 @@
 #include "engine/json_writer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/cli/json_copy.h"
+#include "tasks/cli/run_folder.h"
 #include "tasks/evaluator.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"
@@ -34,7 +35,7 @@ namespace po = boost::program_options;
 namespace {
 
 constexpr const char* kMergeHelp =
-    "usage: doge eval merge SHARD_DIR... --out DIR\n\n"
+    "usage: doge eval merge SHARD_DIR... --out DIR [--overwrite]\n\n"
     "Joins the --out folders of `doge eval ... --shard K/N` (K = 0..N-1) into DIR/results.json and\n"
     "DIR/details/, the same a single `doge eval` run of that command writes (timing, host and\n"
     "throughput fields aside: the merged ones sum the shards' counts and rates and take the\n"
@@ -144,7 +145,8 @@ void WritePerformance(JsonWriter& w, std::string_view key, const std::vector<sim
 
 int RunEvalMerge(const Args& args) {
   po::options_description desc("doge eval merge");
-  desc.add_options()("help,h", "")("out", po::value<std::string>(), "")("shards", po::value<std::vector<std::string>>(), "");
+  desc.add_options()("help,h", "")("out", po::value<std::string>(), "")("overwrite", "")(
+      "shards", po::value<std::vector<std::string>>(), "");
   po::positional_options_description pos;
   pos.add("shards", -1);
   po::variables_map vm;
@@ -164,6 +166,9 @@ int RunEvalMerge(const Args& args) {
       throw Error(ErrorKind::kUsage, "", "--out", "is shard folder " + dir + "; write the merged run to a folder of its own");
     }
   }
+
+  // A merged run is a run: never mixed with another one in its folder (tasks/cli/run_folder.h).
+  PrepareRunFolder(out_dir, false, vm.count("overwrite") > 0, "doge eval merge");
 
   // Load and identify every shard.
   std::vector<std::unique_ptr<Shard>> shards;

@@ -330,5 +330,92 @@ TEST(TasksCliTest, EvalUsageErrors) {
   EXPECT_EQ(r.exit_code(), 3) << r.err;
 }
 
+// Issue 15: a run that did not do what was asked never exits 0, and option values outside their
+// domain are usage errors naming the option.
+TEST(TasksCliTest, VacuousRunsAndOutOfDomainOptionsFail) {
+  TempDir tmp("vacuous");
+  const std::string eval = Doge() + " eval --model " + kModel;
+  // A requested task without data: an error even with --allow-count-mismatch (it used to warn
+  // eight times, write "tasks": {} and exit 0).
+  std::filesystem::create_directories(tmp.path() + "/empty");
+  RunResult r = RunCommand(eval + " --tasks card --allow-count-mismatch --data-dir " + tmp.path() + "/empty --out " +
+                               tmp.path() + "/run",
+                           tmp.path());
+  EXPECT_EQ(r.exit_code(), 3) << r.err;
+  EXPECT_NE(r.err.find("no data for mmlu (mmlu), triviaqa (triviaqa), arc_easy"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(tmp.path() + "/run/results.json"));
+  // One task of two without data is still an error.
+  std::filesystem::create_directories(tmp.path() + "/some/piqa");
+  std::filesystem::copy(std::string(kData) + "/piqa", tmp.path() + "/some/piqa",
+                        std::filesystem::copy_options::recursive);
+  r = RunCommand(eval + " --tasks piqa,arc_easy --allow-count-mismatch --data-dir " + tmp.path() + "/some", tmp.path());
+  EXPECT_EQ(r.exit_code(), 3) << r.err;
+  EXPECT_NE(r.err.find("no data for arc_easy (arc_easy)"), std::string::npos) << r.err;
+  // Out-of-domain values (they used to mean "5-shot" and "everything", or print "- ± -").
+  const std::string piqa = eval + " --tasks piqa --allow-count-mismatch --data-dir " + kData;
+  const std::pair<const char*, const char*> bad[] = {
+      {" --num-fewshot -1", "--num-fewshot: expected a shot count in [0, 1000], got -1"},
+      {" --limit -3", "--limit: expected a document count >= 1"},
+      {" --limit 0", "--limit: expected a document count >= 1"},
+      {" --threads -2", "--threads: expected >= 0"},
+      {" --overwrite", "--overwrite: needs --out DIR"},
+  };
+  for (const auto& [flag, message] : bad) {
+    r = RunCommand(piqa + flag, tmp.path());
+    EXPECT_EQ(r.exit_code(), 2) << flag << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << flag << "\n" << r.err;
+  }
+}
+
+// Issue 15: a second run into the folder of another one is refused unless --resume or
+// --overwrite; --overwrite removes the old run's files first, so the folder never mixes runs.
+TEST(TasksCliTest, OutputFolderNeverMixesTwoRuns) {
+  TempDir tmp("mix");
+  const std::string common = Doge() + " eval --model " + kModel + " --data-dir " + kData +
+                             " --allow-count-mismatch --limit 3 --threads 1 --out " + tmp.path() + "/run";
+  ASSERT_EQ(RunCommand(common + " --tasks arc_easy,piqa", tmp.path()).exit_code(), 0);
+  ASSERT_TRUE(FileExists(tmp.path() + "/run/details/piqa.jsonl"));
+  std::filesystem::create_directories(tmp.path() + "/run/notes");
+  WriteFileAtomic(tmp.path() + "/run/notes/mine.txt", "a user's file");
+  RunResult r = RunCommand(common + " --tasks arc_easy", tmp.path());
+  EXPECT_EQ(r.exit_code(), 2) << r.err;
+  EXPECT_NE(r.err.find("/run: --out: holds another run (details, results.json)"), std::string::npos) << r.err;
+  EXPECT_TRUE(FileExists(tmp.path() + "/run/details/piqa.jsonl"));  // untouched
+  r = RunCommand(common + " --tasks arc_easy --overwrite", tmp.path());
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_FALSE(FileExists(tmp.path() + "/run/details/piqa.jsonl"));
+  EXPECT_FALSE(FileExists(tmp.path() + "/run/details/piqa.jsonl.run"));
+  EXPECT_TRUE(FileExists(tmp.path() + "/run/details/arc_easy.jsonl"));
+  EXPECT_TRUE(FileExists(tmp.path() + "/run/notes/mine.txt"));  // not a run's file: kept
+  EXPECT_EQ(ReadFileToString(tmp.path() + "/run/results.json").find("\"piqa\""), std::string::npos);
+  // The same run resumed is fine (nothing left to do).
+  EXPECT_EQ(RunCommand(common + " --tasks arc_easy --resume", tmp.path()).exit_code(), 0);
+  EXPECT_EQ(RunCommand(common + " --tasks arc_easy --resume --overwrite", tmp.path()).exit_code(), 2);
+}
+
+// Issue 15: Ctrl-C stops at the next batch with the finished documents saved, says how to resume
+// and exits 130; the resumed run equals an uninterrupted one.
+TEST(TasksCliTest, CtrlCSavesFinishedWorkAndResumes) {
+  TempDir tmp("sigint");
+  const std::string common = Doge() + " eval --model " + kModel + " --tasks arc_easy,piqa --data-dir " + kData +
+                             " --allow-count-mismatch --limit 10 --threads 1 --batch-docs 2";
+  RunResult r = RunCommand(common + " --out " + tmp.path() + "/a --debug-sigint-after-docs 14", tmp.path());
+  EXPECT_EQ(r.exit_code(), 130) << r.err;
+  EXPECT_NE(r.err.find("doge: interrupted: " + tmp.path() + "/a/details/piqa.jsonl.partial: piqa: stopped after 4 of 10 "
+                       "documents; the finished ones are saved: run the same command with --resume"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(FileExists(tmp.path() + "/a/results.json"));
+  EXPECT_EQ(Lines(ReadFileToString(tmp.path() + "/a/details/piqa.jsonl.partial")).size(), 1u + 4u);
+  ASSERT_EQ(RunCommand(common + " --out " + tmp.path() + "/a --resume", tmp.path()).exit_code(), 0);
+  ASSERT_EQ(RunCommand(common + " --out " + tmp.path() + "/b", tmp.path()).exit_code(), 0);
+  for (const char* task : {"arc_easy", "piqa"}) {
+    EXPECT_EQ(ReadFileToString(tmp.path() + "/a/details/" + task + ".jsonl"),
+              ReadFileToString(tmp.path() + "/b/details/" + task + ".jsonl"))
+        << task;
+  }
+  EXPECT_EQ(TaskNumbers(tmp.path() + "/a/results.json"), TaskNumbers(tmp.path() + "/b/results.json"));
+}
+
 }  // namespace
 }  // namespace doge::tasks
