@@ -16,6 +16,8 @@ packages=(
   chromium                                  # headless screenshot test of `doge report` HTML
   zlib1g-dev                                # PNG decoding in that test (inflate)
   clang                                     # the second compiler CI builds and tests with (preset clang)
+  libclang-rt-14-dev                        # clang's libFuzzer + ASan/UBSan runtimes (preset fuzz; only
+                                            # recommended by clang, so --no-install-recommends skips it)
 )
 
 missing=()
