@@ -100,6 +100,9 @@ for d in arc_easy arc_challenge piqa hellaswag openbookqa winogrande mmlu trivia
   i=$((i + 1))
 done
 
+# The round trip reads the same files with the same first byte.
+cp -r "$out/canonical_jsonl" "$out/canonical_roundtrip"
+
 # --- manifests and lock files -----------------------------------------------------------------------
 for f in "$root"/datasets-manifest/*.json; do seed dataset_manifest "$(basename "$f")" < "$f"; done
 sha=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef

@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh list              the target names
 #
 # Builds the `fuzz` preset first when needed (clang, ASan + UBSan, build/fuzz), rebuilds the seed
-# corpora from the repository's fixtures (fuzz/make_seeds.sh -> build/fuzz/seeds/TARGET) and keeps
+# corpora from the repository's fixtures (fuzz/make_seeds.sh, into a temporary folder) and keeps
 # what the fuzzer learns in build/fuzz/corpus/TARGET between runs. A crash, sanitizer report,
 # leak, timeout (-timeout, 10 s per input) or out-of-memory stops that target, leaves the input
 # in build/fuzz/artifacts/TARGET/ and makes this script exit 1 (after the remaining targets, for
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/fuzz
-targets=$(sed -n 's/^doge_fuzzer(\([a-z0-9_]*\) .*/\1/p' fuzz/CMakeLists.txt)
+targets=$(sed -n 's/^ *\([a-z0-9_]*\):[a-z_]*$/\1/p' fuzz/targets.cmake)
 
 usage() {
   echo "usage: scripts/fuzz.sh TARGET|all SECONDS   (scripts/fuzz.sh list names the targets)" >&2
@@ -43,18 +43,21 @@ if [ "${DOGE_FUZZ_NO_BUILD:-0}" != 1 ]; then
   [ -f "$build/CMakeCache.txt" ] || cmake --preset fuzz
   cmake --build --preset fuzz -j"$(nproc 2>/dev/null || echo 2)"
 fi
-bash fuzz/make_seeds.sh "$build/seeds" > /dev/null
+# Seeds in a private folder, so that runs of different targets can go on side by side.
 mkdir -p "$build/logs"
+seeds=$(mktemp -d "$build/seeds.XXXXXX")
+trap 'rm -rf "$seeds"' EXIT
+bash fuzz/make_seeds.sh "$seeds" > /dev/null
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 failed=()
 for t in $run; do
-  mkdir -p "$build/corpus/$t" "$build/artifacts/$t" "$build/seeds/$t"
+  mkdir -p "$build/corpus/$t" "$build/artifacts/$t" "$seeds/$t"
   log="$build/logs/$t.log"
   # shellcheck disable=SC2086
   if "$build/fuzz/fuzz_$t" -max_total_time="$2" -timeout=10 -print_final_stats=1 \
        -artifact_prefix="$build/artifacts/$t/" ${DOGE_FUZZ_ARGS:-} \
-       "$build/corpus/$t" "$build/seeds/$t" > "$log" 2>&1; then
+       "$build/corpus/$t" "$seeds/$t" > "$log" 2>&1; then
     status=ok
   else
     status=FAILED
