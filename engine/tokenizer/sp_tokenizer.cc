@@ -1,5 +1,7 @@
 #include "engine/tokenizer/sp_tokenizer.h"
 
+#include <exception>
+
 #include <sentencepiece_processor.h>
 #include <simdjson.h>
 
@@ -13,7 +15,15 @@ namespace doge {
 SpTokenizer::SpTokenizer(const std::string& model_path, const std::string& config_path)
     : path_(model_path), sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
   if (!FileExists(model_path)) throw Error(ErrorKind::kIo, model_path, "", "no such file");
-  const auto status = sp_->Load(model_path);
+  sentencepiece::util::Status status;
+  try {
+    status = sp_->Load(model_path);
+  } catch (const std::exception& e) {
+    // libsentencepiece reports some malformed models by throwing instead of by status: an empty
+    // unigram piece makes its trie builder (darts_clone) throw (found by fuzz/fuzz_sentencepiece).
+    throw Error(ErrorKind::kFormat, model_path, "",
+                std::string("sentencepiece cannot load this model: ") + e.what());
+  }
   if (!status.ok()) {
     throw Error(ErrorKind::kFormat, model_path, "",
                 "sentencepiece cannot load this model: " + status.ToString());

@@ -151,5 +151,20 @@ TEST(SpTokenizerLoadTest, ModelThatLoadsButCannotEncodeIsAClearError) {
   }
 }
 
+// Found by fuzz/fuzz_sentencepiece: a unigram model with an empty piece. libsentencepiece's trie
+// builder throws Darts::Details::Exception ("zero-length key") out of Load instead of returning
+// a status; it used to escape LoadTokenizer as a foreign exception and end the process.
+TEST(SpTokenizerLoadTest, ModelWhoseLoadThrowsIsAClearError) {
+  const std::string model = TokenizerData("fuzz-regressions/sp-unigram-empty-piece.model");
+  try {
+    LoadTokenizer(model);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFormat);
+    EXPECT_EQ(e.file(), model);
+    EXPECT_NE(std::string(e.what()).find("zero-length key"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace doge
