@@ -255,7 +255,8 @@ TEST(CardTest, OutOfRangeBenchNumbersNameFileAndField) {
       {"\"avg_ts\": 450.0", "\"avg_ts\": -5", "avg_ts: expected tokens/s in [0, 1e+12], found -5"},
       {"\"avg_ts\": 450.0", "\"avg_ts\": \"fast\"", "avg_ts: expected a number, found string"},
       {"\"avg_ts\": 450.0", "\"avg_ts\": null", "avg_ts: expected a number, found null"},
-      {"\"avg_ts\": 450.0", "\"avg_ts\": 1e400", "not valid JSON"},
+      // Beyond double range: read as the literal (engine/json_numbers.h), so a type error here.
+      {"\"avg_ts\": 450.0", "\"avg_ts\": 1e400", "avg_ts: expected a number, found string"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.to);
