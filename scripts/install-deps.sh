@@ -18,6 +18,8 @@ packages=(
   zlib1g-dev                                # PNG decoding in that test (inflate)
   clang                                     # the second compiler CI builds and tests with (preset clang)
   libopenmpi-dev openmpi-bin                # mpirun doge eval: one evaluation over many processes/hosts
+  libclang-rt-14-dev                        # clang's libFuzzer + ASan/UBSan runtimes (preset fuzz; only
+                                            # recommended by clang, so --no-install-recommends skips it)
 )
 
 missing=()

@@ -1,5 +1,7 @@
 #include "engine/tokenizer/sp_tokenizer.h"
 
+#include <exception>
+
 #include <sentencepiece_processor.h>
 #include <simdjson.h>
 
@@ -13,7 +15,15 @@ namespace doge {
 SpTokenizer::SpTokenizer(const std::string& model_path, const std::string& config_path)
     : path_(model_path), sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
   if (!FileExists(model_path)) throw Error(ErrorKind::kIo, model_path, "", "no such file");
-  const auto status = sp_->Load(model_path);
+  sentencepiece::util::Status status;
+  try {
+    status = sp_->Load(model_path);
+  } catch (const std::exception& e) {
+    // libsentencepiece reports some malformed models by throwing instead of by status: an empty
+    // unigram piece makes its trie builder (darts_clone) throw (found by fuzz/fuzz_sentencepiece).
+    throw Error(ErrorKind::kFormat, model_path, "",
+                std::string("sentencepiece cannot load this model: ") + e.what());
+  }
   if (!status.ok()) {
     throw Error(ErrorKind::kFormat, model_path, "",
                 "sentencepiece cannot load this model: " + status.ToString());
@@ -51,7 +61,14 @@ std::vector<int32_t> SpTokenizer::Encode(std::string_view text, bool add_special
   }
   std::vector<int> pieces;
   const auto status = sp_->Encode(absl::string_view(text.data(), text.size()), &pieces);
-  DOGE_CHECK(status.ok());  // only fails when no model is loaded, which the constructor rules out
+  // Not only "no model loaded" (ruled out by the constructor): a model file that loads can still
+  // be inconsistent, e.g. pieces that cannot cover some text ("all normalized characters are not
+  // consumed", found by fuzz/fuzz_sentencepiece). That is the file's fault, not ours.
+  if (!status.ok()) {
+    throw Error(ErrorKind::kFormat, path_, "",
+                "sentencepiece cannot encode text with this model (malformed tokenizer.model?): " +
+                    status.ToString());
+  }
   std::vector<int32_t> ids;
   ids.reserve(pieces.size() + 2);
   if (add_special_tokens && add_bos_ && sp_->bos_id() >= 0) ids.push_back(sp_->bos_id());
@@ -68,7 +85,11 @@ std::string SpTokenizer::Decode(const std::vector<int32_t>& ids, bool skip_speci
     if (run.empty()) return;
     std::string piece_text;
     const auto status = sp_->Decode(run, &piece_text);
-    DOGE_CHECK(status.ok());
+    if (!status.ok()) {  // as in Encode: an inconsistent model file
+      throw Error(ErrorKind::kFormat, path_, "",
+                  "sentencepiece cannot decode ids with this model (malformed tokenizer.model?): " +
+                      status.ToString());
+    }
     out += piece_text;
     run.clear();
   };

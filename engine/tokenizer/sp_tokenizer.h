@@ -29,6 +29,8 @@ class SpTokenizer : public Tokenizer {
   // text inside `text` is NOT mapped to control ids (sentencepiece never does that).
   // add_special_tokens prepends BOS when the model has one and add_bos_token (tokenizer_config,
   // default true as in LlamaTokenizer) is set; appends EOS when add_eos_token is (default false).
+  // A model that loads but that sentencepiece cannot encode (or decode) with is an
+  // Error(kFormat, model_path), not a crash.
   std::vector<int32_t> Encode(std::string_view text, bool add_special_tokens) const override;
   // Runs of ordinary pieces go through sentencepiece's decoder; control pieces (<s>, </s>) are
   // written as their text unless skip_special_tokens; unknown / out-of-range ids are dropped.

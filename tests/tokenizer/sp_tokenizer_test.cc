@@ -133,5 +133,38 @@ TEST(SpTokenizerLoadTest, GarbageModelIsAClearError) {
   }
 }
 
+// Found by fuzz/fuzz_sentencepiece: a BPE model (spm_train's, with a few bytes changed) that
+// sentencepiece loads but cannot encode "café 中文 😀" with ("all normalized characters are not
+// consumed"). Encode used to DOGE_CHECK the status and abort the process.
+TEST(SpTokenizerLoadTest, ModelThatLoadsButCannotEncodeIsAClearError) {
+  const std::string model = TokenizerData("fuzz-regressions/sp-bpe-encode-fails.model");
+  std::unique_ptr<Tokenizer> tok = LoadTokenizer(model);
+  EXPECT_FALSE(tok->Encode("Hello world", true).empty());  // other text still encodes
+  try {
+    tok->Encode("caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80", false);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFormat);
+    EXPECT_EQ(e.file(), model);
+    EXPECT_NE(std::string(e.what()).find("sentencepiece cannot encode"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not consumed"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzz/fuzz_sentencepiece: a unigram model with an empty piece. libsentencepiece's trie
+// builder throws Darts::Details::Exception ("zero-length key") out of Load instead of returning
+// a status; it used to escape LoadTokenizer as a foreign exception and end the process.
+TEST(SpTokenizerLoadTest, ModelWhoseLoadThrowsIsAClearError) {
+  const std::string model = TokenizerData("fuzz-regressions/sp-unigram-empty-piece.model");
+  try {
+    LoadTokenizer(model);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFormat);
+    EXPECT_EQ(e.file(), model);
+    EXPECT_NE(std::string(e.what()).find("zero-length key"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace doge
