@@ -23,7 +23,7 @@ for rep in $(seq 1 "$REPS"); do for t in 1 2; do for mb in 0 default; do
   flag=""
   [ "$mb" = 0 ] && flag="--prefix-cache-mb 0"
   "$DOGE" eval --model "$M" --tasks "$TASK" --protocol "$PROTO" --data-dir "$DATA" \
-    --allow-count-mismatch --threads "$t" $flag --out "$run" >/dev/null 2>&1
+    --allow-count-mismatch --threads "$t" $flag --out "$run" --overwrite >/dev/null 2>&1
   python3 - "$run/results.json" "$TASK" "rep=$rep threads=$t cache=$mb" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))["tasks"][sys.argv[2]]
