@@ -29,7 +29,7 @@ std::string Replacement(std::string_view lit) {
   char* end = nullptr;
   const double d = std::strtod(copy.c_str(), &end);
   if (end != copy.c_str() + copy.size()) return "";  // not a number literal: leave it to simdjson
-  if (std::isinf(d)) return "\"" + copy + "\"";
+  if (std::isinf(d)) return "\"" + std::string(kOutOfRangeNumberPrefix) + copy + "\"";
   return integer ? copy + ".0" : "";
 }
 

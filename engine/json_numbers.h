@@ -4,7 +4,7 @@
 // (int(1e30)) for every tokenizer without a limit. ParseJsonTolerant accepts them: where the strict
 // parse fails on a number, it parses a copy in which each unrepresentable literal is replaced,
 // an integer beyond 64 bits by the same digits as a double (appending ".0"), a value beyond
-// double range by a JSON string holding the literal. A field nobody reads is thereby accepted;
+// double range by a JSON string naming the literal (kOutOfRangeNumberPrefix). A field nobody reads is thereby accepted;
 // a field the caller reads as an integer or a number fails there, with the caller's usual type
 // error naming the field.
 #ifndef DOGE_ENGINE_JSON_NUMBERS_H_
@@ -16,6 +16,10 @@
 #include <string_view>
 
 namespace doge {
+
+// What a value beyond double range becomes: the JSON string kOutOfRangeNumberPrefix + literal, so
+// a reader that expected a number can say what it found (JsonNode::TypeName does).
+inline constexpr std::string_view kOutOfRangeNumberPrefix = "number beyond double range: ";
 
 // The rewritten text, or an empty string when `json` has no unrepresentable number (then there
 // is nothing to retry). Strings, including escaped quotes, are left untouched.

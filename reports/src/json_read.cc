@@ -31,7 +31,14 @@ std::string JsonNode::TypeName() const {
   switch (element_.type()) {
     case simdjson::dom::element_type::ARRAY: return "array";
     case simdjson::dom::element_type::OBJECT: return "object";
-    case simdjson::dom::element_type::STRING: return "string";
+    case simdjson::dom::element_type::STRING: {
+      // engine/json_numbers.h hands a number beyond double range on as such a string.
+      const std::string_view s(element_);
+      if (s.rfind(kOutOfRangeNumberPrefix, 0) == 0) {
+        return "a number beyond double range (" + std::string(s.substr(kOutOfRangeNumberPrefix.size())) + ")";
+      }
+      return "string";
+    }
     case simdjson::dom::element_type::INT64:
     case simdjson::dom::element_type::UINT64:
     case simdjson::dom::element_type::DOUBLE: return "number";

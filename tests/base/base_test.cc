@@ -133,7 +133,7 @@ TEST(JsonNumbersTest, RewritesOnlyUnrepresentableLiterals) {
                 R"( "b": 1e400, "c": -99999999999999999999, "d": [5, -3, 18446744073709551615],)"
                 R"( "e": 1.5e-3, "q\"1e999": 0})"),
             R"({"a": 1000000000000000019884624838656.0, "s": "99999999999999999999999",)"
-            R"( "b": "1e400", "c": -99999999999999999999.0, "d": [5, -3, 18446744073709551615],)"
+            R"( "b": "number beyond double range: 1e400", "c": -99999999999999999999.0, "d": [5, -3, 18446744073709551615],)"
             R"( "e": 1.5e-3, "q\"1e999": 0})");
   // Nothing to rewrite: empty result (no retry).
   EXPECT_EQ(RewriteUnrepresentableNumbers(R"({"a": 1, "b": "1e999", "c": -2.5E+10})"), "");
@@ -146,7 +146,7 @@ TEST(JsonNumbersTest, TolerantParseReadsWhatTheStrictParseRefuses) {
   ASSERT_NE(parser.parse(text).get(root), simdjson::SUCCESS);  // the strict parse
   ASSERT_EQ(ParseJsonTolerant(parser, text, &root), simdjson::SUCCESS);
   EXPECT_DOUBLE_EQ(double(root["model_max_length"]), 1e30);
-  EXPECT_EQ(std::string_view(root["x"]), "1e400");
+  EXPECT_EQ(std::string_view(root["x"]), "number beyond double range: 1e400");
   EXPECT_EQ(int64_t(root["k"]), 7);
   // Truly broken JSON stays an error.
   EXPECT_NE(ParseJsonTolerant(parser, R"({"a": 12-3})", &root), simdjson::SUCCESS);
