@@ -1,30 +1,16 @@
 #include "benchmarks/model_cost.h"
 
+#include "engine/random_checkpoint.h"
+#include "engine/tensor_table.h"
+
 namespace doge {
 
-int64_t DogeCost::LayerParams() const {
-  const int64_t H = hidden_size, I = intermediate_size, D = head_dim;
-  int64_t p = 0;
-  p += 2 * H;                                 // input_layernorm, input_residual
-  p += n_heads * D * H;                       // q_proj
-  p += 2 * n_kv_heads * D * H;                // k_proj, v_proj
-  if (has_qk_norm) p += 2 * D;                // q_norm, k_norm
-  p += n_bias_heads;                          // A
-  p += n_bias_heads * n_kv_heads * D;         // dt_proj
-  p += H * n_heads * D;                       // o_proj
-  p += 2 * H;                                 // post_attention_layernorm, post_attention_residual
-  p += 3 * I * H;                             // gate_proj, up_proj, down_proj
-  return p;
-}
-
 int64_t DogeCost::StoredParams() const {
-  int64_t p = vocab_size * hidden_size + n_layers * LayerParams() + hidden_size;
-  if (!tied) p += vocab_size * hidden_size;
-  return p;
+  return model_params + n_layers * layer_params + (tied ? 0 : vocab_size * hidden_size);
 }
 
 double DogeCost::DecodeBytesPerToken() const {
-  const double elems = static_cast<double>(n_layers * LayerParams() + hidden_size +
+  const double elems = static_cast<double>(n_layers * layer_params + hidden_size +
                                            vocab_size * hidden_size + hidden_size);
   return elems * static_cast<double>(bytes_per_weight);
 }
@@ -53,28 +39,25 @@ DogeCost CostFromConfig(const DogeConfig& c, bool layout_b, bool tied, int64_t b
   k.n_heads = c.num_attention_heads;
   k.n_kv_heads = c.num_key_value_heads;
   k.head_dim = c.head_dim();
-  k.n_bias_heads = layout_b ? c.num_key_value_heads : c.num_attention_heads;
-  k.has_qk_norm = layout_b;
+  k.n_bias_heads = BiasHeads(c, layout_b ? Layout::kB : Layout::kALate);
+  // Parameter counts from the tensor table: layer 0 stands for every layer (same shapes).
+  for (const TensorEntry& e : DogeTensorTable(c, layout_b ? Layout::kB : Layout::kALate)) {
+    if (e.layer == 0) k.layer_params += e.numel();
+    if (e.layer < 0 && e.required) k.model_params += e.numel();
+  }
   k.tied = tied;
   k.bytes_per_weight = bytes_per_weight;
   return k;
 }
 
 std::string ShapeNameOf(const DogeConfig& c) {
-  struct Shape {
-    const char* name;
-    int64_t H, I, L, nh, nkv;
-  };
-  // doge-architecture.md §2.1.
-  static const Shape kShapes[] = {{"doge-20m", 256, 512, 8, 2, 1},
-                                  {"doge-60m", 512, 1024, 16, 4, 2},
-                                  {"doge-160m", 768, 1536, 24, 6, 3},
-                                  {"doge-320m", 1024, 2048, 32, 8, 4}};
-  for (const auto& s : kShapes) {
-    if (c.hidden_size == s.H && c.intermediate_size == s.I && c.num_hidden_layers == s.L &&
-        c.num_attention_heads == s.nh && c.num_key_value_heads == s.nkv &&
-        c.vocab_size == 32768) {
-      return s.name;
+  for (const std::string& name : RandomCheckpointShapes()) {
+    const DogeConfig s = PublishedShapeConfig(name);
+    if (c.hidden_size == s.hidden_size && c.intermediate_size == s.intermediate_size &&
+        c.num_hidden_layers == s.num_hidden_layers &&
+        c.num_attention_heads == s.num_attention_heads &&
+        c.num_key_value_heads == s.num_key_value_heads && c.vocab_size == s.vocab_size) {
+      return name;
     }
   }
   return "doge-custom";

@@ -20,12 +20,14 @@ struct DogeCost {
   int64_t n_kv_heads = 0;        // nkv
   int64_t head_dim = 0;          // D
   int64_t n_bias_heads = 0;      // rows of A / dt_proj: nkv (layout B) or nh (layout A)
-  bool has_qk_norm = true;       // layout B
   bool tied = true;              // the vocabulary projection reuses the embedding
   int64_t bytes_per_weight = 4;  // what the kernels stream: fp32 = 4
 
-  // Weight elements of one decoder layer (matrices and vectors).
-  int64_t LayerParams() const;
+  // Weight elements of one decoder layer (matrices and vectors, CDMoE tables whole) and of the
+  // embedding and final norm, from DogeTensorTable (engine/tensor_table.h).
+  int64_t layer_params = 0;
+  int64_t model_params = 0;
+
   // Parameters stored in the checkpoint (tied head counted once).
   int64_t StoredParams() const;
   // Bytes of weights one decode step reads: every layer's matrices and vectors, the final norm,
@@ -40,7 +42,8 @@ struct DogeCost {
   double PrefillFlopsPerToken(int64_t n_prompt) const;
 };
 
-// From a parsed config (layout B unless `layout_b` is false).
+// From a parsed config (layout B unless `layout_b` is false; A means A-late, whose parameter
+// count A-early shares).
 DogeCost CostFromConfig(const DogeConfig& c, bool layout_b = true, bool tied = true,
                         int64_t bytes_per_weight = 4);
 

@@ -280,7 +280,7 @@ void DogeConfig::Validate(const std::string& file) const {
   if (is_moe) {
     positive("num_experts", num_experts);
     positive("num_experts_per_tok", num_experts_per_tok);
-    const int64_t k = static_cast<int64_t>(std::floor(std::sqrt(static_cast<double>(num_experts))));
+    const int64_t k = expert_keys();
     if (num_experts_per_tok > k * k) {
       throw Error(ErrorKind::kConfig, file, "num_experts_per_tok",
                   "must be <= floor(sqrt(num_experts))^2 = " + std::to_string(k * k) + ", got " +

@@ -4,6 +4,7 @@
 #ifndef DOGE_ENGINE_CONFIG_H_
 #define DOGE_ENGINE_CONFIG_H_
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,6 +57,11 @@ struct DogeConfig {
 
   // Derived (not config keys).
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
+  // CDMoE product keys: the router scores K "x" and K "y" keys per token, and expert (i, j) is
+  // i * K + j, so K = floor(sqrt(num_experts)) (upstream's num_keys).
+  int64_t expert_keys() const {
+    return static_cast<int64_t>(std::floor(std::sqrt(static_cast<double>(num_experts))));
+  }
 
   // Rejects impossible values with Error(kConfig, file, key, ...). LoadConfig calls it.
   void Validate(const std::string& file) const;

@@ -11,6 +11,7 @@
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/safetensors.h"
+#include "engine/tensor_table.h"
 
 namespace doge {
 namespace {
@@ -84,6 +85,24 @@ std::vector<std::string> RandomCheckpointShapes() {
   return v;
 }
 
+DogeConfig PublishedShapeConfig(const std::string& shape) {
+  auto it = Shapes().find(shape);
+  if (it == Shapes().end()) {
+    throw Error(ErrorKind::kUsage, "", "--shape",
+                UnknownNameMessage("shape", shape, RandomCheckpointShapes()));
+  }
+  const Shape& s = it->second;
+  DogeConfig c;
+  c.vocab_size = 32768;
+  c.hidden_size = s.hidden;
+  c.intermediate_size = s.inter;
+  c.num_hidden_layers = s.layers;
+  c.num_attention_heads = s.heads;
+  c.num_key_value_heads = s.kv_heads;
+  c.is_moe = false;
+  return c;
+}
+
 void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir, uint64_t seed,
                            const std::string& dtype_name) {
   DType dtype;
@@ -96,13 +115,8 @@ void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir,
   } else {
     throw Error(ErrorKind::kUsage, "", "--dtype", "expected f32, bf16 or f16, found '" + dtype_name + "'");
   }
-  auto it = Shapes().find(shape);
-  if (it == Shapes().end()) {
-    throw Error(ErrorKind::kUsage, "", "--shape",
-                UnknownNameMessage("shape", shape, RandomCheckpointShapes()));
-  }
-  const Shape& s = it->second;
-  const int64_t V = 32768, H = s.hidden, I = s.inter, D = H / s.heads, kvd = s.kv_heads * D;
+  const DogeConfig c = PublishedShapeConfig(shape);
+  const int64_t V = c.vocab_size, H = c.hidden_size, I = c.intermediate_size;
   MakeDirs(out_dir);
 
   // config.json: the published values (doge-architecture.md §2.2) with new-style keys.
@@ -111,8 +125,8 @@ void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir,
   j.Key("architectures").BeginArray().String("DogeForCausalLM").EndArray();
   j.Field("model_type", "doge");
   j.Field("vocab_size", V).Field("hidden_size", H).Field("intermediate_size", I);
-  j.Field("num_hidden_layers", s.layers).Field("num_attention_heads", s.heads);
-  j.Field("num_key_value_heads", s.kv_heads);
+  j.Field("num_hidden_layers", c.num_hidden_layers).Field("num_attention_heads", c.num_attention_heads);
+  j.Field("num_key_value_heads", c.num_key_value_heads);
   j.Field("hidden_act", "silu").Field("hidden_dropout", 0.0).Field("attention_dropout", 0.0);
   j.Field("rms_norm_eps", 1e-6).Field("max_position_embeddings", int64_t{2048});
   j.Field("rope_theta", 10000.0);
@@ -130,25 +144,18 @@ void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir,
   j.EndObject();
   WriteFileAtomic(out_dir + "/config.json", j.str() + "\n");
 
-  std::vector<Spec> specs = {{"model.embed_tokens.weight", {V, H}, Init::kEmbed},
-                             {"model.norm.weight", {H}, Init::kNorm}};
-  for (int64_t l = 0; l < s.layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    specs.push_back({p + "input_layernorm.weight", {H}, Init::kNorm});
-    specs.push_back({p + "self_attn.q_proj.weight", {s.heads * D, H}, Init::kLinear});
-    specs.push_back({p + "self_attn.k_proj.weight", {kvd, H}, Init::kLinear});
-    specs.push_back({p + "self_attn.v_proj.weight", {kvd, H}, Init::kLinear});
-    specs.push_back({p + "self_attn.q_norm.weight", {D}, Init::kNorm});
-    specs.push_back({p + "self_attn.k_norm.weight", {D}, Init::kNorm});
-    specs.push_back({p + "self_attn.A", {s.kv_heads}, Init::kA});
-    specs.push_back({p + "self_attn.dt_proj.weight", {s.kv_heads, kvd}, Init::kLinear});
-    specs.push_back({p + "self_attn.o_proj.weight", {H, s.heads * D}, Init::kLinear});
-    specs.push_back({p + "input_residual", {H}, Init::kNorm});
-    specs.push_back({p + "post_attention_layernorm.weight", {H}, Init::kNorm});
-    specs.push_back({p + "mlp.gate_proj.weight", {I, H}, Init::kLinear});
-    specs.push_back({p + "mlp.up_proj.weight", {I, H}, Init::kLinear});
-    specs.push_back({p + "mlp.down_proj.weight", {H, I}, Init::kLinear});
-    specs.push_back({p + "post_attention_residual", {H}, Init::kNorm});
+  // Every required tensor of layout B (the tied head is absent), named as transformers writes it.
+  std::vector<Spec> specs;
+  for (const TensorEntry& e : DogeTensorTable(c, Layout::kB)) {
+    if (!e.required) continue;
+    Init init = Init::kLinear;
+    switch (e.kind) {
+      case TensorKind::kEmbedding: init = Init::kEmbed; break;
+      case TensorKind::kMatrix: init = Init::kLinear; break;
+      case TensorKind::kGain: init = Init::kNorm; break;
+      case TensorKind::kA: init = Init::kA; break;
+    }
+    specs.push_back({e.names[0], e.shape, init});
   }
   std::sort(specs.begin(), specs.end(), [](const Spec& a, const Spec& b) { return a.name < b.name; });
   std::vector<TensorToWrite> header;

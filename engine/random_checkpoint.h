@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/config.h"
+
 namespace doge {
 
 // shape: doge-20m | doge-60m | doge-160m | doge-320m. Norm weights and residual scales ~1,
@@ -18,6 +20,10 @@ void WriteRandomCheckpoint(const std::string& shape, const std::string& out_dir,
                            const std::string& dtype = "f32");
 
 std::vector<std::string> RandomCheckpointShapes();
+
+// The config a published shape is written with (vocab 32768, layout B, tied, no CDMoE; the shape
+// keys of doge-architecture.md §2.1). Throws Error(kUsage) naming --shape for an unknown one.
+DogeConfig PublishedShapeConfig(const std::string& shape);
 
 }  // namespace doge
 

@@ -1,5 +1,5 @@
-// Weight resolution: layout detection from tensor names/shapes, one name table per layout, shape
-// checks, fp32 widening of BF16/F16.
+// Weight resolution: layout detection from tensor names/shapes, the tensors of DogeTensorTable
+// (tensor_table.h) resolved and checked, fp32 widening of BF16/F16, packing for the kernels.
 #include "engine/weights.h"
 
 #include <sys/mman.h>
@@ -9,21 +9,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <set>
 
 #include "engine/error.h"
 #include "engine/kernels/kernel_set.h"
 
 namespace doge {
-
-const char* LayoutName(Layout l) {
-  switch (l) {
-    case Layout::kB: return "B";
-    case Layout::kALate: return "A-late";
-    case Layout::kAEarly: return "A-early";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -31,39 +21,36 @@ class Resolver {
  public:
   Resolver(DogeWeights* w) : w_(w) {}
 
-  // Returns the first present name among `names` (nullptr if none); validates its shape.
-  const float* Get(const std::vector<std::string>& names, const std::vector<int64_t>& shape,
-                   const char* what, bool required = true) {
+  // The first present name of `e` (nullptr if none and `e` is optional), shape- and
+  // dtype-checked.
+  const float* Get(const TensorEntry& e) {
     const TensorView* t = nullptr;
-    for (const auto& n : names) {
+    for (const auto& n : e.names) {
       t = w_->tensors->Find(n);
       if (t) break;
     }
     if (t == nullptr) {
-      if (!required) return nullptr;
+      if (!e.required) return nullptr;
       std::string alts;
-      for (size_t i = 1; i < names.size(); ++i) alts += (i > 1 ? ", " : "") + names[i];
-      throw Error(ErrorKind::kShape, w_->tensors->describe(), names[0],
-                  std::string("missing tensor (") + what + ")" +
+      for (size_t i = 1; i < e.names.size(); ++i) alts += (i > 1 ? ", " : "") + e.names[i];
+      throw Error(ErrorKind::kShape, w_->tensors->describe(), e.names[0],
+                  std::string("missing tensor (") + e.shape_what + ")" +
                       (alts.empty() ? "" : "; also accepted: " + alts));
     }
     // A bare [H] parameter and a [H] `.weight` are the same; compare shapes exactly otherwise.
-    if (t->shape != shape) {
+    if (t->shape != e.shape) {
       throw Error(ErrorKind::kShape, t->file, t->name,
-                  "shape " + FormatShape(t->shape) + ", expected " + FormatShape(shape) + " (" +
-                      what + ")");
+                  "shape " + FormatShape(t->shape) + ", expected " + FormatShape(e.shape) + " (" +
+                      e.shape_what + ")");
     }
-    if (t->dtype != DType::kF32 && t->dtype != DType::kBF16 && t->dtype != DType::kF16) {
+    if (!AcceptsWeightDType(e.kind, t->dtype)) {
       throw Error(ErrorKind::kFormat, t->file, t->name,
                   std::string("unsupported dtype ") + DTypeName(t->dtype) +
-                      " for a weight, expected F32, BF16 or F16");
+                      " for a weight, expected " + AcceptedWeightDTypes(e.kind));
     }
-    used_.insert(t->name);
     w_->n_params += t->numel();
     return Widen(*t);
   }
-
-  const std::set<std::string>& used() const { return used_; }
 
  private:
   const float* Widen(const TensorView& t) {
@@ -88,8 +75,36 @@ class Resolver {
   }
 
   DogeWeights* w_;
-  std::set<std::string> used_;
 };
+
+// The member of `w` that table entry `e` fills.
+const float** Slot(DogeWeights* w, const TensorEntry& e) {
+  LayerWeights* l = e.layer >= 0 ? &w->layers[static_cast<size_t>(e.layer)] : nullptr;
+  switch (e.role) {
+    case TensorRole::kEmbed: return &w->embed;
+    case TensorRole::kFinalNorm: return &w->final_norm;
+    case TensorRole::kLmHead: return &w->lm_head;
+    case TensorRole::kInputLayernorm: return &l->input_layernorm;
+    case TensorRole::kInputResidual: return &l->input_residual;
+    case TensorRole::kPostAttentionLayernorm: return &l->post_attention_layernorm;
+    case TensorRole::kPostAttentionResidual: return &l->post_attention_residual;
+    case TensorRole::kQProj: return &l->q_proj;
+    case TensorRole::kKProj: return &l->k_proj;
+    case TensorRole::kVProj: return &l->v_proj;
+    case TensorRole::kOProj: return &l->o_proj;
+    case TensorRole::kQNorm: return &l->q_norm;
+    case TensorRole::kKNorm: return &l->k_norm;
+    case TensorRole::kA: return &l->a;
+    case TensorRole::kDtProj: return &l->dt_proj;
+    case TensorRole::kGateProj: return &l->gate_proj;
+    case TensorRole::kUpProj: return &l->up_proj;
+    case TensorRole::kDownProj: return &l->down_proj;
+    case TensorRole::kRouterGate: return &l->router_gate;
+    case TensorRole::kDownEmbed: return &l->down_embed;
+    case TensorRole::kUpEmbed: return &l->up_embed;
+  }
+  return nullptr;  // unreachable: every role is listed
+}
 
 }  // namespace
 
@@ -115,66 +130,16 @@ DogeWeights LoadWeights(const std::string& model_dir, const DogeConfig& c) {
   } else {
     w.layout = Layout::kALate;
   }
-  const bool is_b = w.layout == Layout::kB;
-  const int64_t H = c.hidden_size, D = c.head_dim(), nh = c.num_attention_heads,
-                nkv = c.num_key_value_heads, I = c.intermediate_size, V = c.vocab_size;
-  w.n_bias_heads = is_b ? nkv : nh;
+  w.n_bias_heads = BiasHeads(c, w.layout);
+  w.layers.resize(static_cast<size_t>(c.num_hidden_layers));
 
   Resolver r(&w);
-  const TensorView* emb = ts.Find(early ? "model.word_embed.weight" : "model.embed_tokens.weight");
+  const std::vector<TensorEntry> table = DogeTensorTable(c, w.layout);
+  const TensorView* emb = ts.Find(table[0].names[0]);
   w.dtype = emb ? emb->dtype : DType::kF32;
-  w.embed = r.Get({early ? "model.word_embed.weight" : "model.embed_tokens.weight"}, {V, H},
-                  "vocab_size x hidden_size");
-  w.final_norm = r.Get({early ? "model.final_layernorm.weight" : "model.norm.weight"}, {H},
-                       "hidden_size");
-  w.lm_head = r.Get({"lm_head.weight"}, {V, H}, "vocab_size x hidden_size", /*required=*/false);
+  for (const TensorEntry& e : table) *Slot(&w, e) = r.Get(e);
   w.tied = w.lm_head == nullptr;
   if (w.tied) w.lm_head = w.embed;
-
-  const int64_t K = static_cast<int64_t>(std::floor(std::sqrt(static_cast<double>(c.num_experts))));
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    LayerWeights l;
-    const std::string a = p + "self_attn.";
-    if (early) {
-      l.input_layernorm = r.Get({p + "pre_layernorm.weight"}, {H}, "hidden_size");
-      l.input_residual = r.Get({p + "pre_residual.weight", p + "pre_residual"}, {H}, "hidden_size");
-      l.post_attention_layernorm = r.Get({p + "post_layernorm.weight"}, {H}, "hidden_size");
-      l.post_attention_residual =
-          r.Get({p + "post_residual.weight", p + "post_residual"}, {H}, "hidden_size");
-    } else {
-      l.input_layernorm = r.Get({p + "input_layernorm.weight"}, {H}, "hidden_size");
-      l.input_residual =
-          r.Get({p + "input_residual", p + "input_residual.weight"}, {H}, "hidden_size");
-      l.post_attention_layernorm =
-          r.Get({p + "post_attention_layernorm.weight"}, {H}, "hidden_size");
-      l.post_attention_residual = r.Get(
-          {p + "post_attention_residual", p + "post_attention_residual.weight"}, {H}, "hidden_size");
-    }
-    l.q_proj = r.Get({a + "q_proj.weight"}, {nh * D, H}, "num_attention_heads*head_dim x hidden_size");
-    l.k_proj = r.Get({a + "k_proj.weight"}, {nkv * D, H}, "num_key_value_heads*head_dim x hidden_size");
-    l.v_proj = r.Get({a + "v_proj.weight"}, {nkv * D, H}, "num_key_value_heads*head_dim x hidden_size");
-    l.o_proj = r.Get({a + "o_proj.weight"}, {H, nh * D}, "hidden_size x num_attention_heads*head_dim");
-    if (is_b) {
-      l.q_norm = r.Get({a + "q_norm.weight"}, {D}, "head_dim (variant B)");
-      l.k_norm = r.Get({a + "k_norm.weight"}, {D}, "head_dim (variant B)");
-    }
-    const char* bias_what = is_b ? "num_key_value_heads (variant B)" : "num_attention_heads (variant A)";
-    l.a = r.Get({a + "A"}, {w.n_bias_heads}, bias_what);
-    l.dt_proj = r.Get({a + "dt_proj.weight"}, {w.n_bias_heads, nkv * D},
-                      is_b ? "num_key_value_heads x num_key_value_heads*head_dim (variant B)"
-                           : "num_attention_heads x num_key_value_heads*head_dim (variant A)");
-    const std::string m = p + (early ? "feed_forward." : "mlp.");
-    l.gate_proj = r.Get({m + "gate_proj.weight"}, {I, H}, "intermediate_size x hidden_size");
-    l.up_proj = r.Get({m + "up_proj.weight"}, {I, H}, "intermediate_size x hidden_size");
-    l.down_proj = r.Get({m + "down_proj.weight"}, {H, I}, "hidden_size x intermediate_size");
-    if (c.is_moe) {
-      l.router_gate = r.Get({m + "router_gate.weight"}, {2 * K, H}, "2*floor(sqrt(num_experts)) x hidden_size");
-      l.down_embed = r.Get({m + "down_embed.weight"}, {c.num_experts, H}, "num_experts x hidden_size");
-      l.up_embed = r.Get({m + "up_embed.weight"}, {c.num_experts, H}, "num_experts x hidden_size");
-    }
-    w.layers.push_back(l);
-  }
   return w;
 }
 

@@ -15,16 +15,9 @@
 #include "engine/config.h"
 #include "engine/kernels/kernel_set.h"
 #include "engine/safetensors.h"
+#include "engine/tensor_table.h"
 
 namespace doge {
-
-// The three incompatible weight layouts that share model_type "doge".
-enum class Layout {
-  kB,       // transformers native: q/k RMSNorm, A/dt_proj per kv head
-  kALate,   // small-doge HEAD naming, no q/k norm, A/dt_proj per attention head
-  kAEarly,  // early small-doge naming (word_embed, pre_layernorm, ...), no top-k window
-};
-const char* LayoutName(Layout l);  // "B", "A-late", "A-early"
 
 struct LayerWeights {
   const float* input_layernorm = nullptr;           // [H]
@@ -53,7 +46,7 @@ struct LayerWeights {
   PackedWeights up_proj_packed;
   PackedWeights down_proj_packed;
   // CDMoE only (is_moe): product-key router and rank-1 experts.
-  const float* router_gate = nullptr;  // [2*K, H], K = floor(sqrt(num_experts))
+  const float* router_gate = nullptr;  // [2*K, H], K = config.expert_keys()
   const float* down_embed = nullptr;   // [E, H]
   const float* up_embed = nullptr;     // [E, H]
 };
@@ -89,7 +82,8 @@ struct DogeWeights {
   std::map<const float*, const TensorView*> source16;
 };
 
-// Resolves and validates every tensor; Error(kShape/kFormat) names the file and the tensor.
+// Detects the layout, then resolves and validates every tensor of DogeTensorTable(config, layout);
+// Error(kShape/kFormat) names the file and the tensor.
 DogeWeights LoadWeights(const std::string& model_dir, const DogeConfig& config);
 
 // Adds the packed copy of every projection matrix and of the head (the optimized kernels read

@@ -12,6 +12,7 @@
 #include "benchmarks/model_cost.h"
 #include "benchmarks/peak_probe.h"
 #include "engine/config.h"
+#include "engine/model.h"
 
 namespace doge {
 namespace {
@@ -98,6 +99,19 @@ TEST(ModelCostTest, ParameterCountsMatchTheArchitectureTable) {
     EXPECT_EQ(ShapeNameOf(r.c), r.name);
   }
   EXPECT_EQ(ShapeNameOf(Shape(64, 128, 2, 4, 2)), "doge-custom");
+}
+
+// The counts come from the tensor table, so they equal what loading counts for each fixture layout
+// (A-early counted as A, whose shapes it shares; b-moe includes its router and expert tables).
+TEST(ModelCostTest, StoredParamsEqualLoadedParams) {
+  for (const char* name :
+       {"a-early-dense", "a-late-dense", "b-dense", "b-dense-bf16", "b-moe", "b-untied"}) {
+    auto m = DogeModel::Load(std::string(DOGE_TEST_DATA) + "/doge-tiny/" + name);
+    const DogeWeights& w = m->weights();
+    EXPECT_EQ(CostFromConfig(m->config(), w.layout == Layout::kB, w.tied).StoredParams(),
+              w.n_params)
+        << name;
+  }
 }
 
 TEST(ModelCostTest, DecodeBytesAndPrefillFlopsByHand) {
