@@ -1,7 +1,9 @@
-// The Doge forward pass, llama2.c style: one straight-line function, a comment before each step, a
-// shape comment on each buffer. Numerics follow doge-architecture.md §4/§6 (fp32 everywhere,
-// separate multiply/add, RMSNorm in fp32, q/k norm before RoPE, rotate-half RoPE with the dynamic
-// NTK base per call, value-derived mask bias, top-k window, fp32 softmax, residual scales).
+// The Doge forward pass, llama2.c style: DogeModel::Run is one straight-line pass, a comment before
+// each step, a shape comment on each buffer; the embedding, RoPE-table, attention and CDMoE steps
+// are the helpers right above it (their selections are kernels: topk_mask, moe_route). Numerics
+// follow doge-architecture.md §4/§6 (fp32 everywhere, separate multiply/add, RMSNorm in fp32, q/k
+// norm before RoPE, rotate-half RoPE with the dynamic NTK base per call, value-derived mask bias,
+// top-k window, fp32 softmax, residual scales).
 //
 // CDMoE note: routing is per token (router row t's first half are token t's x-scores, its second
 // half its y-scores). The reference instead reshapes the [N, 2K] router output with
@@ -17,7 +19,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <numeric>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -151,6 +152,122 @@ void DogeModel::ForwardBranches(const int32_t* tokens, const int64_t* branch_len
       out_hidden, nullptr, kernels);
 }
 
+namespace {
+
+// Step 1: x[t] = E[token_t]. No scaling, no positional embedding. A tied head's row-major pages
+// were released after packing (weights.h), so the row is read back from the packed copy (same
+// values: row r is lane r % 32 of block r / 32, widened if 16-bit).
+void EmbedTokens(const DogeWeights& w, const int32_t* tokens, int64_t T, int64_t H,
+                 float* x /*[T, H]*/) {
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t r = tokens[t];
+    if (w.tied && w.lm_head_packed.data != nullptr) {
+      UnpackRow(w.lm_head_packed, H, r, x + t * H);
+    } else {
+      std::memcpy(x + t * H, w.embed + r * H, H * sizeof(float));
+    }
+  }
+}
+
+// Step 2: RoPE tables for one call. inv_freq[j] = 1 / base^(2j/D) in float32; angle = position *
+// inv_freq (one fp32 product); cos/sin halves duplicated.
+void RopeTables(float base, const int64_t* pos, int64_t T, int64_t D, float* cos /*[T, D]*/,
+                float* sin /*[T, D]*/) {
+  for (int64_t j = 0; j < D / 2; ++j) {
+    const float expo = static_cast<float>(2 * j) / static_cast<float>(D);
+    const float inv_freq = 1.0f / std::pow(base, expo);
+    for (int64_t t = 0; t < T; ++t) {
+      const float angle = static_cast<float>(pos[t]) * inv_freq;
+      const float cs = std::cos(angle), sn = std::sin(angle);
+      cos[t * D + j] = cs;
+      cos[t * D + j + D / 2] = cs;
+      sin[t * D + j] = sn;
+      sin[t * D + j + D / 2] = sn;
+    }
+  }
+}
+
+// Step 8 of one layer: attention per (query head h, block of kQueryBlock consecutive queries:
+// they share the key loads). Query t sees cache rows [0, P) and [branch_start[t], P + t] (one
+// sequence: all of 0..P+t); rows of other branches are masked with -inf. Mask head = kv group
+// (layout B) or the attention head itself (A). When more than `window` keys are visible, only the
+// `window` keys with the largest bias survive (topk_mask). Writes s->attn [T, nh*D].
+void AttendLayer(const KernelSet& ks, const DogeConfig& c, bool mask_per_kv_head, int64_t nb,
+                 int64_t window, const float* k_cache /*[S, kvd]*/,
+                 const float* v_cache /*[S, kvd]*/, const float* b_cache /*[S, nb]*/, int64_t P,
+                 int64_t T, const int64_t* branch_start, int n_threads, ForwardScratch* s) {
+  const int64_t D = c.head_dim(), nh = c.num_attention_heads;
+  const int64_t qd = nh * D, kvd = c.num_key_value_heads * D, n_rep = nh / c.num_key_value_heads;
+  const int64_t S = P + T;
+  const float scale = static_cast<float>(std::pow(static_cast<double>(D), -0.5));
+  const int64_t n_blocks = (T + kQueryBlock - 1) / kQueryBlock;
+  // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
+  // cheaper than the fork/join. Each query is computed by one thread either way.
+  const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= (int64_t{1} << 18);
+  // Dynamic chunks: a later query sees more keys, so equal static ranges would give the last
+  // thread most of the work.
+#pragma omp parallel for schedule(dynamic, 1) if (par_attn)
+  for (int64_t hb = 0; hb < nh * n_blocks; ++hb) {
+    const int64_t h = hb % nh, t0 = (hb / nh) * kQueryBlock;
+    const int64_t nq = std::min(kQueryBlock, T - t0);
+    const int tid = ThreadId();
+    const int64_t g = h / n_rep;                   // kv head
+    const int64_t mh = mask_per_kv_head ? g : h;   // mask head
+    float* masks = s->row_mask.data() + tid * kQueryBlock * S;  // [nq, S]
+    int64_t n_vis[kQueryBlock];
+    for (int64_t i = 0; i < nq; ++i) {
+      const int64_t t = t0 + i;
+      n_vis[i] = P + t + 1;  // key rows 0..P+t, other branches' rows masked
+      const int64_t bs = branch_start[t];
+      float* mask = masks + i * S;
+      for (int64_t j = 0; j < P; ++j) mask[j] = b_cache[j * nb + mh];
+      for (int64_t j = P; j < bs; ++j) mask[j] = -std::numeric_limits<float>::infinity();
+      for (int64_t j = bs; j < n_vis[i]; ++j) mask[j] = b_cache[j * nb + mh];
+      if (P + (n_vis[i] - bs) > window) {
+        ks.topk_mask(mask, n_vis[i], window, s->row_sel.data() + tid * S);
+      }
+    }
+    ks.attention(s->q.data() + t0 * qd + h * D, qd, nq, k_cache + g * D, v_cache + g * D, kvd,
+                 masks, S, n_vis, D, scale, s->scores.data() + tid * kQueryBlock * S,
+                 s->attn.data() + t0 * qd + h * D, qd);
+  }
+}
+
+// Step 11 of one layer (is_moe): adds the routed rank-1 experts to the shared MLP output, per
+// token: o[t] += Σ_e (silu(down_embed[e]·y) · w_e) · up_embed[e], y = xn[t], w = softmax of the
+// routed scores. The sum is accumulated separately first, then added (reference order).
+void AddExperts(const KernelSet& ks, const DogeConfig& c, const LayerWeights& lw,
+                const float* xn /*[T, H]*/, int64_t T, ForwardScratch* s) {
+  const int64_t H = c.hidden_size, K = c.expert_keys(), top = c.num_experts_per_tok;
+  Grow(&s->moe, 2 * K + K * K + top);
+  Grow(&s->moe_idx, 2 * K * K + 2 * K + top);
+  for (int64_t t = 0; t < T; ++t) {
+    const float* y = xn + t * H;
+    float* router = s->moe.data();              // [2K]: x-scores then y-scores of token t
+    float* scratch = router + 2 * K;            // [K*K]
+    float* wts = scratch + K * K;               // [top] routing weights
+    int32_t* iscratch = s->moe_idx.data();      // [2K*K + 2K]
+    int32_t* experts = iscratch + 2 * K * K + 2 * K;  // [top]
+    ks.matvec(lw.router_gate, {}, y, 2 * K, H, router);
+    ks.moe_route(router, K, top, scratch, iscratch, experts, wts);
+    ks.softmax(wts, top);
+    float* ot = s->o.data() + t * H;
+    float* acc = s->up.data();  // reuse [H] of the (consumed) up buffer
+    std::fill(acc, acc + H, 0.0f);
+    for (int64_t e = 0; e < top; ++e) {
+      const int64_t expert = experts[e];
+      float dw;
+      ks.matvec(lw.down_embed + expert * H, {}, y, 1, H, &dw);
+      const float coef = (dw / (1.0f + std::exp(-dw))) * wts[e];
+      const float* ue = lw.up_embed + expert * H;
+      for (int64_t i = 0; i < H; ++i) acc[i] += coef * ue[i];
+    }
+    for (int64_t i = 0; i < H; ++i) ot[i] = ot[i] + acc[i];
+  }
+}
+
+}  // namespace
+
 void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
                     const int64_t* branch_start, KvCache* cache, ForwardScratch* s,
                     const int64_t* out_rows, int64_t n_out_rows, float* out_hidden,
@@ -160,7 +277,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   const DogeWeights& w = weights_;
   const int64_t H = c.hidden_size, D = c.head_dim(), nh = c.num_attention_heads,
                 nkv = c.num_key_value_heads, I = c.intermediate_size;
-  const int64_t kvd = nkv * D, qd = nh * D, n_rep = nh / nkv, nb = w.n_bias_heads;
+  const int64_t kvd = nkv * D, qd = nh * D, nb = w.n_bias_heads;
   const bool is_b = w.layout == Layout::kB;
   const float eps = static_cast<float>(c.rms_norm_eps);
   const int64_t P = cache->size();  // positions already cached
@@ -192,41 +309,16 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   float* x = s->x.data();  // [T, H]
   float* xn = s->xn.data();  // [T, H]
 
-  // 1. Embedding lookup: x[t] = E[token_t]. No scaling, no positional embedding. A tied head's
-  //    row-major pages were released after packing (weights.h), so the row is read back from
-  //    the packed copy (same values: row r is lane r % 32 of block r / 32, widened if 16-bit).
-  for (int64_t t = 0; t < T; ++t) {
-    const int64_t r = tokens[t];
-    if (w.tied && w.lm_head_packed.data != nullptr) {
-      UnpackRow(w.lm_head_packed, H, r, x + t * H);
-    } else {
-      std::memcpy(x + t * H, w.embed + r * H, H * sizeof(float));
-    }
-  }
+  // 1. Embedding lookup: x [T, H].
+  EmbedTokens(w, tokens, T, H, x);
   if (hidden) {
     hidden->layers.assign(static_cast<size_t>(c.num_hidden_layers + 1), {});
     hidden->layers[0].assign(x, x + T * H);
   }
 
-  // 2. RoPE tables for this call. Dynamic NTK: the base depends on this call's largest position
-  //    only (cached keys keep their old rotation). inv_freq[j] = 1 / base^(2j/D) in float32;
-  //    angle = position * inv_freq (one fp32 product); cos/sin halves duplicated.
-  {
-    const float base = RopeBase(*std::max_element(pos, pos + T));
-    for (int64_t j = 0; j < D / 2; ++j) {
-      const float expo = static_cast<float>(2 * j) / static_cast<float>(D);
-      const float inv_freq = 1.0f / std::pow(base, expo);
-      for (int64_t t = 0; t < T; ++t) {
-        const float angle = static_cast<float>(pos[t]) * inv_freq;
-        const float cs = std::cos(angle), sn = std::sin(angle);
-        s->cos[t * D + j] = cs;
-        s->cos[t * D + j + D / 2] = cs;
-        s->sin[t * D + j] = sn;
-        s->sin[t * D + j + D / 2] = sn;
-      }
-    }
-  }
-  const float scale = static_cast<float>(std::pow(static_cast<double>(D), -0.5));
+  // 2. RoPE tables cos/sin [T, D]. Dynamic NTK: the base depends on this call's largest position
+  //    only (cached keys keep their old rotation).
+  RopeTables(RopeBase(*std::max_element(pos, pos + T)), pos, T, D, s->cos.data(), s->sin.data());
 
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
     const LayerWeights& lw = w.layers[l];
@@ -258,7 +350,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
       }
     }
 
-    // 6. RoPE on q and k, then append k and raw v to the cache.
+    // 6. RoPE on q and k, then append k and raw v to the cache (rows P..S-1).
 #pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) {
       ks.rope(s->q.data() + t * qd, nh, D, s->cos.data() + t * D, s->sin.data() + t * D);
@@ -268,62 +360,13 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     std::memcpy(v_cache + P * kvd, s->v.data(), T * kvd * sizeof(float));
 
     // 7. Dynamic mask bias of the new keys: b[j, g] = exp(A_g · softplus(dt_proj(v_j))_g), cached.
+    //    u [T, nb].
     ks.matmul(lw.dt_proj, lw.dt_proj_packed, s->v.data(), T, nb, kvd, s->u.data());
     for (int64_t t = 0; t < T; ++t) ks.dt_bias(s->u.data() + t * nb, lw.a, nb, b_cache + (P + t) * nb);
 
-    // 8. Attention per (query head h, block of kQueryBlock consecutive queries: they share the
-    //    key loads). Query t sees cache rows [0, P) and [branch_start[t], P + t] (one sequence:
-    //    all of 0..P+t); rows of other branches are masked with -inf. Mask head = kv group (B)
-    //    or the attention head itself (A). When more than `window_` keys are visible, only the
-    //    window_ keys with the largest bias survive (torch.topk over the masked row).
-    const int64_t window = window_;
-    const int64_t n_blocks = (T + kQueryBlock - 1) / kQueryBlock;
-    // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
-    // cheaper than the fork/join. Each query is computed by one thread either way.
-    const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= (int64_t{1} << 18);
-    // Dynamic chunks: a later query sees more keys, so equal static ranges would give the last
-    // thread most of the work.
-#pragma omp parallel for schedule(dynamic, 1) if (par_attn)
-    for (int64_t hb = 0; hb < nh * n_blocks; ++hb) {
-      const int64_t h = hb % nh, t0 = (hb / nh) * kQueryBlock;
-      const int64_t nq = std::min(kQueryBlock, T - t0);
-      const int tid = ThreadId();
-      const int64_t g = h / n_rep;           // kv head
-      const int64_t mh = is_b ? g : h;       // mask head
-      float* masks = s->row_mask.data() + tid * kQueryBlock * S;  // [nq, S]
-      int64_t n_vis[kQueryBlock];
-      for (int64_t i = 0; i < nq; ++i) {
-        const int64_t t = t0 + i;
-        n_vis[i] = P + t + 1;  // key rows 0..P+t, other branches' rows masked
-        const int64_t bs = branch_start[t];
-        float* mask = masks + i * S;
-        for (int64_t j = 0; j < P; ++j) mask[j] = b_cache[j * nb + mh];
-        for (int64_t j = P; j < bs; ++j) mask[j] = -std::numeric_limits<float>::infinity();
-        for (int64_t j = bs; j < n_vis[i]; ++j) mask[j] = b_cache[j * nb + mh];
-        if (P + (n_vis[i] - bs) > window) {
-          // Threshold = the window-th largest bias; keep all above it and, among ties at the
-          // threshold, the earliest ones (torch.topk's tie order is implementation-defined).
-          float* sel = s->row_sel.data() + tid * S;
-          std::memcpy(sel, mask, n_vis[i] * sizeof(float));
-          std::nth_element(sel, sel + (window - 1), sel + n_vis[i], std::greater<float>());
-          const float kth = sel[window - 1];
-          int64_t n_above = 0;
-          for (int64_t j = 0; j < n_vis[i]; ++j) n_above += mask[j] > kth;
-          int64_t ties_left = window - n_above;
-          for (int64_t j = 0; j < n_vis[i]; ++j) {
-            if (mask[j] > kth) continue;
-            if (mask[j] == kth && ties_left > 0) {
-              --ties_left;
-              continue;
-            }
-            mask[j] = -std::numeric_limits<float>::infinity();
-          }
-        }
-      }
-      ks.attention(s->q.data() + t0 * qd + h * D, qd, nq, k_cache + g * D, v_cache + g * D, kvd,
-                   masks, S, n_vis, D, scale, s->scores.data() + tid * kQueryBlock * S,
-                   s->attn.data() + t0 * qd + h * D, qd);
-    }
+    // 8. Attention with the dynamic mask and the top-k key window: attn [T, nh*D].
+    AttendLayer(ks, c, is_b, nb, window_, k_cache, v_cache, b_cache, P, T, branch_start,
+                n_threads, s);
 
     // 9. Output projection and scaled residual: x = r_in ⊙ x + o_proj(attn).
     ks.matmul(lw.o_proj, lw.o_proj_packed, s->attn.data(), T, H, qd, s->o.data());
@@ -334,7 +377,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
       for (int64_t i = 0; i < H; ++i) xt[i] = lw.input_residual[i] * xt[i] + ot[i];
     }
 
-    // 10. ffn_norm, then the SiLU-gated MLP: o = down(silu(gate(xn)) ⊙ up(xn)).
+    // 10. ffn_norm, then the SiLU-gated MLP: o = down(silu(gate(xn)) ⊙ up(xn)), gate/up [T, I].
 #pragma omp parallel for schedule(static) if (par_rows)
     for (int64_t t = 0; t < T; ++t) {
       ks.rms_norm(x + t * H, lw.post_attention_layernorm, H, eps, xn + t * H);
@@ -344,60 +387,8 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     ks.swiglu(s->gate.data(), s->up.data(), T * I, s->gate.data());
     ks.matmul(lw.down_proj, lw.down_proj_packed, s->gate.data(), T, H, I, s->o.data());
 
-    // 11. CDMoE (is_moe): add the routed rank-1 experts to the shared MLP output, per token.
-    if (c.is_moe) {
-      const int64_t E = c.num_experts;
-      const int64_t K = static_cast<int64_t>(std::floor(std::sqrt(static_cast<double>(E))));
-      const int64_t top = c.num_experts_per_tok;
-      Grow(&s->moe, 2 * K + K * K + 2 * top);
-      Grow(&s->moe_idx, K * K + 2 * K);
-      for (int64_t t = 0; t < T; ++t) {
-        const float* y = xn + t * H;
-        float* router = s->moe.data();           // [2K]: x-scores then y-scores of token t
-        float* cand = router + 2 * K;            // [K*K] candidate scores
-        float* wts = cand + K * K;               // [top] routing weights
-        int32_t* order = s->moe_idx.data();      // [K*K]
-        int32_t* ix = order + K * K;             // [K] sorted x indices
-        int32_t* iy = ix + K;                    // [K] sorted y indices
-        ks.matvec(lw.router_gate, {}, y, 2 * K, H, router);
-        // Sort each half descending (topk with k = K); ties by lower index (std::sort with a
-        // total order: no temporary buffer, unlike stable_sort). The fixtures' margins keep
-        // ties away from every routing cut.
-        std::iota(ix, ix + K, 0);
-        std::iota(iy, iy + K, 0);
-        std::sort(ix, ix + K, [&](int32_t a, int32_t b) {
-          return router[a] > router[b] || (router[a] == router[b] && a < b);
-        });
-        std::sort(iy, iy + K, [&](int32_t a, int32_t b) {
-          return router[K + a] > router[K + b] || (router[K + a] == router[K + b] && a < b);
-        });
-        // All K² candidates: score sx_a + sy_b, expert ix_a·K + iy_b (candidate a·K + b).
-        for (int64_t a = 0; a < K; ++a) {
-          for (int64_t b = 0; b < K; ++b) cand[a * K + b] = router[ix[a]] + router[K + iy[b]];
-        }
-        std::iota(order, order + K * K, 0);
-        std::partial_sort(order, order + top, order + K * K, [&](int32_t a, int32_t b) {
-          return cand[a] > cand[b] || (cand[a] == cand[b] && a < b);
-        });
-        for (int64_t e = 0; e < top; ++e) wts[e] = cand[order[e]];
-        ks.softmax(wts, top);
-        float* ot = s->o.data() + t * H;
-        // experts_states = Σ_e (silu(down_embed[e]·y) · w_e) · up_embed[e]; accumulated into a
-        // separate sum first, then added to the shared MLP output (reference order).
-        float* acc = s->up.data();  // reuse [H] of the (consumed) up buffer
-        std::fill(acc, acc + H, 0.0f);
-        for (int64_t e = 0; e < top; ++e) {
-          const int64_t cidx = order[e];
-          const int64_t expert = static_cast<int64_t>(ix[cidx / K]) * K + iy[cidx % K];
-          float dw;
-          ks.matvec(lw.down_embed + expert * H, {}, y, 1, H, &dw);
-          const float coef = (dw / (1.0f + std::exp(-dw))) * wts[e];
-          const float* ue = lw.up_embed + expert * H;
-          for (int64_t i = 0; i < H; ++i) acc[i] += coef * ue[i];
-        }
-        for (int64_t i = 0; i < H; ++i) ot[i] = ot[i] + acc[i];
-      }
-    }
+    // 11. CDMoE (is_moe): o [T, H] += the routed rank-1 experts, per token.
+    if (c.is_moe) AddExperts(ks, c, lw, xn, T, s);
 
     // 12. Scaled residual: x = r_post ⊙ x + ffn_out.
 #pragma omp parallel for schedule(static) if (par_rows)
@@ -410,7 +401,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   }
   cache->set_size(S);
 
-  // 13. Final RMSNorm, only for the rows the caller needs.
+  // 13. Final RMSNorm, only for the rows the caller needs: out_hidden [n_out_rows, H].
   if (hidden) {
     hidden->layers[c.num_hidden_layers].resize(static_cast<size_t>(T * H));
     for (int64_t t = 0; t < T; ++t) {

@@ -37,8 +37,8 @@ struct ForwardScratch {
   std::vector<float> row_mask; // [n_threads, 6, S] per-thread masked bias rows of a query block
   std::vector<float> row_sel;  // [n_threads, S] per-thread top-k selection scratch
   std::vector<float> scores;   // [n_threads, 6, S] per-thread attention scores of a query block
-  std::vector<float> moe;      // [2K + K*K + 2*E_tok] router scratch
-  std::vector<int32_t> moe_idx;  // [K*K + 2K]
+  std::vector<float> moe;      // [2K + K*K + E_tok] router scores, moe_route scratch, weights
+  std::vector<int32_t> moe_idx;  // [2K*K + 2K + E_tok] moe_route scratch, routed experts
   std::vector<float> logits;   // [V] one row of logits
   std::vector<int64_t> pos;    // [T] RoPE position of each token
   std::vector<int64_t> branch_start;  // [T] first cache row of each token's branch

@@ -76,7 +76,8 @@ std::string V2(const char* a, int64_t x, const char* b, int64_t y) {
 
 std::vector<std::string> KernelSetMemberNames() {
   return {"matvec", "matmul",  "rms_norm",  "rope",          "softmax",
-          "swiglu", "dt_bias", "attention", "logprob_gather", "vocab_logprob"};
+          "swiglu", "dt_bias", "attention", "logprob_gather", "vocab_logprob",
+          "topk_mask", "moe_route"};
 }
 
 std::vector<KernelCase> AllKernelCases() {
@@ -175,6 +176,30 @@ std::vector<KernelCase> AllKernelCases() {
                                StorageSuffix(storage),
                            dp, vl_flops, vl_bytes));
     }
+  }
+  // The selection kernels are exact (no arithmetic but the candidate sums, done alike in both
+  // sets), so max_nmse is 0; "ties" quantises the inputs to a few levels so that equal values
+  // meet the cut and the tie rules are compared too. Comparisons count as the flops.
+  // topk_mask dims {n, keep, ties}: one query's mask row of n biases in [0, 2), every fifth
+  // masked (-inf); keep_window_size is 2048 in every published Doge.
+  for (auto d : std::vector<std::vector<int64_t>>{{7, 3, 0}, {7, 3, 1}, {33, 32, 1}, {1023, 512, 0},
+                                                  {1023, 512, 1}, {2100, 2048, 0},
+                                                  {4096, 2048, 0}, {4096, 2048, 1}}) {
+    cases.push_back(Make("topk_mask",
+                         V2("n", d[0], "keep", d[1]) + (d[2] ? ",ties" : ""), d,
+                         [](const std::vector<int64_t>& v) { return 2.0 * v[0]; },
+                         [](const std::vector<int64_t>& v) { return 8.0 * v[0]; }, 0.0));
+  }
+  // moe_route dims {K, top, ties}: the router scores [2K] of one token; K = 128, top = 64 is
+  // upstream's default (16384 experts, 64 per token); top = K² routes to every expert.
+  for (auto d : std::vector<std::vector<int64_t>>{{2, 1, 0}, {3, 4, 1}, {4, 16, 0}, {8, 8, 1},
+                                                  {32, 64, 0}, {128, 64, 0}, {128, 64, 1},
+                                                  {128, 200, 1}}) {
+    cases.push_back(Make("moe_route",
+                         V2("K", d[0], "top", d[1]) + (d[2] ? ",ties" : ""), d,
+                         [](const std::vector<int64_t>& v) { return 1.0 * v[0] * v[0]; },
+                         [](const std::vector<int64_t>& v) { return 8.0 * (v[0] + v[1]); },
+                         0.0));
   }
   return cases;
 }
@@ -290,10 +315,28 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
     if (d[3]) pack(d[1], d[2], d[3]);
     VocabTargets(d[0], d[1], &offsets_, &targets_);
     n_out_ = static_cast<int64_t>(targets_.size()) + d[0];
+  } else if (c.kernel == "topk_mask") {
+    make(d[0], 1.0f, 1.0f);
+    for (int64_t j = 0; j < d[0]; ++j) {
+      float& v = inputs_[0][j + 1];
+      if (d[2]) v = std::floor(v * 4.0f) / 4.0f;
+      if (j % 5 == 4) v = -std::numeric_limits<float>::infinity();
+    }
+    scratch_.assign(static_cast<size_t>(d[0]), 0.0f);
+    n_out_ = d[0];
+  } else if (c.kernel == "moe_route") {
+    make(2 * d[0], 2.0f, 0.0f);
+    if (d[2]) {
+      for (int64_t j = 0; j < 2 * d[0]; ++j) {
+        inputs_[0][j + 1] = std::floor(inputs_[0][j + 1] * 4.0f) / 4.0f;
+      }
+    }
+    scratch_.assign(static_cast<size_t>(d[0] * d[0]), 0.0f);
+    n_out_ = 2 * d[1];
   } else {
     throw Error(ErrorKind::kInternal, "engine/kernels/kernel_cases.cc", c.kernel, "unknown kernel");
   }
-  if (c.kernel == "rope" || c.kernel == "softmax") {
+  if (c.kernel == "rope" || c.kernel == "softmax" || c.kernel == "topk_mask") {
     inplace_init_.assign(inputs_[0].begin() + 1, inputs_[0].end());
   }
   out_.assign(static_cast<size_t>(n_out_ + 2 * kGuard), Sentinel());
@@ -336,6 +379,15 @@ void KernelCaseRunner::Run(const KernelSet& set) {
                       offsets_.data(), targets_.data(), lp.data(), am.data());
     for (size_t j = 0; j < nt; ++j) out[j] = static_cast<float>(lp[j]);
     for (int64_t i = 0; i < d[0]; ++i) out[nt + i] = static_cast<float>(am[i]);
+  } else if (c_.kernel == "topk_mask") {
+    std::memcpy(out, inplace_init_.data(), inplace_init_.size() * 4);
+    set.topk_mask(out, d[0], d[1], scratch_.data());
+  } else if (c_.kernel == "moe_route") {
+    const int64_t K = d[0], top = d[1];
+    std::vector<int32_t> iscratch(static_cast<size_t>(2 * K * K + 2 * K));
+    std::vector<int32_t> experts(static_cast<size_t>(top), -1);
+    set.moe_route(in(0), K, top, scratch_.data(), iscratch.data(), experts.data(), out + top);
+    for (int64_t e = 0; e < top; ++e) out[e] = static_cast<float>(experts[e]);
   }
 }
 

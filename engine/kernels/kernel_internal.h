@@ -24,6 +24,12 @@ namespace doge {
 inline constexpr int kKernelScratchSlots = 5;
 float* KernelScratch(int slot, size_t n);
 
+// The optimized set's selection kernels (KernelSet::topk_mask, moe_route), shared by every ISA:
+// branches and sorting, nothing to vectorise (select.cc).
+void SelectTopkMask(float* mask, int64_t n, int64_t keep, float* scratch);
+void SelectMoeRoute(const float* scores, int64_t K, int64_t top, float* scratch, int32_t* iscratch,
+                    int32_t* experts, float* weights);
+
 namespace portable {
 const KernelSet& OptimizedKernelSet();
 }

@@ -66,7 +66,6 @@ struct KernelSet {
   // Fused log-softmax + gather over one logits row (the scoring path's vocabulary step):
   // logprob = logits[target] - (max + log Σ_i exp(logits[i] - max)), the sum accumulated in
   // float64; argmax = the first index of the row maximum.  logits: [n]; 0 <= target < n.
-  // (Added by the benchmarks issue #6: one pass instead of a float64 exp per vocabulary entry.)
   void (*logprob_gather)(const float* logits, int64_t n, int32_t target, double* logprob,
                          int32_t* argmax);
   // The scoring path's vocabulary step, fused: the logits l[i, v] = Σ_c w[v, c]·x[i, c] of n rows
@@ -78,11 +77,23 @@ struct KernelSet {
   void (*vocab_logprob)(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t V,
                         int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
                         int32_t* argmax);
+  // Doge's top-k key window over one query's mask row (torch.topk over the masked biases): keeps
+  // the `keep` largest of mask[0, n) and sets every other to -inf; among equal values at the cut
+  // the earliest survive (torch.topk's tie order is implementation-defined, this one is fixed).
+  // 1 <= keep < n; mask: [n] biases or -inf (masked); scratch: [n] floats.
+  void (*topk_mask)(float* mask, int64_t n, int64_t keep, float* scratch);
+  // CDMoE product-key routing of one token. scores: [2K], the router's x-scores then y-scores.
+  // Each half is ranked descending (ties by lower index: x_rank, y_rank); candidate (a, b) scores
+  // x_rank[a] + y_rank[b] and names expert x_index[a]·K + y_index[b]; the `top` best candidates
+  // (ties by lower a·K + b) come out best first: experts: [top], weights: [top] their scores
+  // (before the softmax). 1 <= top <= K²; scratch: [K²] floats, iscratch: [2K² + 2K].
+  void (*moe_route)(const float* scores, int64_t K, int64_t top, float* scratch,
+                    int32_t* iscratch, int32_t* experts, float* weights);
 };
 
 // Number of kernel members in KernelSet (everything after `name`). kernels_test checks that every
 // member has at least one row in AllKernelCases(); bump this when adding a kernel.
-inline constexpr int kKernelSetMembers = 10;
+inline constexpr int kKernelSetMembers = 12;
 static_assert(sizeof(KernelSet) == sizeof(void*) * (1 + kKernelSetMembers),
               "KernelSet changed: update kKernelSetMembers, reference.cc, optimized.cc and "
               "kernel_cases.cc");

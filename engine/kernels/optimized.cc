@@ -1169,11 +1169,13 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
 
 const KernelSet& OptimizedKernelSet() {
   // dt_bias has no faster version (one value per key and bias head, a tiny share of the time):
-  // the optimized set uses the reference function rather than a second copy of it.
+  // the optimized set uses the reference function rather than a second copy of it. The two
+  // selection kernels are not SIMD work and are compiled once (select.cc).
   const KernelSet& ref = ReferenceKernels();
-  static const KernelSet set = {"optimized", MatVec,        MatMul,      RmsNorm,
-                                Rope,        Softmax,       SwiGlu,      ref.dt_bias,
-                                Attention,   LogprobGather, VocabLogprob};
+  static const KernelSet set = {"optimized", MatVec,        MatMul,       RmsNorm,
+                                Rope,        Softmax,       SwiGlu,       ref.dt_bias,
+                                Attention,   LogprobGather, VocabLogprob, SelectTopkMask,
+                                SelectMoeRoute};
   return set;
 }
 

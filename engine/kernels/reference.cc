@@ -1,7 +1,9 @@
 // Reference kernels: plain scalar loops in the order the PyTorch reference computes (separate
 // multiply and add, fp32 values). The oracle every optimized kernel is tested against.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <vector>
 
 #include "engine/kernels/kernel_set.h"
@@ -130,12 +132,50 @@ void VocabLogprob(const float* w, PackedWeights /*packed*/, const float* x, int6
   }
 }
 
+// Sorts all indices by value, descending, equal values in index order (stable), and keeps the
+// first `keep`.
+void TopkMask(float* mask, int64_t n, int64_t keep, float* /*scratch*/) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return mask[a] > mask[b]; });
+  std::vector<bool> kept(static_cast<size_t>(n), false);
+  for (int64_t i = 0; i < keep; ++i) kept[order[i]] = true;
+  for (int64_t j = 0; j < n; ++j) {
+    if (!kept[j]) mask[j] = -std::numeric_limits<float>::infinity();
+  }
+}
+
+// Ranks both halves with a stable sort, scores all K² candidates, stable-sorts them.
+void MoeRoute(const float* scores, int64_t K, int64_t top, float* /*scratch*/,
+              int32_t* /*iscratch*/, int32_t* experts, float* weights) {
+  auto rank = [K](const float* s) {
+    std::vector<int32_t> idx(static_cast<size_t>(K));
+    std::iota(idx.begin(), idx.end(), 0);
+    std::stable_sort(idx.begin(), idx.end(), [s](int32_t a, int32_t b) { return s[a] > s[b]; });
+    return idx;
+  };
+  const std::vector<int32_t> ix = rank(scores), iy = rank(scores + K);
+  std::vector<float> cand(static_cast<size_t>(K * K));
+  for (int64_t a = 0; a < K; ++a) {
+    for (int64_t b = 0; b < K; ++b) cand[a * K + b] = scores[ix[a]] + scores[K + iy[b]];
+  }
+  std::vector<int64_t> order(cand.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return cand[a] > cand[b]; });
+  for (int64_t e = 0; e < top; ++e) {
+    experts[e] = static_cast<int32_t>(ix[order[e] / K] * K + iy[order[e] % K]);
+    weights[e] = cand[order[e]];
+  }
+}
+
 }  // namespace
 
 const KernelSet& ReferenceKernels() {
   static const KernelSet set = {"reference", MatVec,        MatMul,   RmsNorm,  Rope,
                                 Softmax,     SwiGlu,        DtBias,   Attention, LogprobGather,
-                                VocabLogprob};
+                                VocabLogprob, TopkMask,     MoeRoute};
   return set;
 }
 
