@@ -264,32 +264,30 @@ HfTokenizer::HfTokenizer(const std::string& json_path, const std::string& config
 
 HfTokenizer::~HfTokenizer() = default;
 
-void HfTokenizer::Load(const std::string& json_text) {
-  const JsonReader r(path_);
-  simdjson::dom::parser parser;
+// The sections of Load, one per part of tokenizer.json, run in this order: each may rely on what
+// the earlier ones filled in (the id tables need the vocabulary and the added tokens, the
+// pre-tokenizer check needs the byte ids, the post-processor needs the id tables).
+struct HfTokenizer::Loader {
+  HfTokenizer& tk;
+  const JsonReader& r;
   element root;
-  if (auto err = ParseJsonTolerant(parser, json_text, &root); err != simdjson::SUCCESS) {
-    r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) +
-                   "); truncated or corrupted file?");
-  }
-  r.Object(root, "(root)");
+  element model;                                   // root.model
+  std::unordered_map<std::string, int32_t> vocab;  // model.vocab: token -> id
 
-  // Options that would change Encode's output and that we do not implement.
-  for (const char* key : {"truncation", "padding"}) {
-    if (auto v = r.Find(root, key); v && !v->is_null()) r.Unsupported(key, "(must be null)");
-  }
-  if (auto v = r.Find(root, "normalizer"); v && !v->is_null()) {
-    const std::string type = r.Type(*v, "normalizer");
-    bool empty_sequence = false;
-    if (type == "Sequence") {
-      auto list = r.Find(*v, "normalizers");
-      empty_sequence = list && r.Array(*list, "normalizer.normalizers").size() == 0;
-    }
-    if (!empty_sequence) r.Unsupported("normalizer.type", Quote(type));
-  }
+  void Model();
+  void AddedTokens();
+  void IdTables();
+  void Merges();
+  void AddedMatchers();
+  void PreTokenizer();
+  void PostProcessor();
+  void Decoder();
+};
 
-  // ---- model -------------------------------------------------------------------------------
-  const element model = r.Require(root, "model", "");
+// model: a BPE without dropout, byte fallback or subword affixes; its vocabulary (unique ids)
+// and unk_token.
+void HfTokenizer::Loader::Model() {
+  model = r.Require(root, "model", "");
   const std::string model_type = r.Type(model, "model");
   if (model_type != "BPE") r.Unsupported("model.type", Quote(model_type) + " (only BPE)");
   if (auto v = r.Find(model, "dropout"); v && !v->is_null()) {
@@ -307,11 +305,10 @@ void HfTokenizer::Load(const std::string& json_text) {
       if (!s.empty()) r.Unsupported(JsonReader::Join("model", key), Quote(s));
     }
   }
-  ignore_merges_ = r.BoolOr(model, "ignore_merges", "model", false);
-  fuse_unk_ = r.BoolOr(model, "fuse_unk", "model", false);
+  tk.ignore_merges_ = r.BoolOr(model, "ignore_merges", "model", false);
+  tk.fuse_unk_ = r.BoolOr(model, "fuse_unk", "model", false);
 
   // vocab: token -> id. Ids must be unique; the table is indexed by id.
-  std::unordered_map<std::string, int32_t> vocab;
   {
     const auto obj = r.Object(r.Require(model, "vocab", "model"), "model.vocab");
     vocab.reserve(obj.size());
@@ -334,10 +331,12 @@ void HfTokenizer::Load(const std::string& json_text) {
     const std::string unk(r.String(*v, "model.unk_token"));
     auto it = vocab.find(unk);
     if (it == vocab.end()) r.Fail("model.unk_token", Quote(unk) + " is not in model.vocab");
-    unk_id_ = it->second;
+    tk.unk_id_ = it->second;
   }
+}
 
-  // ---- added tokens --------------------------------------------------------------------------
+// added_tokens: each with its matching flags; an id must agree with model.vocab and be unique.
+void HfTokenizer::Loader::AddedTokens() {
   if (auto v = r.Find(root, "added_tokens"); v && !v->is_null()) {
     const auto arr = r.Array(*v, "added_tokens");
     std::unordered_map<int32_t, size_t> seen_ids;
@@ -361,85 +360,89 @@ void HfTokenizer::Load(const std::string& json_text) {
         r.Fail(path + ".id", "is " + std::to_string(tok.id) + " but model.vocab has " +
                                  Quote(tok.content) + " = " + std::to_string(it->second));
       }
-      if (auto [it, fresh] = seen_ids.emplace(tok.id, added_.size()); !fresh) {
+      if (auto [it, fresh] = seen_ids.emplace(tok.id, tk.added_.size()); !fresh) {
         r.Fail(path + ".id", "duplicate id " + std::to_string(tok.id) + " (also added_tokens[" +
                                  std::to_string(it->second) + "] " +
-                                 Quote(added_[it->second].content) + ")");
+                                 Quote(tk.added_[it->second].content) + ")");
       }
-      added_.push_back(std::move(tok));
+      tk.added_.push_back(std::move(tok));
     }
   }
+}
 
-  // ---- id tables -------------------------------------------------------------------------------
-  // The tables below are indexed by id, so an id must be dense enough to be a vocabulary: one far
-  // beyond the number of entries is a format error here, before anything is sized by it (a
-  // single id of 2^31 - 1 would otherwise ask for gigabytes, or overflow max_id + 1).
+// The id-indexed tables: token, raw bytes (ByteLevel alphabet undone), valid, special.
+// The tables below are indexed by id, so an id must be dense enough to be a vocabulary: one far
+// beyond the number of entries is a format error here, before anything is sized by it (a
+// single id of 2^31 - 1 would otherwise ask for gigabytes, or overflow max_id + 1).
+void HfTokenizer::Loader::IdTables() {
   int32_t max_id = -1;
   std::string max_field;
   for (const auto& [tok, id] : vocab) {
     if (id > max_id) max_id = id, max_field = "model.vocab." + tok;
   }
-  for (size_t i = 0; i < added_.size(); ++i) {
-    if (added_[i].id > max_id) {
-      max_id = added_[i].id;
+  for (size_t i = 0; i < tk.added_.size(); ++i) {
+    if (tk.added_[i].id > max_id) {
+      max_id = tk.added_[i].id;
       max_field = JsonReader::Index("added_tokens", i) + ".id";
     }
   }
-  const int64_t n_ids = static_cast<int64_t>(vocab.size() + added_.size());
+  const int64_t n_ids = static_cast<int64_t>(vocab.size() + tk.added_.size());
   const int64_t id_limit = 2 * n_ids + kIdSlack;
   if (max_id >= id_limit) {
     r.Fail(max_field, "id " + std::to_string(max_id) + " is far beyond the vocabulary's " +
                           std::to_string(n_ids) + " entries (ids must be below 2 x entries + " +
                           std::to_string(kIdSlack) + " = " + std::to_string(id_limit) + ")");
   }
-  id_to_token_.assign(max_id + 1, std::string());
-  id_valid_.assign(max_id + 1, 0);
-  id_special_.assign(max_id + 1, 0);
+  tk.id_to_token_.assign(max_id + 1, std::string());
+  tk.id_valid_.assign(max_id + 1, 0);
+  tk.id_special_.assign(max_id + 1, 0);
   for (const auto& [tok, id] : vocab) {
-    id_to_token_[id] = tok;
-    id_valid_[id] = 1;
+    tk.id_to_token_[id] = tok;
+    tk.id_valid_[id] = 1;
   }
-  for (const auto& tok : added_) {
-    if (id_valid_[tok.id] && id_to_token_[tok.id] != tok.content) {
+  for (const auto& tok : tk.added_) {
+    if (tk.id_valid_[tok.id] && tk.id_to_token_[tok.id] != tok.content) {
       r.Fail("added_tokens", "id " + std::to_string(tok.id) + " is " + Quote(tok.content) +
-                                 " but model.vocab gives that id to " + Quote(id_to_token_[tok.id]));
+                                 " but model.vocab gives that id to " + Quote(tk.id_to_token_[tok.id]));
     }
-    id_to_token_[tok.id] = tok.content;
-    id_valid_[tok.id] = 1;
+    tk.id_to_token_[tok.id] = tok.content;
+    tk.id_valid_[tok.id] = 1;
   }
   // Rust skips "special" by content: every id whose token is a special token's content.
   std::unordered_set<std::string> special_contents;
-  for (const auto& tok : added_) {
+  for (const auto& tok : tk.added_) {
     if (tok.special) special_contents.insert(tok.content);
   }
-  for (size_t id = 0; id < id_to_token_.size(); ++id) {
-    if (id_valid_[id] && special_contents.count(id_to_token_[id])) id_special_[id] = 1;
+  for (size_t id = 0; id < tk.id_to_token_.size(); ++id) {
+    if (tk.id_valid_[id] && special_contents.count(tk.id_to_token_[id])) tk.id_special_[id] = 1;
   }
 
   // Raw-byte view of the vocabulary and the ByteLevel decoder's output per id.
-  id_to_bytes_.assign(id_to_token_.size(), std::string());
-  bytes_to_id_.Reset(vocab.size());
+  tk.id_to_bytes_.assign(tk.id_to_token_.size(), std::string());
+  tk.bytes_to_id_.Reset(vocab.size());
   std::string bytes;
-  for (size_t id = 0; id < id_to_token_.size(); ++id) {
-    if (!id_valid_[id]) continue;
-    if (ByteLevelToBytes(id_to_token_[id], &bytes)) {
-      id_to_bytes_[id] = bytes;
+  for (size_t id = 0; id < tk.id_to_token_.size(); ++id) {
+    if (!tk.id_valid_[id]) continue;
+    if (ByteLevelToBytes(tk.id_to_token_[id], &bytes)) {
+      tk.id_to_bytes_[id] = bytes;
     } else {
-      id_to_bytes_[id] = id_to_token_[id];
+      tk.id_to_bytes_[id] = tk.id_to_token_[id];
     }
   }
   for (const auto& [tok, id] : vocab) {
     if (ByteLevelToBytes(tok, &bytes)) {
-      bytes_to_id_.Insert(bytes, id);
-      if (bytes.size() == 1) byte_id_[static_cast<uint8_t>(bytes[0])] = id;
+      tk.bytes_to_id_.Insert(bytes, id);
+      if (bytes.size() == 1) tk.byte_id_[static_cast<uint8_t>(bytes[0])] = id;
     }
   }
+}
 
-  // ---- merges: rank = position; a later duplicate pair overrides an earlier one (as a Rust
-  // HashMap built by insertion would). Both parts and their concatenation must be in the vocab.
+// merges: rank = position; a later duplicate pair overrides an earlier one (as a Rust
+// HashMap built by insertion would). Both parts and their concatenation must be in the vocab.
+void HfTokenizer::Loader::Merges() {
   {
     const auto arr = r.Array(r.Require(model, "merges", "model"), "model.merges");
-    merges_.reserve(arr.size() * 2);
+    tk.merges_.reserve(arr.size() * 2);
     size_t rank = 0;
     for (element m : arr) {
       const std::string field = JsonReader::Index("model.merges", rank);
@@ -471,34 +474,39 @@ void HfTokenizer::Load(const std::string& json_text) {
         r.Fail(field, "merged token " + Quote(a + b) + " is not in model.vocab");
       }
       const uint64_t key = (static_cast<uint64_t>(ia->second) << 32) | static_cast<uint32_t>(ib->second);
-      merges_[key] = {static_cast<int32_t>(rank), iab->second};
+      tk.merges_[key] = {static_cast<int32_t>(rank), iab->second};
       ++rank;
     }
   }
+}
 
-  // ---- added-token matchers (non-normalized first, then normalized: two passes in Rust) -------
-  for (size_t i = 0; i < added_.size(); ++i) {
-    AddedMatcher& m = added_[i].normalized ? normalized_matcher_ : non_normalized_matcher_;
-    m.by_first_byte[static_cast<uint8_t>(added_[i].content[0])].push_back(static_cast<int>(i));
-    m.is_first_byte[static_cast<uint8_t>(added_[i].content[0])] = true;
+// added-token matchers (non-normalized first, then normalized: two passes in Rust)
+void HfTokenizer::Loader::AddedMatchers() {
+  for (size_t i = 0; i < tk.added_.size(); ++i) {
+    AddedMatcher& m = tk.added_[i].normalized ? tk.normalized_matcher_ : tk.non_normalized_matcher_;
+    m.by_first_byte[static_cast<uint8_t>(tk.added_[i].content[0])].push_back(static_cast<int>(i));
+    m.is_first_byte[static_cast<uint8_t>(tk.added_[i].content[0])] = true;
     m.empty = false;
   }
-  for (AddedMatcher* m : {&non_normalized_matcher_, &normalized_matcher_}) {
+  for (AddedMatcher* m : {&tk.non_normalized_matcher_, &tk.normalized_matcher_}) {
     int n_first = 0;
     for (int b = 0; b < 256; ++b) {
       if (m->is_first_byte[b]) ++n_first, m->only_first_byte = b;
     }
     if (n_first != 1) m->only_first_byte = -1;
   }
-  for (AddedMatcher* m : {&non_normalized_matcher_, &normalized_matcher_}) {
+  for (AddedMatcher* m : {&tk.non_normalized_matcher_, &tk.normalized_matcher_}) {
     for (auto& list : m->by_first_byte) {
       std::stable_sort(list.begin(), list.end(), [&](int x, int y) {
-        return added_[x].content.size() > added_[y].content.size();
+        return tk.added_[x].content.size() > tk.added_[y].content.size();
       });
     }
   }
+}
 
-  // ---- pre_tokenizer ---------------------------------------------------------------------------
+// pre_tokenizer: Split and ByteLevel steps (a Sequence flattened depth-first); byte-level BPE
+// only, so every byte must have a token (or there must be an unk_token).
+void HfTokenizer::Loader::PreTokenizer() {
   bool has_byte_level = false;
   std::vector<std::pair<element, std::string>> steps;  // flattened Sequence
   if (auto v = r.Find(root, "pre_tokenizer"); v && !v->is_null()) {
@@ -535,16 +543,16 @@ void HfTokenizer::Load(const std::string& json_text) {
       r.Object(pattern, path + ".pattern");
       if (auto re = r.Find(pattern, "Regex")) {
         step.regex = std::make_unique<Pcre2Regex>(
-            std::string(r.String(*re, path + ".pattern.Regex")), false, path_,
+            std::string(r.String(*re, path + ".pattern.Regex")), false, tk.path_,
             path + ".pattern.Regex");
       } else if (auto lit = r.Find(pattern, "String")) {
         step.regex = std::make_unique<Pcre2Regex>(
-            std::string(r.String(*lit, path + ".pattern.String")), true, path_,
+            std::string(r.String(*lit, path + ".pattern.String")), true, tk.path_,
             path + ".pattern.String");
       } else {
         r.Fail(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
       }
-      pre_tokenizer_.push_back(std::move(step));
+      tk.pre_tokenizer_.push_back(std::move(step));
     } else if (type == "ByteLevel") {
       if (r.BoolOr(e, "add_prefix_space", path, true)) {
         r.Unsupported(path + ".add_prefix_space", "true");
@@ -553,8 +561,8 @@ void HfTokenizer::Load(const std::string& json_text) {
       if (r.BoolOr(e, "use_regex", path, true)) {
         PreTokenizerStep step;
         step.behavior = SplitBehavior::kIsolated;
-        step.regex = std::make_unique<Pcre2Regex>(kGpt2Pattern, false, path_, path);
-        pre_tokenizer_.push_back(std::move(step));
+        step.regex = std::make_unique<Pcre2Regex>(kGpt2Pattern, false, tk.path_, path);
+        tk.pre_tokenizer_.push_back(std::move(step));
       }
       // The byte -> alphabet mapping itself is implicit: the BPE below works on raw bytes.
     } else {
@@ -565,7 +573,7 @@ void HfTokenizer::Load(const std::string& json_text) {
     r.Unsupported("pre_tokenizer", "pipeline without a ByteLevel pre-tokenizer (only byte-level BPE)");
   }
   for (int b = 0; b < 256; ++b) {
-    if (byte_id_[b] < 0 && unk_id_ < 0) {
+    if (tk.byte_id_[b] < 0 && tk.unk_id_ < 0) {
       // Rust would silently drop such bytes; a byte-level vocabulary always has all 256.
       r.Fail("model.vocab", "no token for byte 0x" + [&] {
         char buf[4];
@@ -574,8 +582,11 @@ void HfTokenizer::Load(const std::string& json_text) {
       }() + " (" + Quote(BytesToByteLevel(std::string(1, static_cast<char>(b)))) + ")");
     }
   }
+}
 
-  // ---- post_processor --------------------------------------------------------------------------
+// post_processor: TemplateProcessing with one $A (ids before and after it), ByteLevel (offsets
+// only), or a Sequence of those.
+void HfTokenizer::Loader::PostProcessor() {
   if (auto v = r.Find(root, "post_processor"); v && !v->is_null()) {
     std::vector<std::pair<element, std::string>> procs;
     if (r.Type(*v, "post_processor") == "Sequence") {
@@ -606,10 +617,10 @@ void HfTokenizer::Load(const std::string& json_text) {
           if (!entry) r.Fail(spath, "missing (used by " + ipath + ")");
           for (element id : r.Array(r.Require(*entry, "ids", spath), spath + ".ids")) {
             const int64_t x = r.Int(id, spath + ".ids");
-            if (x < 0 || x >= static_cast<int64_t>(id_valid_.size()) || !id_valid_[x]) {
+            if (x < 0 || x >= static_cast<int64_t>(tk.id_valid_.size()) || !tk.id_valid_[x]) {
               r.Fail(spath + ".ids", "id " + std::to_string(x) + " is not in the vocabulary");
             }
-            (seen_a ? template_suffix_ : template_prefix_).push_back(static_cast<int32_t>(x));
+            (seen_a ? tk.template_suffix_ : tk.template_prefix_).push_back(static_cast<int32_t>(x));
           }
         } else if (auto seq = r.Find(item, "Sequence")) {
           const std::string name(r.String(r.Require(*seq, "id", ipath + ".Sequence"),
@@ -623,13 +634,50 @@ void HfTokenizer::Load(const std::string& json_text) {
       if (!seen_a) r.Fail(path + ".single", "template has no $A");
     }
   }
+}
 
-  // ---- decoder ---------------------------------------------------------------------------------
+// decoder: ByteLevel or none.
+void HfTokenizer::Loader::Decoder() {
   if (auto v = r.Find(root, "decoder"); v && !v->is_null()) {
     const std::string type = r.Type(*v, "decoder");
     if (type != "ByteLevel") r.Unsupported("decoder.type", Quote(type));
-    decoder_byte_level_ = true;
+    tk.decoder_byte_level_ = true;
   }
+}
+
+void HfTokenizer::Load(const std::string& json_text) {
+  const JsonReader r(path_);
+  simdjson::dom::parser parser;
+  element root;
+  if (auto err = ParseJsonTolerant(parser, json_text, &root); err != simdjson::SUCCESS) {
+    r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) +
+                   "); truncated or corrupted file?");
+  }
+  r.Object(root, "(root)");
+
+  // Options that would change Encode's output and that we do not implement.
+  for (const char* key : {"truncation", "padding"}) {
+    if (auto v = r.Find(root, key); v && !v->is_null()) r.Unsupported(key, "(must be null)");
+  }
+  if (auto v = r.Find(root, "normalizer"); v && !v->is_null()) {
+    const std::string type = r.Type(*v, "normalizer");
+    bool empty_sequence = false;
+    if (type == "Sequence") {
+      auto list = r.Find(*v, "normalizers");
+      empty_sequence = list && r.Array(*list, "normalizer.normalizers").size() == 0;
+    }
+    if (!empty_sequence) r.Unsupported("normalizer.type", Quote(type));
+  }
+
+  Loader l{*this, r, root, {}, {}};
+  l.Model();
+  l.AddedTokens();
+  l.IdTables();
+  l.Merges();
+  l.AddedMatchers();
+  l.PreTokenizer();
+  l.PostProcessor();
+  l.Decoder();
 }
 
 void HfTokenizer::LoadConfig(const std::string& config_path) {

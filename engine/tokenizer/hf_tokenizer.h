@@ -92,6 +92,7 @@ class HfTokenizer : public Tokenizer {
     std::vector<int32_t> ids;  // the cached id sequences, back to back
   };
 
+  struct Loader;  // the sections of Load (hf_tokenizer.cc)
   void Load(const std::string& json_text);
   void LoadConfig(const std::string& config_path);
   // Appends `segments` of `text` split on the tokens of `matcher` (AddedVocabulary::find_matches).
