@@ -26,6 +26,7 @@
 
 #include "engine/error.h"
 #include "engine/hub_cache.h"
+#include "engine/kernels/parallel_thresholds.h"
 
 namespace doge {
 namespace {
@@ -154,6 +155,42 @@ void DogeModel::ForwardBranches(const int32_t* tokens, const int64_t* branch_len
 
 namespace {
 
+// Sizes every buffer of `s` for a call of T tokens (ForwardScratch gives the shapes); the
+// per-thread key rows for the cache's capacity, not this call's S, so a growing decode sequence
+// never reallocates them.
+void GrowScratch(const DogeConfig& c, int64_t nb, int64_t T, int n_threads, int64_t capacity,
+                 ForwardScratch* s) {
+  const int64_t H = c.hidden_size, D = c.head_dim(), I = c.intermediate_size;
+  const int64_t qd = c.num_attention_heads * D, kvd = c.num_key_value_heads * D;
+  Grow(&s->x, T * H);
+  Grow(&s->xn, T * H);
+  Grow(&s->q, T * qd);
+  Grow(&s->k, T * kvd);
+  Grow(&s->v, T * kvd);
+  Grow(&s->u, T * nb);
+  Grow(&s->attn, T * qd);
+  Grow(&s->o, T * H);
+  Grow(&s->gate, T * I);
+  Grow(&s->up, T * I);
+  Grow(&s->cos, T * D);
+  Grow(&s->sin, T * D);
+  const int64_t row_cap = static_cast<int64_t>(n_threads) * capacity;
+  Grow(&s->row_mask, kQueryBlock * row_cap);
+  Grow(&s->row_sel, row_cap);
+  Grow(&s->scores, kQueryBlock * row_cap);
+}
+
+// Steps 9 and 12: the scaled residual x = r ⊙ x + o, rows split across threads when `par`.
+void ScaledResidual(const float* r /*[H]*/, const float* o /*[T, H]*/, int64_t T, int64_t H,
+                    bool par, float* x /*[T, H]*/) {
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t t = 0; t < T; ++t) {
+    float* xt = x + t * H;
+    const float* ot = o + t * H;
+    for (int64_t i = 0; i < H; ++i) xt[i] = r[i] * xt[i] + ot[i];
+  }
+}
+
 // Step 1: x[t] = E[token_t]. No scaling, no positional embedding. A tied head's row-major pages
 // were released after packing (weights.h), so the row is read back from the packed copy (same
 // values: row r is lane r % 32 of block r / 32, widened if 16-bit).
@@ -203,7 +240,7 @@ void AttendLayer(const KernelSet& ks, const DogeConfig& c, bool mask_per_kv_head
   const int64_t n_blocks = (T + kQueryBlock - 1) / kQueryBlock;
   // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
   // cheaper than the fork/join. Each query is computed by one thread either way.
-  const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= (int64_t{1} << 18);
+  const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= kParallelAttentionMacs;
   // Dynamic chunks: a later query sees more keys, so equal static ranges would give the last
   // thread most of the work.
 #pragma omp parallel for schedule(dynamic, 1) if (par_attn)
@@ -286,26 +323,9 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   const int n_threads = ThreadsHere();
   // Per-token steps (norms, RoPE, residuals) split across threads when a call has many tokens
   // (prefill): each row is computed by one thread, in the same order as single-threaded.
-  const bool par_rows = n_threads > 1 && T >= 64;
+  const bool par_rows = n_threads > 1 && T >= kParallelRowsTokens;
 
-  Grow(&s->x, T * H);
-  Grow(&s->xn, T * H);
-  Grow(&s->q, T * qd);
-  Grow(&s->k, T * kvd);
-  Grow(&s->v, T * kvd);
-  Grow(&s->u, T * nb);
-  Grow(&s->attn, T * qd);
-  Grow(&s->o, T * H);
-  Grow(&s->gate, T * I);
-  Grow(&s->up, T * I);
-  Grow(&s->cos, T * D);
-  Grow(&s->sin, T * D);
-  // Per-thread key rows sized for the cache's capacity (not this call's S), so a growing decode
-  // sequence never reallocates them.
-  const int64_t row_cap = static_cast<int64_t>(n_threads) * cache->capacity();
-  Grow(&s->row_mask, kQueryBlock * row_cap);
-  Grow(&s->row_sel, row_cap);
-  Grow(&s->scores, kQueryBlock * row_cap);
+  GrowScratch(c, nb, T, n_threads, cache->capacity(), s);
   float* x = s->x.data();  // [T, H]
   float* xn = s->xn.data();  // [T, H]
 
@@ -370,12 +390,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
 
     // 9. Output projection and scaled residual: x = r_in ⊙ x + o_proj(attn).
     ks.matmul(lw.o_proj, lw.o_proj_packed, s->attn.data(), T, H, qd, s->o.data());
-#pragma omp parallel for schedule(static) if (par_rows)
-    for (int64_t t = 0; t < T; ++t) {
-      float* xt = x + t * H;
-      const float* ot = s->o.data() + t * H;
-      for (int64_t i = 0; i < H; ++i) xt[i] = lw.input_residual[i] * xt[i] + ot[i];
-    }
+    ScaledResidual(lw.input_residual, s->o.data(), T, H, par_rows, x);
 
     // 10. ffn_norm, then the SiLU-gated MLP: o = down(silu(gate(xn)) ⊙ up(xn)), gate/up [T, I].
 #pragma omp parallel for schedule(static) if (par_rows)
@@ -391,12 +406,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     if (c.is_moe) AddExperts(ks, c, lw, xn, T, s);
 
     // 12. Scaled residual: x = r_post ⊙ x + ffn_out.
-#pragma omp parallel for schedule(static) if (par_rows)
-    for (int64_t t = 0; t < T; ++t) {
-      float* xt = x + t * H;
-      const float* ot = s->o.data() + t * H;
-      for (int64_t i = 0; i < H; ++i) xt[i] = lw.post_attention_residual[i] * xt[i] + ot[i];
-    }
+    ScaledResidual(lw.post_attention_residual, s->o.data(), T, H, par_rows, x);
     if (hidden && l + 1 < c.num_hidden_layers) hidden->layers[l + 1].assign(x, x + T * H);
   }
   cache->set_size(S);

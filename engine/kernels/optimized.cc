@@ -39,6 +39,7 @@
 #endif
 
 #include "engine/kernels/kernel_internal.h"
+#include "engine/kernels/parallel_thresholds.h"
 #include "engine/kernels/kernel_set.h"
 
 #ifndef DOGE_KERNEL_NS
@@ -316,7 +317,7 @@ constexpr int64_t kRowChunk = 64;
 // n input rows against weight rows in fixed chunks: RowsTimesInputs (the DotBlock order).
 void SmallBatch(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out) {
   const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-  const bool par = !InParallel() && n * rows * cols >= (1 << 15);
+  const bool par = !InParallel() && n * rows * cols >= kParallelPlainGemmMacs;
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t ch = 0; ch < n_chunks; ++ch) {
     const int64_t r0 = ch * kRowChunk, r1 = Min(rows, r0 + kRowChunk);
@@ -655,7 +656,7 @@ void GemmBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64
 
 void PackedGemm(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  const bool par = !InParallel() && n * rows * K >= (1 << 16);
+  const bool par = !InParallel() && n * rows * K >= kParallelGemmMacs;
   const int team = TeamSize(par);
   // Block chunks: a multiple of the team size and equal, so no thread idles at the end.
   const int64_t n_chunks =
@@ -671,7 +672,7 @@ void PackedGemm(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64
 template <PackedType kT>
 void PackedGemv(const void* wp, const float* x, int64_t rows, int64_t K, float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  const bool par = !InParallel() && rows * K >= (1 << 15);
+  const bool par = !InParallel() && rows * K >= kParallelGemvMacs;
   if (!par) {
     PackedGemvBlocks<kT>(wp, x, 0, n_blocks, rows, K, out);
     return;
@@ -744,7 +745,7 @@ void PortableBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, i
 void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K,
                   float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  const bool par = !InParallel() && n * rows * K >= (1 << 15);
+  const bool par = !InParallel() && n * rows * K >= kParallelPlainGemmMacs;
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t b = 0; b < n_blocks; ++b) {
     PortableBlocks(wp, x, n, rows, K, b, b + 1, out + b * kPackRows, rows);
@@ -873,11 +874,11 @@ void SwiGluRange(const float* gate, const float* up, int64_t n, float* out) {
   for (; i < n; ++i) out[i] = (gate[i] / (1.0f + expf(-gate[i]))) * up[i];
 }
 
-// Prefill-sized inputs ([T, I] at once) are split across threads in fixed 4096-element blocks.
+// Prefill-sized inputs ([T, I] at once) are split across threads in fixed blocks.
 void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
-  constexpr int64_t kBlock = 4096;
+  constexpr int64_t kBlock = kSwiGluBlock;
   const int64_t n_blocks = (n + kBlock - 1) / kBlock;
-  const bool par = !InParallel() && n_blocks >= 8;
+  const bool par = !InParallel() && n_blocks >= kParallelSwiGluBlocks;
   if (!par) {
     SwiGluRange(gate, up, n, out);
     return;
@@ -1106,7 +1107,7 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
   SegmentStats* stats = reinterpret_cast<SegmentStats*>(
       KernelScratch(1, cells * (sizeof(SegmentStats) / sizeof(float))));
   float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
-  const bool par = !InParallel() && n_chunks > 1 && n * V * H >= (1 << 18);
+  const bool par = !InParallel() && n_chunks > 1 && n * V * H >= kParallelVocabMacs;
   const int team = TeamSize(par);
 #pragma omp parallel num_threads(team) if (par)
   {
