@@ -64,7 +64,7 @@ std::unique_ptr<BenchModel> BenchModel::Open(const std::string& model_dir,
   info.model_size = w.n_params * bytes_per_weight;
   info.vocab_size = c.vocab_size;
   info.bos_id = c.bos_token_id >= 0 ? static_cast<int32_t>(c.bos_token_id) : 0;
-  info.cost = CostFromConfig(c, w.layout == Layout::kB, w.tied, bytes_per_weight);
+  info.cost = CostFromConfig(c, w.layout, w.tied, bytes_per_weight);
   return b;
 }
 

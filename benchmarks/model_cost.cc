@@ -30,7 +30,7 @@ double DogeCost::PrefillFlopsPerToken(int64_t n_prompt) const {
          2 * static_cast<double>(vocab_size) * H / n;
 }
 
-DogeCost CostFromConfig(const DogeConfig& c, bool layout_b, bool tied, int64_t bytes_per_weight) {
+DogeCost CostFromConfig(const DogeConfig& c, Layout layout, bool tied, int64_t bytes_per_weight) {
   DogeCost k;
   k.vocab_size = c.vocab_size;
   k.hidden_size = c.hidden_size;
@@ -39,9 +39,9 @@ DogeCost CostFromConfig(const DogeConfig& c, bool layout_b, bool tied, int64_t b
   k.n_heads = c.num_attention_heads;
   k.n_kv_heads = c.num_key_value_heads;
   k.head_dim = c.head_dim();
-  k.n_bias_heads = BiasHeads(c, layout_b ? Layout::kB : Layout::kALate);
+  k.n_bias_heads = BiasHeads(c, layout);
   // Parameter counts from the tensor table: layer 0 stands for every layer (same shapes).
-  for (const TensorEntry& e : DogeTensorTable(c, layout_b ? Layout::kB : Layout::kALate)) {
+  for (const TensorEntry& e : DogeTensorTable(c, layout)) {
     if (e.layer == 0) k.layer_params += e.numel();
     if (e.layer < 0 && e.required) k.model_params += e.numel();
   }

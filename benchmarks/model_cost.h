@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/config.h"
+#include "engine/tensor_table.h"
 
 namespace doge {
 
@@ -42,9 +43,8 @@ struct DogeCost {
   double PrefillFlopsPerToken(int64_t n_prompt) const;
 };
 
-// From a parsed config (layout B unless `layout_b` is false; A means A-late, whose parameter
-// count A-early shares).
-DogeCost CostFromConfig(const DogeConfig& c, bool layout_b = true, bool tied = true,
+// From a parsed config and the checkpoint's weight layout.
+DogeCost CostFromConfig(const DogeConfig& c, Layout layout = Layout::kB, bool tied = true,
                         int64_t bytes_per_weight = 4);
 
 // "doge-20m" when the config has one of the four published shapes, else "doge-custom".

@@ -94,21 +94,21 @@ TEST(ModelCostTest, ParameterCountsMatchTheArchitectureTable) {
                       {Shape(768, 1536, 24, 6, 3), "doge-160m", 152676168, 152697744},
                       {Shape(1024, 2048, 32, 8, 4), "doge-320m", 335750272, 335807744}};
   for (const auto& r : rows) {
-    EXPECT_EQ(CostFromConfig(r.c, true).StoredParams(), r.params_b) << r.name;
-    EXPECT_EQ(CostFromConfig(r.c, false).StoredParams(), r.params_a) << r.name;
+    EXPECT_EQ(CostFromConfig(r.c, Layout::kB).StoredParams(), r.params_b) << r.name;
+    EXPECT_EQ(CostFromConfig(r.c, Layout::kALate).StoredParams(), r.params_a) << r.name;
     EXPECT_EQ(ShapeNameOf(r.c), r.name);
   }
   EXPECT_EQ(ShapeNameOf(Shape(64, 128, 2, 4, 2)), "doge-custom");
 }
 
-// The counts come from the tensor table, so they equal what loading counts for each fixture layout
-// (A-early counted as A, whose shapes it shares; b-moe includes its router and expert tables).
+// The counts come from the tensor table, so they equal what loading counts for each fixture and
+// layout (b-moe includes its router and expert tables).
 TEST(ModelCostTest, StoredParamsEqualLoadedParams) {
   for (const char* name :
        {"a-early-dense", "a-late-dense", "b-dense", "b-dense-bf16", "b-moe", "b-untied"}) {
     auto m = DogeModel::Load(std::string(DOGE_TEST_DATA) + "/doge-tiny/" + name);
     const DogeWeights& w = m->weights();
-    EXPECT_EQ(CostFromConfig(m->config(), w.layout == Layout::kB, w.tied).StoredParams(),
+    EXPECT_EQ(CostFromConfig(m->config(), w.layout, w.tied).StoredParams(),
               w.n_params)
         << name;
   }
