@@ -1,4 +1,4 @@
-// `doge bench card` (issue 13 §3): the model card's own workload. A fixed, versioned table of
+// `doge bench card`: the model card's own workload. A fixed, versioned table of
 // each task's prompt shape (five-shot context tokens, choices, continuation tokens, the part of
 // the context documents share, real document counts), a measurement of each shape's docs/s on
 // this machine through the engine path `doge eval` uses (Score, NextTokenLogprobs,

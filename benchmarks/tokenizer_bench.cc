@@ -1,4 +1,4 @@
-// doge_tokenizer_bench: tokenizer throughput (issue #3) on a mixed-text corpus built from texts
+// doge_tokenizer_bench: tokenizer throughput on a mixed-text corpus built from texts
 // in the repository: the 440 tokenizer corpus strings (English, code, CJK, emoji, long runs...)
 // plus every string field of the canonical dataset samples under tests/data/datasets-canonical
 // (MMLU, ARC, HellaSwag, PIQA, ... questions and choices: what evaluation actually tokenizes).

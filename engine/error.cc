@@ -6,21 +6,6 @@
 
 namespace doge {
 
-const char* ErrorKindName(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kIo: return "io";
-    case ErrorKind::kFormat: return "format";
-    case ErrorKind::kShape: return "shape";
-    case ErrorKind::kConfig: return "config";
-    case ErrorKind::kDataset: return "dataset";
-    case ErrorKind::kUsage: return "usage";
-    case ErrorKind::kNetwork: return "network";
-    case ErrorKind::kInternal: return "internal";
-    case ErrorKind::kInterrupted: return "interrupted";
-  }
-  return "unknown";
-}
-
 namespace {
 std::string Compose(const std::string& file, const std::string& field, const std::string& message) {
   std::string out;

@@ -16,8 +16,6 @@ namespace doge {
 // the shell's code for a command ended by SIGINT.
 enum class ErrorKind { kIo, kFormat, kShape, kConfig, kDataset, kUsage, kNetwork, kInternal, kInterrupted };
 
-const char* ErrorKindName(ErrorKind kind);
-
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, std::string file, std::string field, std::string message);

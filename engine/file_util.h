@@ -29,7 +29,6 @@ class AtomicFileWriter {
 
   void Write(std::string_view data);
   void Commit();
-  const std::string& temp_path() const { return temp_path_; }
 
  private:
   std::string path_;

@@ -115,6 +115,101 @@ std::vector<int32_t> IdList(element e, const std::string& path, const std::strin
   return out;
 }
 
+// One of the logits processors doge applies (generation_config.h): sets it in `c` and notes a
+// value that is not transformers' "off" in `applied`. False when `key` is not one of them.
+bool ApplyProcessorKey(const std::string& key, element v, const std::string& path,
+                       GenerationConfig* c, std::vector<std::string>* applied) {
+  if (key == "repetition_penalty") {
+    c->repetition_penalty = Number(v, path, key);
+    if (!(c->repetition_penalty > 0)) {
+      throw Error(ErrorKind::kConfig, path, key,
+                  "must be a positive number, found " + Render(v));
+    }
+    if (c->repetition_penalty != 1.0) applied->push_back(key + "=" + Render(v));
+  } else if (key == "no_repeat_ngram_size") {
+    c->no_repeat_ngram_size = Integer(v, path, key);
+    if (c->no_repeat_ngram_size > 0) applied->push_back(key + "=" + Render(v));
+  } else if (key == "min_new_tokens") {
+    c->min_new_tokens = Integer(v, path, key);
+    if (c->min_new_tokens > 0) applied->push_back(key + "=" + Render(v));
+  } else if (key == "suppress_tokens") {
+    c->suppress_tokens = IdList(v, path, key);
+    if (!c->suppress_tokens.empty()) applied->push_back(key + "=" + Render(v));
+  } else if (key == "begin_suppress_tokens") {
+    c->begin_suppress_tokens = IdList(v, path, key);
+    if (!c->begin_suppress_tokens.empty()) applied->push_back(key + "=" + Render(v));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A key that would make transformers' generate leave greedy search, or change its output, unless
+// it holds its "off" value: throws Error(kConfig) naming it when it is on. False when `key` is
+// not one of them.
+bool RefuseUnlessGreedy(const std::string& key, element v, simdjson::dom::object obj,
+                        const std::string& path) {
+  if (key == "num_beams" || key == "num_beam_groups") {
+    if (Integer(v, path, key) > 1) {
+      throw Error(
+          ErrorKind::kConfig, path, key,
+          Render(v) +
+              " selects beam search in transformers' generate (lighteval does not override it); "
+              "doge decodes greedily only. Remove the field or set it to 1 to evaluate");
+    }
+  } else if (key == "penalty_alpha") {
+    // With top_k > 1 this selects contrastive search; checked below once top_k is known.
+    if (Number(v, path, key) > 0) {
+      element top_k;
+      int64_t k = 50;  // transformers' default top_k
+      if (!obj["top_k"].get(top_k) && !top_k.is_null()) k = Integer(top_k, path, "top_k");
+      if (k > 1) {
+        throw Error(ErrorKind::kConfig, path, key,
+                    Render(v) + " with top_k " + std::to_string(k) +
+                        " selects contrastive search in transformers' generate; doge decodes "
+                        "greedily only");
+      }
+    }
+  } else if (key == "min_length") {
+    // Counted on the left-padded input lighteval builds; doge runs prompts unpadded.
+    if (Integer(v, path, key) > 0) {
+      throw Error(ErrorKind::kConfig, path, key,
+                  Render(v) +
+                      ": min_length counts lighteval's left-padded input, which doge does not "
+                      "build; not supported (min_new_tokens is)");
+    }
+  } else if (key == "guidance_scale") {
+    if (Number(v, path, key) != 1.0) {
+      throw Error(ErrorKind::kConfig, path, key,
+                  Render(v) + ": classifier-free guidance is not supported");
+    }
+  } else if (key == "encoder_repetition_penalty") {
+    if (Number(v, path, key) != 1.0) {
+      throw Error(ErrorKind::kConfig, path, key,
+                  Render(v) + ": not supported (changes greedy output)");
+    }
+  } else if (key == "encoder_no_repeat_ngram_size") {
+    if (Integer(v, path, key) > 0) {
+      throw Error(ErrorKind::kConfig, path, key,
+                  Render(v) + ": not supported (changes greedy output)");
+    }
+  } else if (kUnsupportedIfSet.count(key)) {
+    // An empty list or false is transformers' "off" too.
+    simdjson::dom::array arr;
+    bool b = true;
+    const bool off = (!v.get_array().get(arr) && arr.size() == 0) || (!v.get_bool().get(b) && !b);
+    if (!off) {
+      throw Error(
+          ErrorKind::kConfig, path, key,
+          Render(v) +
+              ": changes greedy output in transformers' generate and doge does not implement it");
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool GenerationConfig::IsPlain() const {
@@ -148,86 +243,8 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
     const std::string key(field.key);
     const element v = field.value;
     if (v.is_null()) continue;  // null is transformers' "unset"
-    if (key == "repetition_penalty") {
-      c.repetition_penalty = Number(v, out.path, key);
-      if (!(c.repetition_penalty > 0)) {
-        throw Error(ErrorKind::kConfig, out.path, key,
-                    "must be a positive number, found " + Render(v));
-      }
-      if (c.repetition_penalty != 1.0) out.applied.push_back(key + "=" + Render(v));
-    } else if (key == "no_repeat_ngram_size") {
-      c.no_repeat_ngram_size = Integer(v, out.path, key);
-      if (c.no_repeat_ngram_size > 0) out.applied.push_back(key + "=" + Render(v));
-    } else if (key == "min_new_tokens") {
-      c.min_new_tokens = Integer(v, out.path, key);
-      if (c.min_new_tokens > 0) out.applied.push_back(key + "=" + Render(v));
-    } else if (key == "suppress_tokens") {
-      c.suppress_tokens = IdList(v, out.path, key);
-      if (!c.suppress_tokens.empty()) out.applied.push_back(key + "=" + Render(v));
-    } else if (key == "begin_suppress_tokens") {
-      c.begin_suppress_tokens = IdList(v, out.path, key);
-      if (!c.begin_suppress_tokens.empty()) out.applied.push_back(key + "=" + Render(v));
-    } else if (key == "num_beams" || key == "num_beam_groups") {
-      if (Integer(v, out.path, key) > 1) {
-        throw Error(
-            ErrorKind::kConfig, out.path, key,
-            Render(v) +
-                " selects beam search in transformers' generate (lighteval does not override it); "
-                "doge decodes greedily only. Remove the field or set it to 1 to evaluate");
-      }
-      no_effect.push_back(key);
-    } else if (key == "penalty_alpha") {
-      // With top_k > 1 this selects contrastive search; checked below once top_k is known.
-      if (Number(v, out.path, key) > 0) {
-        element top_k;
-        int64_t k = 50;  // transformers' default top_k
-        if (!obj["top_k"].get(top_k) && !top_k.is_null()) k = Integer(top_k, out.path, "top_k");
-        if (k > 1) {
-          throw Error(ErrorKind::kConfig, out.path, key,
-                      Render(v) + " with top_k " + std::to_string(k) +
-                          " selects contrastive search in transformers' generate; doge decodes "
-                          "greedily only");
-        }
-      }
-      no_effect.push_back(key);
-    } else if (key == "min_length") {
-      // Counted on the left-padded input lighteval builds; doge runs prompts unpadded.
-      if (Integer(v, out.path, key) > 0) {
-        throw Error(ErrorKind::kConfig, out.path, key,
-                    Render(v) +
-                        ": min_length counts lighteval's left-padded input, which doge does not "
-                        "build; not supported (min_new_tokens is)");
-      }
-      no_effect.push_back(key);
-    } else if (key == "guidance_scale") {
-      if (Number(v, out.path, key) != 1.0) {
-        throw Error(ErrorKind::kConfig, out.path, key,
-                    Render(v) + ": classifier-free guidance is not supported");
-      }
-      no_effect.push_back(key);
-    } else if (key == "encoder_repetition_penalty") {
-      if (Number(v, out.path, key) != 1.0) {
-        throw Error(ErrorKind::kConfig, out.path, key,
-                    Render(v) + ": not supported (changes greedy output)");
-      }
-      no_effect.push_back(key);
-    } else if (key == "encoder_no_repeat_ngram_size") {
-      if (Integer(v, out.path, key) > 0) {
-        throw Error(ErrorKind::kConfig, out.path, key,
-                    Render(v) + ": not supported (changes greedy output)");
-      }
-      no_effect.push_back(key);
-    } else if (kUnsupportedIfSet.count(key)) {
-      // An empty list or false is transformers' "off" too.
-      simdjson::dom::array arr;
-      bool b = true;
-      const bool off = (!v.get_array().get(arr) && arr.size() == 0) || (!v.get_bool().get(b) && !b);
-      if (!off) {
-        throw Error(
-            ErrorKind::kConfig, out.path, key,
-            Render(v) +
-                ": changes greedy output in transformers' generate and doge does not implement it");
-      }
+    if (ApplyProcessorKey(key, v, out.path, &c, &out.applied)) continue;
+    if (RefuseUnlessGreedy(key, v, obj, out.path)) {
       no_effect.push_back(key);
     } else if (kOverridden.count(key)) {
       overridden.push_back(key);

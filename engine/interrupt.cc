@@ -27,6 +27,4 @@ void InstallInterruptHandler() {
 
 bool InterruptRequested() { return g_interrupted != 0; }
 
-void RequestInterrupt() { g_interrupted = 1; }
-
 }  // namespace doge

@@ -11,8 +11,6 @@ namespace doge {
 void InstallInterruptHandler();
 // True once SIGINT or SIGTERM arrived after InstallInterruptHandler().
 bool InterruptRequested();
-// For tests: raise the flag as a signal would.
-void RequestInterrupt();
 
 }  // namespace doge
 

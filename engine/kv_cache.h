@@ -31,9 +31,6 @@ class KvCache {
   float* values(int64_t layer) { return values_.data() + layer * capacity_ * kv_dim_; }  // [cap, kv_dim]
   float* bias(int64_t layer) { return bias_.data() + layer * capacity_ * n_bias_heads_; } // [cap, n_bias_heads]
   int64_t bytes_per_token() const { return n_layers_ * (2 * kv_dim_ + n_bias_heads_) * 4; }
-  int64_t allocated_bytes() const {
-    return static_cast<int64_t>((keys_.capacity() + values_.capacity() + bias_.capacity()) * 4);
-  }
 
  private:
   int64_t n_layers_ = 0, kv_dim_ = 0, n_bias_heads_ = 0;

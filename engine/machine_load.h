@@ -1,7 +1,7 @@
 // Machine load: how much CPU other processes took while we measured (so a benchmark can say its
 // numbers came from a busy machine instead of publishing them as comparable), and the OpenMP
 // waiting policy doge chooses at start-up so that busy cores do not collapse multi-thread runs
-// (issue 13 §2). Linux /proc based; elsewhere the load is reported as unknown.
+// (README "OpenMP waiting on a busy machine"). Linux /proc based; elsewhere the load is reported as unknown.
 #ifndef DOGE_ENGINE_MACHINE_LOAD_H_
 #define DOGE_ENGINE_MACHINE_LOAD_H_
 

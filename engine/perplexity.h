@@ -1,5 +1,5 @@
 // Perplexity of a token stream in the two conventions people compare against, and the KL
-// divergence of a model's next-token distributions against a saved baseline (issue #17). Owns the
+// divergence of a model's next-token distributions against a saved baseline. Owns the
 // windowing (which tokens go through one forward call and which of its rows are scored), the
 // per-row log-softmax statistics and the baseline file; `doge perplexity` (tasks/cli) owns the
 // text, the tokenizer and the output.

@@ -1,6 +1,6 @@
 // PrefixCache: the KV rows (keys after RoPE, raw values, Doge dynamic-mask biases, every layer) of
 // recently computed token prefixes, shared across requests and documents, so a request whose
-// tokens start with a cached prefix only computes the rest (issue 13 §1). Keyed by token ids:
+// tokens start with a cached prefix only computes the rest. Keyed by token ids:
 // a trie whose edges are blocks of kBlockTokens ids, one node per block holding that block's
 // rows. An input reuses its longest cached prefix: whole blocks, then the leading rows of a
 // cached block whose later ids differ (a row depends on the ids up to its own only).

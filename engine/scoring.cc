@@ -183,6 +183,79 @@ void AddPair(PendingRows* p, int64_t row, int32_t token, int32_t cont) {
 // masked-out keys of other branches stay a small share of the attention work.
 constexpr int64_t kMaxBranchTokens = 256;
 
+// Step 2 of ForwardOne for one branch group: all its choices' cont[:-1] in one ForwardBranches
+// call over the cached context (each branch sees the context and itself only), after rolling the
+// cache back to the context; their rows and pairs go to `pending`.
+void ScoreBranchGroup(const DogeModel& m, const ScoreRequest& r, const std::vector<size_t>& g,
+                      Session* s, PendingRows* pending) {
+  const int64_t H = m.config().hidden_size;
+  const int64_t n_ctx = static_cast<int64_t>(r.context.size());
+  std::vector<int32_t> tokens;
+  std::vector<int64_t> lens;
+  for (size_t ci : g) {
+    const auto& cont = r.continuations[ci];
+    tokens.insert(tokens.end(), cont.begin(), cont.end() - 1);
+    lens.push_back(static_cast<int64_t>(cont.size()) - 1);
+  }
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  s->hidden.resize(static_cast<size_t>(T * H));
+  s->cache.Truncate(n_ctx);
+  if (n_ctx + *std::max_element(lens.begin(), lens.end()) <= m.window()) {
+    m.ForwardBranches(tokens.data(), lens.data(), static_cast<int64_t>(lens.size()), &s->cache,
+                      &s->scratch, s->hidden.data());
+  } else {
+    // A top-k window shorter than the input: the branches would count each other's keys;
+    // one Forward per choice instead.
+    int64_t off = 0;
+    for (int64_t len : lens) {
+      s->cache.Truncate(n_ctx);
+      std::vector<int64_t> rows(static_cast<size_t>(len));
+      std::iota(rows.begin(), rows.end(), int64_t{0});
+      m.Forward(tokens.data() + off, len, &s->cache, &s->scratch, rows,
+                s->hidden.data() + off * H);
+      off += len;
+    }
+  }
+  const int64_t first = AddRows(pending, s->hidden.data(), T, H);
+  int64_t off = 0;
+  for (size_t ci : g) {
+    const auto& cont = r.continuations[ci];
+    for (size_t i = 1; i < cont.size(); ++i, ++off) {
+      AddPair(pending, first + off, cont[i], static_cast<int32_t>(ci));
+    }
+  }
+}
+
+// Step 3 of ForwardOne for choice `ci`: one forward over (context + continuation)[:-1],
+// left-truncated to max_len, from an empty cache.
+void ScoreFullForward(const DogeModel& m, int64_t max_len, const ScoreRequest& r, size_t ci,
+                      Session* s, PrefixCache* prefix_cache, PendingRows* pending) {
+  const int64_t H = m.config().hidden_size;
+  const std::vector<int32_t>& cont = r.continuations[ci];
+  const int64_t n_cont = static_cast<int64_t>(cont.size());
+  std::vector<int32_t> input(r.context);
+  input.insert(input.end(), cont.begin(), cont.end() - 1);
+  if (static_cast<int64_t>(input.size()) > max_len) {
+    input.erase(input.begin(), input.end() - max_len);
+  }
+  const int64_t n = static_cast<int64_t>(input.size());
+  // Continuation tokens whose predicting position survived truncation (all but pathological
+  // continuations longer than max_len).
+  const int64_t n_score = std::min(n_cont, n);
+  std::vector<int64_t> rows(static_cast<size_t>(n_score));
+  for (int64_t i = 0; i < n_score; ++i) rows[i] = n - n_score + i;
+  m.ResetCache(&s->cache, n);
+  if (prefix_cache) prefix_cache->CountUncached(n);
+  s->hidden.resize(static_cast<size_t>(n_score * H));
+  m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
+  const int64_t first = AddRows(pending, s->hidden.data(), n_score, H);
+  for (int64_t i = 0; i < n_score; ++i) {
+    AddPair(pending, first + i, cont[n_cont - n_score + i], static_cast<int32_t>(ci));
+  }
+  pending->out[ci].is_greedy = true;
+  pending->out[ci].n_tokens = static_cast<int32_t>(n_score);
+}
+
 // The forward passes of one request (see scoring.h for the semantics): fills `pending` with the
 // rows and pairs its vocabulary step needs.
 void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Session* s,
@@ -244,72 +317,11 @@ void ForwardOne(const DogeModel& m, int64_t max_len, const ScoreRequest& r, Sess
     }
     // 2. Each group: all its choices' cont[:-1] in one ForwardBranches call over the cached
     //    context (each branch sees the context and itself only), then roll the cache back.
-    std::vector<int32_t> tokens;
-    std::vector<int64_t> lens;
-    for (const auto& g : groups) {
-      tokens.clear();
-      lens.clear();
-      for (size_t ci : g) {
-        const auto& cont = r.continuations[ci];
-        tokens.insert(tokens.end(), cont.begin(), cont.end() - 1);
-        lens.push_back(static_cast<int64_t>(cont.size()) - 1);
-      }
-      const int64_t T = static_cast<int64_t>(tokens.size());
-      s->hidden.resize(static_cast<size_t>(T * H));
-      s->cache.Truncate(n_ctx);
-      if (n_ctx + *std::max_element(lens.begin(), lens.end()) <= m.window()) {
-        m.ForwardBranches(tokens.data(), lens.data(), static_cast<int64_t>(lens.size()),
-                          &s->cache, &s->scratch, s->hidden.data());
-      } else {
-        // A top-k window shorter than the input: the branches would count each other's keys;
-        // one Forward per choice instead.
-        int64_t off = 0;
-        for (int64_t len : lens) {
-          s->cache.Truncate(n_ctx);
-          std::vector<int64_t> rows(static_cast<size_t>(len));
-          std::iota(rows.begin(), rows.end(), int64_t{0});
-          m.Forward(tokens.data() + off, len, &s->cache, &s->scratch, rows,
-                    s->hidden.data() + off * H);
-          off += len;
-        }
-      }
-      const int64_t first = AddRows(pending, s->hidden.data(), T, H);
-      int64_t off = 0;
-      for (size_t ci : g) {
-        const auto& cont = r.continuations[ci];
-        for (size_t i = 1; i < cont.size(); ++i, ++off) {
-          AddPair(pending, first + off, cont[i], static_cast<int32_t>(ci));
-        }
-      }
-    }
+    for (const auto& g : groups) ScoreBranchGroup(m, r, g, s, pending);
   }
   // 3. Full forward over (context + continuation)[:-1], left-truncated to max_len, for the
   //    choices the shortcut would not reproduce.
-  for (size_t ci : full) {
-    const std::vector<int32_t>& cont = r.continuations[ci];
-    const int64_t n_cont = static_cast<int64_t>(cont.size());
-    std::vector<int32_t> input(r.context);
-    input.insert(input.end(), cont.begin(), cont.end() - 1);
-    if (static_cast<int64_t>(input.size()) > max_len) {
-      input.erase(input.begin(), input.end() - max_len);
-    }
-    const int64_t n = static_cast<int64_t>(input.size());
-    // Continuation tokens whose predicting position survived truncation (all but pathological
-    // continuations longer than max_len).
-    const int64_t n_score = std::min(n_cont, n);
-    std::vector<int64_t> rows(static_cast<size_t>(n_score));
-    for (int64_t i = 0; i < n_score; ++i) rows[i] = n - n_score + i;
-    m.ResetCache(&s->cache, n);
-    if (prefix_cache) prefix_cache->CountUncached(n);
-    s->hidden.resize(static_cast<size_t>(n_score * H));
-    m.Forward(input.data(), n, &s->cache, &s->scratch, rows, s->hidden.data());
-    const int64_t first = AddRows(pending, s->hidden.data(), n_score, H);
-    for (int64_t i = 0; i < n_score; ++i) {
-      AddPair(pending, first + i, cont[n_cont - n_score + i], static_cast<int32_t>(ci));
-    }
-    out[ci].is_greedy = true;
-    out[ci].n_tokens = static_cast<int32_t>(n_score);
-  }
+  for (size_t ci : full) ScoreFullForward(m, max_len, r, ci, s, prefix_cache, pending);
 }
 
 // The order a batch runs in, in two phases. Its inputs sorted by token ids, so requests that share
@@ -545,6 +557,97 @@ std::vector<int32_t> GenerateOne(const DogeModel& m, int64_t max_len, const std:
 
 }  // namespace
 
+namespace {
+
+// GenerateGreedy's lockstep decoding of plan entries [lo, hi): 1. prefill each prompt (in
+// parallel, the group's sharing leaders first), 2. decode all of them one step at a time, one fused
+// vocab_logprob argmax pass per step, until each stopped; the tokens go to out[plan.order[i]].
+void RunLockstepGroup(const DogeModel& m, const std::vector<std::vector<int32_t>>& prompts,
+                      const SharingPlan& plan, int64_t lo, int64_t hi, int64_t max_len,
+                      int32_t max_new_tokens, int n_threads, PrefixCache* prefix_cache,
+                      const std::function<bool(const std::vector<int32_t>&)>& stop,
+                      std::vector<KvCache>* all_caches, std::vector<ForwardScratch>* all_scratch,
+                      std::vector<std::vector<int32_t>>* generated) {
+  const DogeConfig& c = m.config();
+  const int64_t V = c.vocab_size, H = c.hidden_size;
+  std::vector<KvCache>& caches = *all_caches;
+  std::vector<ForwardScratch>& scratch = *all_scratch;
+  std::vector<std::vector<int32_t>>& out = *generated;
+  std::vector<float> rows;          // [group, H] each sequence's last final-norm row
+  std::vector<float> active_rows;   // [n_active, H]
+  std::vector<int32_t> argmax;      // [n_active]
+  std::vector<int64_t> no_targets;  // [n_active + 1] zeros: argmax only
+  const int64_t g = hi - lo;
+  if (static_cast<int64_t>(caches.size()) < g) caches.resize(static_cast<size_t>(g));
+  rows.resize(static_cast<size_t>(g * H));
+  // 1. Prefill, prompts in parallel; the group's sharing leaders first (PlanSharing).
+#pragma omp parallel num_threads(n_threads) if (g > 1 && n_threads > 1)
+  {
+#ifdef _OPENMP
+    ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
+#else
+    ForwardScratch& sc = scratch[0];
+#endif
+    for (int phase = 0; phase < 2; ++phase) {
+      const int64_t a = phase == 0 ? lo : std::max(lo, plan.n_first);
+      const int64_t b = phase == 0 ? std::min(hi, plan.n_first) : hi;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t oi = a; oi < b; ++oi) {
+        const std::vector<int32_t>& p = prompts[plan.order[static_cast<size_t>(oi)]];
+        const int64_t len = std::min<int64_t>(static_cast<int64_t>(p.size()), max_len);
+        KvCache& cache = caches[static_cast<size_t>(oi - lo)];
+        m.ResetCache(&cache, len + max_new_tokens);
+        PrefillWithCache(m, p.data() + (p.size() - len), len, NtkLimit(c), prefix_cache,
+                         &cache, &sc, rows.data() + (oi - lo) * H);
+      }
+    }
+  }
+  // 2. Decode in lockstep until every sequence stopped.
+  std::vector<int64_t> active(static_cast<size_t>(g));
+  std::iota(active.begin(), active.end(), int64_t{0});
+  std::vector<int32_t> next(static_cast<size_t>(g));
+  while (!active.empty()) {
+    const int64_t na = static_cast<int64_t>(active.size());
+    active_rows.resize(static_cast<size_t>(na * H));
+    for (int64_t k = 0; k < na; ++k) {
+      std::copy_n(rows.data() + active[k] * H, H, active_rows.data() + k * H);
+    }
+    argmax.resize(static_cast<size_t>(na));
+    no_targets.assign(static_cast<size_t>(na + 1), 0);
+    OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed,
+                                     active_rows.data(), na, V, H, no_targets.data(), nullptr,
+                                     nullptr, argmax.data());
+    std::vector<int64_t> still;
+    for (int64_t k = 0; k < na; ++k) {
+      const int64_t j = active[k];
+      std::vector<int32_t>& gen = out[plan.order[static_cast<size_t>(lo + j)]];
+      gen.push_back(argmax[k]);
+      next[j] = argmax[k];
+      if (stop && stop(gen)) continue;
+      if (static_cast<int32_t>(gen.size()) == max_new_tokens) continue;
+      still.push_back(j);
+    }
+    active.swap(still);
+    const int64_t ns = static_cast<int64_t>(active.size());
+#pragma omp parallel num_threads(n_threads) if (ns > 1 && n_threads > 1)
+    {
+#ifdef _OPENMP
+      ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
+#else
+      ForwardScratch& sc = scratch[0];
+#endif
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t k = 0; k < ns; ++k) {
+        const int64_t j = active[k];
+        m.Forward(&next[j], 1, &caches[static_cast<size_t>(j)], &sc, {0}, rows.data() + j * H);
+      }
+    }
+    if (prefix_cache) prefix_cache->CountUncached(ns);
+  }
+}
+
+}  // namespace
+
 std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
     const std::vector<std::vector<int32_t>>& prompts, int32_t max_new_tokens,
     const std::function<bool(const std::vector<int32_t>&)>& stop) const {
@@ -576,7 +679,6 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
   }
   const DogeModel& m = *model_;
   const DogeConfig& c = m.config();
-  const int64_t V = c.vocab_size, H = c.hidden_size;
   const int64_t max_len = max_length();
   const SharingPlan plan = PlanSharing(
       prompts, [](const std::vector<int32_t>& p) -> const std::vector<int32_t>& { return p; },
@@ -594,10 +696,6 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
       c.num_hidden_layers * (2 * c.num_key_value_heads * c.head_dim() + m.weights().n_bias_heads) * 4;
   std::vector<KvCache> caches;
   std::vector<ForwardScratch> scratch(static_cast<size_t>(n_threads_));
-  std::vector<float> rows;          // [group, H] each sequence's last final-norm row
-  std::vector<float> active_rows;   // [n_active, H]
-  std::vector<int32_t> argmax;      // [n_active]
-  std::vector<int64_t> no_targets;  // [n_active + 1] zeros: argmax only
   for (int64_t lo = 0; lo < n;) {
     // The group: plan entries [lo, hi), at most kMaxLockstep and the cache budget (>= 1).
     int64_t hi = lo, bytes = 0;
@@ -608,73 +706,8 @@ std::vector<std::vector<int32_t>> DogeLanguageModel::GenerateGreedy(
       bytes += cap * token_bytes;
       ++hi;
     }
-    const int64_t g = hi - lo;
-    if (static_cast<int64_t>(caches.size()) < g) caches.resize(static_cast<size_t>(g));
-    rows.resize(static_cast<size_t>(g * H));
-    // 1. Prefill, prompts in parallel; the group's sharing leaders first (PlanSharing).
-#pragma omp parallel num_threads(n_threads_) if (g > 1 && n_threads_ > 1)
-    {
-#ifdef _OPENMP
-      ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
-#else
-      ForwardScratch& sc = scratch[0];
-#endif
-      for (int phase = 0; phase < 2; ++phase) {
-        const int64_t a = phase == 0 ? lo : std::max(lo, plan.n_first);
-        const int64_t b = phase == 0 ? std::min(hi, plan.n_first) : hi;
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t oi = a; oi < b; ++oi) {
-          const std::vector<int32_t>& p = prompts[plan.order[static_cast<size_t>(oi)]];
-          const int64_t len = std::min<int64_t>(static_cast<int64_t>(p.size()), max_len);
-          KvCache& cache = caches[static_cast<size_t>(oi - lo)];
-          m.ResetCache(&cache, len + max_new_tokens);
-          PrefillWithCache(m, p.data() + (p.size() - len), len, NtkLimit(c), prefix_cache_.get(),
-                           &cache, &sc, rows.data() + (oi - lo) * H);
-        }
-      }
-    }
-    // 2. Decode in lockstep until every sequence stopped.
-    std::vector<int64_t> active(static_cast<size_t>(g));
-    std::iota(active.begin(), active.end(), int64_t{0});
-    std::vector<int32_t> next(static_cast<size_t>(g));
-    while (!active.empty()) {
-      const int64_t na = static_cast<int64_t>(active.size());
-      active_rows.resize(static_cast<size_t>(na * H));
-      for (int64_t k = 0; k < na; ++k) {
-        std::copy_n(rows.data() + active[k] * H, H, active_rows.data() + k * H);
-      }
-      argmax.resize(static_cast<size_t>(na));
-      no_targets.assign(static_cast<size_t>(na + 1), 0);
-      OptimizedKernels().vocab_logprob(m.weights().lm_head, m.weights().lm_head_packed,
-                                       active_rows.data(), na, V, H, no_targets.data(), nullptr,
-                                       nullptr, argmax.data());
-      std::vector<int64_t> still;
-      for (int64_t k = 0; k < na; ++k) {
-        const int64_t j = active[k];
-        std::vector<int32_t>& gen = out[plan.order[static_cast<size_t>(lo + j)]];
-        gen.push_back(argmax[k]);
-        next[j] = argmax[k];
-        if (stop && stop(gen)) continue;
-        if (static_cast<int32_t>(gen.size()) == max_new_tokens) continue;
-        still.push_back(j);
-      }
-      active.swap(still);
-      const int64_t ns = static_cast<int64_t>(active.size());
-#pragma omp parallel num_threads(n_threads_) if (ns > 1 && n_threads_ > 1)
-      {
-#ifdef _OPENMP
-        ForwardScratch& sc = scratch[static_cast<size_t>(omp_get_thread_num())];
-#else
-        ForwardScratch& sc = scratch[0];
-#endif
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t k = 0; k < ns; ++k) {
-          const int64_t j = active[k];
-          m.Forward(&next[j], 1, &caches[static_cast<size_t>(j)], &sc, {0}, rows.data() + j * H);
-        }
-      }
-      if (prefix_cache_) prefix_cache_->CountUncached(ns);
-    }
+    RunLockstepGroup(m, prompts, plan, lo, hi, max_len, max_new_tokens, n_threads_,
+                     prefix_cache_.get(), stop, &caches, &scratch, &out);
     lo = hi;
   }
   return out;

@@ -6,8 +6,9 @@
 // where that would not be the reference: when the input exceeds max_position_embeddings under
 // dynamic NTK (the reference then uses one length-dependent RoPE base for the whole call) or must
 // be left-truncated; those continuations get their own full forward. Only scored positions go
-// through the vocabulary projection: the rows of all continuations of a request together, in
-// GEMMs of up to 96 rows, each row's log-sum-exp in float64.
+// through the vocabulary projection, in the fused vocab_logprob kernel (kernel_set.h: logits never
+// stored whole): the rows of consecutive requests together, up to 2048 per call, each row's
+// log-sum-exp in float64.
 //
 // Prefix reuse (engine/prefix_cache.h): a context or prompt whose leading token ids were computed
 // before (by any request or document) restores those KV rows and computes only the rest; results
@@ -77,7 +78,6 @@ class DogeLanguageModel : public LanguageModel {
   // The logits processors of a checkpoint's generation_config.json (engine/generation_config.h),
   // run on every generation step of GenerateGreedy and Generate. Default: none (plain argmax).
   void set_generation_config(const GenerationConfig& c) { generation_config_ = c; }
-  const GenerationConfig& generation_config() const { return generation_config_; }
   // Cross-request prefix reuse (engine/prefix_cache.h): a budget in bytes for the cached KV rows
   // (0 disables reuse; Load sets DefaultPrefixCacheBytes()). Replaces the cache, emptying it.
   // Results are bit-identical with any budget. Not to be called concurrently with scoring.

@@ -72,6 +72,46 @@ std::string V2(const char* a, int64_t x, const char* b, int64_t y) {
   return std::string(a) + "=" + std::to_string(x) + "," + b + "=" + std::to_string(y);
 }
 
+// The rows of the two selection kernels (topk_mask, moe_route).
+void AddSelectionCases(std::vector<KernelCase>* cases) {
+  // The selection kernels are exact (no arithmetic but the candidate sums, done alike in both
+  // sets), so max_nmse is 0; "ties" quantises the inputs to a few levels so that equal values
+  // meet the cut and the tie rules are compared too. Comparisons count as the flops.
+  // topk_mask dims {n, keep, ties}: one query's mask row of n biases in [0, 2), every fifth
+  // masked (-inf); keep_window_size is 2048 in every published Doge.
+  for (auto d : std::vector<std::vector<int64_t>>{{7, 3, 0}, {7, 3, 1}, {33, 32, 1}, {1023, 512, 0},
+                                                  {1023, 512, 1}, {2100, 2048, 0},
+                                                  {4096, 2048, 0}, {4096, 2048, 1}}) {
+    cases->push_back(Make("topk_mask",
+                         V2("n", d[0], "keep", d[1]) + (d[2] ? ",ties" : ""), d,
+                         [](const std::vector<int64_t>& v) { return 2.0 * v[0]; },
+                         [](const std::vector<int64_t>& v) { return 8.0 * v[0]; }, 0.0));
+  }
+  // moe_route dims {K, top, ties}: the router scores [2K] of one token; K = 128, top = 64 is
+  // upstream's default (16384 experts, 64 per token); top = K² routes to every expert.
+  for (auto d : std::vector<std::vector<int64_t>>{{2, 1, 0}, {3, 4, 1}, {4, 16, 0}, {8, 8, 1},
+                                                  {32, 64, 0}, {128, 64, 0}, {128, 64, 1},
+                                                  {128, 200, 1}}) {
+    cases->push_back(Make("moe_route",
+                         V2("K", d[0], "top", d[1]) + (d[2] ? ",ties" : ""), d,
+                         [](const std::vector<int64_t>& v) { return 1.0 * v[0] * v[0]; },
+                         [](const std::vector<int64_t>& v) { return 8.0 * (v[0] + v[1]); },
+                         0.0));
+  }
+}
+
+// rope's cos (or sin) row of a real angle table (position 37, base 10000), duplicated halves,
+// from index 1 (a misaligned view, as every input).
+std::vector<float> RopeRow(int64_t head_dim, bool cos) {
+  std::vector<float> row(static_cast<size_t>(head_dim + 1));
+  for (int64_t j = 0; j < head_dim; ++j) {
+    const int64_t jj = j % (head_dim / 2);
+    const float inv = 1.0f / std::pow(10000.0f, static_cast<float>(2 * jj) / head_dim);
+    row[j + 1] = cos ? std::cos(37.0f * inv) : std::sin(37.0f * inv);
+  }
+  return row;
+}
+
 }  // namespace
 
 std::vector<std::string> KernelSetMemberNames() {
@@ -177,30 +217,7 @@ std::vector<KernelCase> AllKernelCases() {
                            dp, vl_flops, vl_bytes));
     }
   }
-  // The selection kernels are exact (no arithmetic but the candidate sums, done alike in both
-  // sets), so max_nmse is 0; "ties" quantises the inputs to a few levels so that equal values
-  // meet the cut and the tie rules are compared too. Comparisons count as the flops.
-  // topk_mask dims {n, keep, ties}: one query's mask row of n biases in [0, 2), every fifth
-  // masked (-inf); keep_window_size is 2048 in every published Doge.
-  for (auto d : std::vector<std::vector<int64_t>>{{7, 3, 0}, {7, 3, 1}, {33, 32, 1}, {1023, 512, 0},
-                                                  {1023, 512, 1}, {2100, 2048, 0},
-                                                  {4096, 2048, 0}, {4096, 2048, 1}}) {
-    cases.push_back(Make("topk_mask",
-                         V2("n", d[0], "keep", d[1]) + (d[2] ? ",ties" : ""), d,
-                         [](const std::vector<int64_t>& v) { return 2.0 * v[0]; },
-                         [](const std::vector<int64_t>& v) { return 8.0 * v[0]; }, 0.0));
-  }
-  // moe_route dims {K, top, ties}: the router scores [2K] of one token; K = 128, top = 64 is
-  // upstream's default (16384 experts, 64 per token); top = K² routes to every expert.
-  for (auto d : std::vector<std::vector<int64_t>>{{2, 1, 0}, {3, 4, 1}, {4, 16, 0}, {8, 8, 1},
-                                                  {32, 64, 0}, {128, 64, 0}, {128, 64, 1},
-                                                  {128, 200, 1}}) {
-    cases.push_back(Make("moe_route",
-                         V2("K", d[0], "top", d[1]) + (d[2] ? ",ties" : ""), d,
-                         [](const std::vector<int64_t>& v) { return 1.0 * v[0] * v[0]; },
-                         [](const std::vector<int64_t>& v) { return 8.0 * (v[0] + v[1]); },
-                         0.0));
-  }
+  AddSelectionCases(&cases);
   return cases;
 }
 
@@ -279,16 +296,8 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
     n_out_ = d[0];
   } else if (c.kernel == "rope") {
     make(d[0] * d[1], 2.0f, 0.0f);
-    // cos/sin of a real angle table (position 37, base 10000), duplicated halves.
-    std::vector<float> cs(static_cast<size_t>(d[1] + 1)), sn(static_cast<size_t>(d[1] + 1));
-    for (int64_t j = 0; j < d[1]; ++j) {
-      const int64_t jj = j % (d[1] / 2);
-      const float inv = 1.0f / std::pow(10000.0f, static_cast<float>(2 * jj) / d[1]);
-      cs[j + 1] = std::cos(37.0f * inv);
-      sn[j + 1] = std::sin(37.0f * inv);
-    }
-    inputs_.push_back(cs);
-    inputs_.push_back(sn);
+    inputs_.push_back(RopeRow(d[1], /*cos=*/true));
+    inputs_.push_back(RopeRow(d[1], /*cos=*/false));
     n_out_ = d[0] * d[1];
   } else if (c.kernel == "attention") {
     const int64_t stride = 2 * d[1] + 3, nq = d[2];

@@ -1,6 +1,6 @@
 // The one table of kernel cases (house-style §3): tests/engine/kernels_test.cc compares the
-// optimized set with the reference set on every row, and the benchmarks (issue #6) time every row
-// under both sets. Shapes: Doge-20M/320M sizes plus awkward sizes (1, 7, 33, 1023); inputs start
+// optimized set with the reference set on every row, and benchmarks/kernel_benchmarks.cc times
+// every row under both sets. Shapes: Doge-20M/320M sizes plus awkward sizes (1, 7, 33, 1023); inputs start
 // one float past an aligned address so misaligned views are exercised.
 #ifndef DOGE_ENGINE_KERNELS_KERNEL_CASES_H_
 #define DOGE_ENGINE_KERNELS_KERNEL_CASES_H_

@@ -101,7 +101,8 @@ void Attention(const float* q, int64_t q_stride, int64_t nq, const float* k, con
   }
 }
 
-// Log-softmax at `target` with a float64 exp per entry (as scoring's ScoreLogitsRow was).
+// Log-softmax at `target` with a float64 exp per entry: the plainest form, the oracle of the
+// optimized kernel's float32 exp with float64 sums.
 void LogprobGather(const float* logits, int64_t n, int32_t target, double* logprob,
                    int32_t* argmax) {
   int64_t best = 0;

@@ -34,11 +34,8 @@ class Pcre2Regex {
   // valid UTF-8: it is matched with PCRE2_NO_UTF_CHECK. Thread-safe (per-thread match data).
   void FindAll(std::string_view text, std::vector<std::pair<size_t, size_t>>* matches) const;
 
-  const std::string& pattern() const { return pattern_; }
-  bool jit() const { return jit_; }
-
  private:
-  std::string pattern_;  // as given (before translation)
+  std::string pattern_;  // as given (before translation), for errors
   void* code_ = nullptr;  // pcre2_code_8*
   bool jit_ = false;
 };
