@@ -13,42 +13,43 @@ namespace doge {
 // Plain constexpr (internal linkage): optimized.cc is compiled once per ISA and must not share
 // weak symbols with other objects (kernel_internal.h).
 //
-// Measured 2026-12-07 on the project's 2-vCPU AMD EPYC (Zen 4) VM, avx512 kernels, median of 301
-// calls, 1 vs 2 OpenMP threads, by a throwaway driver over OptimizedKernels() (the numbers and
-// the method are in engine/README.md, "Parallel thresholds"). Other processes kept the load
-// average at 11-12, so the "quiet" figures ran at nice -15 with libgomp's default spinning: a
-// 2-thread fork/join then cost 0.64 us, so a split pays once one thread needs more than ~1.3 us.
-// Under the load itself a fork/join cost 10 us (OMP_WAIT_POLICY=passive) to 60 us
-// (GOMP_SPINCOUNT=1000), and no size below 4x these thresholds gained from a second thread: the
-// values that are conservative for a quiet machine (attention, per-token steps, SwiGLU,
-// vocabulary) are kept for that reason.
+// Measured 2026-12-07 with doge_threshold_probe on the project's 2-vCPU AMD EPYC (Zen 4) VM,
+// avx512 kernels, median of 301 calls, four runs; the table is in engine/README.md ("Parallel
+// thresholds"). Other processes held the load average at 11-15, so the runs were at nice -15
+// with libgomp's default spinning, where an empty 2-thread fork/join cost 1.2-1.35 us (a split
+// pays once one thread needs more than ~2.5 us); with OMP_WAIT_POLICY=passive under that load a
+// fork/join cost 8-10 us. "2T/1T" below is the 2-thread time over the 1-thread time (< 1: the
+// split pays), as the range over the four runs. The values are unchanged from before they were
+// named: the measurements were too noisy on the shared machine to retune them.
 
-// GEMV over a packed matrix (decode): rows x cols MACs. Quiet: 2^14 takes 0.63 us on one thread
-// (under the ~1.3 us break-even); at 2^15, 1.64 us on one thread and 1.30 us on two.
+// GEMV over a packed matrix (decode): rows x cols MACs. At the threshold one thread takes 1.8 us
+// and 2T/1T is 0.82-1.40; at twice it 0.89-1.08: break-even on this VM, within the noise.
+// Kept: Doge-20M decode, whose projections are 2-4x this size, runs faster on two threads than
+// on one end to end (README "Measured", tg128), where the team is already awake.
 constexpr int64_t kParallelGemvMacs = int64_t{1} << 15;
 // GEMM over a packed matrix, avx2/avx512 micro-kernel (prefill, scoring): n x rows x cols MACs.
-// Quiet, n = 4: 2^15 takes 1.02 us on one thread; at 2^16, 1.61 us on one and 1.33 us on two.
+// n = 4: one thread takes 1.6 us at the threshold, 2T/1T 0.85-1.52; at twice it 1.04-1.11, so
+// a split here is break-even at best; prefill and scoring calls are 100x larger.
 constexpr int64_t kParallelGemmMacs = int64_t{1} << 16;
 // The portable build's packed GEMM (plain loops) and the row-major matrices without a packed
-// copy (the CDMoE router): n x rows x cols MACs. Quiet, row-major GEMV: 2^14 takes 1.37 us on
-// one thread (break-even); at 2^15, 2.37 us on one and 1.72 us on two.
+// copy (the CDMoE router): n x rows x cols MACs. Row-major GEMV: one thread 2.2 us at the
+// threshold, 2T/1T 0.72-1.23; at twice it 0.84-0.95.
 constexpr int64_t kParallelPlainGemmMacs = int64_t{1} << 15;
 // SwiGLU over [T, I]: blocks of kSwiGluBlock elements, split from kParallelSwiGluBlocks blocks
-// (32768 elements). Quiet: 32768 elements take 16.6 us on one thread and 12.0 us on two (16384
-// take 7.2 us: a split would pay there too on a quiet machine, not under load).
+// (32768 elements): one thread 15.4 us, 2T/1T 0.60-0.83; at twice it 0.55-0.77. Half of it takes
+// 7.4 us on one thread, so a lower threshold would pay on an idle machine, not under load.
 constexpr int64_t kSwiGluBlock = 4096;
 constexpr int64_t kParallelSwiGluBlocks = 8;
-// Fused vocabulary log-softmax: n rows x V x H MACs. Quiet, n = 1, H = 256: at 2^18, 19.7 us on
-// one thread and 10.6 us on two (2^17 takes 9.3 us on one: conservative, kept for the load).
+// Fused vocabulary log-softmax: n rows x V x H MACs. n = 1, H = 256: one thread 20 us at the
+// threshold, 2T/1T 0.46-0.63. Half of it takes 9.1 us: conservative, as SwiGLU.
 constexpr int64_t kParallelVocabMacs = int64_t{1} << 18;
 // Forward pass, attention of one layer (heads x query blocks across threads): nh x T x S x D,
-// the MACs of QK^T (T queries over S keys). Quiet, 2 heads x 1 query, D = 128: 2^17 takes 13.2 us
-// on one thread and 8.5 us on two; 2^18 28.9 us and 18.4 us. Under load (passive waiting) 2^17
-// took 28 us on two threads, twice the one-thread time.
+// the MACs of QK^T (T queries over S keys). 2 heads x 1 decode query, D = 128: one thread 34 us
+// at the threshold, 2T/1T 0.55-0.62; at half it already 0.65-0.78 (conservative).
 constexpr int64_t kParallelAttentionMacs = int64_t{1} << 18;
-// Forward pass, per-token steps (RMSNorm, q/k norm, RoPE, residuals): tokens in the call. Quiet,
-// RMSNorm over H = 256: 32 rows take 2.06 us on one thread and 1.67 us on two; 64 rows 3.89 us
-// and 2.98 us. Under load (passive) 64 rows took 13 us on two threads against 3.7 us on one.
+// Forward pass, per-token steps (RMSNorm, q/k norm, RoPE, residuals): tokens in the call.
+// RMSNorm rows over H = 256: 64 rows take 3.8 us on one thread, 2T/1T 0.87-1.02; 32 rows
+// 0.85-1.35 (loses); 128 rows 0.57-0.71.
 constexpr int64_t kParallelRowsTokens = 64;
 
 }  // namespace doge
