@@ -40,6 +40,7 @@
 
 #include "engine/kernels/kernel_internal.h"
 #include "engine/kernels/kernel_set.h"
+#include "engine/kernels/q8.h"
 
 #ifndef DOGE_KERNEL_NS
 #error "DOGE_KERNEL_NS must name the ISA namespace (engine/CMakeLists.txt)"
@@ -699,6 +700,7 @@ void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int
       break;
     case PackedType::kF16:
       PackedGemv<PackedType::kF16>(wp.data, x, rows, K, out);
+      break;    case PackedType::kQ8:  // MatVec/MatMul route q8 to Q8MatMul
       break;
   }
 }
@@ -737,6 +739,7 @@ void PortableBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, i
       break;
     case PackedType::kF16:
       PortableBlocksT<PackedType::kF16>(wp.data, x, n, rows, K, b0, b1, out, ldo);
+      break;    case PackedType::kQ8:  // MatVec/MatMul route q8 to Q8MatMul
       break;
   }
 }
@@ -752,9 +755,13 @@ void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int
 }
 #endif
 
+#include "engine/kernels/optimized_q8.inc"
+
 void MatVec(const float* w, PackedWeights packed, const float* x, int64_t rows, int64_t cols,
             float* out) {
-  if (packed.data == nullptr) {
+  if (packed.data != nullptr && packed.type == PackedType::kQ8) {
+    Q8MatMul(packed.data, x, 1, rows, cols, out);
+  } else if (packed.data == nullptr) {
     RowMajorMatMul(w, x, 1, rows, cols, out);
   } else {
     PackedMatMul(packed, x, 1, rows, cols, out);
@@ -763,7 +770,9 @@ void MatVec(const float* w, PackedWeights packed, const float* x, int64_t rows, 
 
 void MatMul(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t rows,
             int64_t cols, float* out) {
-  if (packed.data == nullptr) {
+  if (packed.data != nullptr && packed.type == PackedType::kQ8) {
+    Q8MatMul(packed.data, x, n, rows, cols, out);
+  } else if (packed.data == nullptr) {
     RowMajorMatMul(w, x, n, rows, cols, out);
   } else {
     PackedMatMul(packed, x, n, rows, cols, out);
@@ -1108,6 +1117,12 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
   float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
   const bool par = !InParallel() && n_chunks > 1 && n * V * H >= (1 << 18);
   const int team = TeamSize(par);
+  // A q8 head: every row quantized once, here (the calling thread's buffer, read by the team).
+  const bool q8 = packed.data != nullptr && packed.type == PackedType::kQ8;
+  Q8Rows xq;
+  if (q8) {
+    xq = QuantizeRowsQ8(x, n, H, KernelScratch(5, static_cast<size_t>(Q8RowsBytes(n, H) / 4)));
+  }
 #pragma omp parallel num_threads(team) if (par)
   {
     // This thread's tile of logits: [kVocabRowBlock, kVocabChunk].
@@ -1120,7 +1135,9 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
       for (int64_t r0 = 0; r0 < n; r0 += kVocabRowBlock) {
         const int64_t nr = Min(kVocabRowBlock, n - r0);
         const float* xr = x + r0 * H;
-        if (packed.data) {
+        if (q8) {
+          Q8Panels(packed.data, Q8RowsAt(xq, r0), nr, V, b0, b1, tile, kVocabChunk);
+        } else if (packed.data) {
 #ifdef DOGE_OPT_AVX2
           GemmBlocks(packed, xr, nr, V, H, b0, b1, tile, kVocabChunk);
 #else
