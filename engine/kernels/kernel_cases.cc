@@ -97,7 +97,11 @@ std::vector<KernelCase> AllKernelCases() {
   // the weights are also given in the PackWeights layout (what DogeModel passes; the optimized
   // set reads that copy), 0: row-major only (the MoE router and direct callers).
   auto mv_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1]; };
-  auto mv_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[0] * d[1] + d[0] + d[1]); };
+  // Bytes per weight of each storage: f32 (packed or row-major) 4, bf16/f16 2, q8 1 + 4/32.
+  static constexpr double kWeightBytes[] = {4.0, 4.0, 2.0, 2.0, 1.125};
+  auto mv_bytes = [](const std::vector<int64_t>& d) {
+    return kWeightBytes[d[2]] * d[0] * d[1] + 4.0 * (d[0] + d[1]);
+  };
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
            {1, 1}, {7, 33}, {17, 9}, {33, 1023}, {256, 256}, {512, 256}, {32768, 256},  // 20M
            {1024, 1024}, {2048, 1024}, {1024, 2048}}) {                                 // 320M
@@ -113,7 +117,7 @@ std::vector<KernelCase> AllKernelCases() {
   // matmul dims {n, rows, cols, packed}.
   auto mm_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1] * d[2]; };
   auto mm_bytes = [](const std::vector<int64_t>& d) {
-    return 4.0 * (d[1] * d[2] + d[0] * d[2] + d[0] * d[1]);
+    return kWeightBytes[d[3]] * d[1] * d[2] + 4.0 * (d[0] * d[2] + d[0] * d[1]);
   };
   for (auto d : std::vector<std::vector<int64_t>>{
            {1, 7, 33}, {2, 1, 1}, {3, 13, 37}, {4, 5, 3}, {7, 33, 1023}, {9, 7, 1},
@@ -176,7 +180,9 @@ std::vector<KernelCase> AllKernelCases() {
   // Doge-20M (48-token context, 4 endings of 21 tokens: 1 + 4·20 rows); the others cut the
   // vocabulary into partial chunks, blocks and panels, and n = 250 the rows into tiles. Output: the logprobs, then the argmaxes.
   auto vl_flops = [](const std::vector<int64_t>& d) { return d[0] * d[1] * (2.0 * d[2] + 6.0); };
-  auto vl_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[1] * d[2] + d[0] * d[2]); };
+  auto vl_bytes = [](const std::vector<int64_t>& d) {
+    return kWeightBytes[d[3]] * d[1] * d[2] + 4.0 * d[0] * d[2];
+  };
   for (auto d : std::vector<std::vector<int64_t>>{
            {1, 7, 33}, {3, 33, 17}, {5, 1023, 37}, {13, 1030, 64}, {250, 1030, 64},
            {81, 32768, 256}, {27, 32768, 512}}) {
