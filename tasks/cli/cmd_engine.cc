@@ -267,8 +267,11 @@ int RunInfo(const Args& args) {
   std::printf("model:        %s\n", vm["model"].as<std::string>().c_str());
   std::printf("layout:       %s (detected from tensors)%s\n", LayoutName(w.layout),
               c.is_moe ? ", CDMoE" : "");
-  std::printf("dtype:        %s%s\n", DTypeName(w.dtype), w.dtype == DType::kF32 ? " (used in place from the mmap)"
-                                                : " (the kernels widen it in their loops; fp32 copies for the norms and the reference kernels)");
+  std::printf("dtype:        %s%s\n", DTypeName(w.dtype),
+              w.dtype == DType::kF32 ? " (used in place from the mmap)"
+              : w.dtype == DType::kI8
+                  ? " (q8: int8 + a float32 scale per 32 columns; activations quantized per row)"
+                  : " (the kernels widen it in their loops; fp32 copies for the norms and the reference kernels)");
   std::printf("lm_head:      %s\n", w.tied ? "tied to model.embed_tokens" : "lm_head.weight (untied)");
   std::printf("parameters:   %lld\n", static_cast<long long>(w.n_params));
   std::printf("shapes:       vocab %lld, hidden %lld, intermediate %lld, layers %lld, heads %lld, kv heads %lld, head_dim %lld\n",

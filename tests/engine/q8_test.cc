@@ -17,7 +17,10 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <array>
+#include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/file_util.h"
 #include "engine/kernel_isa.h"
 #include "engine/kernels/kernel_set.h"
 #include "engine/kernels/q8.h"
@@ -274,6 +278,41 @@ TEST(Q8CheckpointTest, LoadRejectsMissingOrMisshapenScales) {
       }
     }
   }
+}
+
+// `doge quantize` from outside: --out-dir and its alias --out, the exit codes of usage errors, and
+// the folder it writes loads and gives the logits the library path gives (same file, same model).
+int Doge(const std::string& args, std::string* out) {
+  const std::string cmd = std::string(DOGE_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  std::array<char, 4096> buf;
+  size_t n;
+  out->clear();
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out->append(buf.data(), n);
+  const int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST(Q8CliTest, QuantizeCommand) {
+  std::string out;
+  const std::string a = TmpDir("cli_a"), b = TmpDir("cli_b");
+  const std::string model = testing::FixtureDir("b-dense");
+  ASSERT_EQ(Doge("quantize --model " + model + " --out-dir " + a + " --type q8", &out), 0) << out;
+  ASSERT_EQ(Doge("quantize --model " + model + " --out " + b, &out), 0) << out;  // alias, default q8
+  EXPECT_EQ(ReadFileToString(a + "/model.safetensors"), ReadFileToString(b + "/model.safetensors"));
+  EXPECT_EQ(ReadFileToString(a + "/config.json"), ReadFileToString(model + "/config.json"));
+  EXPECT_EQ(Doge("quantize --model " + model + " --out-dir " + a, &out), 2) << out;  // exists
+  EXPECT_NE(out.find("already exists"), std::string::npos) << out;
+  EXPECT_EQ(Doge("quantize --model " + model + " --out-dir " + TmpDir("cli_c") + " --type q4", &out), 2);
+  EXPECT_EQ(Doge("quantize --out-dir " + TmpDir("cli_d"), &out), 2) << out;  // no --model
+  EXPECT_EQ(Doge("quantize --model " + model + " --out " + TmpDir("cli_e") + " --out-dir " +
+                     TmpDir("cli_f"), &out),
+            2);
+  EXPECT_EQ(Doge("quantize --model " + a + " --out-dir " + TmpDir("cli_g"), &out), 3) << out;
+  EXPECT_NE(out.find("already quantized"), std::string::npos) << out;
+  ASSERT_EQ(Doge("info --model " + a, &out), 0) << out;
+  EXPECT_NE(out.find("q8"), std::string::npos) << out;
 }
 
 }  // namespace
