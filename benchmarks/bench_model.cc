@@ -9,6 +9,7 @@
 #endif
 
 #include "engine/error.h"
+#include "engine/quantize.h"
 #include "engine/random_checkpoint.h"
 #include "engine/scoring.h"
 
@@ -46,7 +47,11 @@ std::unique_ptr<BenchModel> BenchModel::Open(const std::string& model_dir,
     }
     b->temp_dir_ = buf.data();
     b->dir_ = b->temp_dir_ + "/" + shape;
-    WriteRandomCheckpoint(shape, b->dir_, seed, dtype);
+    if (dtype == "q8") {
+      WriteRandomQ8Checkpoint(shape, b->dir_, seed);
+    } else {
+      WriteRandomCheckpoint(shape, b->dir_, seed, dtype);
+    }
     b->info_.model = dtype == "f32" ? shape : shape + "-" + dtype;
   } else {
     b->dir_ = model_dir;
@@ -62,9 +67,11 @@ std::unique_ptr<BenchModel> BenchModel::Open(const std::string& model_dir,
   // kernels' loops, engine/weights.h).
   const int64_t bytes_per_weight = PackedTypeBytes(w.packed_type);
   info.model_size = w.n_params * bytes_per_weight;
+  if (w.packed_type == PackedType::kQ8) info.model_size = w.mapped_bytes;  // int8 + scales
   info.vocab_size = c.vocab_size;
   info.bos_id = c.bos_token_id >= 0 ? static_cast<int32_t>(c.bos_token_id) : 0;
   info.cost = CostFromConfig(c, w.layout, w.tied, bytes_per_weight);
+  info.cost.q8 = w.packed_type == PackedType::kQ8;
   return b;
 }
 

@@ -10,6 +10,15 @@ int64_t DogeCost::StoredParams() const {
 }
 
 double DogeCost::DecodeBytesPerToken() const {
+  if (q8) {
+    const int64_t H = hidden_size, I = intermediate_size, D = head_dim;
+    const int64_t matrices = n_layers * (2 * n_heads * D * H + 2 * n_kv_heads * D * H + 3 * I * H) +
+                             vocab_size * hidden_size;
+    const int64_t vectors = n_layers * layer_params + hidden_size + vocab_size * hidden_size +
+                            hidden_size - matrices;
+    // The embedding row and the final norm are counted as float32 vectors (2H of them).
+    return static_cast<double>(matrices) * (1.0 + 4.0 / 32.0) + static_cast<double>(vectors) * 4.0;
+  }
   const double elems = static_cast<double>(n_layers * layer_params + hidden_size +
                                            vocab_size * hidden_size + hidden_size);
   return elems * static_cast<double>(bytes_per_weight);

@@ -23,6 +23,9 @@ struct DogeCost {
   int64_t n_bias_heads = 0;      // rows of A / dt_proj: nkv (layout B) or nh (layout A)
   bool tied = true;              // the vocabulary projection reuses the embedding
   int64_t bytes_per_weight = 4;  // what the kernels stream: fp32 = 4
+  // q8 checkpoint (engine/kernels/q8.h): the projections and the head stream 1 byte per weight
+  // plus a float32 scale per 32 (1.125 bytes); dt_proj and the vectors stay float32.
+  bool q8 = false;
 
   // Weight elements of one decoder layer (matrices and vectors, CDMoE tables whole) and of the
   // embedding and final norm, from DogeTensorTable (engine/tensor_table.h).

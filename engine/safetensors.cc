@@ -23,6 +23,7 @@ const char* DTypeName(DType d) {
     case DType::kF16: return "F16";
     case DType::kI32: return "I32";
     case DType::kI64: return "I64";
+    case DType::kI8: return "I8";
   }
   return "?";
 }
@@ -32,6 +33,7 @@ int64_t DTypeSize(DType d) {
     case DType::kF32: case DType::kI32: return 4;
     case DType::kBF16: case DType::kF16: return 2;
     case DType::kI64: return 8;
+    case DType::kI8: return 1;
   }
   return 4;
 }
@@ -105,9 +107,11 @@ TensorView ParseEntry(const std::string& path, const std::string& name,
     t.dtype = DType::kI32;
   } else if (dtype == "I64") {
     t.dtype = DType::kI64;
+  } else if (dtype == "I8") {
+    t.dtype = DType::kI8;
   } else {
     throw Error(ErrorKind::kFormat, path, name + ".dtype",
-                "unsupported dtype \"" + std::string(dtype) + "\", expected F32, BF16, F16 (or I32/I64)");
+                "unsupported dtype \"" + std::string(dtype) + "\", expected F32, BF16, F16 (or I32/I64/I8)");
   }
   array shape;
   if (obj["shape"].get_array().get(shape)) {

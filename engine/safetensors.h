@@ -12,8 +12,9 @@
 
 namespace doge {
 
-// Integer dtypes are read for goldens/ids; weights must be floating point.
-enum class DType { kF32, kBF16, kF16, kI32, kI64 };
+// Integer dtypes are read for goldens/ids; weights are floating point, or I8 with a float32
+// "<name>_scale" tensor beside them (q8 checkpoints, engine/README.md).
+enum class DType { kF32, kBF16, kF16, kI32, kI64, kI8 };
 const char* DTypeName(DType d);
 int64_t DTypeSize(DType d);
 

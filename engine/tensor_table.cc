@@ -98,10 +98,17 @@ std::vector<TensorEntry> DogeTensorTable(const DogeConfig& c, Layout layout) {
   return t;
 }
 
-bool AcceptsWeightDType(TensorKind /*kind*/, DType dtype) {
+// I8 (q8: int8 values with a "<name>_scale" F32 tensor, engine/README.md "q8") for the
+// 2-D tensors only (projections, CDMoE tables, the embedding): gains and A stay in float.
+bool AcceptsWeightDType(TensorKind kind, DType dtype) {
+  if (dtype == DType::kI8) return kind == TensorKind::kMatrix || kind == TensorKind::kEmbedding;
   return dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF16;
 }
 
-std::string AcceptedWeightDTypes(TensorKind /*kind*/) { return "F32, BF16 or F16"; }
+std::string AcceptedWeightDTypes(TensorKind kind) {
+  return kind == TensorKind::kMatrix || kind == TensorKind::kEmbedding
+             ? "F32, BF16, F16 or I8 (with its _scale tensor)"
+             : "F32, BF16 or F16";
+}
 
 }  // namespace doge

@@ -12,6 +12,7 @@
 
 #include "engine/error.h"
 #include "engine/kernels/kernel_set.h"
+#include "engine/kernels/q8.h"
 
 namespace doge {
 
@@ -48,6 +49,10 @@ class Resolver {
                   std::string("unsupported dtype ") + DTypeName(t->dtype) +
                       " for a weight, expected " + AcceptedWeightDTypes(e.kind));
     }
+    if (t->dtype == DType::kI8) {
+      w_->n_params += t->numel();
+      return Dequantize(*t);
+    }
     w_->n_params += t->numel();
     return Widen(*t);
   }
@@ -70,6 +75,39 @@ class Resolver {
     }
     w_->widened_bytes += n * 4;
     if (t.dtype != DType::kF32) w_->source16[buf.get()] = &t;
+    w_->owned.push_back(std::move(buf));
+    return w_->owned.back().get();
+  }
+
+  // A q8 matrix: int8 [rows, cols] and F32 "<name>_scale" [rows, ceil(cols / 32)]; its values
+  // (float)q · scale as a float32 copy (what the reference path, the embedding lookup and the
+  // router-free readers use); the kernels' q8 copy is packed from the int8 tensor itself.
+  const float* Dequantize(const TensorView& t) {
+    const int64_t rows = t.shape[0], cols = t.shape[1], nb = Q8Blocks(cols);
+    const std::string sname = t.name + "_scale";
+    const TensorView* s = w_->tensors->Find(sname);
+    if (s == nullptr) {
+      throw Error(ErrorKind::kFormat, t.file, sname,
+                  "missing: the I8 tensor " + t.name + " needs its float32 scales [rows, ceil(cols/32)]");
+    }
+    if (s->dtype != DType::kF32 || s->shape != std::vector<int64_t>{rows, nb}) {
+      throw Error(ErrorKind::kShape, s->file, sname,
+                  std::string(DTypeName(s->dtype)) + " " + FormatShape(s->shape) + ", expected F32 " +
+                      FormatShape({rows, nb}) + " (one scale per 32 columns of " + t.name + ")");
+    }
+    auto buf = std::make_unique<float[]>(static_cast<size_t>(rows * cols));
+    const auto* q = reinterpret_cast<const int8_t*>(t.data);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t b = 0; b < nb; ++b) {
+        float d;
+        std::memcpy(&d, s->data + 4 * (r * nb + b), 4);
+        for (int64_t k = b * kQ8Block; k < std::min(cols, (b + 1) * kQ8Block); ++k) {
+          buf[r * cols + k] = static_cast<float>(q[r * cols + k]) * d;
+        }
+      }
+    }
+    w_->widened_bytes += rows * cols * 4;
+    w_->source_q8[buf.get()] = {&t, s};
     w_->owned.push_back(std::move(buf));
     return w_->owned.back().get();
   }
@@ -210,16 +248,28 @@ void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
     if (Source16(*w, j.src, &dt) == nullptr || (d16 != DType::kF32 && dt != d16)) all16 = false;
     d16 = dt;
   }
-  const PackedType type = !all16 ? PackedType::kF32
-                          : d16 == DType::kBF16 ? PackedType::kBF16 : PackedType::kF16;
-  const int64_t elem = PackedTypeBytes(type);
+  PackedType type = !all16 ? PackedType::kF32
+                    : d16 == DType::kBF16 ? PackedType::kBF16 : PackedType::kF16;
+  // A q8 checkpoint: its int8 matrices packed q8, the others (dt_proj) F32.
+  bool any_q8 = false;
+  for (const Job& j : jobs) any_q8 = any_q8 || w->source_q8.count(j.src) != 0;
+  if (any_q8) type = PackedType::kQ8;
+  auto job_type = [&](const Job& j) {
+    if (type != PackedType::kQ8) return type;
+    return w->source_q8.count(j.src) ? PackedType::kQ8 : PackedType::kF32;
+  };
+  auto job_bytes = [&](const Job& j) {
+    const PackedType t = job_type(j);
+    return t == PackedType::kQ8 ? Q8PackedBytes(j.rows, j.cols)
+                                : PackedWeightFloats(j.rows, j.cols) * PackedTypeBytes(t);
+  };
   // One region in the order the forward pass reads them (one long stream per decode step, as
   // the checkpoint's own layout gives), 2 MiB-aligned and marked for transparent huge pages:
   // scattered 4 KiB anonymous pages streamed measurably slower than the page cache's pages.
   int64_t total = 0;
-  for (const Job& j : jobs) total += PackedWeightFloats(j.rows, j.cols);
+  for (const Job& j : jobs) total += job_bytes(j);
   constexpr size_t kHuge = size_t{2} << 20;
-  const size_t bytes = (static_cast<size_t>(total * elem) + kHuge - 1) / kHuge * kHuge;
+  const size_t bytes = (static_cast<size_t>(total) + kHuge - 1) / kHuge * kHuge;
   float* region = static_cast<float*>(std::aligned_alloc(kHuge, bytes));
   if (region == nullptr) {
     throw Error(ErrorKind::kIo, "", "packed weights", "out of memory for " + std::to_string(bytes) + " bytes");
@@ -230,9 +280,16 @@ void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
   w->packed_type = type;
   char* at = reinterpret_cast<char*>(region);
   for (const Job& j : jobs) {
-    j.dst->type = type;
+    const PackedType jt = job_type(j);
+    j.dst->type = jt;
     j.dst->data = at;
-    if (type == PackedType::kF32) {
+    if (jt == PackedType::kQ8) {
+      const DogeWeights::Q8Source& src = w->source_q8.at(j.src);
+      std::vector<float> scales(static_cast<size_t>(j.rows * Q8Blocks(j.cols)));
+      std::memcpy(scales.data(), src.scale->data, scales.size() * 4);  // any alignment
+      PackQ8(reinterpret_cast<const int8_t*>(src.q->data), scales.data(), j.rows, j.cols, at);
+      ReleaseMappedPages(src.q->data, static_cast<size_t>(j.rows * j.cols));
+    } else if (jt == PackedType::kF32) {
       PackOne(w, j.src, j.rows, j.cols, reinterpret_cast<float*>(at));
     } else {
       // The mapped 16-bit tensor was read twice (widened at load, packed now) and is not needed
@@ -242,7 +299,7 @@ void PackWeightsForKernels(DogeWeights* w, const DogeConfig& c) {
       PackWeights16(src, j.rows, j.cols, reinterpret_cast<uint16_t*>(at));
       ReleaseMappedPages(src, static_cast<size_t>(j.rows * j.cols) * 2);
     }
-    at += PackedWeightFloats(j.rows, j.cols) * elem;
+    at += job_bytes(j);
   }
 }
 

@@ -63,7 +63,8 @@ struct DogeWeights {
   PackedWeights lm_head_packed;  // lm_head in the kernels' packed layout
   int64_t packed_bytes = 0;  // heap bytes of the packed copies
   // The element type of the packed copies: F32, or the checkpoint's BF16/F16 when every packed
-  // matrix is stored so (the kernels widen them in their loops; half the bytes per decode step).
+  // matrix is stored so (the kernels widen them in their loops; half the bytes per decode step),
+  // or Q8 when the checkpoint's matrices are int8 (those packed q8, the others F32).
   PackedType packed_type = PackedType::kF32;
   std::vector<LayerWeights> layers;
   int64_t n_params = 0;  // stored parameters (tied head counted once)
@@ -80,6 +81,13 @@ struct DogeWeights {
   std::unique_ptr<float, FreeDeleter> packed_region;
   // BF16/F16 tensors: the widened float32 copy -> the 16-bit tensor it came from (packed as is).
   std::map<const float*, const TensorView*> source16;
+  // q8 tensors (I8 + "<name>_scale", engine/README.md): the dequantized float32 copy -> the int8
+  // values and their scales (packed in the q8 layout, engine/kernels/q8.h).
+  struct Q8Source {
+    const TensorView* q = nullptr;
+    const TensorView* scale = nullptr;
+  };
+  std::map<const float*, Q8Source> source_q8;
 };
 
 // Detects the layout, then resolves and validates every tensor of DogeTensorTable(config, layout);

@@ -9,6 +9,7 @@
 #include "engine/kernel_isa.h"
 #include "engine/kernels/kernel_internal.h"
 #include "engine/kernels/kernel_set.h"
+#include "engine/kernels/q8.h"
 #include "engine/safetensors.h"
 
 namespace doge {
@@ -49,7 +50,9 @@ float* KernelScratch(int slot, size_t n) {
   return b.data.get();
 }
 
-int64_t PackedTypeBytes(PackedType type) { return type == PackedType::kF32 ? 4 : 2; }
+int64_t PackedTypeBytes(PackedType type) {
+  return type == PackedType::kF32 ? 4 : type == PackedType::kQ8 ? 1 : 2;
+}
 
 const char* PackedTypeName(PackedType type) {
   switch (type) {
@@ -59,6 +62,8 @@ const char* PackedTypeName(PackedType type) {
       return "bf16";
     case PackedType::kF16:
       return "f16";
+    case PackedType::kQ8:
+      return "q8";
   }
   return "?";
 }
@@ -85,6 +90,10 @@ void PackWeights16(const void* w, int64_t rows, int64_t cols, uint16_t* packed) 
 }
 
 void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out) {
+  if (packed.type == PackedType::kQ8) {
+    UnpackQ8Row(packed.data, cols, r, out);
+    return;
+  }
   const int64_t at = (r / kPackRows) * kPackRows * cols + r % kPackRows;
   const auto* h = static_cast<const uint16_t*>(packed.data) + at;
   switch (packed.type) {
@@ -99,6 +108,8 @@ void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out) {
     case PackedType::kF16:
       for (int64_t k = 0; k < cols; ++k) out[k] = F16ToFloat(h[k * kPackRows]);
       break;
+    case PackedType::kQ8:
+      break;  // above
   }
 }
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/kernels/q8.h"
 #include "engine/safetensors.h"
 
 namespace doge {
@@ -47,7 +48,8 @@ KernelCase Make(std::string kernel, std::string vars, std::vector<int64_t> dims,
 }
 
 // The weight-storage dimension of matvec/matmul/vocab_logprob cases: 0 row-major only, 1 packed
-// f32, 2 packed bf16, 3 packed f16 (the row-major copy then holds exactly the 16-bit values).
+// f32, 2 packed bf16, 3 packed f16 (the row-major copy then holds exactly the 16-bit values),
+// 4 packed q8 (the row-major copy holds the dequantized values; both sets compute q8.h's product).
 std::string StorageSuffix(int64_t storage) {
   switch (storage) {
     case 0:
@@ -56,6 +58,8 @@ std::string StorageSuffix(int64_t storage) {
       return ",bf16";
     case 3:
       return ",f16";
+    case 4:
+      return ",q8";
     default:
       return "";
   }
@@ -67,6 +71,14 @@ bool With16Bit(int64_t rows, int64_t cols) {
          (rows == 130 && cols == 33) || (rows == 1023 && cols == 37) ||
          (rows == 256 && cols == 256) || (rows == 512 && cols == 256) || (rows == 32768 && cols == 256);
 }
+
+// q8: the 16-bit sizes plus the Doge-320M projections (K = 1024, 2048: many scale blocks).
+bool WithQ8(int64_t rows, int64_t cols) { return With16Bit(rows, cols) || rows >= 1024; }
+
+// The q8 product sums integers exactly and combines blocks in one fixed order (q8.h), so the
+// optimized kernels must give the reference's bits: NMSE 0. vocab_logprob's q8 rows keep the
+// default, since its log-sum-exp differs by ~1e-7 relative as for every storage.
+constexpr double kQ8ExactNmse = 0.0;
 
 std::string V2(const char* a, int64_t x, const char* b, int64_t y) {
   return std::string(a) + "=" + std::to_string(x) + "," + b + "=" + std::to_string(y);
@@ -126,21 +138,27 @@ std::vector<KernelCase> AllKernelCases() {
   // the weights are also given in the PackWeights layout (what DogeModel passes; the optimized
   // set reads that copy), 0: row-major only (the MoE router and direct callers).
   auto mv_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1]; };
-  auto mv_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[0] * d[1] + d[0] + d[1]); };
+  // Bytes per weight of each storage: f32 (packed or row-major) 4, bf16/f16 2, q8 1 + 4/32.
+  static constexpr double kWeightBytes[] = {4.0, 4.0, 2.0, 2.0, 1.125};
+  auto mv_bytes = [](const std::vector<int64_t>& d) {
+    return kWeightBytes[d[2]] * d[0] * d[1] + 4.0 * (d[0] + d[1]);
+  };
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
            {1, 1}, {7, 33}, {17, 9}, {33, 1023}, {256, 256}, {512, 256}, {32768, 256},  // 20M
            {1024, 1024}, {2048, 1024}, {1024, 2048}}) {                                 // 320M
-    for (int64_t storage : {1, 0, 2, 3}) {
+    for (int64_t storage : {1, 0, 2, 3, 4}) {
       if (storage == 0 && r > 1024 && r != 32768) continue;  // row-major path: fewer sizes
-      if (storage >= 2 && !With16Bit(r, c)) continue;
+      if ((storage == 2 || storage == 3) && !With16Bit(r, c)) continue;
+      if (storage == 4 && !WithQ8(r, c)) continue;
       cases.push_back(Make("matvec", V2("rows", r, "cols", c) + StorageSuffix(storage),
-                           {r, c, storage}, mv_flops, mv_bytes));
+                           {r, c, storage}, mv_flops, mv_bytes,
+                           storage == 4 ? kQ8ExactNmse : 1e-7));
     }
   }
   // matmul dims {n, rows, cols, packed}.
   auto mm_flops = [](const std::vector<int64_t>& d) { return 2.0 * d[0] * d[1] * d[2]; };
   auto mm_bytes = [](const std::vector<int64_t>& d) {
-    return 4.0 * (d[1] * d[2] + d[0] * d[2] + d[0] * d[1]);
+    return kWeightBytes[d[3]] * d[1] * d[2] + 4.0 * (d[0] * d[2] + d[0] * d[1]);
   };
   for (auto d : std::vector<std::vector<int64_t>>{
            {1, 7, 33}, {2, 1, 1}, {3, 13, 37}, {4, 5, 3}, {7, 33, 1023}, {9, 7, 1},
@@ -148,14 +166,15 @@ std::vector<KernelCase> AllKernelCases() {
            {20, 32768, 256},                                           // scoring vocab rows
            {128, 256, 256}, {128, 512, 256}, {512, 256, 256}, {512, 256, 512},  // Doge-20M
            {64, 1024, 1024}}) {
-    for (int64_t storage : {1, 0, 2, 3}) {
-      if (storage >= 2 && !With16Bit(d[1], d[2])) continue;
+    for (int64_t storage : {1, 0, 2, 3, 4}) {
+      if ((storage == 2 || storage == 3) && !With16Bit(d[1], d[2])) continue;
+      if (storage == 4 && !WithQ8(d[1], d[2])) continue;
       std::vector<int64_t> dp = d;
       dp.push_back(storage);
       cases.push_back(Make("matmul",
                            "n=" + std::to_string(d[0]) + "," + V2("rows", d[1], "cols", d[2]) +
                                StorageSuffix(storage),
-                           dp, mm_flops, mm_bytes));
+                           dp, mm_flops, mm_bytes, storage == 4 ? kQ8ExactNmse : 1e-7));
     }
   }
   auto lin_flops = [](const std::vector<int64_t>& d) { return 4.0 * d[0]; };
@@ -202,13 +221,16 @@ std::vector<KernelCase> AllKernelCases() {
   // Doge-20M (48-token context, 4 endings of 21 tokens: 1 + 4·20 rows); the others cut the
   // vocabulary into partial chunks, blocks and panels, and n = 250 the rows into tiles. Output: the logprobs, then the argmaxes.
   auto vl_flops = [](const std::vector<int64_t>& d) { return d[0] * d[1] * (2.0 * d[2] + 6.0); };
-  auto vl_bytes = [](const std::vector<int64_t>& d) { return 4.0 * (d[1] * d[2] + d[0] * d[2]); };
+  auto vl_bytes = [](const std::vector<int64_t>& d) {
+    return kWeightBytes[d[3]] * d[1] * d[2] + 4.0 * d[0] * d[2];
+  };
   for (auto d : std::vector<std::vector<int64_t>>{
            {1, 7, 33}, {3, 33, 17}, {5, 1023, 37}, {13, 1030, 64}, {250, 1030, 64},
            {81, 32768, 256}, {27, 32768, 512}}) {
-    for (int64_t storage : {1, 0, 2, 3}) {
+    for (int64_t storage : {1, 0, 2, 3, 4}) {
       if (storage == 0 && d[1] == 32768 && d[2] == 512) continue;
-      if (storage >= 2 && !With16Bit(d[1], d[2])) continue;
+      if ((storage == 2 || storage == 3) && !With16Bit(d[1], d[2])) continue;
+      if (storage == 4 && !WithQ8(d[1], d[2])) continue;
       std::vector<int64_t> dp = d;
       dp.push_back(storage);
       cases.push_back(Make("vocab_logprob",
@@ -251,6 +273,18 @@ KernelCaseRunner::KernelCaseRunner(const KernelCase& c, uint64_t seed) : c_(c) {
     packed_cols_ = cols;
     if (storage == 1) {
       UseF32Packing();
+      return;
+    }
+    if (storage == 4) {
+      std::vector<int8_t> q(static_cast<size_t>(rows * cols));
+      std::vector<float> sc(static_cast<size_t>(rows * Q8Blocks(cols)));
+      QuantizeQ8Matrix(inputs_[0].data() + 1, rows, cols, q.data(), sc.data());
+      packed8_.resize(static_cast<size_t>(Q8PackedBytes(rows, cols)));
+      PackQ8(q.data(), sc.data(), rows, cols, packed8_.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        UnpackQ8Row(packed8_.data(), cols, r, inputs_[0].data() + 1 + r * cols);
+      }
+      packed_type_ = PackedType::kQ8;
       return;
     }
     std::vector<uint16_t> bits(static_cast<size_t>(rows * cols));
@@ -405,6 +439,8 @@ PackedWeights KernelCaseRunner::Packed() const {
   p.type = packed_type_;
   if (packed_type_ == PackedType::kF32) {
     p.data = packed_.empty() ? nullptr : packed_.data();
+  } else if (packed_type_ == PackedType::kQ8) {
+    p.data = packed8_.data();
   } else {
     p.data = packed16_.data();
   }
@@ -412,7 +448,7 @@ PackedWeights KernelCaseRunner::Packed() const {
 }
 
 void KernelCaseRunner::UseF32Packing() {
-  if (packed_rows_ == 0) return;  // not a packed case
+  if (packed_rows_ == 0 || packed_type_ == PackedType::kQ8) return;  // not a 16-bit case
   packed_.resize(static_cast<size_t>(PackedWeightFloats(packed_rows_, packed_cols_)));
   PackWeights(inputs_[0].data() + 1, packed_rows_, packed_cols_, packed_.data());
   packed16_.clear();

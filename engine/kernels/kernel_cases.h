@@ -44,6 +44,7 @@ class KernelCaseRunner {
   void Run(const KernelSet& set);
   // For a bf16/f16 case: packs the same (widened) weight values as f32 instead, so a test can
   // check that the 16-bit storage gives the same bits as float32 storage of the same values.
+  // (Not for q8 cases: their product quantizes the activations too.)
   void UseF32Packing();
   KernelRun Result() const;
 
@@ -57,6 +58,7 @@ class KernelCaseRunner {
   PackedWeights Packed() const;             // the packed copy handed to the kernel (or none)
   std::vector<float> packed_;               // matvec/matmul/vocab_logprob: PackWeights layout
   std::vector<uint16_t> packed16_;          // ... or PackWeights16 layout (bf16/f16 cases)
+  std::vector<uint8_t> packed8_;            // ... or PackQ8 layout (q8 cases)
   PackedType packed_type_ = PackedType::kF32;
   int64_t packed_rows_ = 0, packed_cols_ = 0;
   std::vector<int64_t> offsets_;            // vocab_logprob: per row its targets' range

@@ -21,7 +21,7 @@ namespace doge {
 // A per-calling-thread buffer of at least n floats, 64-byte aligned; grows, never shrinks, so a
 // warm forward pass allocates nothing. Each slot in [0, kKernelScratchSlots) is an independent
 // buffer.
-inline constexpr int kKernelScratchSlots = 5;
+inline constexpr int kKernelScratchSlots = 6;
 float* KernelScratch(int slot, size_t n);
 
 // The optimized set's selection kernels (KernelSet::topk_mask, moe_route), shared by every ISA:

@@ -20,10 +20,13 @@ namespace doge {
 
 // Element type of a packed weight copy (the layout below): float32, or the checkpoint's own
 // 16-bit values, which the optimized kernels widen to float32 exactly inside their loops (BF16:
-// the upper half of the float32 bits; F16: IEEE half, F16C's conversion).
-enum class PackedType : int32_t { kF32 = 0, kBF16 = 1, kF16 = 2 };
-int64_t PackedTypeBytes(PackedType type);  // 4 or 2
-const char* PackedTypeName(PackedType type);  // "f32" | "bf16" | "f16"
+// the upper half of the float32 bits; F16: IEEE half, F16C's conversion). kQ8: int8 weights with
+// a float32 scale per 32 columns in q8.h's own layout (not the layout below); matvec, matmul and
+// vocab_logprob of BOTH sets then compute q8.h's product (activations quantized per row), reading
+// the packed copy, and w only holds the dequantized values for other readers.
+enum class PackedType : int32_t { kF32 = 0, kBF16 = 1, kF16 = 2, kQ8 = 3 };
+int64_t PackedTypeBytes(PackedType type);  // 4 or 2 (1 for kQ8: plus 4 bytes of scale per 32)
+const char* PackedTypeName(PackedType type);  // "f32" | "bf16" | "f16" | "q8"
 
 // A matrix in the packed layout (kPackRows below): data null when there is none.
 struct PackedWeights {

@@ -41,6 +41,7 @@
 #include "engine/kernels/kernel_internal.h"
 #include "engine/kernels/parallel_thresholds.h"
 #include "engine/kernels/kernel_set.h"
+#include "engine/kernels/q8.h"
 
 #ifndef DOGE_KERNEL_NS
 #error "DOGE_KERNEL_NS must name the ISA namespace (engine/CMakeLists.txt)"
@@ -461,9 +462,98 @@ inline __m512 Load16(const void* base, int64_t i) {
 // sits in 2 MiB pages, where the hardware prefetcher runs ahead by itself (an in-loop prefetch
 // 1 KiB ahead measured 15% slower streaming 52 MB on a Zen 4; it had paid off on 4 KiB pages).
 // BF16/F16 blocks are widened in the loop, as they stream in (half the bytes of float32).
+// BF16 GEMV without a widening shuffle: a k step of a block is one 64-byte line of 32 BF16
+// values; as 32-bit lanes, `lane << 16` is the even row's float32 and `lane & 0xFFFF0000` the odd
+// row's (two cheap ALU ops instead of vpmovzxwd, a cross-lane shuffle, per 16 rows). The
+// accumulators then hold the even and the odd rows; they are put back in row order once per block.
+// Each row is still one FMA chain over k with the same values, so the bits equal the f32 path's.
+// Two blocks in flight (four chains) hide the FMA latency when the weights come from cache.
+void PackedGemvBf16Blocks(const void* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
+                          int64_t K, float* out) {
+  const auto* base = static_cast<const uint16_t*>(wp);
+#ifdef DOGE_OPT_AVX512
+  const __m512i odd_mask = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  // Even rows in e (lane i = row 2i), odd rows in o -> rows 0..15 and 16..31.
+  const __m512i idx0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i idx1 =
+      _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  auto store = [&](int64_t b, __m512 e, __m512 o) {
+    const __m512 u = _mm512_unpacklo_ps(e, o), w = _mm512_unpackhi_ps(e, o);
+    const __m512 r0 = _mm512_permutex2var_ps(u, idx0, w), r1 = _mm512_permutex2var_ps(u, idx1, w);
+    const int64_t valid = rows - b * kPackRows, v1 = valid - 16;
+    float* ob = out + b * kPackRows;
+    _mm512_mask_storeu_ps(ob, valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << valid) - 1), r0);
+    if (v1 > 0) {
+      _mm512_mask_storeu_ps(ob + 16, v1 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << v1) - 1), r1);
+    }
+  };
+  int64_t b = b0;
+  for (; b + 1 < b1; b += 2) {
+    const uint16_t* p0 = base + b * kPackRows * K;
+    const uint16_t* p1 = p0 + kPackRows * K;
+    __m512 e0 = _mm512_setzero_ps(), o0 = e0, e1 = e0, o1 = e0;
+    for (int64_t k = 0; k < K; ++k) {
+      const __m512 xb = _mm512_set1_ps(x[k]);
+      const __m512i v0 = _mm512_loadu_si512(p0 + k * kPackRows);
+      const __m512i v1 = _mm512_loadu_si512(p1 + k * kPackRows);
+      e0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), xb, e0);
+      o0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, odd_mask)), xb, o0);
+      e1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v1, 16)), xb, e1);
+      o1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v1, odd_mask)), xb, o1);
+    }
+    store(b, e0, o0);
+    store(b + 1, e1, o1);
+  }
+  for (; b < b1; ++b) {
+    const uint16_t* p0 = base + b * kPackRows * K;
+    __m512 e0 = _mm512_setzero_ps(), o0 = e0;
+    for (int64_t k = 0; k < K; ++k) {
+      const __m512 xb = _mm512_set1_ps(x[k]);
+      const __m512i v0 = _mm512_loadu_si512(p0 + k * kPackRows);
+      e0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), xb, e0);
+      o0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, odd_mask)), xb, o0);
+    }
+    store(b, e0, o0);
+  }
+#else
+  const __m256i odd_mask = _mm256_set1_epi32(static_cast<int>(0xFFFF0000u));
+  // e/o: even/odd rows of one 16-row half (lane i = row 2i / 2i + 1) -> rows 0..7 and 8..15.
+  auto unshuffle = [](__m256 e, __m256 o, __m256* r0, __m256* r1) {
+    const __m256 u = _mm256_unpacklo_ps(e, o), w = _mm256_unpackhi_ps(e, o);
+    *r0 = _mm256_permute2f128_ps(u, w, 0x20);
+    *r1 = _mm256_permute2f128_ps(u, w, 0x31);
+  };
+  for (int64_t b = b0; b < b1; ++b) {
+    const uint16_t* p0 = base + b * kPackRows * K;
+    __m256 e0 = _mm256_setzero_ps(), o0 = e0, e1 = e0, o1 = e0;
+    for (int64_t k = 0; k < K; ++k) {
+      const __m256 xb = _mm256_broadcast_ss(x + k);
+      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p0 + k * kPackRows));
+      const __m256i v1 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p0 + k * kPackRows + 16));
+      e0 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v0, 16)), xb, e0);
+      o0 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(v0, odd_mask)), xb, o0);
+      e1 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v1, 16)), xb, e1);
+      o1 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(v1, odd_mask)), xb, o1);
+    }
+    __m256 r0, r1, r2, r3;
+    unshuffle(e0, o0, &r0, &r1);
+    unshuffle(e1, o1, &r2, &r3);
+    const int64_t valid = rows - b * kPackRows;
+    float* ob = out + b * kPackRows;
+    Store16(ob, r0, r1, valid);
+    if (valid > 16) Store16(ob + 16, r2, r3, valid - 16);
+  }
+#endif
+}
+
 template <PackedType kT>
 void PackedGemvBlocks(const void* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
                       int64_t K, float* out) {
+  if (kT == PackedType::kBF16) {
+    PackedGemvBf16Blocks(wp, x, b0, b1, rows, K, out);
+    return;
+  }
   for (int64_t b = b0; b < b1; ++b) {
     const int64_t pb = b * kPackRows * K;  // element index of the block
     const int64_t valid = rows - b * kPackRows;
@@ -700,6 +790,7 @@ void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int
       break;
     case PackedType::kF16:
       PackedGemv<PackedType::kF16>(wp.data, x, rows, K, out);
+      break;    case PackedType::kQ8:  // MatVec/MatMul route q8 to Q8MatMul
       break;
   }
 }
@@ -738,6 +829,7 @@ void PortableBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, i
       break;
     case PackedType::kF16:
       PortableBlocksT<PackedType::kF16>(wp.data, x, n, rows, K, b0, b1, out, ldo);
+      break;    case PackedType::kQ8:  // MatVec/MatMul route q8 to Q8MatMul
       break;
   }
 }
@@ -753,9 +845,13 @@ void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int
 }
 #endif
 
+#include "engine/kernels/optimized_q8.inc"
+
 void MatVec(const float* w, PackedWeights packed, const float* x, int64_t rows, int64_t cols,
             float* out) {
-  if (packed.data == nullptr) {
+  if (packed.data != nullptr && packed.type == PackedType::kQ8) {
+    Q8MatMul(packed.data, x, 1, rows, cols, out);
+  } else if (packed.data == nullptr) {
     RowMajorMatMul(w, x, 1, rows, cols, out);
   } else {
     PackedMatMul(packed, x, 1, rows, cols, out);
@@ -764,7 +860,9 @@ void MatVec(const float* w, PackedWeights packed, const float* x, int64_t rows, 
 
 void MatMul(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t rows,
             int64_t cols, float* out) {
-  if (packed.data == nullptr) {
+  if (packed.data != nullptr && packed.type == PackedType::kQ8) {
+    Q8MatMul(packed.data, x, n, rows, cols, out);
+  } else if (packed.data == nullptr) {
     RowMajorMatMul(w, x, n, rows, cols, out);
   } else {
     PackedMatMul(packed, x, n, rows, cols, out);
@@ -1109,6 +1207,12 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
   float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
   const bool par = !InParallel() && n_chunks > 1 && n * V * H >= kParallelVocabMacs;
   const int team = TeamSize(par);
+  // A q8 head: every row quantized once, here (the calling thread's buffer, read by the team).
+  const bool q8 = packed.data != nullptr && packed.type == PackedType::kQ8;
+  Q8Rows xq;
+  if (q8) {
+    xq = QuantizeRowsQ8(x, n, H, KernelScratch(5, static_cast<size_t>(Q8RowsBytes(n, H) / 4)));
+  }
 #pragma omp parallel num_threads(team) if (par)
   {
     // This thread's tile of logits: [kVocabRowBlock, kVocabChunk].
@@ -1121,7 +1225,9 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
       for (int64_t r0 = 0; r0 < n; r0 += kVocabRowBlock) {
         const int64_t nr = Min(kVocabRowBlock, n - r0);
         const float* xr = x + r0 * H;
-        if (packed.data) {
+        if (q8) {
+          Q8Panels(packed.data, Q8RowsAt(xq, r0), nr, V, b0, b1, tile, kVocabChunk);
+        } else if (packed.data) {
 #ifdef DOGE_OPT_AVX2
           GemmBlocks(packed, xr, nr, V, H, b0, b1, tile, kVocabChunk);
 #else

@@ -7,12 +7,17 @@
 #include <vector>
 
 #include "engine/kernels/kernel_set.h"
+#include "engine/kernels/q8.h"
 
 namespace doge {
 namespace {
 
-void MatVec(const float* w, PackedWeights /*packed*/, const float* x, int64_t rows, int64_t cols,
+void MatVec(const float* w, PackedWeights packed, const float* x, int64_t rows, int64_t cols,
             float* out) {
+  if (packed.data != nullptr && packed.type == PackedType::kQ8) {
+    ReferenceQ8MatMul(packed.data, x, 1, rows, cols, out);
+    return;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     const float* wr = w + r * cols;
     float acc = 0.0f;
@@ -21,9 +26,10 @@ void MatVec(const float* w, PackedWeights /*packed*/, const float* x, int64_t ro
   }
 }
 
-void MatMul(const float* w, PackedWeights /*packed*/, const float* x, int64_t n, int64_t rows,
+void MatMul(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t rows,
             int64_t cols, float* out) {
-  for (int64_t t = 0; t < n; ++t) MatVec(w, {}, x + t * cols, rows, cols, out + t * rows);
+  if (packed.type != PackedType::kQ8) packed = {};
+  for (int64_t t = 0; t < n; ++t) MatVec(w, packed, x + t * cols, rows, cols, out + t * rows);
 }
 
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
@@ -116,13 +122,15 @@ void LogprobGather(const float* logits, int64_t n, int32_t target, double* logpr
   *argmax = static_cast<int32_t>(best);
 }
 
-// Row by row: the full logits row (MatVec), then LogprobGather per target.
-void VocabLogprob(const float* w, PackedWeights /*packed*/, const float* x, int64_t n, int64_t V,
+// Row by row: the full logits row (MatVec; the q8 product for a q8 head), then LogprobGather
+// per target.
+void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t n, int64_t V,
                   int64_t H, const int64_t* off, const int32_t* tok, double* logprob,
                   int32_t* argmax) {
   std::vector<float> logits(static_cast<size_t>(V));
   for (int64_t i = 0; i < n; ++i) {
-    MatVec(w, {}, x + i * H, V, H, logits.data());
+    MatVec(w, packed.type == PackedType::kQ8 ? packed : PackedWeights{}, x + i * H, V, H,
+           logits.data());
     double lp = 0;
     int32_t best = 0;
     LogprobGather(logits.data(), V, 0, &lp, &best);

@@ -35,7 +35,7 @@ namespace {
 
 const char kBenchUsage[] =
     "usage: doge bench kernels [google benchmark flags...]\n"
-    "       doge bench e2e  (--model DIR | --shape NAME [--dtype f32|bf16|f16]) [-p 512] [-n 128]\n"
+    "       doge bench e2e  (--model DIR | --shape NAME [--dtype f32|bf16|f16|q8]) [-p 512] [-n 128]\n"
     "                       [-t 1,2] [-r 5] [-o md|json|csv] [--out FILE]\n"
     "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--tasks 64]\n"
     "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [-o md|json|csv]\n"
@@ -74,7 +74,9 @@ const char kBenchUsage[] =
     "--shape doge-20m|doge-60m|doge-160m|doge-320m generates a random-weight checkpoint of that\n"
     "shape in a temporary folder (removed afterwards): no download needed to compare machines.\n"
     "--dtype bf16 (or f16) stores it in 16 bits: the kernels then stream half the bytes and widen\n"
-    "the weights in their loops (the bound counts 2 bytes per weight).\n"
+    "the weights in their loops (the bound counts 2 bytes per weight). --dtype q8 quantizes it\n"
+    "as doge quantize does (int8 + a float32 scale per 32 columns: the bound counts 1.125 bytes\n"
+    "per projection and head weight, 4 per vector and dt_proj weight).\n"
     "\n"
     "examples:\n"
     "  doge bench e2e --shape doge-20m -p 512 -n 128 -t 1,2 -r 5\n"
@@ -202,7 +204,7 @@ int RunBenchE2e(const Args& args, const tasks::MpiSession* mpi) {
       "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
       "dtype", po::value(&dtype)->default_value("f32"),
       "weights of the --shape checkpoint: f32 | bf16 | f16 (16-bit weights are widened inside the "
-      "kernels' loops)")(
+      "kernels' loops) | q8 (int8, doge quantize)")(
       "n-prompt,p", po::value(&prompts)->default_value("512"), "prompt lengths, e.g. 128,512 (0: none)")(
       "n-gen,n", po::value(&gens)->default_value("128"), "generation lengths (0: none)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
@@ -256,7 +258,7 @@ int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
       "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
       "dtype", po::value(&dtype)->default_value("f32"),
       "weights of the --shape checkpoint: f32 | bf16 | f16 (16-bit weights are widened inside the "
-      "kernels' loops)")(
+      "kernels' loops) | q8 (int8, doge quantize)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "repetitions,r", po::value(&reps)->default_value(5), "timed passes over the workload")(
       "tasks", po::value(&w.n_tasks)->default_value(64), "tasks per pass")(
@@ -335,7 +337,7 @@ int RunBenchCard(const Args& args) {
   desc.add_options()("help,h", "this help")(
       "model", po::value(&model), "checkpoint folder (config.json + model.safetensors)")(
       "shape", po::value(&shape), "random checkpoint of doge-20m|doge-60m|doge-160m|doge-320m")(
-      "dtype", po::value(&dtype)->default_value("f32"), "weights of the --shape checkpoint: f32 | bf16 | f16")(
+      "dtype", po::value(&dtype)->default_value("f32"), "weights of the --shape checkpoint: f32 | bf16 | f16 | q8")(
       "protocol", po::value(&protocol)->default_value("card-a"),
       "card-a (Doge-20M/60M) | card-b (Doge-160M/320M)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(

@@ -15,6 +15,7 @@
 #include "engine/json_writer.h"
 #include "engine/kernel_isa.h"
 #include "engine/model.h"
+#include "engine/quantize.h"
 #include "engine/random_checkpoint.h"
 #include "engine/safetensors.h"
 #include "engine/scoring.h"
@@ -266,8 +267,11 @@ int RunInfo(const Args& args) {
   std::printf("model:        %s\n", vm["model"].as<std::string>().c_str());
   std::printf("layout:       %s (detected from tensors)%s\n", LayoutName(w.layout),
               c.is_moe ? ", CDMoE" : "");
-  std::printf("dtype:        %s%s\n", DTypeName(w.dtype), w.dtype == DType::kF32 ? " (used in place from the mmap)"
-                                                : " (the kernels widen it in their loops; fp32 copies for the norms and the reference kernels)");
+  std::printf("dtype:        %s%s\n", DTypeName(w.dtype),
+              w.dtype == DType::kF32 ? " (used in place from the mmap)"
+              : w.dtype == DType::kI8
+                  ? " (q8: int8 + a float32 scale per 32 columns; activations quantized per row)"
+                  : " (the kernels widen it in their loops; fp32 copies for the norms and the reference kernels)");
   std::printf("lm_head:      %s\n", w.tied ? "tied to model.embed_tokens" : "lm_head.weight (untied)");
   std::printf("parameters:   %lld\n", static_cast<long long>(w.n_params));
   std::printf("shapes:       vocab %lld, hidden %lld, intermediate %lld, layers %lld, heads %lld, kv heads %lld, head_dim %lld\n",
@@ -359,7 +363,7 @@ int RunDev(const Args& args) {
       ("out", po::value<std::string>(), "output folder (created)")
       ("seed", po::value<uint64_t>()->default_value(0), "weights seed")
       ("dtype", po::value<std::string>()->default_value("f32"),
-       "f32 (as the published checkpoints) | bf16 | f16");
+       "f32 (as the published checkpoints) | bf16 | f16 | q8 (the f32 weights through doge quantize)");
   po::variables_map vm;
   if (!Parse(sub, desc, "doge dev random-checkpoint --shape doge-20m --out DIR [--seed S] [--dtype f32]",
              "Writes a full-size random Doge checkpoint (shapes of doge-architecture.md §2),\n"
@@ -371,8 +375,13 @@ int RunDev(const Args& args) {
   }
   Require(vm, "shape");
   Require(vm, "out");
-  WriteRandomCheckpoint(vm["shape"].as<std::string>(), vm["out"].as<std::string>(),
-                        vm["seed"].as<uint64_t>(), vm["dtype"].as<std::string>());
+  if (vm["dtype"].as<std::string>() == "q8") {
+    WriteRandomQ8Checkpoint(vm["shape"].as<std::string>(), vm["out"].as<std::string>(),
+                            vm["seed"].as<uint64_t>());
+  } else {
+    WriteRandomCheckpoint(vm["shape"].as<std::string>(), vm["out"].as<std::string>(),
+                          vm["seed"].as<uint64_t>(), vm["dtype"].as<std::string>());
+  }
   std::fprintf(stderr, "wrote %s/config.json and model.safetensors\n", vm["out"].as<std::string>().c_str());
   return 0;
 }

@@ -33,6 +33,9 @@ int RunBench(const Args& args);  // doge bench kernels|e2e|eval
 // cmd_report.cc (issue #7)
 int RunReport(const Args& args);  // doge report card|compare|machines
 
+// cmd_quantize.cc
+int RunQuantize(const Args& args);  // doge quantize --model DIR --out-dir DIR2 --type q8
+
 // cmd_perplexity.cc (issue #17)
 int RunPerplexity(const Args& args);  // doge perplexity --model DIR --file TEXT [--convention ...]
 

@@ -81,6 +81,7 @@ const Command kCommands[] = {
     {"logits", RunLogits, "write the logits of an id sequence to a .safetensors file"},
     {"perplexity", RunPerplexity, "perplexity of a text (llama / lm-eval conventions), KL divergence vs a baseline"},
     {"score", RunScore, "log-likelihood of one continuation given a context"},
+    {"quantize", RunQuantize, "write an int8 (q8) copy of a checkpoint folder"},
     {"info", RunInfo, "describe a checkpoint: layout, shapes, parameters, memory"},
     {"tokenize", RunTokenize, "text -> token ids (tokenizer.json or tokenizer.model)"},
     {"detokenize", RunDetokenize, "token ids -> text"},
