@@ -217,6 +217,11 @@ const std::vector<std::string>& ProtocolNames() {
   return k;
 }
 
+const std::string& AutoProtocol(int64_t n_params) {
+  constexpr int64_t kCardBMinParams = 100000000;
+  return ProtocolNames()[n_params < kCardBMinParams ? 0 : 1];
+}
+
 const std::vector<std::string>& CardTaskNames() {
   static const std::vector<std::string> k = {"mmlu",      "triviaqa",   "arc_easy", "arc_challenge",
                                              "piqa",      "hellaswag",  "openbookqa", "winogrande"};

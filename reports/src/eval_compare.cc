@@ -11,14 +11,13 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
+#include "engine/run_schema.h"
 #include "reports/src/json_read.h"
 #include "reports/src/render.h"
 
 namespace doge::reports {
 
 namespace {
-
-constexpr char kResultsSchema[] = "doge.results/1";
 
 // One details line, reduced to what the comparison needs.
 struct Doc {

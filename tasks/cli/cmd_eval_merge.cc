@@ -24,6 +24,7 @@
 #include "tasks/cli/commands.h"
 #include "tasks/cli/json_copy.h"
 #include "tasks/cli/run_folder.h"
+#include "tasks/eval_run.h"
 #include "tasks/evaluator.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"
@@ -64,13 +65,6 @@ double Number(simdjson::dom::element e) {
   if (e.is_int64()) return static_cast<double>(e.get_int64().value());
   if (!e.get_double().get(d)) return d;
   return 0;  // null (a NaN rate)
-}
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 std::vector<std::string> Lines(const std::string& text, const std::string& path) {
@@ -342,16 +336,13 @@ int RunEvalMerge(const Args& args) {
 
   // Write: details first, results.json last (its presence marks a finished folder).
   MakeDirs(out_dir + "/details");
-  for (const auto& [task, d] : merged_details) {
-    WriteFileAtomic(out_dir + "/details/" + task + ".jsonl", d);
-    WriteFileAtomic(out_dir + "/details/" + task + ".jsonl.run", merged_run[task]);
-  }
+  for (const auto& [task, d] : merged_details) tasks::WriteFinishedDetails(out_dir, task, d, merged_run[task]);
   JsonWriter w(true);
   w.BeginObject();
   for (auto [key, value] : ref.root.get_object()) {
     if (key == "shard") continue;
     if (key == "created") {
-      w.Field(key, NowUtc());
+      w.Field(key, tasks::UtcTimestamp());
     } else if (key == "wall_time_s") {
       double m = 0;
       for (const auto& s : shards) m = std::max(m, Number(s->root["wall_time_s"].value()));
