@@ -398,6 +398,27 @@ void PrintEvalSummary(const std::string& model_name, const std::string& protocol
               "MMLU card-b); ÷ characters of the ending (HellaSwag).\n");
 }
 
+// What results.json records besides the task results: model, tokenizer, settings, shards.
+void DescribeRun(const EvalFlags& f, const EvalModel& m, const std::string& model_name, const std::string& protocol,
+                 const std::string& identity, const std::vector<tasks::PreparedTask>& prepared,
+                 tasks::EvalRunRecord& run) {
+  run.model_path = f.model_dir;
+  run.model_id = f.model_arg;
+  run.model_name = model_name;
+  run.n_params = m.lm->n_params();
+  run.layout = m.lm->layout_name();
+  run.weights_sha256 = m.weights;
+  run.tokenizer_path = m.tok->path();
+  run.tokenizer_sha256 = m.tok_sha;
+  run.protocol = protocol;
+  run.threads = f.threads;
+  run.limit = f.limit;
+  run.sharded = f.sharded;
+  run.shard = f.shard;
+  run.run_identity = identity;
+  for (const tasks::PreparedTask& t : prepared) run.n_total.emplace_back(t.spec->task, t.n_docs());
+}
+
 int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   po::options_description desc("doge eval");
   desc.add_options()("help,h", "")("model", po::value<std::string>(), "")("tasks", po::value<std::string>(), "")(
@@ -499,21 +520,7 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   PrintEvalSummary(model_name, protocol, f, run);
   if (f.out_dir.empty()) return 0;
 
-  run.model_path = f.model_dir;
-  run.model_id = f.model_arg;
-  run.model_name = model_name;
-  run.n_params = m.lm->n_params();
-  run.layout = m.lm->layout_name();
-  run.weights_sha256 = m.weights;
-  run.tokenizer_path = m.tok->path();
-  run.tokenizer_sha256 = m.tok_sha;
-  run.protocol = protocol;
-  run.threads = f.threads;
-  run.limit = f.limit;
-  run.sharded = f.sharded;
-  run.shard = f.shard;
-  run.run_identity = identity;
-  for (const tasks::PreparedTask& t : prepared) run.n_total.emplace_back(t.spec->task, t.n_docs());
+  DescribeRun(f, m, model_name, protocol, identity, prepared, run);
   if (distributed) run.n_ranks = mpi->size();
   run.ranks = ranks;
   tasks::WriteResultsJson(f.out_dir, run);
