@@ -40,14 +40,16 @@ bool TaskDataPresent(const TaskSpec& spec, const std::string& dir, int k) {
   return k == 0 || FileExists(data::SplitPath(dir, spec.dataset, spec.few_shots_split));
 }
 
-EvalTaskPlan PlanEvalTasks(const std::vector<std::string>& given, int num_fewshot, const std::string& protocol,
-                           const std::string& data_dir, const std::function<void(const std::string&)>& note) {
+EvalTaskPlan PlanEvalTasks(const std::vector<std::string>& given, int num_fewshot,
+                           const std::string& protocol, const std::string& data_dir,
+                           const std::function<void(const std::string&)>& note) {
   EvalTaskPlan plan;
   for (const TaskSelection& s : ResolveTaskNames(given)) {
     plan.names.push_back(s.task);
     if (s.num_fewshot >= 0) plan.task_k[s.task] = s.num_fewshot;
     if (s.num_fewshot >= 0 && num_fewshot >= 0 && s.num_fewshot != num_fewshot) {
-      throw Error(ErrorKind::kUsage, "", "--num-fewshot", "disagrees with the k of '" + s.given + "'");
+      throw Error(ErrorKind::kUsage, "", "--num-fewshot",
+                  "disagrees with the k of '" + s.given + "'");
     }
     if (!s.note.empty()) note(s.note);
   }
@@ -82,8 +84,9 @@ EvalTaskPlan PlanEvalTasks(const std::vector<std::string>& given, int num_fewsho
   return plan;
 }
 
-PreparedTask PrepareEvalTask(const std::string& name, const std::string& protocol, int num_fewshot, int64_t limit,
-                             const std::string& data_dir, bool allow_count_mismatch, bool check_counts) {
+PreparedTask PrepareEvalTask(const std::string& name, const std::string& protocol, int num_fewshot,
+                             int64_t limit, const std::string& data_dir, bool allow_count_mismatch,
+                             bool check_counts) {
   const auto [base, subject] = SplitSubtask(name);
   const TaskSpec& spec = FindTaskSpec(base, protocol);
   PrepareOptions popt;
@@ -105,16 +108,19 @@ PreparedTask PrepareEvalTask(const std::string& name, const std::string& protoco
     int64_t total = 0;
     for (const SplitRead& r : t.splits_read) total += r.split == spec.evaluation_split ? r.n : 0;
     // Every subject is part of the task: missing ones fail the count check of the whole split.
-    data::CheckSplitCount(data_dir, spec.dataset, spec.evaluation_split, "", total, allow_count_mismatch);
-    std::fprintf(stderr, "doge eval: warning: %s: %zu of %zu subjects absent from %s; averaging the rest\n",
-                 spec.dataset.c_str(), t.skipped_subjects.size(), adapter.subjects().size(), data_dir.c_str());
+    data::CheckSplitCount(data_dir, spec.dataset, spec.evaluation_split, "", total,
+                          allow_count_mismatch);
+    std::fprintf(stderr,
+                 "doge eval: warning: %s: %zu of %zu subjects absent from %s; averaging the rest\n",
+                 spec.dataset.c_str(), t.skipped_subjects.size(), adapter.subjects().size(),
+                 data_dir.c_str());
   }
   return t;
 }
 
-void WriteRequestFields(JsonWriter& w, const std::string& task, int64_t doc_index, const std::string& query,
-                        const std::vector<std::string>& choices, int gold_index,
-                        const std::vector<int64_t>& fewshot_indices) {
+void WriteRequestFields(JsonWriter& w, const std::string& task, int64_t doc_index,
+                        const std::string& query, const std::vector<std::string>& choices,
+                        int gold_index, const std::vector<int64_t>& fewshot_indices) {
   w.Field("task", task);
   w.Field("doc_index", doc_index);
   w.Field("query", query);
@@ -128,7 +134,8 @@ void WriteRequestFields(JsonWriter& w, const std::string& task, int64_t doc_inde
 std::string DetailLine(const DocResult& r) {
   JsonWriter w;
   w.BeginObject();
-  WriteRequestFields(w, r.subtask, r.doc_index, r.query, r.choices, r.gold_index, r.fewshot_indices);
+  WriteRequestFields(w, r.subtask, r.doc_index, r.query, r.choices, r.gold_index,
+                     r.fewshot_indices);
   w.Key("logprobs").BeginArray();
   for (double v : r.logprobs) w.Double(v);
   w.EndArray();
@@ -148,8 +155,10 @@ std::string DetailLine(const DocResult& r) {
     (void)k;
     correct = correct || v > 0;
   }
-  if (r.metrics.count("acc_norm")) correct = r.metrics.at("acc_norm") > 0;
-  else if (r.metrics.count("acc")) correct = r.metrics.at("acc") > 0;
+  if (r.metrics.count("acc_norm"))
+    correct = r.metrics.at("acc_norm") > 0;
+  else if (r.metrics.count("acc"))
+    correct = r.metrics.at("acc") > 0;
   w.Field("correct", correct);
   w.Key("metrics").BeginObject();
   for (const auto& [k, v] : r.metrics) w.Field(k, v);
@@ -166,7 +175,8 @@ DocResult ParseDetailLine(const std::string& line, const std::string& where) {
   auto fail = [&](const std::string& field, const std::string& msg) -> void {
     throw Error(ErrorKind::kFormat, where, field, msg);
   };
-  if (auto err = parser.parse(line).get(root)) fail("", std::string("invalid JSON: ") + simdjson::error_message(err));
+  if (auto err = parser.parse(line).get(root))
+    fail("", std::string("invalid JSON: ") + simdjson::error_message(err));
   DocResult r;
   std::string_view sv;
   int64_t iv;
@@ -220,8 +230,10 @@ DocResult ParseDetailLine(const std::string& line, const std::string& where) {
   } else {
     r.prediction = static_cast<int>(iv);
   }
-  if (root["context_tokens"].get_int64().get(r.context_tokens)) fail("context_tokens", "expected an integer");
-  if (root["processed_tokens"].get_int64().get(r.processed_tokens)) fail("processed_tokens", "expected an integer");
+  if (root["context_tokens"].get_int64().get(r.context_tokens))
+    fail("context_tokens", "expected an integer");
+  if (root["processed_tokens"].get_int64().get(r.processed_tokens))
+    fail("processed_tokens", "expected an integer");
   return r;
 }
 
@@ -245,12 +257,14 @@ std::string DocKey(const std::string& subtask, int64_t doc_index) {
 }
 
 constexpr char kOtherRun[] =
-    "was written by a different run (model, protocol, k or task version); rerun without --resume to "
+    "was written by a different run (model, protocol, k or task version); rerun without --resume "
+    "to "
     "start over";
 
 }  // namespace
 
-TaskDetailsFiles::TaskDetailsFiles(const std::string& out_dir, const std::string& task, std::string header)
+TaskDetailsFiles::TaskDetailsFiles(const std::string& out_dir, const std::string& task,
+                                   std::string header)
     : dir_(out_dir + "/details"),
       details_(dir_ + "/" + task + ".jsonl"),
       partial_(details_ + ".partial"),
@@ -273,9 +287,11 @@ std::string TaskDetailsFiles::PartialHeader(const PreparedTask& task, const std:
   return w.Take();
 }
 
-std::vector<std::string> TaskDetailsFiles::Resume(std::vector<DocResult>& results, std::vector<bool>& done) const {
+std::vector<std::string> TaskDetailsFiles::Resume(std::vector<DocResult>& results,
+                                                  std::vector<bool>& done) const {
   std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < results.size(); ++i) index[DocKey(results[i].subtask, results[i].doc_index)] = i;
+  for (size_t i = 0; i < results.size(); ++i)
+    index[DocKey(results[i].subtask, results[i].doc_index)] = i;
   std::vector<std::string> kept;
   const bool from_partial = FileExists(partial_);
   const std::string& src = from_partial ? partial_ : details_;
@@ -290,14 +306,16 @@ std::vector<std::string> TaskDetailsFiles::Resume(std::vector<DocResult>& result
   std::vector<std::string> lines = ReadDetailsLines(src);
   size_t start = 0;
   if (from_partial) {
-    if (lines.empty() || lines[0] != header_) throw Error(ErrorKind::kUsage, partial_, "header", kOtherRun);
+    if (lines.empty() || lines[0] != header_)
+      throw Error(ErrorKind::kUsage, partial_, "header", kOtherRun);
     start = 1;
   }
   for (size_t l = start; l < lines.size(); ++l) {
     DocResult r = ParseDetailLine(lines[l], src + ":" + std::to_string(l + 1));
     auto it = index.find(DocKey(r.subtask, r.doc_index));
     if (it == index.end()) continue;  // e.g. a different --limit: not part of this run
-    if (r.query != results[it->second].query || r.fewshot_indices != results[it->second].fewshot_indices) {
+    if (r.query != results[it->second].query ||
+        r.fewshot_indices != results[it->second].fewshot_indices) {
       throw Error(ErrorKind::kUsage, src, std::to_string(l + 1) + ": query",
                   "the saved request differs from the one this run builds (data or prompt "
                   "changed); rerun without --resume");
@@ -336,8 +354,8 @@ void TaskDetailsFiles::Finish(const std::vector<DocResult>& results) {
   std::remove(partial_.c_str());
 }
 
-void WriteFinishedDetails(const std::string& out_dir, const std::string& task, const std::string& text,
-                          const std::string& run) {
+void WriteFinishedDetails(const std::string& out_dir, const std::string& task,
+                          const std::string& text, const std::string& run) {
   WriteFileAtomic(out_dir + "/details/" + task + ".jsonl", text);
   WriteFileAtomic(out_dir + "/details/" + task + ".jsonl.run", run);
 }
@@ -386,7 +404,10 @@ void WriteRunHeader(JsonWriter& w, const EvalRunRecord& run) {
   w.Field("threads", run.threads);
   w.Field("wall_time_s", run.wall_time_s);
   w.Key("limit");
-  if (run.limit >= 0) w.Int(run.limit); else w.Null();
+  if (run.limit >= 0)
+    w.Int(run.limit);
+  else
+    w.Null();
 }
 
 // How the run was split: --shard (this folder holds one slice of every task; n and the metrics
@@ -468,7 +489,8 @@ std::string ResultsJson(const EvalRunRecord& run) {
   WriteRunHeader(w, run);
   WriteRunSplit(w, run);
   w.Key("tasks").BeginObject();
-  for (size_t i = 0; i < run.results.size(); ++i) WriteTaskResult(w, run.results[i], run.reuse.at(i));
+  for (size_t i = 0; i < run.results.size(); ++i)
+    WriteTaskResult(w, run.results[i], run.reuse.at(i));
   w.EndObject();
   w.EndObject();
   return w.str() + "\n";

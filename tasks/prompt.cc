@@ -34,6 +34,8 @@ std::string RenderTemplate(std::string_view tmpl, const DocFields& f, const std:
     if (close == std::string_view::npos) {
       throw Error(ErrorKind::kConfig, spec_file, field, "unterminated '{{' in template");
     }
+    // {{name}}, {{name[i]}} or {{name|filter}}: deliberately not Jinja, only what the specs use,
+    // so every expression a spec can hold is checked when document 0 is rendered at load.
     std::string expr(tmpl.substr(open + 2, close - open - 2));
     std::string filter;
     if (size_t bar = expr.find('|'); bar != std::string::npos) {
@@ -56,6 +58,8 @@ std::string RenderTemplate(std::string_view tmpl, const DocFields& f, const std:
         throw Error(ErrorKind::kConfig, spec_file, field, "unknown list field '" + name + "'");
       }
       const size_t idx = std::stoul(idx_text);
+      // Out of range is the data's fault (a doc with fewer choices than the template names), not
+      // the spec's: kDataset, so the error points at the dataset.
       if (idx >= it->second.size()) {
         throw Error(ErrorKind::kDataset, spec_file, field,
                     "'{{" + expr + "}}' out of range: the doc has " +
@@ -73,6 +77,8 @@ std::string RenderTemplate(std::string_view tmpl, const DocFields& f, const std:
       }
       value = it->second;
     }
+    // lighteval's prompt functions call str.capitalize() on some fields (HellaSwag's activity
+    // label); Python's rules, not C's toupper, hence PyCapitalize.
     if (filter == "capitalize") {
       value = PyCapitalize(value);
     } else if (!filter.empty()) {
@@ -123,6 +129,8 @@ PromptDoc BuildPromptDoc(const TaskSpec& spec, const DocFields& f, bool as_fewsh
   d.query = ApplyTransform(spec.query_transform, RenderTemplate(spec.query, f, spec.spec_file, "query"),
                            spec, "query_transform");
   d.gold_index = f.gold_index;
+  // generate_until (TriviaQA) has no choices: the gold list is what the generation is matched
+  // against, and the first alias is the shots' target.
   if (spec.output_type == OutputType::kGenerateUntil) {
     auto it = f.lists.find(spec.golds);
     if (it == f.lists.end()) {
@@ -132,6 +140,9 @@ PromptDoc BuildPromptDoc(const TaskSpec& spec, const DocFields& f, bool as_fewsh
     d.gold_index = 0;
     return d;
   }
+  // A shot may show its answer differently from how the evaluated doc is scored (card-a MMLU:
+  // shots end in " A".." D", the evaluated doc is scored on "A".."D"), so shots can have their
+  // own choices.
   const ChoiceSpec& c = as_fewshot && !spec.fewshot_choices.empty() ? spec.fewshot_choices : spec.choices;
   d.choices = RenderChoices(spec, c, f, as_fewshot && !spec.fewshot_choices.empty() ? "fewshot_choices" : "choices");
   if (d.gold_index < 0 || d.gold_index >= static_cast<int>(d.choices.size())) {
@@ -150,6 +161,8 @@ std::string BuildContext(const PromptDoc& doc, const std::vector<const PromptDoc
     out += "\n\n";
   }
   out += doc.query;
+  // As lighteval's get_examples (prompt.h): a context that is only the separator is empty, and
+  // an empty context is scored after [eos] (EncodePair), not after two newlines.
   if (out == "\n\n") return "";
   return out;
 }

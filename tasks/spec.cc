@@ -108,15 +108,6 @@ const char* SamplerName(Sampler s) {
   return "?";
 }
 
-const char* OutputTypeName(OutputType t) {
-  switch (t) {
-    case OutputType::kMultipleChoice: return "multiple_choice";
-    case OutputType::kSingleToken: return "single_token";
-    case OutputType::kGenerateUntil: return "generate_until";
-  }
-  return "?";
-}
-
 TaskSpec ParseTaskSpec(const std::string& json, const std::string& file) {
   simdjson::dom::parser parser;
   element root;

@@ -77,7 +77,6 @@ const TaskSpec& FindTaskSpec(const std::string& task, const std::string& protoco
 std::vector<std::string> ExpandTaskList(const std::vector<std::string>& names);
 
 const char* SamplerName(Sampler s);
-const char* OutputTypeName(OutputType t);
 
 }  // namespace doge::tasks
 

@@ -1,4 +1,4 @@
-// `doge perplexity` (issue #17): perplexity of a text file in llama-perplexity's or lm-eval's
+// `doge perplexity`: perplexity of a text file in llama-perplexity's or lm-eval's
 // convention, and the KL divergence of the model's next-token distributions against a baseline
 // saved by an earlier run (--save-logits / --kl-divergence-base), as llama-perplexity does. The
 // windows, statistics and baseline file live in engine/perplexity.h; this file reads the text,

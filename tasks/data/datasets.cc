@@ -22,17 +22,20 @@ std::vector<std::string> TriviaqaGoldList(std::vector<std::string> aliases) {
 }
 
 std::pair<std::string, std::string> WinograndeSplitBlank(const std::string& sentence,
-                                                          const std::string& where) {
+                                                         const std::string& where) {
   const size_t blank = sentence.find('_');
   if (blank == std::string::npos || sentence.find('_', blank + 1) != std::string::npos) {
     throw Error(ErrorKind::kDataset, where, "sentence",
                 "expected exactly one '_' blank, found " +
-                    std::to_string(std::count(sentence.begin(), sentence.end(), '_')) + ": " + sentence);
+                    std::to_string(std::count(sentence.begin(), sentence.end(), '_')) + ": " +
+                    sentence);
   }
   return {sentence.substr(0, blank), tasks::PyStrip(sentence.substr(blank + 1))};
 }
 
-std::string MmluSubjectWords(const std::string& subject) { return tasks::ReplaceAll(subject, "_", " "); }
+std::string MmluSubjectWords(const std::string& subject) {
+  return tasks::ReplaceAll(subject, "_", " ");
+}
 
 namespace {
 
@@ -76,8 +79,8 @@ std::vector<DocFields> ArcFields(const std::string& dir, const std::string& data
   return out;
 }
 
-std::vector<DocFields> PiqaFields(const std::string& dir, const std::string&, const std::string& split,
-                                  const std::string&) {
+std::vector<DocFields> PiqaFields(const std::string& dir, const std::string&,
+                                  const std::string& split, const std::string&) {
   std::vector<DocFields> out;
   for (const PiqaDoc& d : LoadPiqa(dir, split)) {
     DocFields f;
@@ -88,12 +91,15 @@ std::vector<DocFields> PiqaFields(const std::string& dir, const std::string&, co
   return out;
 }
 
-std::vector<DocFields> HellaswagFields(const std::string& dir, const std::string&, const std::string& split,
-                                       const std::string&) {
+std::vector<DocFields> HellaswagFields(const std::string& dir, const std::string&,
+                                       const std::string& split, const std::string&) {
   std::vector<DocFields> out;
   for (const HellaswagDoc& d : LoadHellaswag(dir, split)) {
     DocFields f;
-    f.scalars = {{"activity_label", d.activity_label}, {"ctx_a", d.ctx_a}, {"ctx_b", d.ctx_b}, {"ctx", d.ctx}};
+    f.scalars = {{"activity_label", d.activity_label},
+                 {"ctx_a", d.ctx_a},
+                 {"ctx_b", d.ctx_b},
+                 {"ctx", d.ctx}};
     f.lists["endings"] = d.endings;
     f.gold_index = d.label;
     out.push_back(std::move(f));
@@ -109,21 +115,26 @@ std::vector<DocFields> WinograndeFields(const std::string& dir, const std::strin
     const WinograndeDoc& d = docs[r];
     auto [before, after] = WinograndeSplitBlank(d.sentence, RowWhere(dir, dataset, split, "", r));
     DocFields f;
-    f.scalars = {{"sentence", d.sentence}, {"option1", d.option1}, {"option2", d.option2},
-                 {"sentence_before_blank", before}, {"sentence_after_blank", after}};
+    f.scalars = {{"sentence", d.sentence},
+                 {"option1", d.option1},
+                 {"option2", d.option2},
+                 {"sentence_before_blank", before},
+                 {"sentence_after_blank", after}};
     f.gold_index = d.answer - 1;
     out.push_back(std::move(f));
   }
   return out;
 }
 
-std::vector<DocFields> MmluFields(const std::string& dir, const std::string&, const std::string& split,
-                                  const std::string& subject) {
+std::vector<DocFields> MmluFields(const std::string& dir, const std::string&,
+                                  const std::string& split, const std::string& subject) {
   std::vector<DocFields> out;
   for (const MmluDoc& d : LoadMmlu(dir, subject, split)) {
     DocFields f;
     // prompt.mmlu names the subject of the task, which is the file's subject.
-    f.scalars = {{"question", d.question}, {"subject", subject}, {"subject_words", MmluSubjectWords(subject)}};
+    f.scalars = {{"question", d.question},
+                 {"subject", subject},
+                 {"subject_words", MmluSubjectWords(subject)}};
     f.lists["choices"] = d.choices;
     f.gold_index = d.answer;
     out.push_back(std::move(f));
@@ -158,9 +169,8 @@ DatasetAdapter Arc(const std::string& name) {
   a.source_format = "arc_jsonl";
   a.doc_hook = "arc";
   a.splits = kSplits;
-  a.convert = [](const std::string& src, const std::string&, const std::string& out, const std::string&) {
-    return ConvertArcLike(src, out, false);
-  };
+  a.convert = [](const std::string& src, const std::string&, const std::string& out,
+                 const std::string&) { return ConvertArcLike(src, out, false); };
   a.validate_row = [](const JsonRow& r) { ParseArcRow(r, false); };
   a.load_fields = [](const std::string& dir, const std::string& dataset, const std::string& split,
                      const std::string&) { return ArcFields(dir, dataset, split, false); };
@@ -173,9 +183,8 @@ DatasetAdapter OpenBookQa() {
   a.source_format = "obqa_jsonl";
   a.doc_hook = "openbookqa";
   a.splits = kSplits;
-  a.convert = [](const std::string& src, const std::string&, const std::string& out, const std::string&) {
-    return ConvertArcLike(src, out, true);
-  };
+  a.convert = [](const std::string& src, const std::string&, const std::string& out,
+                 const std::string&) { return ConvertArcLike(src, out, true); };
   a.validate_row = [](const JsonRow& r) { ParseArcRow(r, true); };
   a.load_fields = [](const std::string& dir, const std::string& dataset, const std::string& split,
                      const std::string&) { return ArcFields(dir, dataset, split, true); };
@@ -202,9 +211,8 @@ DatasetAdapter Hellaswag() {
   a.source_format = "hellaswag_jsonl";
   a.doc_hook = "hellaswag";
   a.splits = kSplits;
-  a.convert = [](const std::string& src, const std::string&, const std::string& out, const std::string&) {
-    return ConvertHellaswag(src, out);
-  };
+  a.convert = [](const std::string& src, const std::string&, const std::string& out,
+                 const std::string&) { return ConvertHellaswag(src, out); };
   a.validate_row = [](const JsonRow& r) { ParseHellaswagRow(r); };
   a.load_fields = HellaswagFields;
   return a;
@@ -245,9 +253,8 @@ DatasetAdapter Triviaqa() {
   a.fetch_formats = {"triviaqa_hf_rows"};
   a.doc_hook = "triviaqa";
   a.splits = kSplits;
-  a.convert = [](const std::string& src, const std::string&, const std::string& out, const std::string&) {
-    return ConvertTriviaqaRc({src}, out);
-  };
+  a.convert = [](const std::string& src, const std::string&, const std::string& out,
+                 const std::string&) { return ConvertTriviaqaRc({src}, out); };
   a.convert_sources = [](const std::vector<std::string>& from, const std::string& split,
                          const std::string& out) {
     return ConvertTriviaqaRc(TriviaqaQuestionFiles(from, split), out);
@@ -261,8 +268,8 @@ DatasetAdapter Triviaqa() {
 
 const std::vector<DatasetAdapter>& DatasetAdapters() {
   static const std::vector<DatasetAdapter> kAdapters = {
-      Arc("arc_easy"), Arc("arc_challenge"), Piqa(), Hellaswag(), OpenBookQa(), Winogrande(), Mmlu(),
-      Triviaqa()};
+      Arc("arc_easy"), Arc("arc_challenge"), Piqa(), Hellaswag(),
+      OpenBookQa(),    Winogrande(),         Mmlu(), Triviaqa()};
   return kAdapters;
 }
 

@@ -1,6 +1,6 @@
 // The dataset adapter registry: one entry per dataset of the `doge data` contract, and the only
-// place that knows which datasets exist. Everything that used to branch on a dataset's name reads
-// its entry instead: the name lists (manifests, fetch, `doge data ls`), the original format and the
+// place that knows which datasets exist. Everything that depends on which dataset it handles reads
+// its entry: the name lists (manifests, fetch, `doge data ls`), the original format and the
 // converter `doge data import` / `fetch` run, the accepted splits, the canonical row validator
 // (`doge data verify`, loaders), the per-subject layout (MMLU) and the fields the prompt builder's
 // templates see (tasks/prompt.cc, through the spec's `doc_hook`).

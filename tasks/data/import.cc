@@ -391,10 +391,6 @@ const std::vector<std::string>& SplitNamesFor(const std::string& dataset) {
   return FindDatasetAdapter(dataset).splits;
 }
 
-std::string FormatFor(const std::string& dataset) {
-  return FindDatasetAdapter(dataset, "--dataset").source_format;
-}
-
 std::string LabelsPathFor(const std::string& data_path) {
   std::string base = data_path;
   if (EndsWith(base, ".jsonl")) base.resize(base.size() - 6);

@@ -22,9 +22,6 @@ struct ImportedFile {
 // The canonical split names a dataset accepts (mmlu: dev validation test; others: train
 // validation test).
 const std::vector<std::string>& SplitNamesFor(const std::string& dataset);
-// The original format a dataset is imported from: "arc_jsonl", "piqa_jsonl", ... (manifest
-// `format` values).
-std::string FormatFor(const std::string& dataset);
 
 // Converts one original file (or, for mmlu_csv, one per-subject CSV) to the canonical file
 // `out_path`. `labels_path`: the .lst file for piqa (required) and winogrande (optional: the

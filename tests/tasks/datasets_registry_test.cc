@@ -61,8 +61,9 @@ TEST(DatasetRegistryTest, EveryAdapterIsCompleteAndNamedOnce) {
   std::vector<std::string> in_order;
   for (const DatasetAdapter& a : DatasetAdapters()) in_order.push_back(a.name);
   EXPECT_EQ(DatasetNames(), in_order);
-  EXPECT_EQ(DatasetNames(), (std::vector<std::string>{"arc_easy", "arc_challenge", "piqa", "hellaswag",
-                                                     "openbookqa", "winogrande", "mmlu", "triviaqa"}));
+  EXPECT_EQ(DatasetNames(),
+            (std::vector<std::string>{"arc_easy", "arc_challenge", "piqa", "hellaswag",
+                                      "openbookqa", "winogrande", "mmlu", "triviaqa"}));
 }
 
 TEST(DatasetRegistryTest, UnknownNamesAreUsageErrorsWithASuggestion) {
@@ -89,7 +90,8 @@ TEST(DatasetRegistryTest, EveryManifestSplitIsOneTheAdapterAccepts) {
     ASSERT_FALSE(m.splits.empty());
     for (const ManifestSplit& sp : m.splits) {
       EXPECT_TRUE(Contains(a.splits, sp.split)) << sp.split;
-      EXPECT_TRUE(sp.format == a.source_format || Contains(a.fetch_formats, sp.format)) << sp.format;
+      EXPECT_TRUE(sp.format == a.source_format || Contains(a.fetch_formats, sp.format))
+          << sp.format;
     }
   }
 }
@@ -104,10 +106,9 @@ TEST(DatasetRegistryTest, EverySpecReachesAnAdapterAndEveryAdapterHasASpecPerPro
   }
   for (const std::string& protocol : tasks::ProtocolNames()) {
     for (const DatasetAdapter& a : DatasetAdapters()) {
-      const bool found = std::any_of(tasks::AllTaskSpecs().begin(), tasks::AllTaskSpecs().end(),
-                                     [&](const tasks::TaskSpec& s) {
-                                       return s.protocol == protocol && s.dataset == a.name;
-                                     });
+      const bool found = std::any_of(
+          tasks::AllTaskSpecs().begin(), tasks::AllTaskSpecs().end(),
+          [&](const tasks::TaskSpec& s) { return s.protocol == protocol && s.dataset == a.name; });
       EXPECT_TRUE(found) << a.name << " has no " << protocol << " spec";
     }
   }
@@ -119,7 +120,8 @@ TEST(DatasetRegistryTest, EverySpecReachesAnAdapterAndEveryAdapterHasASpecPerPro
 TEST(DatasetRegistryTest, BundledFixturesValidateAndLoadAsFields) {
   for (const DatasetAdapter& a : DatasetAdapters()) {
     SCOPED_TRACE(a.name);
-    const std::vector<std::string> subjects = a.per_subject() ? a.subjects() : std::vector<std::string>{""};
+    const std::vector<std::string> subjects =
+        a.per_subject() ? a.subjects() : std::vector<std::string>{""};
     int files = 0;
     for (const std::string& split : a.splits) {
       for (const std::string& subject : subjects) {
@@ -128,7 +130,8 @@ TEST(DatasetRegistryTest, BundledFixturesValidateAndLoadAsFields) {
         ++files;
         const int64_t lines = CountRows(path);
         EXPECT_EQ(ValidateCanonicalFile(a.name, path), lines) << path;
-        EXPECT_EQ(static_cast<int64_t>(a.load_fields(kCanonical, a.name, split, subject).size()), lines)
+        EXPECT_EQ(static_cast<int64_t>(a.load_fields(kCanonical, a.name, split, subject).size()),
+                  lines)
             << path;
       }
     }
@@ -143,8 +146,10 @@ TEST(DatasetRegistryTest, WinograndeFieldsNameTheRowWithoutABlank) {
   // Canonical validation already refuses a sentence without "_", so the error comes from the
   // row validator inside the loader: file and line 2 are named either way.
   WriteFileAtomic(dir + "/winogrande/validation.jsonl",
-                  "{\"qID\":\"a\",\"sentence\":\"The _ fell.\",\"option1\":\"x\",\"option2\":\"y\",\"answer\":\"1\"}\n"
-                  "{\"qID\":\"b\",\"sentence\":\"No blank.\",\"option1\":\"x\",\"option2\":\"y\",\"answer\":\"2\"}\n");
+                  "{\"qID\":\"a\",\"sentence\":\"The _ "
+                  "fell.\",\"option1\":\"x\",\"option2\":\"y\",\"answer\":\"1\"}\n"
+                  "{\"qID\":\"b\",\"sentence\":\"No "
+                  "blank.\",\"option1\":\"x\",\"option2\":\"y\",\"answer\":\"2\"}\n");
   try {
     FindDatasetAdapter("winogrande").load_fields(dir, "winogrande", "validation", "");
     FAIL() << "no error";
