@@ -90,6 +90,15 @@ class Reader {
 
 const std::set<std::string> kKinds = {"file", "zip", "tar", "tar.gz", "hf_rows"};
 
+// The original formats a split may name: every adapter's (datasets.h), sorted for the message.
+const std::set<std::string>& AcceptedFormats() {
+  static const std::set<std::string> kFormats = [] {
+    const std::vector<std::string> v = SourceFormatNames();
+    return std::set<std::string>(v.begin(), v.end());
+  }();
+  return kFormats;
+}
+
 }  // namespace
 
 const ManifestSource& DatasetManifest::Source(const std::string& id) const {
@@ -192,10 +201,7 @@ DatasetManifest LoadManifest(const std::string& path) {
     if (!seen_splits.insert(sp.split).second) r.Fail(where + ".split", "duplicate split '" + sp.split + "'");
     sp.role = r.Str(s, where, "role", true);
     sp.format = r.Str(s, where, "format", true);
-    const std::set<std::string> formats = [] {
-      std::vector<std::string> v = SourceFormatNames();
-      return std::set<std::string>(v.begin(), v.end());
-    }();
+    const std::set<std::string>& formats = AcceptedFormats();
     if (!formats.count(sp.format)) {
       r.Fail(where + ".format", UnknownNameMessage("format", sp.format, {formats.begin(), formats.end()}));
     }
