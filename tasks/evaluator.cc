@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <unordered_map>
 
@@ -16,6 +17,8 @@
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/progress.h"
+#include "tasks/data/datasets.h"
+#include "tasks/eval_run.h"
 #include "tasks/generation.h"
 #include "tasks/text_util.h"
 
@@ -82,113 +85,6 @@ void ComputeDocMetrics(const TaskSpec& spec, DocResult& r) {
   }
 }
 
-std::string DetailLine(const DocResult& r) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Field("task", r.subtask);
-  w.Field("doc_index", r.doc_index);
-  w.Field("query", r.query);
-  w.Key("choices").BeginArray();
-  for (const std::string& c : r.choices) w.String(c);
-  w.EndArray();
-  w.Field("gold_index", r.gold_index);
-  w.Key("fewshot_indices").IntArray(r.fewshot_indices);
-  w.Key("logprobs").BeginArray();
-  for (double v : r.logprobs) w.Double(v);
-  w.EndArray();
-  w.Key("n_tokens").IntArray(r.n_tokens);
-  if (!r.is_greedy.empty()) {
-    w.Key("is_greedy").BeginArray();
-    for (bool b : r.is_greedy) w.Bool(b);
-    w.EndArray();
-  }
-  if (r.prediction < 0) {
-    w.Field("prediction", r.generation);
-  } else {
-    w.Field("prediction", r.prediction);
-  }
-  bool correct = false;
-  for (const auto& [k, v] : r.metrics) {
-    (void)k;
-    correct = correct || v > 0;
-  }
-  if (r.metrics.count("acc_norm")) correct = r.metrics.at("acc_norm") > 0;
-  else if (r.metrics.count("acc")) correct = r.metrics.at("acc") > 0;
-  w.Field("correct", correct);
-  w.Key("metrics").BeginObject();
-  for (const auto& [k, v] : r.metrics) w.Field(k, v);
-  w.EndObject();
-  w.Field("context_tokens", r.context_tokens);
-  w.Field("processed_tokens", r.processed_tokens);
-  w.EndObject();
-  return w.Take();
-}
-
-DocResult ParseDetailLine(const std::string& line, const std::string& where) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  auto fail = [&](const std::string& field, const std::string& msg) -> void {
-    throw Error(ErrorKind::kFormat, where, field, msg);
-  };
-  if (auto err = parser.parse(line).get(root)) fail("", std::string("invalid JSON: ") + simdjson::error_message(err));
-  DocResult r;
-  std::string_view sv;
-  int64_t iv;
-  if (root["task"].get_string().get(sv)) fail("task", "expected a string");
-  r.subtask = std::string(sv);
-  if (root["doc_index"].get_int64().get(r.doc_index)) fail("doc_index", "expected an integer");
-  if (root["query"].get_string().get(sv)) fail("query", "expected a string");
-  r.query = std::string(sv);
-  if (root["gold_index"].get_int64().get(iv)) fail("gold_index", "expected an integer");
-  r.gold_index = static_cast<int>(iv);
-  simdjson::dom::array a;
-  if (root["choices"].get_array().get(a)) fail("choices", "expected an array");
-  for (auto e : a) {
-    if (e.get_string().get(sv)) fail("choices", "expected strings");
-    r.choices.emplace_back(sv);
-  }
-  if (root["fewshot_indices"].get_array().get(a)) fail("fewshot_indices", "expected an array");
-  for (auto e : a) {
-    if (e.get_int64().get(iv)) fail("fewshot_indices", "expected integers");
-    r.fewshot_indices.push_back(iv);
-  }
-  if (root["logprobs"].get_array().get(a)) fail("logprobs", "expected an array");
-  for (auto e : a) {
-    double d;
-    if (e.is_null()) {
-      d = -std::numeric_limits<double>::infinity();  // JsonWriter writes -inf as null
-    } else if (e.get_double().get(d)) {
-      fail("logprobs", "expected numbers");
-    }
-    r.logprobs.push_back(d);
-  }
-  if (root["n_tokens"].get_array().get(a)) fail("n_tokens", "expected an array");
-  for (auto e : a) {
-    if (e.get_int64().get(iv)) fail("n_tokens", "expected integers");
-    r.n_tokens.push_back(static_cast<int32_t>(iv));
-  }
-  if (!root["is_greedy"].get_array().get(a)) {
-    for (auto e : a) {
-      bool b;
-      if (e.get_bool().get(b)) fail("is_greedy", "expected booleans");
-      r.is_greedy.push_back(b);
-    }
-  }
-  simdjson::dom::element pred;
-  if (root["prediction"].get(pred)) fail("prediction", "missing");
-  if (pred.is_string()) {
-    r.generation = std::string(pred.get_string().value());
-    r.prediction = -1;
-  } else if (pred.get_int64().get(iv)) {
-    fail("prediction", "expected an integer or a string");
-  } else {
-    r.prediction = static_cast<int>(iv);
-  }
-  if (root["context_tokens"].get_int64().get(r.context_tokens)) fail("context_tokens", "expected an integer");
-  if (root["processed_tokens"].get_int64().get(r.processed_tokens)) fail("processed_tokens", "expected an integer");
-  return r;
-}
-
 void AggregateTask(const PreparedTask& task, const std::vector<DocResult>& results, TaskResult& out) {
   const TaskSpec& spec = *task.spec;
   const std::vector<std::string> names = spec.ReportedMetrics();
@@ -229,7 +125,7 @@ void AggregateTask(const PreparedTask& task, const std::vector<DocResult>& resul
     }
   } else {
     out.metrics = summarize(all).metrics;
-    if (spec.dataset == "mmlu") {
+    if (data::FindDatasetAdapter(spec.dataset).per_subject()) {
       // micro: one task; the per-subject rows are informational.
       std::vector<std::string> order;
       std::map<std::string, std::vector<const DocResult*>> by;
@@ -380,33 +276,6 @@ class BatchScorer {
   }
 };
 
-std::string PartialHeader(const PreparedTask& task, const std::string& identity) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Field("schema", "doge.details-partial/1");
-  w.Field("task", task.spec->task);
-  w.Field("protocol", task.spec->protocol);
-  w.Field("version", task.spec->version);
-  w.Field("k", task.k);
-  w.Field("run", identity);
-  w.EndObject();
-  return w.Take();
-}
-
-// Reads the lines of a details / partial file; a torn last line (killed mid-write) is dropped.
-std::vector<std::string> ReadLines(const std::string& path) {
-  std::vector<std::string> lines;
-  const std::string content = ReadFileToString(path);
-  size_t i = 0;
-  while (i < content.size()) {
-    size_t j = content.find('\n', i);
-    if (j == std::string::npos) break;  // no newline: torn write
-    lines.push_back(content.substr(i, j - i));
-    i = j + 1;
-  }
-  return lines;
-}
-
 // Scores `positions` of `docs` into `results` (metrics included); with `want_lines` returns their
 // details lines.
 std::vector<std::string> ScorePositions(BatchScorer& scorer, const TaskSpec& spec,
@@ -446,6 +315,78 @@ void AcceptRemoteLine(const TaskSpec& spec, const std::string& line, DocResult& 
   slot = std::move(r);
 }
 
+// ---- EvaluateTask's steps ----
+
+// The task's documents in dataset order (units concatenated): what positions index.
+std::vector<const EvalDoc*> TaskDocs(const PreparedTask& task) {
+  std::vector<const EvalDoc*> docs;
+  for (const TaskUnit& u : task.units) {
+    for (const EvalDoc& d : u.docs) docs.push_back(&d);
+  }
+  return docs;
+}
+
+// One result slot per document, holding its request until it is scored (or resumed).
+std::vector<DocResult> RequestSlots(const std::vector<const EvalDoc*>& docs) {
+  std::vector<DocResult> results(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) {
+    DocResult& r = results[i];
+    r.subtask = docs[i]->subtask;
+    r.doc_index = docs[i]->doc_index;
+    r.query = docs[i]->context;
+    r.choices = docs[i]->doc.golds.empty() ? docs[i]->doc.choices : docs[i]->doc.golds;
+    r.gold_index = docs[i]->doc.gold_index;
+    r.fewshot_indices = docs[i]->fewshot_indices;
+  }
+  return results;
+}
+
+// lighteval's generation budget is one for the whole split: over every doc of the task (resumed
+// ones included, so a resume generates with the same budget; a shard's whole task, so a shard or
+// an MPI worker generates what a single run does).
+GenerationBudget TaskGenerationBudget(const PreparedTask& task, const LanguageModel& lm, const Tokenizer& tok) {
+  const TaskSpec& spec = *task.spec;
+  std::vector<const EvalDoc*> all;
+  for (const TaskUnit& u : (task.whole ? *task.whole : task).units) {
+    for (const EvalDoc& d : u.docs) all.push_back(&d);
+  }
+  return LightevalGenerationBudget(BatchScorer(spec, lm, tok).ContextLengths(all), spec.generation_size,
+                                   lm.max_length());
+}
+
+// Scores `pending` in this process, in batches of at most `max_batch` documents sized so that one
+// takes about kBatchSeconds: the partial file then never lags more than that behind the work, and
+// a Ctrl-C (engine/interrupt.h), honoured between batches, is answered within it. The first batch
+// is small because nothing is measured yet. Results do not depend on batch sizes. `saved_to`: the
+// partial file named in the interruption message ("" when nothing is kept).
+void ScoreLocally(BatchScorer& scorer, const TaskSpec& spec, const std::vector<const EvalDoc*>& docs,
+                  std::vector<DocResult>& results, const std::vector<size_t>& pending, size_t max_batch,
+                  const std::string& saved_to, const DocDispatcher::FinishFn& finished) {
+  constexpr double kBatchSeconds = 2.0;
+  size_t n = std::min<size_t>(max_batch, 4);
+  for (size_t b = 0; b < pending.size();) {
+    if (InterruptRequested()) {
+      const int64_t total = static_cast<int64_t>(docs.size());
+      const int64_t kept = total - static_cast<int64_t>(pending.size() - b);
+      throw Error(ErrorKind::kInterrupted, saved_to, spec.task,
+                  "stopped after " + std::to_string(kept) + " of " + std::to_string(total) + " documents" +
+                      (!saved_to.empty()
+                           ? "; the finished ones are saved: run the same command with --resume to continue"
+                           : " (nothing saved: no --out)"));
+    }
+    const size_t e = std::min(pending.size(), b + n);
+    const std::vector<size_t> positions(pending.begin() + static_cast<std::ptrdiff_t>(b),
+                                        pending.begin() + static_cast<std::ptrdiff_t>(e));
+    const auto tb = std::chrono::steady_clock::now();
+    ScorePositions(scorer, spec, docs, results, positions, false);
+    finished(positions, {}, false);
+    const double per_doc =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count() / static_cast<double>(e - b);
+    n = static_cast<size_t>(std::clamp(kBatchSeconds / std::max(per_doc, 1e-6), 1.0, static_cast<double>(max_batch)));
+    b = e;
+  }
+}
+
 }  // namespace
 
 TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const Tokenizer& tok,
@@ -458,36 +399,10 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   for (const std::string& f : task.data_files) {
     result.dataset_sha256.emplace_back(f, Sha256File(opt.data_dir + "/" + f));
   }
-
-  std::vector<const EvalDoc*> docs;
-  for (const TaskUnit& u : task.units) {
-    for (const EvalDoc& d : u.docs) docs.push_back(&d);
-  }
-  std::vector<DocResult> results(docs.size());
+  const std::vector<const EvalDoc*> docs = TaskDocs(task);
+  std::vector<DocResult> results = RequestSlots(docs);
   std::vector<bool> done(docs.size(), false);
-  std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < docs.size(); ++i) {
-    DocResult& r = results[i];
-    r.subtask = docs[i]->subtask;
-    r.doc_index = docs[i]->doc_index;
-    r.query = docs[i]->context;
-    r.choices = docs[i]->doc.golds.empty() ? docs[i]->doc.choices : docs[i]->doc.golds;
-    r.gold_index = docs[i]->doc.gold_index;
-    r.fewshot_indices = docs[i]->fewshot_indices;
-    index[Key(r.subtask, r.doc_index)] = i;
-  }
-
-  if (spec.output_type == OutputType::kGenerateUntil) {
-    // lighteval's budget is one for the whole split: over every doc of the task (resumed ones
-    // included, so a resume generates with the same budget; a shard's whole task, so a shard or an
-    // MPI worker generates what a single run does).
-    std::vector<const EvalDoc*> all;
-    for (const TaskUnit& u : (task.whole ? *task.whole : task).units) {
-      for (const EvalDoc& d : u.docs) all.push_back(&d);
-    }
-    result.generation_budget = LightevalGenerationBudget(BatchScorer(spec, lm, tok).ContextLengths(all),
-                                                         spec.generation_size, lm.max_length());
-  }
+  if (spec.output_type == OutputType::kGenerateUntil) result.generation_budget = TaskGenerationBudget(task, lm, tok);
 
   if (opt.dispatcher && !opt.dispatcher->coordinator()) {
     // Another process keeps the files and the aggregate: only score what it hands out.
@@ -499,58 +414,13 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
     return result;
   }
 
+  // The details files: with --resume the saved documents of this run are put in place first.
   const bool keep = !opt.out_dir.empty();
-  const std::string details = opt.out_dir + "/details/" + spec.task + ".jsonl";
-  const std::string partial = details + ".partial";
-  const std::string header = PartialHeader(task, opt.run_identity);
-  std::vector<std::string> kept_lines;  // valid lines carried over into the new partial file
-  if (keep && opt.resume) {
-    const bool from_partial = FileExists(partial);
-    const std::string src = from_partial ? partial : details;
-    if (!from_partial && FileExists(details)) {
-      // A finished task: its run identity sits next to it (details files hold doc lines only).
-      const std::string run_file = details + ".run";
-      if (!FileExists(run_file) || ReadFileToString(run_file) != header + "\n") {
-        throw Error(ErrorKind::kUsage, details, "run",
-                    "was written by a different run (model, protocol, k or task version); "
-                    "rerun without --resume to start over");
-      }
-    }
-    if (FileExists(src)) {
-      std::vector<std::string> lines = ReadLines(src);
-      size_t start = 0;
-      if (from_partial) {
-        if (lines.empty() || lines[0] != header) {
-          throw Error(ErrorKind::kUsage, partial, "header",
-                      "was written by a different run (model, protocol, k or task version); "
-                      "rerun without --resume to start over");
-        }
-        start = 1;
-      }
-      for (size_t l = start; l < lines.size(); ++l) {
-        DocResult r = ParseDetailLine(lines[l], src + ":" + std::to_string(l + 1));
-        auto it = index.find(Key(r.subtask, r.doc_index));
-        if (it == index.end()) continue;  // e.g. a different --limit: not part of this run
-        if (r.query != results[it->second].query || r.fewshot_indices != results[it->second].fewshot_indices) {
-          throw Error(ErrorKind::kUsage, src, std::to_string(l + 1) + ": query",
-                      "the saved request differs from the one this run builds (data or prompt "
-                      "changed); rerun without --resume");
-        }
-        results[it->second] = std::move(r);
-        done[it->second] = true;
-        kept_lines.push_back(lines[l]);
-      }
-    }
-  }
-
-  std::FILE* partial_file = nullptr;
+  std::unique_ptr<TaskDetailsFiles> files;
   if (keep) {
-    MakeDirs(opt.out_dir + "/details");
-    std::string initial = header + "\n";
-    for (const std::string& l : kept_lines) initial += l + "\n";
-    WriteFileAtomic(partial, initial);
-    partial_file = std::fopen(partial.c_str(), "ab");
-    if (!partial_file) throw Error(ErrorKind::kIo, partial, "", "cannot open for appending");
+    files = std::make_unique<TaskDetailsFiles>(opt.out_dir, spec.task,
+                                               TaskDetailsFiles::PartialHeader(task, opt.run_identity));
+    files->StartPartial(opt.resume ? files->Resume(results, done) : std::vector<std::string>{});
   }
 
   std::vector<size_t> pending;
@@ -565,8 +435,10 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   scorer.set_max_new_tokens(result.generation_budget.max_new_tokens);
   const auto t0 = std::chrono::steady_clock::now();
   const size_t batch = static_cast<size_t>(std::max(1, opt.batch_docs));
-  // A batch is scored: its lines go to the partial file, counters and progress move on. Batches
-  // from other processes (opt.dispatcher) arrive as details lines and are put in place first.
+  // A batch is scored: its lines go to the partial file (one write + flush per batch: a kill
+  // loses at most this batch, and a torn last line is dropped on resume), counters and progress
+  // move on. Batches from other processes (opt.dispatcher) arrive as details lines and are put in
+  // place first.
   auto finished = [&](const std::vector<size_t>& positions, const std::vector<std::string>& lines, bool remote) {
     std::string text;
     for (size_t j = 0; j < positions.size(); ++j) {
@@ -575,12 +447,7 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
       result.tokens_processed += r.processed_tokens;
       if (keep) text += (lines.empty() ? DetailLine(r) : lines[j]) + "\n";
     }
-    if (partial_file) {
-      // One write + flush per batch: a kill loses at most this batch, and a torn last line is
-      // dropped on resume.
-      std::fwrite(text.data(), 1, text.size(), partial_file);
-      std::fflush(partial_file);
-    }
+    if (files) files->AppendPartial(text);
     result.docs_scored += static_cast<int64_t>(positions.size());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char suffix[64];
@@ -589,46 +456,15 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
     progress.Add(static_cast<int64_t>(positions.size()));
     if (opt.after_batch) opt.after_batch(result.docs_scored);
   };
-  try {
-    if (opt.dispatcher) {
-      opt.dispatcher->Run(pending, batch, [&](const std::vector<size_t>& positions) {
-        return ScorePositions(scorer, spec, docs, results, positions, true);
-      }, finished);
-    } else {
-      // Batches of at most opt.batch_docs documents, sized so that one takes about
-      // kBatchSeconds: the partial file then never lags more than that behind the work, and a
-      // Ctrl-C (engine/interrupt.h), honoured between batches, is answered within it. The first
-      // batch is small because nothing is measured yet. Results do not depend on batch sizes.
-      constexpr double kBatchSeconds = 2.0;
-      size_t n = std::min<size_t>(batch, 4);
-      for (size_t b = 0; b < pending.size();) {
-        if (InterruptRequested()) {
-          const int64_t total = static_cast<int64_t>(docs.size());
-          const int64_t kept = total - static_cast<int64_t>(pending.size() - b);
-          throw Error(ErrorKind::kInterrupted, keep ? partial : "", spec.task,
-                      "stopped after " + std::to_string(kept) + " of " + std::to_string(total) +
-                          " documents" +
-                          (keep ? "; the finished ones are saved: run the same command with --resume to continue"
-                                : " (nothing saved: no --out)"));
-        }
-        const size_t e = std::min(pending.size(), b + n);
-        const std::vector<size_t> positions(pending.begin() + static_cast<std::ptrdiff_t>(b),
-                                            pending.begin() + static_cast<std::ptrdiff_t>(e));
-        const auto tb = std::chrono::steady_clock::now();
-        ScorePositions(scorer, spec, docs, results, positions, false);
-        finished(positions, {}, false);
-        const double per_doc =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count() / static_cast<double>(e - b);
-        n = static_cast<size_t>(std::clamp(kBatchSeconds / std::max(per_doc, 1e-6), 1.0, static_cast<double>(batch)));
-        b = e;
-      }
-    }
-  } catch (...) {
-    if (partial_file) std::fclose(partial_file);
-    throw;
+  if (opt.dispatcher) {
+    opt.dispatcher->Run(pending, batch, [&](const std::vector<size_t>& positions) {
+      return ScorePositions(scorer, spec, docs, results, positions, true);
+    }, finished);
+  } else {
+    ScoreLocally(scorer, spec, docs, results, pending, batch, keep ? files->partial_path() : "", finished);
   }
   progress.Finish();
-  if (partial_file) std::fclose(partial_file);
+
   result.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (result.wall_time_s > 0 && result.docs_scored > 0) {
     result.docs_per_s = result.docs_scored / result.wall_time_s;
@@ -638,13 +474,7 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
   for (size_t i = 0; i < docs.size(); ++i) {
     if (done[i]) ComputeDocMetrics(spec, results[i]);
   }
-  if (keep) {
-    std::string all;
-    for (const DocResult& r : results) all += DetailLine(r) + "\n";
-    WriteFileAtomic(details, all);
-    WriteFileAtomic(details + ".run", header + "\n");
-    std::remove(partial.c_str());
-  }
+  if (files) files->Finish(results);
   AggregateTask(task, results, result);
   return result;
 }

@@ -1,7 +1,8 @@
 // The evaluator: turns a PreparedTask into model requests (lighteval's pair tokenisation, BOS,
 // single-token MMLU, greedy generation with stops), scores them through a LanguageModel in
 // batches of documents (the engine parallelises inside a batch), computes per-doc and aggregate
-// metrics, and keeps per-doc results in an append-only partial file so a killed run resumes.
+// metrics, and keeps per-doc results in an append-only partial file so a killed run resumes (the
+// files themselves: tasks/eval_run.h).
 #ifndef DOGE_TASKS_EVALUATOR_H_
 #define DOGE_TASKS_EVALUATOR_H_
 
@@ -108,11 +109,6 @@ struct EvalOptions {
 
 TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const Tokenizer& tok,
                         const EvalOptions& options);
-
-// One details line (compact JSON, no newline) and its inverse (throws Error(kFormat) naming
-// `where` on a malformed line).
-std::string DetailLine(const DocResult& r);
-DocResult ParseDetailLine(const std::string& line, const std::string& where);
 
 // Recomputes the per-doc metrics of `r` from its recorded log-probs / generation.
 void ComputeDocMetrics(const TaskSpec& spec, DocResult& r);

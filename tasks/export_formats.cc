@@ -256,17 +256,17 @@ std::string SubjectOf(const std::string& subtask) { return subtask.substr(subtas
 
 std::string Hex16(const std::string& s) { return Sha256Hex(s).substr(0, 16); }
 
-std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& run) {
-  const std::string ts = Timestamp(run.created);
-  std::vector<std::string> written;
-  // Each task key with its summary: per MMLU subject plus _average for per-subject MMLU (card-a).
-  struct Row {
-    std::string key, config_key, name, suite;
-    const TaskEntry* task;
-    Summary summary;
-    std::string subject;  // an MMLU subject row: only its documents
-  };
-  std::vector<Row> rows;
+// One lighteval results key with its summary: per MMLU subject plus _average for per-subject
+// MMLU (card-a), else one per task.
+struct LightevalRow {
+  std::string key, config_key, name, suite;
+  const TaskEntry* task;
+  Summary summary;
+  std::string subject;  // an MMLU subject row: only its documents
+};
+
+std::vector<LightevalRow> LightevalRows(const Run& run) {
+  std::vector<LightevalRow> rows;
   for (const TaskEntry& t : run.tasks) {
     const auto [suite, name] = LightevalSuiteTask(t);
     const std::string k = std::to_string(t.k);
@@ -281,8 +281,10 @@ std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& 
       rows.push_back({suite + "|" + name + "|" + k, suite + "|" + name, name, suite, &t, t.all, ""});
     }
   }
-  JsonWriter w(true);
-  w.BeginObject();
+  return rows;
+}
+
+void WriteLightevalConfigGeneral(JsonWriter& w, const Run& run) {
   w.Key("config_general").BeginObject();
   w.Field("lighteval_sha", "");  // not lighteval: doge's revision is under doge_git_revision
   w.Field("num_fewshot_seeds", 1);
@@ -301,11 +303,14 @@ std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& 
   w.Field("model_size", size);
   w.Field("doge_git_revision", run.git_revision);
   w.EndObject();
+}
+
+void WriteLightevalResults(JsonWriter& w, const std::vector<LightevalRow>& rows) {
   // results: each key, then "all" = the mean of each metric over the keys that have it
   // (lighteval averages every task key; _average keys are not double-counted here).
   w.Key("results").BeginObject();
   std::map<std::string, std::pair<double, int>> sum, sum_se;
-  for (const Row& r : rows) {
+  for (const LightevalRow& r : rows) {
     w.Key(r.key);
     MetricsObject(w, r.summary);
     const bool is_average = r.name.size() > 9 && r.name.compare(r.name.size() - 9, 9, ":_average") == 0;
@@ -329,12 +334,11 @@ std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& 
   }
   w.EndObject();
   w.EndObject();
-  w.Key("versions").BeginObject();
-  w.Field("all", 0);
-  for (const Row& r : rows) w.Field(r.key, r.task->version);
-  w.EndObject();
+}
+
+void WriteLightevalConfigTasks(JsonWriter& w, const std::vector<LightevalRow>& rows) {
   w.Key("config_tasks").BeginObject();
-  for (const Row& r : rows) {
+  for (const LightevalRow& r : rows) {
     if (r.config_key.empty()) continue;
     const TaskSpec& spec = FindTaskSpec(r.task->name.substr(0, r.task->name.find(':')), r.task->protocol);
     w.Key(r.config_key).BeginObject();
@@ -353,13 +357,16 @@ std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& 
     w.EndObject();
   }
   w.EndObject();
+}
+
+// summary_tasks and summary_general.
+void WriteLightevalSummaries(JsonWriter& w, const std::vector<LightevalRow>& rows,
+                             std::map<std::string, std::vector<Detail>>& details) {
   // summary_tasks: doge never truncates or pads; the hashes are of the rendered queries.
   w.Key("summary_tasks").BeginObject();
   int64_t total = 0;
   std::string all_queries;
-  std::map<std::string, std::vector<Detail>> details;
-  for (const TaskEntry& t : run.tasks) details[t.name] = ReadDetails(out_dir, t.name);
-  for (const Row& r : rows) {
+  for (const LightevalRow& r : rows) {
     std::string queries;
     for (const Detail& d : details[r.task->name]) {
       if (r.subject.empty() || d.subtask == r.subject) queries += d.query;
@@ -393,48 +400,71 @@ std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& 
   w.Field("non_padded", total);
   w.Field("num_truncated_few_shots", 0);
   w.EndObject();
+}
+
+// One line of lighteval's details (its columns; lighteval itself writes parquet).
+std::string LightevalDetailLine(const Detail& d, int k) {
+  JsonWriter l;
+  l.BeginObject();
+  l.Field("example", d.query);
+  l.Field("instruction", "");
+  l.Field("full_prompt", d.query);
+  l.Field("num_effective_few_shots", static_cast<int64_t>(d.fewshot.size()));
+  l.Field("num_asked_few_shots", k);
+  l.Key("predictions").BeginArray();
+  if (d.has_prediction_text) {
+    l.String(d.prediction_text);
+  } else {
+    for (size_t i = 0; i < d.logprobs.size(); ++i) {
+      l.BeginArray().Double(d.logprobs[i]).Bool(i < d.is_greedy.size() && d.is_greedy[i]).EndArray();
+    }
+  }
+  l.EndArray();
+  l.Key("gold").BeginArray();
+  if (d.gold_index >= 0 && d.gold_index < static_cast<int64_t>(d.choices.size())) l.String(d.choices[d.gold_index]);
+  l.EndArray();
+  l.Key("choices").BeginArray();
+  for (const std::string& c : d.choices) l.String(c);
+  l.EndArray();
+  l.Key("gold_index").BeginArray().Int(d.gold_index).EndArray();
+  l.Key("metrics").BeginObject();
+  for (const auto& [m, v] : d.metrics) l.Field(m, v);
+  l.EndObject();
+  l.Field("truncated", 0).Field("padded", 0);
+  l.EndObject();
+  return l.Take();
+}
+
+std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& run) {
+  const std::string ts = Timestamp(run.created);
+  std::vector<std::string> written;
+  const std::vector<LightevalRow> rows = LightevalRows(run);
+  JsonWriter w(true);
+  w.BeginObject();
+  WriteLightevalConfigGeneral(w, run);
+  WriteLightevalResults(w, rows);
+  w.Key("versions").BeginObject();
+  w.Field("all", 0);
+  for (const LightevalRow& r : rows) w.Field(r.key, r.task->version);
+  w.EndObject();
+  WriteLightevalConfigTasks(w, rows);
+  std::map<std::string, std::vector<Detail>> details;
+  for (const TaskEntry& t : run.tasks) details[t.name] = ReadDetails(out_dir, t.name);
+  WriteLightevalSummaries(w, rows, details);
   w.EndObject();
   const std::string results = out_dir + "/results/" + run.model_label + "/results_" + ts + ".json";
   WriteFileAtomic(results, w.str() + "\n");
   written.push_back(results);
 
   // Details: lighteval's columns, one JSONL per task key (lighteval itself writes parquet).
-  for (const Row& r : rows) {
+  for (const LightevalRow& r : rows) {
     if (r.config_key.empty()) continue;
     const std::vector<Detail>& ds = details[r.task->name];
     if (ds.empty()) continue;
     std::string text;
     for (const Detail& d : ds) {
       if (!r.subject.empty() && d.subtask != r.subject) continue;
-      JsonWriter l;
-      l.BeginObject();
-      l.Field("example", d.query);
-      l.Field("instruction", "");
-      l.Field("full_prompt", d.query);
-      l.Field("num_effective_few_shots", static_cast<int64_t>(d.fewshot.size()));
-      l.Field("num_asked_few_shots", r.task->k);
-      l.Key("predictions").BeginArray();
-      if (d.has_prediction_text) {
-        l.String(d.prediction_text);
-      } else {
-        for (size_t i = 0; i < d.logprobs.size(); ++i) {
-          l.BeginArray().Double(d.logprobs[i]).Bool(i < d.is_greedy.size() && d.is_greedy[i]).EndArray();
-        }
-      }
-      l.EndArray();
-      l.Key("gold").BeginArray();
-      if (d.gold_index >= 0 && d.gold_index < static_cast<int64_t>(d.choices.size())) l.String(d.choices[d.gold_index]);
-      l.EndArray();
-      l.Key("choices").BeginArray();
-      for (const std::string& c : d.choices) l.String(c);
-      l.EndArray();
-      l.Key("gold_index").BeginArray().Int(d.gold_index).EndArray();
-      l.Key("metrics").BeginObject();
-      for (const auto& [m, v] : d.metrics) l.Field(m, v);
-      l.EndObject();
-      l.Field("truncated", 0).Field("padded", 0);
-      l.EndObject();
-      text += l.Take() + "\n";
+      text += LightevalDetailLine(d, r.task->k) + "\n";
     }
     const std::string path = out_dir + "/details/" + run.model_label + "/" + ts + "/details_" + r.key + "_" + ts + ".jsonl";
     WriteFileAtomic(path, text);
@@ -443,34 +473,33 @@ std::vector<std::string> ExportLighteval(const std::string& out_dir, const Run& 
   return written;
 }
 
-std::vector<std::string> ExportLmEval(const std::string& out_dir, const Run& run) {
-  const std::string ts = Timestamp(run.created);
-  std::string sanitized = run.model_label;
-  for (size_t i = sanitized.find('/'); i != std::string::npos; i = sanitized.find('/', i + 2)) sanitized.replace(i, 1, "__");
-  // lm-eval names: ours, MMLU subjects as mmlu_<subject> (one subject alone: that name too).
-  auto lm_name = [](const std::string& ours) {
-    const size_t colon = ours.find(':');
-    return colon == std::string::npos ? ours : ours.substr(0, colon) + "_" + ours.substr(colon + 1);
-  };
-  auto metrics_block = [](JsonWriter& w, const Summary& s) {
-    for (const auto& [m, v] : s.metrics) {
-      w.Field(m + ",none", v);
-      auto e = s.stderrs.find(m);
-      w.Field(m + "_stderr,none", e == s.stderrs.end() ? std::nan("") : e->second);
-    }
-  };
-  JsonWriter w(true);
-  w.BeginObject();
+// lm-eval names: ours, MMLU subjects as mmlu_<subject> (one subject alone: that name too).
+std::string LmEvalName(const std::string& ours) {
+  const size_t colon = ours.find(':');
+  return colon == std::string::npos ? ours : ours.substr(0, colon) + "_" + ours.substr(colon + 1);
+}
+
+// "<metric>,none" and "<metric>_stderr,none" of a summary.
+void LmEvalMetrics(JsonWriter& w, const Summary& s) {
+  for (const auto& [m, v] : s.metrics) {
+    w.Field(m + ",none", v);
+    auto e = s.stderrs.find(m);
+    w.Field(m + "_stderr,none", e == s.stderrs.end() ? std::nan("") : e->second);
+  }
+}
+
+// results, groups and group_subtasks.
+void WriteLmEvalResults(JsonWriter& w, const Run& run) {
   w.Key("results").BeginObject();
   for (const TaskEntry& t : run.tasks) {
-    w.Key(lm_name(t.name)).BeginObject();
-    w.Field("alias", lm_name(t.name));
-    metrics_block(w, t.all);
+    w.Key(LmEvalName(t.name)).BeginObject();
+    w.Field("alias", LmEvalName(t.name));
+    LmEvalMetrics(w, t.all);
     w.EndObject();
     for (const auto& [subject, s] : t.subtasks) {
       w.Key("mmlu_" + SubjectOf(subject)).BeginObject();
       w.Field("alias", " - mmlu_" + SubjectOf(subject));
-      metrics_block(w, s);
+      LmEvalMetrics(w, s);
       w.EndObject();
     }
   }
@@ -478,24 +507,27 @@ std::vector<std::string> ExportLmEval(const std::string& out_dir, const Run& run
   w.Key("groups").BeginObject();
   for (const TaskEntry& t : run.tasks) {
     if (t.subtasks.empty()) continue;
-    w.Key(lm_name(t.name)).BeginObject();
-    w.Field("alias", lm_name(t.name));
-    metrics_block(w, t.all);
+    w.Key(LmEvalName(t.name)).BeginObject();
+    w.Field("alias", LmEvalName(t.name));
+    LmEvalMetrics(w, t.all);
     w.EndObject();
   }
   w.EndObject();
   w.Key("group_subtasks").BeginObject();
   for (const TaskEntry& t : run.tasks) {
-    w.Key(lm_name(t.name)).BeginArray();
+    w.Key(LmEvalName(t.name)).BeginArray();
     for (const auto& [subject, s] : t.subtasks) w.String("mmlu_" + SubjectOf(subject));
     w.EndArray();
   }
   w.EndObject();
+}
+
+void WriteLmEvalConfigs(JsonWriter& w, const Run& run) {
   w.Key("configs").BeginObject();
   for (const TaskEntry& t : run.tasks) {
     const TaskSpec& spec = FindTaskSpec(t.name.substr(0, t.name.find(':')), t.protocol);
-    w.Key(lm_name(t.name)).BeginObject();
-    w.Field("task", lm_name(t.name));
+    w.Key(LmEvalName(t.name)).BeginObject();
+    w.Field("task", LmEvalName(t.name));
     w.Field("dataset_path", spec.dataset);
     w.Field("test_split", t.split);
     w.Field("fewshot_split", t.fewshot_split);
@@ -514,15 +546,19 @@ std::vector<std::string> ExportLmEval(const std::string& out_dir, const Run& run
     w.EndObject();
   }
   w.EndObject();
+}
+
+// versions, n-shot, higher_is_better and n-samples.
+void WriteLmEvalCounts(JsonWriter& w, const Run& run) {
   w.Key("versions").BeginObject();
   for (const TaskEntry& t : run.tasks) {
-    w.Field(lm_name(t.name), static_cast<double>(t.version));
+    w.Field(LmEvalName(t.name), static_cast<double>(t.version));
     for (const auto& [subject, s] : t.subtasks) w.Field("mmlu_" + SubjectOf(subject), static_cast<double>(t.version));
   }
   w.EndObject();
   w.Key("n-shot").BeginObject();
   for (const TaskEntry& t : run.tasks) {
-    w.Field(lm_name(t.name), t.k);
+    w.Field(LmEvalName(t.name), t.k);
     for (const auto& [subject, s] : t.subtasks) w.Field("mmlu_" + SubjectOf(subject), t.k);
   }
   w.EndObject();
@@ -533,7 +569,7 @@ std::vector<std::string> ExportLmEval(const std::string& out_dir, const Run& run
       for (const auto& [m, v] : s.metrics) w.Field(m, true);
       w.EndObject();
     };
-    w.Key(lm_name(t.name));
+    w.Key(LmEvalName(t.name));
     hib(t.all);
     for (const auto& [subject, s] : t.subtasks) {
       w.Key("mmlu_" + SubjectOf(subject));
@@ -544,13 +580,78 @@ std::vector<std::string> ExportLmEval(const std::string& out_dir, const Run& run
   w.Key("n-samples").BeginObject();
   for (const TaskEntry& t : run.tasks) {
     if (t.subtasks.empty()) {
-      w.Key(lm_name(t.name)).BeginObject().Field("original", t.all.n).Field("effective", t.all.n).EndObject();
+      w.Key(LmEvalName(t.name)).BeginObject().Field("original", t.all.n).Field("effective", t.all.n).EndObject();
     }
     for (const auto& [subject, s] : t.subtasks) {
       w.Key("mmlu_" + SubjectOf(subject)).BeginObject().Field("original", s.n).Field("effective", s.n).EndObject();
     }
   }
   w.EndObject();
+}
+
+// One line of samples_<task>_<ts>.jsonl, as lm-eval's --log_samples writes it.
+std::string LmEvalSampleLine(const Detail& d) {
+  std::string target = d.has_prediction_text || d.gold_index < 0 || d.gold_index >= static_cast<int64_t>(d.choices.size())
+                           ? (d.choices.empty() ? "" : d.choices.front())
+                           : d.choices[d.gold_index];
+  JsonWriter l;
+  l.BeginObject();
+  l.Field("doc_id", d.doc_index);
+  l.Key("doc").BeginObject().Field("query", d.query).Key("choices").BeginArray();
+  for (const std::string& c : d.choices) l.String(c);
+  l.EndArray().Field("gold", d.gold_index).EndObject();
+  l.Field("target", d.gold_index >= 0 ? std::to_string(d.gold_index) : target);
+  l.Key("arguments").BeginObject();
+  if (d.has_prediction_text) {
+    l.Key("gen_args_0").BeginObject().Field("arg_0", d.query).EndObject();
+  } else {
+    for (size_t i = 0; i < d.choices.size(); ++i) {
+      l.Key("gen_args_" + std::to_string(i)).BeginObject().Field("arg_0", d.query).Field("arg_1", d.choices[i]).EndObject();
+    }
+  }
+  l.EndObject();
+  auto resp = [&](size_t i) {
+    l.BeginArray().String(std::to_string(d.logprobs[i])).String(i < d.is_greedy.size() && d.is_greedy[i] ? "True" : "False").EndArray();
+  };
+  l.Key("resps").BeginArray();
+  if (d.has_prediction_text) {
+    l.BeginArray().String(d.prediction_text).EndArray();
+  } else {
+    for (size_t i = 0; i < d.logprobs.size(); ++i) {
+      l.BeginArray();
+      resp(i);
+      l.EndArray();
+    }
+  }
+  l.EndArray();
+  l.Key("filtered_resps").BeginArray();
+  if (d.has_prediction_text) {
+    l.String(d.prediction_text);
+  } else {
+    for (size_t i = 0; i < d.logprobs.size(); ++i) resp(i);
+  }
+  l.EndArray();
+  l.Field("filter", "none");
+  l.Key("metrics").BeginArray();
+  for (const auto& [m, v] : d.metrics) l.String(m);
+  l.EndArray();
+  l.Field("doc_hash", Sha256Hex(d.query + "\x1f" + std::to_string(d.doc_index)));
+  l.Field("prompt_hash", Sha256Hex(d.query));
+  l.Field("target_hash", Sha256Hex(target));
+  for (const auto& [m, v] : d.metrics) l.Field(m, v);
+  l.EndObject();
+  return l.Take();
+}
+
+std::vector<std::string> ExportLmEval(const std::string& out_dir, const Run& run) {
+  const std::string ts = Timestamp(run.created);
+  std::string sanitized = run.model_label;
+  for (size_t i = sanitized.find('/'); i != std::string::npos; i = sanitized.find('/', i + 2)) sanitized.replace(i, 1, "__");
+  JsonWriter w(true);
+  w.BeginObject();
+  WriteLmEvalResults(w, run);
+  WriteLmEvalConfigs(w, run);
+  WriteLmEvalCounts(w, run);
   w.Key("config").BeginObject();
   w.Field("model", "doge");
   w.Field("model_args", "pretrained=" + run.model_label + ",dtype=float32");
@@ -575,57 +676,8 @@ std::vector<std::string> ExportLmEval(const std::string& out_dir, const Run& run
     if (ds.empty()) continue;
     std::map<std::string, std::string> by_task;  // lm-eval task name -> lines
     for (const Detail& d : ds) {
-      const std::string name = t.subtasks.empty() || t.name.find(':') != std::string::npos ? lm_name(t.name) : "mmlu_" + SubjectOf(d.subtask);
-      std::string target = d.has_prediction_text || d.gold_index < 0 || d.gold_index >= static_cast<int64_t>(d.choices.size())
-                               ? (d.choices.empty() ? "" : d.choices.front())
-                               : d.choices[d.gold_index];
-      JsonWriter l;
-      l.BeginObject();
-      l.Field("doc_id", d.doc_index);
-      l.Key("doc").BeginObject().Field("query", d.query).Key("choices").BeginArray();
-      for (const std::string& c : d.choices) l.String(c);
-      l.EndArray().Field("gold", d.gold_index).EndObject();
-      l.Field("target", d.gold_index >= 0 ? std::to_string(d.gold_index) : target);
-      l.Key("arguments").BeginObject();
-      if (d.has_prediction_text) {
-        l.Key("gen_args_0").BeginObject().Field("arg_0", d.query).EndObject();
-      } else {
-        for (size_t i = 0; i < d.choices.size(); ++i) {
-          l.Key("gen_args_" + std::to_string(i)).BeginObject().Field("arg_0", d.query).Field("arg_1", d.choices[i]).EndObject();
-        }
-      }
-      l.EndObject();
-      auto resp = [&](size_t i) {
-        l.BeginArray().String(std::to_string(d.logprobs[i])).String(i < d.is_greedy.size() && d.is_greedy[i] ? "True" : "False").EndArray();
-      };
-      l.Key("resps").BeginArray();
-      if (d.has_prediction_text) {
-        l.BeginArray().String(d.prediction_text).EndArray();
-      } else {
-        for (size_t i = 0; i < d.logprobs.size(); ++i) {
-          l.BeginArray();
-          resp(i);
-          l.EndArray();
-        }
-      }
-      l.EndArray();
-      l.Key("filtered_resps").BeginArray();
-      if (d.has_prediction_text) {
-        l.String(d.prediction_text);
-      } else {
-        for (size_t i = 0; i < d.logprobs.size(); ++i) resp(i);
-      }
-      l.EndArray();
-      l.Field("filter", "none");
-      l.Key("metrics").BeginArray();
-      for (const auto& [m, v] : d.metrics) l.String(m);
-      l.EndArray();
-      l.Field("doc_hash", Sha256Hex(d.query + "\x1f" + std::to_string(d.doc_index)));
-      l.Field("prompt_hash", Sha256Hex(d.query));
-      l.Field("target_hash", Sha256Hex(target));
-      for (const auto& [m, v] : d.metrics) l.Field(m, v);
-      l.EndObject();
-      by_task[name] += l.Take() + "\n";
+      const std::string name = t.subtasks.empty() || t.name.find(':') != std::string::npos ? LmEvalName(t.name) : "mmlu_" + SubjectOf(d.subtask);
+      by_task[name] += LmEvalSampleLine(d) + "\n";
     }
     for (const auto& [name, text] : by_task) {
       const std::string path = dir + "/samples_" + name + "_" + ts + ".jsonl";

@@ -1,4 +1,4 @@
-// `doge eval --output-format doge|lighteval|lm-eval` (issue #18): after doge's results.json and
+// `doge eval --output-format doge|lighteval|lm-eval`: after doge's results.json and
 // details/<task>.jsonl are written, converts them into the files lighteval's and
 // lm-evaluation-harness's own tools read, inside the same output folder. Only what doge wrote
 // is read, so a conversion can also be redone later from a finished run folder.

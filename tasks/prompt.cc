@@ -5,7 +5,6 @@
 #include <cctype>
 
 #include "engine/error.h"
-#include "tasks/data/documents.h"
 #include "tasks/text_util.h"
 
 namespace doge::tasks {
@@ -35,6 +34,8 @@ std::string RenderTemplate(std::string_view tmpl, const DocFields& f, const std:
     if (close == std::string_view::npos) {
       throw Error(ErrorKind::kConfig, spec_file, field, "unterminated '{{' in template");
     }
+    // {{name}}, {{name[i]}} or {{name|filter}}: deliberately not Jinja, only what the specs use,
+    // so every expression a spec can hold is checked when document 0 is rendered at load.
     std::string expr(tmpl.substr(open + 2, close - open - 2));
     std::string filter;
     if (size_t bar = expr.find('|'); bar != std::string::npos) {
@@ -57,6 +58,8 @@ std::string RenderTemplate(std::string_view tmpl, const DocFields& f, const std:
         throw Error(ErrorKind::kConfig, spec_file, field, "unknown list field '" + name + "'");
       }
       const size_t idx = std::stoul(idx_text);
+      // Out of range is the data's fault (a doc with fewer choices than the template names), not
+      // the spec's: kDataset, so the error points at the dataset.
       if (idx >= it->second.size()) {
         throw Error(ErrorKind::kDataset, spec_file, field,
                     "'{{" + expr + "}}' out of range: the doc has " +
@@ -74,6 +77,8 @@ std::string RenderTemplate(std::string_view tmpl, const DocFields& f, const std:
       }
       value = it->second;
     }
+    // lighteval's prompt functions call str.capitalize() on some fields (HellaSwag's activity
+    // label); Python's rules, not C's toupper, hence PyCapitalize.
     if (filter == "capitalize") {
       value = PyCapitalize(value);
     } else if (!filter.empty()) {
@@ -124,6 +129,8 @@ PromptDoc BuildPromptDoc(const TaskSpec& spec, const DocFields& f, bool as_fewsh
   d.query = ApplyTransform(spec.query_transform, RenderTemplate(spec.query, f, spec.spec_file, "query"),
                            spec, "query_transform");
   d.gold_index = f.gold_index;
+  // generate_until (TriviaQA) has no choices: the gold list is what the generation is matched
+  // against, and the first alias is the shots' target.
   if (spec.output_type == OutputType::kGenerateUntil) {
     auto it = f.lists.find(spec.golds);
     if (it == f.lists.end()) {
@@ -133,6 +140,9 @@ PromptDoc BuildPromptDoc(const TaskSpec& spec, const DocFields& f, bool as_fewsh
     d.gold_index = 0;
     return d;
   }
+  // A shot may show its answer differently from how the evaluated doc is scored (card-a MMLU:
+  // shots end in " A".." D", the evaluated doc is scored on "A".."D"), so shots can have their
+  // own choices.
   const ChoiceSpec& c = as_fewshot && !spec.fewshot_choices.empty() ? spec.fewshot_choices : spec.choices;
   d.choices = RenderChoices(spec, c, f, as_fewshot && !spec.fewshot_choices.empty() ? "fewshot_choices" : "choices");
   if (d.gold_index < 0 || d.gold_index >= static_cast<int>(d.choices.size())) {
@@ -151,6 +161,8 @@ std::string BuildContext(const PromptDoc& doc, const std::vector<const PromptDoc
     out += "\n\n";
   }
   out += doc.query;
+  // As lighteval's get_examples (prompt.h): a context that is only the separator is empty, and
+  // an empty context is scored after [eos] (EncodePair), not after two newlines.
   if (out == "\n\n") return "";
   return out;
 }
@@ -175,117 +187,14 @@ std::string HellaswagPreprocess(std::string_view text) {
   return ReplaceAll(no_tags, "  ", " ");
 }
 
-std::vector<std::string> TriviaqaGoldList(std::vector<std::string> aliases) {
-  // Python sorts str by code point; UTF-8 byte order is the same order.
-  std::sort(aliases.begin(), aliases.end());
-  std::vector<std::string> kept;
-  for (const std::string& a : aliases) {
-    if (kept.empty() || a.rfind(kept.back(), 0) != 0) kept.push_back(a);
-  }
-  for (std::string& a : kept) a = RemoveAsciiPunctuation(PyLower(a));
-  return kept;
-}
-
-std::pair<std::string, std::string> WinograndeSplitBlank(const std::string& sentence,
-                                                          const std::string& where) {
-  const size_t blank = sentence.find('_');
-  if (blank == std::string::npos || sentence.find('_', blank + 1) != std::string::npos) {
-    throw Error(ErrorKind::kDataset, where, "sentence",
-                "expected exactly one '_' blank, found " +
-                    std::to_string(std::count(sentence.begin(), sentence.end(), '_')) + ": " + sentence);
-  }
-  return {sentence.substr(0, blank), PyStrip(sentence.substr(blank + 1))};
-}
-
-std::string MmluSubjectWords(const std::string& subject) { return ReplaceAll(subject, "_", " "); }
-
 std::vector<DocFields> LoadDocFields(const TaskSpec& spec, const std::string& dir,
                                      const std::string& split, const std::string& subject) {
-  std::vector<DocFields> out;
-  const std::string& hook = spec.doc_hook;
-  const std::string path = data::SplitPath(dir, spec.dataset, split, subject);
-  auto where = [&](size_t row) { return path + ":" + std::to_string(row + 1); };
-  if (hook == "arc" || hook == "openbookqa") {
-    std::vector<data::ArcDoc> docs =
-        hook == "arc" ? data::LoadArc(dir, spec.dataset, split) : data::LoadOpenBookQa(dir, split);
-    for (size_t r = 0; r < docs.size(); ++r) {
-      const data::ArcDoc& d = docs[r];
-      DocFields f;
-      f.scalars[hook == "arc" ? "question" : "question_stem"] = d.question;
-      f.lists["choices"] = d.choice_texts;
-      f.lists["labels"] = d.choice_labels;
-      int gold = -1;
-      if (hook == "arc") {
-        // prompt.arc: choices.label.index(answerKey)
-        auto it = std::find(d.choice_labels.begin(), d.choice_labels.end(), d.answer_key);
-        if (it != d.choice_labels.end()) gold = static_cast<int>(it - d.choice_labels.begin());
-      } else {
-        // prompt.openbookqa: ["A".."E"].index(answerKey.strip())
-        const std::string key = PyStrip(d.answer_key);
-        const std::vector<std::string> letters = {"A", "B", "C", "D", "E"};
-        auto it = std::find(letters.begin(), letters.end(), key);
-        if (it != letters.end()) gold = static_cast<int>(it - letters.begin());
-      }
-      if (gold < 0) {
-        throw Error(ErrorKind::kDataset, where(r), "answerKey",
-                    "'" + d.answer_key + "' is not one of the choice labels");
-      }
-      f.gold_index = gold;
-      out.push_back(std::move(f));
-    }
-  } else if (hook == "piqa") {
-    for (const data::PiqaDoc& d : data::LoadPiqa(dir, split)) {
-      DocFields f;
-      f.scalars = {{"goal", d.goal}, {"sol1", d.sol1}, {"sol2", d.sol2}};
-      f.gold_index = d.label;
-      out.push_back(std::move(f));
-    }
-  } else if (hook == "hellaswag") {
-    for (const data::HellaswagDoc& d : data::LoadHellaswag(dir, split)) {
-      DocFields f;
-      f.scalars = {{"activity_label", d.activity_label}, {"ctx_a", d.ctx_a}, {"ctx_b", d.ctx_b}, {"ctx", d.ctx}};
-      f.lists["endings"] = d.endings;
-      f.gold_index = d.label;
-      out.push_back(std::move(f));
-    }
-  } else if (hook == "winogrande") {
-    std::vector<data::WinograndeDoc> docs = data::LoadWinogrande(dir, split);
-    for (size_t r = 0; r < docs.size(); ++r) {
-      const data::WinograndeDoc& d = docs[r];
-      auto [before, after] = WinograndeSplitBlank(d.sentence, where(r));
-      DocFields f;
-      f.scalars = {{"sentence", d.sentence}, {"option1", d.option1}, {"option2", d.option2},
-                   {"sentence_before_blank", before}, {"sentence_after_blank", after}};
-      f.gold_index = d.answer - 1;
-      out.push_back(std::move(f));
-    }
-  } else if (hook == "mmlu") {
-    for (const data::MmluDoc& d : data::LoadMmlu(dir, subject, split)) {
-      DocFields f;
-      // prompt.mmlu names the subject of the task, which is the file's subject.
-      f.scalars = {{"question", d.question}, {"subject", subject}, {"subject_words", MmluSubjectWords(subject)}};
-      f.lists["choices"] = d.choices;
-      f.gold_index = d.answer;
-      out.push_back(std::move(f));
-    }
-  } else if (hook == "triviaqa") {
-    std::vector<data::TriviaqaDoc> docs = data::LoadTriviaqa(dir, split);
-    for (size_t r = 0; r < docs.size(); ++r) {
-      if (docs[r].aliases.empty()) {
-        throw Error(ErrorKind::kDataset, where(r), "answer.aliases",
-                    "empty alias list (lighteval's triviaqa prompt needs at least one)");
-      }
-      DocFields f;
-      f.scalars = {{"question", docs[r].question}};
-      f.lists["gold_aliases"] = TriviaqaGoldList(docs[r].aliases);
-      out.push_back(std::move(f));
-    }
-  } else {
+  const data::DatasetAdapter* adapter = data::FindAdapterByDocHook(spec.doc_hook);
+  if (!adapter) {
     throw Error(ErrorKind::kConfig, spec.spec_file, "doc_hook",
-                UnknownNameMessage("doc hook", hook,
-                                   {"arc", "openbookqa", "piqa", "hellaswag", "winogrande", "mmlu", "triviaqa"}));
+                UnknownNameMessage("doc hook", spec.doc_hook, data::DocHookNames()));
   }
-  return out;
+  return adapter->load_fields(dir, spec.dataset, split, subject);
 }
 
 }  // namespace doge::tasks

@@ -11,16 +11,16 @@
 #include <utility>
 #include <vector>
 
+#include "tasks/data/datasets.h"
 #include "tasks/spec.h"
 
 namespace doge::tasks {
 
-// The fields a doc hook exposes to the spec's templates.
-struct DocFields {
-  std::map<std::string, std::string> scalars;                // "question" -> "..."
-  std::map<std::string, std::vector<std::string>> lists;     // "choices" -> [n_choices]
-  int gold_index = 0;
-};
+// The fields a dataset adapter exposes to the spec's templates (tasks/data/datasets.h).
+using DocFields = data::DocFields;
+using data::MmluSubjectWords;
+using data::TriviaqaGoldList;
+using data::WinograndeSplitBlank;
 
 // lighteval's Doc after the prompt function: what a shot contributes and what gets scored.
 struct PromptDoc {
@@ -55,18 +55,9 @@ std::string BuildContext(const PromptDoc& doc, const std::vector<const PromptDoc
 // hellaswag_preprocess (lighteval 0.7.0 default_prompts.py): " [title]" -> ". ", drop every
 // non-greedy "[...]" tag, then one left-to-right pass of "  " -> " ". No strip.
 std::string HellaswagPreprocess(std::string_view text);
-// TriviaQA gold list: sort the raw aliases (code-point order), drop each alias that starts with
-// the previously kept one, then lower-case and remove ASCII punctuation.
-std::vector<std::string> TriviaqaGoldList(std::vector<std::string> aliases);
-// Winogrande: sentence.split("_") into (text before the blank, text after it stripped). Requires
-// exactly one "_" (lighteval unpacks two parts); throws Error(kDataset) otherwise.
-std::pair<std::string, std::string> WinograndeSplitBlank(const std::string& sentence,
-                                                          const std::string& where);
-// "high_school_us_history" -> "high school us history"
-std::string MmluSubjectWords(const std::string& subject);
-
-// Loads one split of the spec's dataset as template fields (typed loaders of tasks/data).
-// `subject` only for mmlu. Throws the loaders' doge::Error on malformed rows.
+// Loads one split of the spec's dataset as template fields: the adapter named by the spec's
+// `doc_hook` (tasks/data/datasets.h). `subject` only for per-subject datasets (mmlu). Throws the
+// loaders' doge::Error on malformed rows.
 std::vector<DocFields> LoadDocFields(const TaskSpec& spec, const std::string& data_dir,
                                      const std::string& split, const std::string& subject);
 

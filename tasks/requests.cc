@@ -7,7 +7,9 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
+#include "tasks/eval_run.h"
 #include "tasks/fewshot.h"
 
 namespace doge::tasks {
@@ -79,7 +81,8 @@ PreparedTask PrepareTask(const TaskSpec& spec, const PrepareOptions& opt) {
   t.spec = &spec;
   t.k = opt.num_fewshot >= 0 ? opt.num_fewshot : spec.num_fewshot;
   const std::string& dir = opt.data_dir;
-  if (spec.dataset != "mmlu") {
+  const data::DatasetAdapter& adapter = data::FindDatasetAdapter(spec.dataset);
+  if (!adapter.per_subject()) {
     if (!opt.subject.empty()) {
       throw Error(ErrorKind::kUsage, "", "--task", "'" + spec.task + ":" + opt.subject +
                                                        "': only mmlu has sub-tasks");
@@ -90,23 +93,24 @@ PreparedTask PrepareTask(const TaskSpec& spec, const PrepareOptions& opt) {
     t.units.push_back(MakeUnit(spec.task, spec, t.k, eval, pool, "", opt.limit, spec.spec_file));
     return t;
   }
-  // MMLU: the subjects present in the data dir, in cais/mmlu's alphabetical order.
+  // Per subject (MMLU): the subjects present in the data dir, in the adapter's order (cais/mmlu's
+  // alphabetical order).
   std::vector<std::string> subjects;
-  for (const std::string& s : data::MmluSubjects()) {
+  for (const std::string& s : adapter.subjects()) {
     if (!opt.subject.empty() && s != opt.subject && spec.subtasks == "per_subject") continue;
-    if (FileExists(data::SplitPath(dir, "mmlu", spec.evaluation_split, s))) {
+    if (FileExists(data::SplitPath(dir, spec.dataset, spec.evaluation_split, s))) {
       subjects.push_back(s);
     } else if (opt.subject.empty() || s == opt.subject) {
       t.skipped_subjects.push_back(s);
     }
   }
   if (!opt.subject.empty()) {
-    const auto& all = data::MmluSubjects();
+    const auto& all = adapter.subjects();
     if (std::find(all.begin(), all.end(), opt.subject) == all.end()) {
       throw Error(ErrorKind::kUsage, "", "--task", UnknownNameMessage("mmlu subject", opt.subject, all));
     }
     if (std::find(subjects.begin(), subjects.end(), opt.subject) == subjects.end()) {
-      throw Error(ErrorKind::kDataset, data::SplitPath(dir, "mmlu", spec.evaluation_split, opt.subject),
+      throw Error(ErrorKind::kDataset, data::SplitPath(dir, spec.dataset, spec.evaluation_split, opt.subject),
                   "", "mmlu:" + opt.subject + " requested but its " + spec.evaluation_split +
                           " split is not in the data dir");
     }
@@ -132,7 +136,7 @@ PreparedTask PrepareTask(const TaskSpec& spec, const PrepareOptions& opt) {
       if (t.k > 0) AppendSplit(spec, dir, spec.few_shots_split, s, true, "mmlu:" + s, pool, t.data_files, t.splits_read);
     }
     const std::string only = opt.subject.empty() ? "" : "mmlu:" + opt.subject;
-    t.units.push_back(MakeUnit("mmlu", spec, t.k, eval, pool, only, opt.limit, spec.spec_file));
+    t.units.push_back(MakeUnit(spec.task, spec, t.k, eval, pool, only, opt.limit, spec.spec_file));
   }
   return t;
 }
@@ -140,14 +144,8 @@ PreparedTask PrepareTask(const TaskSpec& spec, const PrepareOptions& opt) {
 std::string RenderLine(const EvalDoc& d) {
   JsonWriter w;
   w.BeginObject();
-  w.Field("task", d.subtask);
-  w.Field("doc_index", d.doc_index);
-  w.Field("query", d.context);
-  w.Key("choices").BeginArray();
-  for (const std::string& c : d.doc.golds.empty() ? d.doc.choices : d.doc.golds) w.String(c);
-  w.EndArray();
-  w.Field("gold_index", d.doc.gold_index);
-  w.Key("fewshot_indices").IntArray(d.fewshot_indices);
+  WriteRequestFields(w, d.subtask, d.doc_index, d.context, d.doc.golds.empty() ? d.doc.choices : d.doc.golds,
+                     d.doc.gold_index, d.fewshot_indices);
   w.EndObject();
   return w.Take();
 }

@@ -108,15 +108,6 @@ const char* SamplerName(Sampler s) {
   return "?";
 }
 
-const char* OutputTypeName(OutputType t) {
-  switch (t) {
-    case OutputType::kMultipleChoice: return "multiple_choice";
-    case OutputType::kSingleToken: return "single_token";
-    case OutputType::kGenerateUntil: return "generate_until";
-  }
-  return "?";
-}
-
 TaskSpec ParseTaskSpec(const std::string& json, const std::string& file) {
   simdjson::dom::parser parser;
   element root;
@@ -215,6 +206,11 @@ const std::vector<TaskSpec>& AllTaskSpecs() {
 const std::vector<std::string>& ProtocolNames() {
   static const std::vector<std::string> k = {"card-a", "card-b"};
   return k;
+}
+
+const std::string& AutoProtocol(int64_t n_params) {
+  constexpr int64_t kCardBMinParams = 100000000;
+  return ProtocolNames()[n_params < kCardBMinParams ? 0 : 1];
 }
 
 const std::vector<std::string>& CardTaskNames() {

@@ -6,6 +6,7 @@
 #ifndef DOGE_TASKS_SPEC_H_
 #define DOGE_TASKS_SPEC_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,10 @@ TaskSpec ParseTaskSpec(const std::string& json, const std::string& file);
 // All compiled-in specs (tasks/specs/*/*.json), parsed once.
 const std::vector<TaskSpec>& AllTaskSpecs();
 const std::vector<std::string>& ProtocolNames();  // card-a, card-b
+// `--protocol auto`: the protocol that produced the model's card row, told apart by size: the
+// card made Doge-20M/60M's rows with card-a and Doge-160M/320M's with card-b, and 100M
+// parameters lies between the two groups.
+const std::string& AutoProtocol(int64_t n_params);
 // The seven card columns in card order (ARC = arc_easy + arc_challenge).
 const std::vector<std::string>& CardTaskNames();
 // Throws Error(kUsage) with a did-you-mean message for an unknown task or protocol.
@@ -72,7 +77,6 @@ const TaskSpec& FindTaskSpec(const std::string& task, const std::string& protoco
 std::vector<std::string> ExpandTaskList(const std::vector<std::string>& names);
 
 const char* SamplerName(Sampler s);
-const char* OutputTypeName(OutputType t);
 
 }  // namespace doge::tasks
 

@@ -1,4 +1,4 @@
-// Task names as people write them, mapped onto ours (issue #18). `--tasks` accepts:
+// Task names as people write them, mapped onto ours. `--tasks` accepts:
 //   ours          arc_easy, mmlu, mmlu:anatomy, and the groups card and arc
 //   lighteval     suite|task|k|truncate (lighteval 0.7's task string): lighteval|arc:easy|5|0,
 //                 leaderboard|hellaswag|5|0, original|mmlu|5|0, original|mmlu:anatomy|5|0, and

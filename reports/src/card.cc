@@ -188,16 +188,16 @@ PublishedCard LoadPublishedCard(const std::string& path) {
   return card;
 }
 
-ModelCard BuildModelCard(const CardOptions& options) {
-  if (options.results_files.empty()) {
-    throw Error(ErrorKind::kUsage, "", "RESULTS", "give at least one results.json");
-  }
-  ModelCard card;
-  card.published = LoadPublishedCard(options.published_file);
+namespace {
 
-  // --published-row: "ROW" for a single model, or "MODEL=ROW".
-  std::map<std::string, std::string> row_override;  // lower(model) -> row name
-  std::string single_override;
+// --published-row: "ROW" for a single model, or "MODEL=ROW".
+struct RowOverrides {
+  std::map<std::string, std::string> by_model;  // lower(model) -> row name
+  std::string single;                           // "ROW" given without MODEL=
+};
+
+RowOverrides ParseRowOverrides(const CardOptions& options) {
+  RowOverrides o;
   for (const std::string& spec : options.published_rows) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos) {
@@ -206,178 +206,208 @@ ModelCard BuildModelCard(const CardOptions& options) {
                     "'" + spec + "' without MODEL= needs exactly one results file; use "
                     "MODEL=ROW with several");
       }
-      single_override = spec;
+      o.single = spec;
     } else {
-      row_override[Lower(spec.substr(0, eq))] = spec.substr(eq + 1);
+      o.by_model[Lower(spec.substr(0, eq))] = spec.substr(eq + 1);
     }
   }
-  auto find_row = [&](const std::string& name) -> const PublishedRow* {
-    for (const auto& row : card.published.rows) {
-      if (Lower(row.model) == Lower(name)) return &row;
-    }
-    return nullptr;
-  };
-  std::vector<std::string> row_names;
-  for (const auto& row : card.published.rows) row_names.push_back(row.model);
+  return o;
+}
 
+const PublishedRow* FindPublishedRow(const PublishedCard& published, const std::string& name) {
+  for (const auto& row : published.rows) {
+    if (Lower(row.model) == Lower(name)) return &row;
+  }
+  return nullptr;
+}
+
+// One results.json per model: the same name or the same weights twice is an error naming both.
+class ModelsSeen {
+ public:
+  void Add(const std::string& file, const EvalResults& r) {
+    const std::string key = Lower(r.model_name);
+    if (auto it = name_.find(key); it != name_.end()) {
+      throw Error(ErrorKind::kFormat, file, "model.name",
+                  "model '" + r.model_name + "' is already in this card (from " + it->second +
+                      "); one results.json per model");
+    }
+    name_[key] = file;
+    if (!r.weights_sha256.empty()) {
+      if (auto it = sha_.find(r.weights_sha256); it != sha_.end()) {
+        throw Error(ErrorKind::kFormat, file, "model.sha256.model.safetensors",
+                    "same weights as " + it->second + " under another name; one results.json per model");
+      }
+      sha_[r.weights_sha256] = file;
+    }
+  }
+
+ private:
+  std::map<std::string, std::string> name_;  // lower(name) -> file
+  std::map<std::string, std::string> sha_;   // weights sha -> file
+};
+
+// The published row a results file is compared with: the override, else the one named like the
+// model (folder name); none is fine. `matched` records which MODEL=ROW overrides were used.
+std::optional<PublishedRow> ChoosePublishedRow(const PublishedCard& published, const RowOverrides& overrides,
+                                               const EvalResults& r, std::set<std::string>& matched) {
+  const std::string key = Lower(r.model_name);
+  std::string want;
+  if (!overrides.single.empty()) {
+    want = overrides.single;
+  } else if (auto it = overrides.by_model.find(key); it != overrides.by_model.end()) {
+    want = it->second;
+    matched.insert(key);
+  }
+  if (!want.empty()) {
+    const PublishedRow* p = FindPublishedRow(published, want);
+    if (!p) {
+      std::vector<std::string> row_names;
+      for (const auto& row : published.rows) row_names.push_back(row.model);
+      throw Error(ErrorKind::kUsage, "", "--published-row", UnknownNameMessage("published row", want, row_names));
+    }
+    return *p;
+  }
+  if (const PublishedRow* p = FindPublishedRow(published, r.model_name)) return *p;
+  return std::nullopt;
+}
+
+// One column of one model's row. A column whose tasks are missing is an error naming them, or
+// with allow_missing an empty cell and a warning.
+CardCell BuildCardCell(const ColumnSpec& spec, const std::string& file, const EvalResults& r,
+                       const std::optional<PublishedRow>& published, bool allow_missing,
+                       std::vector<std::string>& warnings) {
+  CardCell cell;
+  std::vector<const TaskResult*> tasks;
+  std::vector<std::string> missing;
+  for (const char* t : spec.tasks) {
+    auto it = r.tasks.find(t);
+    if (it == r.tasks.end()) {
+      missing.push_back(t);
+    } else {
+      tasks.push_back(&it->second);
+    }
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    std::string msg = "task " + list + " missing (needed for the " + spec.name + " column)";
+    if (!allow_missing) {
+      throw Error(ErrorKind::kFormat, file, "tasks",
+                  msg + "; run doge eval with all card tasks, or pass --allow-missing to print \xE2\x80\x94");
+    }
+    warnings.push_back(r.model_name + ": " + msg + "; shown as \xE2\x80\x94");
+    return cell;
+  }
+  // Value: unweighted mean of the tasks' metric, in exact decimal (ARC = (E + C) / 2 before
+  // rounding). se of that mean for independent tasks: sqrt(sum se_i^2) / n_tasks.
+  Decimal sum;
+  double var = 0;
+  std::string note;
+  for (const TaskResult* t : tasks) {
+    std::string metric = MetricFor(spec, r, *t);
+    auto m = t->metrics.find(metric);
+    if (m == t->metrics.end()) {
+      throw Error(ErrorKind::kFormat, file, "tasks." + t->name + ".metrics." + metric,
+                  "missing (the " + std::string(spec.name) + " column reports " + metric + ")");
+    }
+    auto se = t->stderrs.find(metric);
+    if (se == t->stderrs.end()) {
+      throw Error(ErrorKind::kFormat, file, "tasks." + t->name + ".stderr." + metric,
+                  "missing (needed for the delta test of the " + std::string(spec.name) + " column)");
+    }
+    sum = sum + Decimal::FromDouble(m->second);
+    var += se->second * se->second;
+    note += (note.empty() ? "" : " + ") + TaskNote(*t, metric);
+  }
+  const int n_tasks = static_cast<int>(tasks.size());
+  if (n_tasks > 1) note += ", unweighted mean before rounding";
+  cell.present = true;
+  cell.ours = sum.DividedBy(n_tasks).Times100();
+  cell.ours_se = 100.0 * std::sqrt(var) / n_tasks;
+  cell.ours_text = FormatCardPercent(spec.name, cell.ours);
+  cell.note = note;
+  if (published) {
+    cell.published_text = published->values.at(spec.name);
+    cell.has_delta = true;
+    cell.delta = cell.ours - Decimal::Parse(cell.published_text);
+    cell.delta_decimals = std::max(1, DecimalsOf(cell.published_text));
+    // Flag a difference beyond two standard errors of our estimate. The published value
+    // is itself rounded (+-0.05), which this test does not absorb: see the legend.
+    // An unknown se (NaN) never flags.
+    cell.flagged = std::fabs(cell.delta.ToDouble()) > 2.0 * cell.ours_se;
+  }
+  return cell;
+}
+
+// tokens/s: tg rows of this model (by model_type or folder name, else by parameter count), at the
+// largest thread count.
+void AttachTokensPerSecond(const std::vector<BenchRow>& bench, CardRow& row) {
+  const EvalResults& r = row.results;
+  const std::string key = Lower(r.model_name);
+  const BenchRow* best = nullptr;
+  for (const BenchRow& b : bench) {
+    if (b.test.rfind("tg", 0) != 0) continue;
+    bool same = Lower(b.model_type) == key || Lower(Basename(b.model)) == key ||
+                (b.n_params > 0 && b.n_params == r.n_params);
+    if (!same) continue;
+    if (best && b.n_threads == best->n_threads && b.test == best->test) {
+      throw Error(ErrorKind::kFormat, b.file, "[" + std::to_string(b.index) + "]",
+                  "second " + b.test + " row for " + r.model_name + " at " + std::to_string(b.n_threads) +
+                      " threads (first in " + best->file + "[" + std::to_string(best->index) +
+                      "]); pass one bench run per model");
+    }
+    // Prefer tg128 (the card's decode test) over other tg lengths, then more threads.
+    auto rank = [](const BenchRow& x) { return std::make_pair(x.test == "tg128", x.n_threads); };
+    if (!best || rank(b) > rank(*best)) best = &b;
+  }
+  if (best) {
+    row.has_tokens_per_s = true;
+    row.tokens_per_s = best->avg;
+    row.tokens_per_s_note =
+        best->test + ", threads " + std::to_string(best->n_threads) + ", " + best->fingerprint.cpu_model;
+  }
+}
+
+}  // namespace
+
+ModelCard BuildModelCard(const CardOptions& options) {
+  if (options.results_files.empty()) {
+    throw Error(ErrorKind::kUsage, "", "RESULTS", "give at least one results.json");
+  }
+  ModelCard card;
+  card.published = LoadPublishedCard(options.published_file);
+  const RowOverrides overrides = ParseRowOverrides(options);
   // Bench rows for the tokens/s column.
   std::vector<BenchRow> bench;
   for (const std::string& f : options.bench_files) {
     std::vector<BenchRow> rows = LoadBenchRows(f, kBenchE2eSchema);
     bench.insert(bench.end(), rows.begin(), rows.end());
   }
-
-  std::map<std::string, std::string> seen_name;    // lower(name) -> file
-  std::map<std::string, std::string> seen_sha;     // weights sha -> file
+  ModelsSeen seen;
   std::set<std::string> matched_overrides;
   for (const std::string& file : options.results_files) {
     CardRow row;
     row.results = LoadEvalResults(file);
     const EvalResults& r = row.results;
-    const std::string key = Lower(r.model_name);
-    if (auto it = seen_name.find(key); it != seen_name.end()) {
-      throw Error(ErrorKind::kFormat, file, "model.name",
-                  "model '" + r.model_name + "' is already in this card (from " + it->second +
-                      "); one results.json per model");
-    }
-    seen_name[key] = file;
-    if (!r.weights_sha256.empty()) {
-      if (auto it = seen_sha.find(r.weights_sha256); it != seen_sha.end()) {
-        throw Error(ErrorKind::kFormat, file, "model.sha256.model.safetensors",
-                    "same weights as " + it->second +
-                        " under another name; one results.json per model");
-      }
-      seen_sha[r.weights_sha256] = file;
-    }
-    // Published row: override, else folder name.
-    std::string want;
-    if (!single_override.empty()) {
-      want = single_override;
-    } else if (auto it = row_override.find(key); it != row_override.end()) {
-      want = it->second;
-      matched_overrides.insert(key);
-    }
-    if (!want.empty()) {
-      const PublishedRow* p = find_row(want);
-      if (!p) {
-        throw Error(ErrorKind::kUsage, "", "--published-row",
-                    UnknownNameMessage("published row", want, row_names));
-      }
-      row.published = *p;
-    } else if (const PublishedRow* p = find_row(r.model_name)) {
-      row.published = *p;
-    }
+    seen.Add(file, r);
+    row.published = ChoosePublishedRow(card.published, overrides, r, matched_overrides);
     if (r.limit) {
-      card.warnings.push_back(r.model_name + ": results were run with limit " +
-                              std::to_string(*r.limit) +
+      card.warnings.push_back(r.model_name + ": results were run with limit " + std::to_string(*r.limit) +
                               " documents per task; not comparable to the card");
     }
-
     for (const ColumnSpec& spec : ColumnSpecs()) {
-      CardCell cell;
-      std::vector<const TaskResult*> tasks;
-      std::vector<std::string> missing;
-      for (const char* t : spec.tasks) {
-        auto it = r.tasks.find(t);
-        if (it == r.tasks.end()) {
-          missing.push_back(t);
-        } else {
-          tasks.push_back(&it->second);
-        }
-      }
-      if (!missing.empty()) {
-        std::string list;
-        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-        std::string msg = "task " + list + " missing (needed for the " + spec.name +
-                          " column)";
-        if (!options.allow_missing) {
-          throw Error(ErrorKind::kFormat, file, "tasks",
-                      msg + "; run doge eval with all card tasks, or pass --allow-missing to "
-                            "print \xE2\x80\x94");
-        }
-        card.warnings.push_back(r.model_name + ": " + msg + "; shown as \xE2\x80\x94");
-        row.cells.push_back(cell);
-        continue;
-      }
-      // Value: unweighted mean of the tasks' metric, in exact decimal (ARC = (E + C) / 2 before
-      // rounding). se of that mean for independent tasks: sqrt(sum se_i^2) / n_tasks.
-      Decimal sum;
-      double var = 0;
-      std::string note;
-      for (const TaskResult* t : tasks) {
-        std::string metric = MetricFor(spec, r, *t);
-        auto m = t->metrics.find(metric);
-        if (m == t->metrics.end()) {
-          throw Error(ErrorKind::kFormat, file, "tasks." + t->name + ".metrics." + metric,
-                      "missing (the " + std::string(spec.name) + " column reports " + metric +
-                          ")");
-        }
-        auto se = t->stderrs.find(metric);
-        if (se == t->stderrs.end()) {
-          throw Error(ErrorKind::kFormat, file, "tasks." + t->name + ".stderr." + metric,
-                      "missing (needed for the delta test of the " + std::string(spec.name) +
-                          " column)");
-        }
-        sum = sum + Decimal::FromDouble(m->second);
-        var += se->second * se->second;
-        note += (note.empty() ? "" : " + ") + TaskNote(*t, metric);
-      }
-      const int n_tasks = static_cast<int>(tasks.size());
-      if (n_tasks > 1) note += ", unweighted mean before rounding";
-      cell.present = true;
-      cell.ours = sum.DividedBy(n_tasks).Times100();
-      cell.ours_se = 100.0 * std::sqrt(var) / n_tasks;
-      cell.ours_text = FormatCardPercent(spec.name, cell.ours);
-      cell.note = note;
-      if (row.published) {
-        cell.published_text = row.published->values.at(spec.name);
-        cell.has_delta = true;
-        cell.delta = cell.ours - Decimal::Parse(cell.published_text);
-        cell.delta_decimals = std::max(1, DecimalsOf(cell.published_text));
-        // Flag a difference beyond two standard errors of our estimate. The published value
-        // is itself rounded (+-0.05), which this test does not absorb: see the legend.
-        // An unknown se (NaN) never flags.
-        cell.flagged = std::fabs(cell.delta.ToDouble()) > 2.0 * cell.ours_se;
-      }
-      row.cells.push_back(cell);
+      row.cells.push_back(BuildCardCell(spec, file, r, row.published, options.allow_missing, card.warnings));
     }
-    if (row.published) {
-      // The run's protocol (results.json "protocol") against the one that made the card row.
-      if (r.protocol != row.published->protocol) {
-        card.warnings.push_back(r.model_name + ": ran protocol " + r.protocol +
-                                ", but the card's " + row.published->model +
-                                " row was produced by " + row.published->protocol +
-                                "; deltas compare different protocols");
-      }
+    // The run's protocol (results.json "protocol") against the one that made the card row.
+    if (row.published && r.protocol != row.published->protocol) {
+      card.warnings.push_back(r.model_name + ": ran protocol " + r.protocol + ", but the card's " +
+                              row.published->model + " row was produced by " + row.published->protocol +
+                              "; deltas compare different protocols");
     }
-
-    // tokens/s: tg rows of this model (by model_type or folder name, else by parameter count),
-    // at the largest thread count.
-    const BenchRow* best = nullptr;
-    for (const BenchRow& b : bench) {
-      if (b.test.rfind("tg", 0) != 0) continue;
-      bool same = Lower(b.model_type) == key || Lower(Basename(b.model)) == key ||
-                  (b.n_params > 0 && b.n_params == r.n_params);
-      if (!same) continue;
-      if (best && b.n_threads == best->n_threads && b.test == best->test) {
-        throw Error(ErrorKind::kFormat, b.file, "[" + std::to_string(b.index) + "]",
-                    "second " + b.test + " row for " + r.model_name + " at " +
-                        std::to_string(b.n_threads) + " threads (first in " + best->file +
-                        "[" + std::to_string(best->index) + "]); pass one bench run per model");
-      }
-      // Prefer tg128 (the card's decode test) over other tg lengths, then more threads.
-      auto rank = [](const BenchRow& x) { return std::make_pair(x.test == "tg128", x.n_threads); };
-      if (!best || rank(b) > rank(*best)) best = &b;
-    }
-    if (best) {
-      row.has_tokens_per_s = true;
-      row.tokens_per_s = best->avg;
-      row.tokens_per_s_note = best->test + ", threads " + std::to_string(best->n_threads) +
-                              ", " + best->fingerprint.cpu_model;
-    }
+    AttachTokensPerSecond(bench, row);
     card.rows.push_back(std::move(row));
   }
-  for (const auto& [model, target] : row_override) {
+  for (const auto& [model, target] : overrides.by_model) {
     if (!matched_overrides.count(model)) {
       throw Error(ErrorKind::kUsage, "", "--published-row",
                   "no results for model '" + model + "' (given as " + model + "=" + target + ")");

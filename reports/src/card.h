@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "engine/fingerprint.h"
+#include "engine/run_schema.h"  // kResultsSchema: the results.json tasks/ writes
 #include "reports/src/decimal.h"
 
 namespace doge::reports {
 
-inline constexpr char kResultsSchema[] = "doge.results/1";
 inline constexpr char kPublishedCardSchema[] = "doge.published_card/1";
 inline constexpr char kCardReportSchema[] = "doge.report.card/1";
 

@@ -31,11 +31,8 @@ class Decimal {
   // Division by a small positive integer, rounded half away from zero at 10^-kScale (exact for
   // the mean of two values whose digits end before the last place).
   Decimal DividedBy(int n) const;
-  Decimal Abs() const { return FromUnits(units_ < 0 ? -units_ : units_); }
   bool operator<(const Decimal& o) const { return units_ < o.units_; }
   bool operator==(const Decimal& o) const { return units_ == o.units_; }
-  bool IsZero() const { return units_ == 0; }
-  bool IsNegative() const { return units_ < 0; }
 
   double ToDouble() const;
   // Rounded half away from zero ("half-up" as the card rounds, mirrored for negative deltas) to

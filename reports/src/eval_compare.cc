@@ -11,14 +11,13 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
+#include "engine/run_schema.h"
 #include "reports/src/json_read.h"
 #include "reports/src/render.h"
 
 namespace doge::reports {
 
 namespace {
-
-constexpr char kResultsSchema[] = "doge.results/1";
 
 // One details line, reduced to what the comparison needs.
 struct Doc {
@@ -207,6 +206,118 @@ McNemarResult ExactMcNemar(int64_t base_only, int64_t new_only) {
   return r;
 }
 
+namespace {
+
+// The tasks of both runs, in BASE's order; a task in one run only is a warning.
+std::vector<std::string> CommonTasks(const Run& base, const Run& neu, std::vector<std::string>& warnings) {
+  std::vector<std::string> common;
+  for (const std::string& t : base.task_order) {
+    if (neu.tasks.count(t)) {
+      common.push_back(t);
+    } else {
+      warnings.push_back("task " + t + " is only in BASE (not compared)");
+    }
+  }
+  for (const std::string& t : neu.task_order) {
+    if (!base.tasks.count(t)) warnings.push_back("task " + t + " is only in NEW (not compared)");
+  }
+  if (common.empty()) {
+    throw Error(ErrorKind::kFormat, neu.results_path, "tasks",
+                "no task in common with " + base.results_path + ": nothing to compare");
+  }
+  return common;
+}
+
+// Setup differences: everything that makes the two runs different experiments.
+std::vector<std::string> SetupDifferences(const Run& base, const Run& neu, const std::vector<std::string>& common) {
+  std::vector<std::string> diffs;
+  if (base.model_sha != neu.model_sha) diffs.push_back("model.sha256: the model weights differ");
+  if (base.tokenizer_sha != neu.tokenizer_sha) {
+    diffs.push_back("tokenizer.sha256: '" + base.tokenizer_sha + "' vs '" + neu.tokenizer_sha + "'");
+  }
+  if (base.limit != neu.limit) diffs.push_back("limit: " + base.limit + " vs " + neu.limit);
+  for (const std::string& t : common) {
+    const TaskRun& a = base.tasks.at(t);
+    const TaskRun& b = neu.tasks.at(t);
+    if (a.protocol != b.protocol) diffs.push_back("tasks." + t + ".protocol: " + a.protocol + " vs " + b.protocol);
+    if (a.version != b.version) {
+      diffs.push_back("tasks." + t + ".version: " + std::to_string(a.version) + " vs " + std::to_string(b.version));
+    }
+    if (a.k != b.k) diffs.push_back("tasks." + t + ".k: " + std::to_string(a.k) + " vs " + std::to_string(b.k));
+    if (a.split != b.split) diffs.push_back("tasks." + t + ".split: " + a.split + " vs " + b.split);
+    if (a.dataset_sha256 != b.dataset_sha256) diffs.push_back("tasks." + t + ".dataset_sha256: the data files differ");
+  }
+
+  return diffs;
+}
+
+// What the per-document pass over one task collects besides `tc`.
+struct DocPass {
+  int64_t only_base = 0, only_new = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> discordant;  // metric -> (b, c)
+  std::vector<double> abs_drift;                                   // |Δ logprob| of every choice
+  std::vector<DriftEntry> per_doc_worst;
+};
+
+// Pairs the documents of one task by (subtask, doc_index): flipped predictions, McNemar's
+// discordant pairs per metric and the log-likelihood drift of every choice.
+DocPass CompareDocs(const TaskRun& a, const TaskRun& b, const EvalCompareOptions& options, TaskComparison& tc) {
+  DocPass p;
+  int64_t& only_base = p.only_base;
+  auto& discordant = p.discordant;
+  auto& abs_drift = p.abs_drift;
+  auto& per_doc_worst = p.per_doc_worst;
+  std::map<std::string, const Doc*> new_docs;
+  for (const Doc& d : b.docs) new_docs[Key(d.ref)] = &d;
+  std::set<std::string> seen;
+  for (const Doc& d : a.docs) {
+    auto it = new_docs.find(Key(d.ref));
+    if (it == new_docs.end()) {
+      ++only_base;
+      continue;
+    }
+    seen.insert(Key(d.ref));
+    const Doc& e = *it->second;
+    ++tc.n_docs;
+    if (d.prediction != e.prediction) tc.flipped.push_back({d.ref, d.prediction, e.prediction});
+    for (const auto& [m, v] : d.metrics) {
+      auto f = e.metrics.find(m);
+      if (f == e.metrics.end()) continue;
+      auto& [bo, no] = discordant[m];
+      const bool cb = v > 0, cn = f->second > 0;
+      bo += cb && !cn;
+      no += !cb && cn;
+    }
+    if (d.logprobs.size() != e.logprobs.size()) {
+      throw Error(ErrorKind::kFormat, e.where, "logprobs",
+                  std::to_string(e.logprobs.size()) + " choices, BASE (" + d.where + ") has " +
+                      std::to_string(d.logprobs.size()) + ": not the same requests");
+    }
+    DriftEntry worst;  // this document's largest |Δ| (first choice on ties)
+    worst.doc = d.ref;
+    double worst_ad = -1;
+    for (size_t c = 0; c < d.logprobs.size(); ++c) {
+      const double delta = e.logprobs[c] - d.logprobs[c];
+      const double ad = std::fabs(delta);
+      abs_drift.push_back(ad);
+      tc.scatter.emplace_back(d.logprobs[c], e.logprobs[c]);
+      if (ad > options.max_logprob_drift) ++tc.n_over_drift;
+      if (ad > worst_ad) {
+        worst_ad = ad;
+        worst.choice = static_cast<int>(c);
+        worst.base = d.logprobs[c];
+        worst.neu = e.logprobs[c];
+        worst.delta = delta;
+      }
+    }
+    if (worst_ad > 0) per_doc_worst.push_back(worst);
+  }
+  p.only_new = static_cast<int64_t>(b.docs.size()) - static_cast<int64_t>(seen.size());
+  return p;
+}
+
+}  // namespace
+
 EvalCompareReport CompareEvalRuns(const EvalCompareOptions& options) {
   if (!(options.alpha > 0 && options.alpha < 1)) {
     throw Error(ErrorKind::kUsage, "", "--alpha", "expected a significance level in (0, 1)");
@@ -221,107 +332,26 @@ EvalCompareReport CompareEvalRuns(const EvalCompareOptions& options) {
   report.base_results = base.results_path;
   report.new_results = neu.results_path;
 
-  // Setup differences: everything that makes the two runs different experiments.
-  std::vector<std::string> diffs;
-  if (base.model_sha != neu.model_sha) diffs.push_back("model.sha256: the model weights differ");
-  if (base.tokenizer_sha != neu.tokenizer_sha) {
-    diffs.push_back("tokenizer.sha256: '" + base.tokenizer_sha + "' vs '" + neu.tokenizer_sha + "'");
-  }
-  if (base.limit != neu.limit) diffs.push_back("limit: " + base.limit + " vs " + neu.limit);
-  std::vector<std::string> common;
-  for (const std::string& t : base.task_order) {
-    if (neu.tasks.count(t)) {
-      common.push_back(t);
-    } else {
-      report.warnings.push_back("task " + t + " is only in BASE (not compared)");
-    }
-  }
-  for (const std::string& t : neu.task_order) {
-    if (!base.tasks.count(t)) report.warnings.push_back("task " + t + " is only in NEW (not compared)");
-  }
-  if (common.empty()) {
-    throw Error(ErrorKind::kFormat, neu.results_path, "tasks",
-                "no task in common with " + base.results_path + ": nothing to compare");
-  }
-  for (const std::string& t : common) {
-    const TaskRun& a = base.tasks.at(t);
-    const TaskRun& b = neu.tasks.at(t);
-    if (a.protocol != b.protocol) diffs.push_back("tasks." + t + ".protocol: " + a.protocol + " vs " + b.protocol);
-    if (a.version != b.version) {
-      diffs.push_back("tasks." + t + ".version: " + std::to_string(a.version) + " vs " + std::to_string(b.version));
-    }
-    if (a.k != b.k) diffs.push_back("tasks." + t + ".k: " + std::to_string(a.k) + " vs " + std::to_string(b.k));
-    if (a.split != b.split) diffs.push_back("tasks." + t + ".split: " + a.split + " vs " + b.split);
-    if (a.dataset_sha256 != b.dataset_sha256) diffs.push_back("tasks." + t + ".dataset_sha256: the data files differ");
-  }
-
+  const std::vector<std::string> common = CommonTasks(base, neu, report.warnings);
+  std::vector<std::string> diffs = SetupDifferences(base, neu, common);
   for (const std::string& t : common) {
     const TaskRun& a = base.tasks.at(t);
     const TaskRun& b = neu.tasks.at(t);
     TaskComparison tc;
     tc.task = t;
-    std::map<std::string, const Doc*> new_docs;
-    for (const Doc& d : b.docs) new_docs[Key(d.ref)] = &d;
-    std::set<std::string> seen;
-    int64_t only_base = 0;
-    std::map<std::string, std::pair<int64_t, int64_t>> discordant;  // metric -> (b, c)
-    std::vector<double> abs_drift;
-    std::vector<DriftEntry> per_doc_worst;
-    for (const Doc& d : a.docs) {
-      auto it = new_docs.find(Key(d.ref));
-      if (it == new_docs.end()) {
-        ++only_base;
-        continue;
-      }
-      seen.insert(Key(d.ref));
-      const Doc& e = *it->second;
-      ++tc.n_docs;
-      if (d.prediction != e.prediction) tc.flipped.push_back({d.ref, d.prediction, e.prediction});
-      for (const auto& [m, v] : d.metrics) {
-        auto f = e.metrics.find(m);
-        if (f == e.metrics.end()) continue;
-        auto& [bo, no] = discordant[m];
-        const bool cb = v > 0, cn = f->second > 0;
-        bo += cb && !cn;
-        no += !cb && cn;
-      }
-      if (d.logprobs.size() != e.logprobs.size()) {
-        throw Error(ErrorKind::kFormat, e.where, "logprobs",
-                    std::to_string(e.logprobs.size()) + " choices, BASE (" + d.where + ") has " +
-                        std::to_string(d.logprobs.size()) + ": not the same requests");
-      }
-      DriftEntry worst;  // this document's largest |Δ| (first choice on ties)
-      worst.doc = d.ref;
-      double worst_ad = -1;
-      for (size_t c = 0; c < d.logprobs.size(); ++c) {
-        const double delta = e.logprobs[c] - d.logprobs[c];
-        const double ad = std::fabs(delta);
-        abs_drift.push_back(ad);
-        tc.scatter.emplace_back(d.logprobs[c], e.logprobs[c]);
-        if (ad > options.max_logprob_drift) ++tc.n_over_drift;
-        if (ad > worst_ad) {
-          worst_ad = ad;
-          worst.choice = static_cast<int>(c);
-          worst.base = d.logprobs[c];
-          worst.neu = e.logprobs[c];
-          worst.delta = delta;
-        }
-      }
-      if (worst_ad > 0) per_doc_worst.push_back(worst);
+    DocPass p = CompareDocs(a, b, options, tc);
+    if (p.only_base > 0 || p.only_new > 0) {
+      diffs.push_back("tasks." + t + ": " + std::to_string(p.only_base) + " document(s) only in BASE, " +
+                      std::to_string(p.only_new) + " only in NEW");
     }
-    const int64_t only_new = static_cast<int64_t>(b.docs.size()) - static_cast<int64_t>(seen.size());
-    if (only_base > 0 || only_new > 0) {
-      diffs.push_back("tasks." + t + ": " + std::to_string(only_base) + " document(s) only in BASE, " +
-                      std::to_string(only_new) + " only in NEW");
-    }
-    tc.n_choices = static_cast<int64_t>(abs_drift.size());
-    std::sort(abs_drift.begin(), abs_drift.end());
-    tc.max_abs_drift = abs_drift.empty() ? 0 : abs_drift.back();
-    tc.p99_abs_drift = SortedPercentile(abs_drift, 0.99);
-    std::stable_sort(per_doc_worst.begin(), per_doc_worst.end(), [](const DriftEntry& x, const DriftEntry& y) {
+    tc.n_choices = static_cast<int64_t>(p.abs_drift.size());
+    std::sort(p.abs_drift.begin(), p.abs_drift.end());
+    tc.max_abs_drift = p.abs_drift.empty() ? 0 : p.abs_drift.back();
+    tc.p99_abs_drift = SortedPercentile(p.abs_drift, 0.99);
+    std::stable_sort(p.per_doc_worst.begin(), p.per_doc_worst.end(), [](const DriftEntry& x, const DriftEntry& y) {
       return std::fabs(x.delta) > std::fabs(y.delta);
     });
-    for (const DriftEntry& w : per_doc_worst) {
+    for (const DriftEntry& w : p.per_doc_worst) {
       if (static_cast<int>(tc.worst.size()) >= options.n_worst) break;
       tc.worst.push_back(w);
     }
@@ -334,7 +364,7 @@ EvalCompareReport CompareEvalRuns(const EvalCompareOptions& options) {
       mc.base = vb;
       mc.neu = f->second;
       mc.diff = mc.neu - mc.base;
-      const auto dc = discordant.count(m) ? discordant.at(m) : std::make_pair(int64_t{0}, int64_t{0});
+      const auto dc = p.discordant.count(m) ? p.discordant.at(m) : std::make_pair(int64_t{0}, int64_t{0});
       mc.mcnemar = ExactMcNemar(dc.first, dc.second);
       mc.significant = mc.mcnemar.p_value < options.alpha;
       if (mc.significant) {

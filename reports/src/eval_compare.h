@@ -1,4 +1,4 @@
-// `doge report compare BASE NEW` on two `doge eval` runs (issue #17): did a change move the
+// `doge report compare BASE NEW` on two `doge eval` runs: did a change move the
 // model's outputs? BASE and NEW are eval output folders (results.json + details/<task>.jsonl) or
 // their results.json. Per task, over the documents both runs scored:
 //  - each metric (acc, acc_norm, qem) base vs new as results.json reports it, with the paired

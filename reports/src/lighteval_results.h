@@ -1,7 +1,7 @@
 // `doge report card` also reads a lighteval 0.7 results file (results_<time>.json: config_general,
-// results keyed "suite|task|k"), so a row from a lighteval run can stand beside doge's (issue
-// #18). The keys are mapped onto doge's task names (arc:easy -> arc_easy, mmlu:<subject> and
-// mmlu:_average -> mmlu); the counts come from config_tasks / summary_tasks.
+// results keyed "suite|task|k"), so a row from a lighteval run can stand beside doge's. The keys
+// are mapped onto doge's task names (arc:easy -> arc_easy, mmlu:<subject> and mmlu:_average ->
+// mmlu); the counts come from config_tasks / summary_tasks.
 #ifndef DOGE_REPORTS_SRC_LIGHTEVAL_RESULTS_H_
 #define DOGE_REPORTS_SRC_LIGHTEVAL_RESULTS_H_
 

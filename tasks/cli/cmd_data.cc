@@ -11,6 +11,7 @@
 
 #include "engine/error.h"
 #include "tasks/cli/commands.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/fetch.h"
 #include "tasks/data/import.h"
@@ -67,9 +68,10 @@ void WarnCounts(const std::string& manifest_dir, const std::string& dataset, con
                    static_cast<long long>(expected));
     }
   }
-  if (dataset == "mmlu" && files.size() < data::MmluSubjects().size()) {
+  const data::DatasetAdapter& adapter = data::FindDatasetAdapter(dataset);
+  if (adapter.per_subject() && files.size() < adapter.subjects().size()) {
     std::fprintf(stderr, "doge: warning: imported %zu of %zu MMLU subjects for split %s\n", files.size(),
-                 data::MmluSubjects().size(), split.c_str());
+                 adapter.subjects().size(), split.c_str());
   }
 }
 

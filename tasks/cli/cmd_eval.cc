@@ -28,8 +28,10 @@
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/cli/run_folder.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/distributed.h"
+#include "tasks/eval_run.h"
 #include "tasks/evaluator.h"
 #include "tasks/export_formats.h"
 #include "tasks/requests.h"
@@ -126,19 +128,6 @@ po::variables_map Parse(const std::vector<std::string>& rest, const po::options_
   return vm;
 }
 
-std::pair<std::string, std::string> SplitTaskName(const std::string& name) {
-  const size_t colon = name.find(':');
-  if (colon == std::string::npos) return {name, ""};
-  return {name.substr(0, colon), name.substr(colon + 1)};
-}
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 // Pads to `width` terminal columns (printf's %-Ns counts bytes, and "±" is two).
 std::string Pad(const std::string& s, size_t width) {
   size_t cols = 0;
@@ -183,7 +172,7 @@ int RunTasksRender(const std::vector<std::string>& rest) {
   for (const char* req : {"task", "protocol", "data-dir", "out"}) {
     if (!vm.count(req)) throw Error(ErrorKind::kUsage, "", std::string("--") + req, "required (see doge tasks --help)");
   }
-  const auto [base, subject] = SplitTaskName(vm["task"].as<std::string>());
+  const auto [base, subject] = tasks::SplitSubtask(vm["task"].as<std::string>());
   const TaskSpec& spec = tasks::FindTaskSpec(base, vm["protocol"].as<std::string>());
   tasks::PrepareOptions opt;
   opt.data_dir = vm["data-dir"].as<std::string>();
@@ -219,26 +208,6 @@ std::vector<std::pair<std::string, std::string>> WeightHashes(const std::string&
   return out;
 }
 
-bool TaskDataPresent(const TaskSpec& spec, const std::string& dir, int k) {
-  if (spec.dataset == "mmlu") {
-    for (const std::string& s : data::MmluSubjects()) {
-      if (FileExists(data::SplitPath(dir, "mmlu", spec.evaluation_split, s))) return true;
-    }
-    return false;
-  }
-  if (!FileExists(data::SplitPath(dir, spec.dataset, spec.evaluation_split))) return false;
-  return k == 0 || FileExists(data::SplitPath(dir, spec.dataset, spec.few_shots_split));
-}
-
-void WriteSummaryJson(JsonWriter& w, const std::map<std::string, tasks::MetricSummary>& m) {
-  w.Key("metrics").BeginObject();
-  for (const auto& [k, v] : m) w.Field(k, v.value);
-  w.EndObject();
-  w.Key("stderr").BeginObject();
-  for (const auto& [k, v] : m) w.Field(k, v.stderr);
-  w.EndObject();
-}
-
 }  // namespace
 
 int RunTasks(const Args& args) {
@@ -253,6 +222,202 @@ int RunTasks(const Args& args) {
 }
 
 namespace {
+
+// `doge eval`'s command line, every value checked against its domain.
+struct EvalFlags {
+  std::string model_arg;  // --model as given
+  std::string model_dir;  // a folder, or ORG/NAME[@REV] resolved in the Hugging Face cache
+  std::string data_dir, out_dir, protocol;
+  bool allow = false, resume = false, overwrite = false, sharded = false;
+  int64_t limit = -1;
+  int num_fewshot = -1;
+  int threads = 0;
+  int batch_docs = 64;
+  int64_t prefix_cache_bytes = 0;
+  std::vector<std::string> formats;  // doge|lighteval|lm-eval (tasks/export_formats.h)
+  tasks::ShardSpec shard;
+};
+
+// --model and --tasks are present (checked by the caller).
+EvalFlags ReadEvalFlags(const po::variables_map& vm) {
+  EvalFlags f;
+  f.model_arg = vm["model"].as<std::string>();
+  // A folder, or ORG/NAME[@REV] resolved in the Hugging Face cache (engine/hub_cache.h).
+  f.model_dir = ResolveModelPath(f.model_arg);
+  f.data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : data::DefaultDataDir();
+  f.allow = vm.count("allow-count-mismatch") > 0;
+  f.limit = vm["limit"].as<int64_t>();
+  f.num_fewshot = vm["num-fewshot"].as<int>();
+  f.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
+  f.resume = vm.count("resume") > 0;
+  if (f.resume && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out DIR");
+  // Values outside their domain are usage errors, never a silent default (-1 means "the
+  // protocol's k" / "everything" only when the flag is left out).
+  if (!vm["num-fewshot"].defaulted() && (f.num_fewshot < 0 || f.num_fewshot > 1000)) {
+    throw Error(ErrorKind::kUsage, "", "--num-fewshot",
+                "expected a shot count in [0, 1000], got " + std::to_string(f.num_fewshot));
+  }
+  if (!vm["limit"].defaulted() && f.limit < 1) {
+    throw Error(ErrorKind::kUsage, "", "--limit",
+                "expected a document count >= 1 (leave it out for every document), got " + std::to_string(f.limit));
+  }
+  if (vm["threads"].as<int>() < 0) {
+    throw Error(ErrorKind::kUsage, "", "--threads",
+                "expected >= 0 (0 = all cores), got " + std::to_string(vm["threads"].as<int>()));
+  }
+  if (vm["batch-docs"].as<int>() < 1) throw Error(ErrorKind::kUsage, "", "--batch-docs", "expected >= 1");
+  f.batch_docs = vm["batch-docs"].as<int>();
+  f.overwrite = vm.count("overwrite") > 0;
+  if (f.overwrite && f.resume) throw Error(ErrorKind::kUsage, "", "--overwrite", "give --resume or --overwrite, not both");
+  if (f.overwrite && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--overwrite", "needs --out DIR");
+  f.threads = ResolveThreads(vm["threads"].as<int>());
+  f.prefix_cache_bytes = DefaultPrefixCacheBytes();
+  if (vm.count("prefix-cache-mb")) {
+    const int64_t mb = vm["prefix-cache-mb"].as<int64_t>();
+    if (mb < 0 || mb > (int64_t{1} << 40)) {
+      throw Error(ErrorKind::kUsage, "", "--prefix-cache-mb",
+                  "expected MiB in [0, 2^40] (0 disables), got " + std::to_string(mb));
+    }
+    f.prefix_cache_bytes = mb << 20;
+  }
+  f.formats = tasks::ParseOutputFormats(vm["output-format"].as<std::string>());
+  if (f.out_dir.empty() && (f.formats.size() > 1 || f.formats[0] != "doge")) {
+    throw Error(ErrorKind::kUsage, "", "--output-format", "needs --out DIR (the files are written inside it)");
+  }
+  f.sharded = vm.count("shard") > 0;
+  if (f.sharded) f.shard = tasks::ParseShard(vm["shard"].as<std::string>());
+  if (f.sharded && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--shard", "needs --out DIR (one folder per shard)");
+  f.protocol = vm["protocol"].as<std::string>();
+  return f;
+}
+
+// The model side of a run: engine, tokenizer, generation config and the hashes that identify them.
+struct EvalModel {
+  LoadedGenerationConfig gen_config;
+  std::unique_ptr<DogeLanguageModel> lm;
+  std::unique_ptr<Tokenizer> tok;
+  std::vector<std::pair<std::string, std::string>> weights;  // file -> sha256
+  std::string tok_sha;
+};
+
+EvalModel LoadEvalModel(const EvalFlags& f) {
+  EvalModel m;
+  // transformers' generate applies the checkpoint's generation_config.json for every field
+  // lighteval does not pass; read it first so an unsupported field fails before the weights load.
+  m.gen_config = LoadGenerationConfig(f.model_dir);
+  m.lm = DogeLanguageModel::Load(f.model_dir, f.threads);
+  m.lm->SetPrefixCacheBytes(f.prefix_cache_bytes);
+  m.tok = LoadTokenizer(f.model_dir);
+  if (m.gen_config.present) {
+    m.gen_config.config.eos_token_id = m.tok->eos_id();  // lighteval passes the tokenizer's EOS
+    m.lm->set_generation_config(m.gen_config.config);
+    std::string applied;
+    for (const std::string& a : m.gen_config.applied) applied += (applied.empty() ? "" : ", ") + a;
+    std::fprintf(stderr, "doge eval: %s: applied to generation: %s\n", m.gen_config.path.c_str(),
+                 applied.empty() ? "nothing (plain greedy)" : applied.c_str());
+    for (const std::string& note : m.gen_config.notes) {
+      std::fprintf(stderr, "doge eval: %s: %s\n", m.gen_config.path.c_str(), note.c_str());
+    }
+  }
+  m.weights = WeightHashes(f.model_dir);
+  m.tok_sha = Sha256File(m.tok->path());
+  return m;
+}
+
+// Every rank must run the same command (tasks and settings: they decide which collective steps
+// follow) with the same build, model and tokenizer as rank 0. Returns the dispatcher that hands
+// out documents; `ranks` gets each rank's host and threads.
+std::unique_ptr<tasks::MpiDispatcher> StartDistributed(tasks::MpiSession& mpi, const po::variables_map& vm,
+                                                       const EvalFlags& f, const tasks::EvalTaskPlan& plan,
+                                                       const std::string& protocol, const EvalModel& m,
+                                                       std::vector<tasks::RankInfo>& ranks) {
+  std::string task_list;
+  for (const std::string& n : plan.names) task_list += (task_list.empty() ? "" : ",") + n;
+  std::vector<std::pair<std::string, std::string>> same = {
+      {"doge git revision", DOGE_GIT_REVISION},
+      {"--tasks", task_list},
+      {"protocol, limit, shard",
+       protocol + " limit=" + std::to_string(f.limit) + (f.sharded ? " shard=" + tasks::ShardName(f.shard) : "")},
+      {"--num-fewshot", std::to_string(f.num_fewshot)},
+      {"generation_config.json", m.gen_config.present ? Sha256File(m.gen_config.path) : "absent"},
+      {"--allow-count-mismatch", f.allow ? "given" : "not given"},
+      {std::filesystem::path(m.tok->path()).filename().string(), m.tok_sha}};
+  for (const auto& [n, h] : m.weights) same.emplace_back(n, h);
+  mpi.VerifySame(f.model_dir, same);
+  ranks = mpi.GatherRankInfo(f.threads, GetMachineFingerprint().cpu_model);
+  auto dispatcher = std::make_unique<tasks::MpiDispatcher>(mpi);
+  if (vm.count("debug-delay-ms-per-doc")) dispatcher->set_debug_delay_ms_per_doc(vm["debug-delay-ms-per-doc"].as<int>());
+  return dispatcher;
+}
+
+// The hidden test flags: a SIGKILL or a real SIGINT of this process after N documents (counted
+// over the run through `docs_before`), or under mpirun a worker rank that kills itself.
+void InstallDebugHooks(const po::variables_map& vm, tasks::MpiSession* mpi, bool lead,
+                       tasks::MpiDispatcher* dispatcher, const int64_t& docs_before, tasks::EvalOptions& opt) {
+  const int kill_rank = vm["debug-kill-rank"].as<int>();
+  if (vm.count("debug-kill-after-docs") && kill_rank > 0) {
+    if (dispatcher && mpi->rank() == kill_rank) dispatcher->set_debug_kill_after_docs(vm["debug-kill-after-docs"].as<int64_t>());
+  } else if (vm.count("debug-sigint-after-docs") && lead) {
+    // A Ctrl-C at a known point (the interrupt test): the real signal, through the real handler.
+    const int64_t after = vm["debug-sigint-after-docs"].as<int64_t>();
+    opt.after_batch = [after, &docs_before](int64_t done) {
+      if (docs_before + done >= after) kill(getpid(), SIGINT);
+    };
+  } else if (vm.count("debug-kill-after-docs") && lead) {
+    const int64_t kill_after = vm["debug-kill-after-docs"].as<int64_t>();
+    opt.after_batch = [kill_after, &docs_before](int64_t done) {
+      if (docs_before + done >= kill_after) kill(getpid(), SIGKILL);
+    };
+  }
+}
+
+// Summary: acc and acc_norm side by side, with k and the split (eval-protocol.md §6.1, §6.9).
+void PrintEvalSummary(const std::string& model_name, const std::string& protocol, const EvalFlags& f,
+                      const tasks::EvalRunRecord& run) {
+  std::printf("\n%s, protocol %s (lighteval 0.7.0 %s)%s\n", model_name.c_str(), protocol.c_str(),
+              protocol == "card-a" ? "protocol A" : "protocol B",
+              f.limit >= 0 ? (", limit " + std::to_string(f.limit)).c_str() : "");
+  std::printf("%-14s %-2s %-11s %6s  %-16s %-16s %-16s %-7s %8s %10s %7s\n", "task", "k", "split", "n", "acc", "acc_norm", "qem",
+              "aggr", "docs/s", "tokens/s", "prefix");
+  for (size_t ri = 0; ri < run.results.size(); ++ri) {
+    const tasks::TaskResult& r = run.results[ri];
+    auto cell = [&](const char* m) -> std::string {
+      auto it = r.metrics.find(m);
+      if (it == r.metrics.end()) return "-";
+      return Fmt(it->second.value) + " ± " + Fmt(it->second.stderr);
+    };
+    std::printf("%-14s %-2d %-11s %6lld  %s %s %s %-7s %8.1f %10.0f %6.1f%%\n", r.spec->task.c_str(), r.k,
+                r.spec->evaluation_split.c_str(), static_cast<long long>(r.n), Pad(cell("acc"), 16).c_str(),
+                Pad(cell("acc_norm"), 16).c_str(), Pad(cell("qem"), 16).c_str(), r.spec->aggregation.c_str(),
+                r.docs_per_s, r.scored_tokens_per_s, 100.0 * run.reuse[ri].rate());
+  }
+  std::printf("prefix: share of the scored prompt tokens reused from the prefix cache (--prefix-cache-mb %lld; "
+              "scores are identical without it).\n",
+              static_cast<long long>(f.prefix_cache_bytes >> 20));
+  std::printf("acc_norm: ÷ characters of the choice, not counting its leading space (ARC, PIQA, OBQA, "
+              "MMLU card-b); ÷ characters of the ending (HellaSwag).\n");
+}
+
+// What results.json records besides the task results: model, tokenizer, settings, shards.
+void DescribeRun(const EvalFlags& f, const EvalModel& m, const std::string& model_name, const std::string& protocol,
+                 const std::string& identity, const std::vector<tasks::PreparedTask>& prepared,
+                 tasks::EvalRunRecord& run) {
+  run.model_path = f.model_dir;
+  run.model_id = f.model_arg;
+  run.model_name = model_name;
+  run.n_params = m.lm->n_params();
+  run.layout = m.lm->layout_name();
+  run.weights_sha256 = m.weights;
+  run.tokenizer_path = m.tok->path();
+  run.tokenizer_sha256 = m.tok_sha;
+  run.protocol = protocol;
+  run.threads = f.threads;
+  run.limit = f.limit;
+  run.sharded = f.sharded;
+  run.shard = f.shard;
+  run.run_identity = identity;
+  for (const tasks::PreparedTask& t : prepared) run.n_total.emplace_back(t.spec->task, t.n_docs());
+}
 
 int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   po::options_description desc("doge eval");
@@ -283,361 +448,86 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   for (const char* req : {"model", "tasks"}) {
     if (!vm.count(req)) throw Error(ErrorKind::kUsage, "", std::string("--") + req, "required (see doge eval --help)");
   }
-  // A folder, or ORG/NAME[@REV] resolved in the Hugging Face cache (engine/hub_cache.h).
-  const std::string model_dir = ResolveModelPath(vm["model"].as<std::string>());
-  const std::string data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : data::DefaultDataDir();
-  const bool allow = vm.count("allow-count-mismatch") > 0;
-  const int64_t limit = vm["limit"].as<int64_t>();
-  const int num_fewshot = vm["num-fewshot"].as<int>();
-  const std::string out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
-  const bool resume = vm.count("resume") > 0;
-  if (resume && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out DIR");
-  // Values outside their domain are usage errors, never a silent default (-1 used to mean "the
-  // protocol's k" / "everything" for these two).
-  if (!vm["num-fewshot"].defaulted() && (num_fewshot < 0 || num_fewshot > 1000)) {
-    throw Error(ErrorKind::kUsage, "", "--num-fewshot",
-                "expected a shot count in [0, 1000], got " + std::to_string(num_fewshot));
-  }
-  if (!vm["limit"].defaulted() && limit < 1) {
-    throw Error(ErrorKind::kUsage, "", "--limit",
-                "expected a document count >= 1 (leave it out for every document), got " + std::to_string(limit));
-  }
-  if (vm["threads"].as<int>() < 0) {
-    throw Error(ErrorKind::kUsage, "", "--threads",
-                "expected >= 0 (0 = all cores), got " + std::to_string(vm["threads"].as<int>()));
-  }
-  if (vm["batch-docs"].as<int>() < 1) throw Error(ErrorKind::kUsage, "", "--batch-docs", "expected >= 1");
-  const bool overwrite = vm.count("overwrite") > 0;
-  if (overwrite && resume) throw Error(ErrorKind::kUsage, "", "--overwrite", "give --resume or --overwrite, not both");
-  if (overwrite && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--overwrite", "needs --out DIR");
-  const int threads = ResolveThreads(vm["threads"].as<int>());
-  int64_t prefix_cache_bytes = DefaultPrefixCacheBytes();
-  if (vm.count("prefix-cache-mb")) {
-    const int64_t mb = vm["prefix-cache-mb"].as<int64_t>();
-    if (mb < 0 || mb > (int64_t{1} << 40)) {
-      throw Error(ErrorKind::kUsage, "", "--prefix-cache-mb",
-                  "expected MiB in [0, 2^40] (0 disables), got " + std::to_string(mb));
-    }
-    prefix_cache_bytes = mb << 20;
-  }
-  // doge|lighteval|lm-eval (several allowed): converted from results.json (tasks/export_formats.h).
-  const std::vector<std::string> formats = tasks::ParseOutputFormats(vm["output-format"].as<std::string>());
-  if (out_dir.empty() && (formats.size() > 1 || formats[0] != "doge")) {
-    throw Error(ErrorKind::kUsage, "", "--output-format", "needs --out DIR (the files are written inside it)");
-  }
-  const bool sharded = vm.count("shard") > 0;
-  const tasks::ShardSpec shard = sharded ? tasks::ParseShard(vm["shard"].as<std::string>()) : tasks::ShardSpec{};
-  if (sharded && out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--shard", "needs --out DIR (one folder per shard)");
+  const EvalFlags f = ReadEvalFlags(vm);
   // Under mpirun with more than one rank: rank 0 coordinates and writes, the others only score.
   const bool distributed = mpi && mpi->size() > 1;
   const bool lead = !mpi || mpi->rank() == 0;
-
-  // Resolve the task list and specs before loading anything heavy, so typos fail fast.
-  // Ours, lighteval's (suite|task|k|0: k per task) and lm-eval's spellings (tasks/task_names.h).
-  std::vector<std::string> names;
-  std::map<std::string, int> task_k;  // k from a lighteval string
-  for (const tasks::TaskSelection& s : tasks::ResolveTaskNames(ParseStringList(vm["tasks"].as<std::string>()))) {
-    names.push_back(s.task);
-    if (s.num_fewshot >= 0) task_k[s.task] = s.num_fewshot;
-    if (s.num_fewshot >= 0 && num_fewshot >= 0 && s.num_fewshot != num_fewshot) {
-      throw Error(ErrorKind::kUsage, "", "--num-fewshot", "disagrees with the k of '" + s.given + "'");
-    }
-    if (!s.note.empty()) std::fprintf(stderr, "doge eval: note: %s\n", s.note.c_str());
-  }
-  if (names.empty()) throw Error(ErrorKind::kUsage, "", "--tasks", "no task given");
-  std::string protocol = vm["protocol"].as<std::string>();
-  if (protocol != "auto") tasks::FindTaskSpec("mmlu", protocol);  // validates the name
-  int n_mmlu = 0;
-  for (const std::string& n : names) {
-    tasks::FindTaskSpec(SplitTaskName(n).first, protocol == "auto" ? "card-a" : protocol);
-    n_mmlu += SplitTaskName(n).first == "mmlu";
-  }
-  // results.json and details/ are keyed by task name, so MMLU appears once: all subjects or one.
-  if (n_mmlu > 1) throw Error(ErrorKind::kUsage, "", "--tasks", "give mmlu once: mmlu (all subjects) or mmlu:<subject>");
-  // A requested task without data did not run: that is an error whatever the flags
-  // (--allow-count-mismatch is for partial files, not missing datasets). Checked before the model
-  // loads; "auto" resolves to card-a or card-b later, and both read the same splits.
-  {
-    std::string missing;
-    for (const std::string& n : names) {
-      const TaskSpec& spec = tasks::FindTaskSpec(SplitTaskName(n).first, protocol == "auto" ? "card-a" : protocol);
-      const int task_fewshot = task_k.count(n) ? task_k.at(n) : num_fewshot;
-      if (!TaskDataPresent(spec, data_dir, task_fewshot >= 0 ? task_fewshot : spec.num_fewshot)) {
-        missing += (missing.empty() ? "" : ", ") + n + " (" + spec.dataset + ")";
-      }
-    }
-    if (!missing.empty()) {
-      throw Error(ErrorKind::kDataset, data_dir, "--tasks",
-                  "no data for " + missing + "; get it with doge data fetch or doge data import " +
-                      "(--allow-count-mismatch accepts partial files, not missing datasets)");
-    }
-  }
-
+  const tasks::EvalTaskPlan plan =
+      tasks::PlanEvalTasks(ParseStringList(vm["tasks"].as<std::string>()), f.num_fewshot, f.protocol, f.data_dir,
+                           [](const std::string& note) { std::fprintf(stderr, "doge eval: note: %s\n", note.c_str()); });
   // Never mix two runs in one folder (tasks/cli/run_folder.h); rank 0 owns the files. Only now,
   // after every check of the command line, does --overwrite remove anything.
-  if (lead && !out_dir.empty()) PrepareRunFolder(out_dir, resume, overwrite, "doge eval");
+  if (lead && !f.out_dir.empty()) PrepareRunFolder(f.out_dir, f.resume, f.overwrite, "doge eval");
 
   const auto t_start = std::chrono::steady_clock::now();
-  // transformers' generate applies the checkpoint's generation_config.json for every field
-  // lighteval does not pass; read it first so an unsupported field fails before the weights load.
-  LoadedGenerationConfig gen_config = LoadGenerationConfig(model_dir);
-  std::unique_ptr<DogeLanguageModel> lm = DogeLanguageModel::Load(model_dir, threads);
-  lm->SetPrefixCacheBytes(prefix_cache_bytes);
-  std::unique_ptr<Tokenizer> tok = LoadTokenizer(model_dir);
-  if (gen_config.present) {
-    gen_config.config.eos_token_id = tok->eos_id();  // lighteval passes the tokenizer's EOS
-    lm->set_generation_config(gen_config.config);
-    std::string applied;
-    for (const std::string& a : gen_config.applied) applied += (applied.empty() ? "" : ", ") + a;
-    std::fprintf(stderr, "doge eval: %s: applied to generation: %s\n", gen_config.path.c_str(),
-                 applied.empty() ? "nothing (plain greedy)" : applied.c_str());
-    for (const std::string& note : gen_config.notes) {
-      std::fprintf(stderr, "doge eval: %s: %s\n", gen_config.path.c_str(), note.c_str());
-    }
-  }
-  if (protocol == "auto") protocol = lm->n_params() < 100000000 ? "card-a" : "card-b";
-  const auto weights = WeightHashes(model_dir);
-  const std::string tok_sha = Sha256File(tok->path());
-  const std::string model_name = ModelDisplayName(vm["model"].as<std::string>());
+  EvalModel m = LoadEvalModel(f);
+  const std::string protocol = f.protocol == "auto" ? tasks::AutoProtocol(m.lm->n_params()) : f.protocol;
+  const std::string model_name = ModelDisplayName(f.model_arg);
   if (lead) {
     std::fprintf(stderr, "doge eval: %s (%lld params, layout %s), protocol %s, %d threads%s, data %s\n",
-                 model_name.c_str(), static_cast<long long>(lm->n_params()), lm->layout_name().c_str(),
-                 protocol.c_str(), threads,
-                 distributed ? (" per rank, " + std::to_string(mpi->size()) + " ranks").c_str() : "", data_dir.c_str());
+                 model_name.c_str(), static_cast<long long>(m.lm->n_params()), m.lm->layout_name().c_str(),
+                 protocol.c_str(), f.threads,
+                 distributed ? (" per rank, " + std::to_string(mpi->size()) + " ranks").c_str() : "",
+                 f.data_dir.c_str());
   }
-
-  std::string identity = protocol + " limit=" + std::to_string(limit) + " tok=" + tok_sha;
-  for (const auto& [n, h] : weights) identity += " " + n + "=" + h;
-  if (gen_config.present) identity += " generation_config=" + Sha256File(gen_config.path);
+  std::string identity = protocol + " limit=" + std::to_string(f.limit) + " tok=" + m.tok_sha;
+  for (const auto& [n, h] : m.weights) identity += " " + n + "=" + h;
+  if (m.gen_config.present) identity += " generation_config=" + Sha256File(m.gen_config.path);
   // A shard resumes only into the same shard; `doge eval merge` drops this suffix again.
-  if (sharded) identity += " shard=" + tasks::ShardName(shard);
+  if (f.sharded) identity += " shard=" + tasks::ShardName(f.shard);
   std::unique_ptr<tasks::MpiDispatcher> dispatcher;
   std::vector<tasks::RankInfo> ranks;
   if (distributed) {
-    // Every rank must run the same command (tasks and settings: they decide which collective
-    // steps follow) with the same build, model and tokenizer as rank 0.
-    std::string task_list;
-    for (const std::string& n : names) task_list += (task_list.empty() ? "" : ",") + n;
-    std::vector<std::pair<std::string, std::string>> same = {
-        {"doge git revision", DOGE_GIT_REVISION},
-        {"--tasks", task_list},
-        {"protocol, limit, shard", protocol + " limit=" + std::to_string(limit) + (sharded ? " shard=" + tasks::ShardName(shard) : "")},
-        {"--num-fewshot", std::to_string(num_fewshot)},
-        {"generation_config.json", gen_config.present ? Sha256File(gen_config.path) : "absent"},
-        {"--allow-count-mismatch", allow ? "given" : "not given"},
-        {std::filesystem::path(tok->path()).filename().string(), tok_sha}};
-    for (const auto& [n, h] : weights) same.emplace_back(n, h);
-    mpi->VerifySame(model_dir, same);
-    ranks = mpi->GatherRankInfo(threads, GetMachineFingerprint().cpu_model);
-    dispatcher = std::make_unique<tasks::MpiDispatcher>(*mpi);
-    if (vm.count("debug-delay-ms-per-doc")) dispatcher->set_debug_delay_ms_per_doc(vm["debug-delay-ms-per-doc"].as<int>());
+    dispatcher = StartDistributed(*mpi, vm, f, plan, protocol, m, ranks);
   }
 
-  std::vector<tasks::TaskResult> results;
-  // Per task, parallel to results: prompt tokens the prefix cache supplied / tokens scored.
-  struct Reuse {
-    int64_t reused = 0, scored = 0;
-    double rate() const { return scored > 0 ? static_cast<double>(reused) / static_cast<double>(scored) : 0.0; }
-  };
-  std::vector<Reuse> reuse;
+  tasks::EvalRunRecord run;
   std::vector<tasks::PreparedTask> prepared;
-  prepared.reserve(names.size());
+  prepared.reserve(plan.names.size());
   tasks::EvalOptions opt;
-  opt.out_dir = out_dir;
-  opt.data_dir = data_dir;
-  opt.resume = resume;
-  opt.batch_docs = vm["batch-docs"].as<int>();
+  opt.out_dir = lead ? f.out_dir : "";  // rank 0 keeps the files
+  opt.data_dir = f.data_dir;
+  opt.resume = f.resume;
+  opt.batch_docs = f.batch_docs;
   opt.show_progress = isatty(fileno(stderr));
   opt.run_identity = identity;
   opt.dispatcher = dispatcher.get();
-  if (!lead) opt.out_dir.clear();  // rank 0 keeps the files
   int64_t docs_before = 0;
-  const int kill_rank = vm["debug-kill-rank"].as<int>();
-  if (vm.count("debug-kill-after-docs") && kill_rank > 0) {
-    if (dispatcher && mpi->rank() == kill_rank) dispatcher->set_debug_kill_after_docs(vm["debug-kill-after-docs"].as<int64_t>());
-  } else if (vm.count("debug-sigint-after-docs") && lead) {
-    // A Ctrl-C at a known point (the interrupt test): the real signal, through the real handler.
-    const int64_t after = vm["debug-sigint-after-docs"].as<int64_t>();
-    opt.after_batch = [after, &docs_before](int64_t done) {
-      if (docs_before + done >= after) kill(getpid(), SIGINT);
-    };
-  } else if (vm.count("debug-kill-after-docs") && lead) {
-    const int64_t kill_after = vm["debug-kill-after-docs"].as<int64_t>();
-    opt.after_batch = [kill_after, &docs_before](int64_t done) {
-      if (docs_before + done >= kill_after) kill(getpid(), SIGKILL);
-    };
-  }
-  for (const std::string& n : names) {
-    const auto [base, subject] = SplitTaskName(n);
-    const TaskSpec& spec = tasks::FindTaskSpec(base, protocol);
-    const int task_fewshot = task_k.count(n) ? task_k.at(n) : num_fewshot;
-    tasks::PrepareOptions popt;
-    popt.data_dir = data_dir;
-    popt.subject = subject;
-    popt.num_fewshot = task_fewshot;
-    popt.limit = limit;
-    prepared.push_back(tasks::PrepareTask(spec, popt));
-    const tasks::PreparedTask& t = prepared.back();
-    if (t.n_docs() == 0) {
-      throw Error(ErrorKind::kDataset, data_dir, n,
-                  "no documents to evaluate (the " + spec.evaluation_split + " split is empty)");
-    }
+  InstallDebugHooks(vm, mpi, lead, dispatcher.get(), docs_before, opt);
+  for (const std::string& n : plan.names) {
     // Under mpirun the other ranks' files are compared with rank 0's by hash below, so the
     // counts (and their warnings, once rather than once per rank) are rank 0's to check.
-    for (const tasks::SplitRead& r : t.splits_read) {
-      if (lead) data::CheckSplitCount(data_dir, r.dataset, r.split, r.subject, r.n, allow);
-    }
-    if (lead && spec.dataset == "mmlu" && subject.empty() && !t.skipped_subjects.empty()) {
-      int64_t total = 0;
-      for (const tasks::SplitRead& r : t.splits_read) total += r.split == spec.evaluation_split ? r.n : 0;
-      // All 57 subjects are part of the task: missing ones fail the count check of the whole split.
-      data::CheckSplitCount(data_dir, "mmlu", spec.evaluation_split, "", total, allow);
-      std::fprintf(stderr, "doge eval: warning: mmlu: %zu of 57 subjects absent from %s; averaging the rest\n",
-                   t.skipped_subjects.size(), data_dir.c_str());
-    }
+    prepared.push_back(tasks::PrepareEvalTask(n, protocol, plan.NumFewshot(n, f.num_fewshot), f.limit, f.data_dir,
+                                              f.allow, lead));
+    const tasks::PreparedTask& t = prepared.back();
     if (distributed) {
       // Same documents everywhere: the files each rank read must hash as rank 0's do.
       std::vector<std::pair<std::string, std::string>> same = {{n, "evaluated"}};
-      for (const std::string& f : t.data_files) same.emplace_back(f, Sha256File(data_dir + "/" + f));
-      mpi->VerifySame(data_dir, same);
+      for (const std::string& file : t.data_files) same.emplace_back(file, Sha256File(f.data_dir + "/" + file));
+      mpi->VerifySame(f.data_dir, same);
     }
-    const PrefixCacheStats before = lm->prefix_cache_stats();
-    results.push_back(tasks::EvaluateTask(sharded ? tasks::ShardTask(t, shard) : t, *lm, *tok, opt));
-    const PrefixCacheStats after = lm->prefix_cache_stats();
-    reuse.push_back({after.tokens_reused - before.tokens_reused, after.tokens_scored - before.tokens_scored});
-    docs_before += results.back().docs_scored;
+    const PrefixCacheStats before = m.lm->prefix_cache_stats();
+    run.results.push_back(tasks::EvaluateTask(f.sharded ? tasks::ShardTask(t, f.shard) : t, *m.lm, *m.tok, opt));
+    const PrefixCacheStats after = m.lm->prefix_cache_stats();
+    run.reuse.push_back({after.tokens_reused - before.tokens_reused, after.tokens_scored - before.tokens_scored});
+    docs_before += run.results.back().docs_scored;
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  run.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   if (!lead) return 0;
   if (dispatcher) {
     for (tasks::RankInfo& r : ranks) r.docs_scored = dispatcher->docs_by_rank().at(static_cast<size_t>(r.rank));
   }
+  PrintEvalSummary(model_name, protocol, f, run);
+  if (f.out_dir.empty()) return 0;
 
-  // Summary: acc and acc_norm side by side, with k and the split (eval-protocol.md §6.1, §6.9).
-  std::printf("\n%s, protocol %s (lighteval 0.7.0 %s)%s\n", model_name.c_str(), protocol.c_str(),
-              protocol == "card-a" ? "protocol A" : "protocol B", limit >= 0 ? (", limit " + std::to_string(limit)).c_str() : "");
-  std::printf("%-14s %-2s %-11s %6s  %-16s %-16s %-16s %-7s %8s %10s %7s\n", "task", "k", "split", "n", "acc", "acc_norm", "qem",
-              "aggr", "docs/s", "tokens/s", "prefix");
-  for (size_t ri = 0; ri < results.size(); ++ri) {
-    const tasks::TaskResult& r = results[ri];
-    auto cell = [&](const char* m) -> std::string {
-      auto it = r.metrics.find(m);
-      if (it == r.metrics.end()) return "-";
-      return Fmt(it->second.value) + " ± " + Fmt(it->second.stderr);
-    };
-    std::printf("%-14s %-2d %-11s %6lld  %s %s %s %-7s %8.1f %10.0f %6.1f%%\n", r.spec->task.c_str(), r.k,
-                r.spec->evaluation_split.c_str(), static_cast<long long>(r.n), Pad(cell("acc"), 16).c_str(),
-                Pad(cell("acc_norm"), 16).c_str(), Pad(cell("qem"), 16).c_str(), r.spec->aggregation.c_str(),
-                r.docs_per_s, r.scored_tokens_per_s, 100.0 * reuse[ri].rate());
-  }
-  std::printf("prefix: share of the scored prompt tokens reused from the prefix cache (--prefix-cache-mb %lld; "
-              "scores are identical without it).\n",
-              static_cast<long long>(prefix_cache_bytes >> 20));
-  std::printf("acc_norm: ÷ characters of the choice, not counting its leading space (ARC, PIQA, OBQA, "
-              "MMLU card-b); ÷ characters of the ending (HellaSwag).\n");
-
-  if (!out_dir.empty()) {
-    const MachineFingerprint& fp = GetMachineFingerprint();
-    JsonWriter w(true);
-    w.BeginObject();
-    w.Field("schema", "doge.results/1");
-    w.Key("fingerprint");
-    WriteFingerprintJson(w, fp);
-    w.Field("git_revision", fp.git_revision);
-    w.Field("created", NowUtc());
-    w.Key("model").BeginObject();
-    w.Field("path", model_dir);
-    w.Field("id", vm["model"].as<std::string>());  // as given: a folder or ORG/NAME[@REV]
-    w.Field("name", model_name);
-    w.Field("n_params", lm->n_params());
-    w.Field("layout", lm->layout_name());
-    w.Key("sha256").BeginObject();
-    for (const auto& [n, h] : weights) w.Field(n, h);
-    w.EndObject();
-    w.EndObject();
-    w.Key("tokenizer").BeginObject();
-    w.Field("path", tok->path());
-    w.Field("sha256", tok_sha);
-    w.EndObject();
-    w.Field("protocol", protocol);
-    w.Field("threads", threads);
-    w.Field("wall_time_s", wall);
-    w.Key("limit");
-    if (limit >= 0) w.Int(limit); else w.Null();
-    if (sharded) {
-      // This folder holds one slice of every task (n, metrics are the slice's); `doge eval merge`
-      // checks and joins the slices.
-      w.Key("shard").BeginObject();
-      w.Field("index", shard.index);
-      w.Field("count", shard.count);
-      w.Field("run", identity);
-      w.Key("n_total").BeginObject();
-      for (const tasks::PreparedTask& t : prepared) w.Field(t.spec->task, t.n_docs());
-      w.EndObject();
-      w.EndObject();
-    }
-    if (distributed) {
-      // Who scored what: the only part of an MPI run's results that depends on the ranks.
-      w.Key("distributed").BeginObject();
-      w.Field("ranks", mpi->size());
-      w.Key("rank_info").BeginArray();
-      for (const tasks::RankInfo& r : ranks) {
-        w.BeginObject();
-        w.Field("rank", r.rank);
-        w.Field("host", r.host);
-        w.Field("threads", r.threads);
-        w.Field("cpu_model", r.cpu_model);
-        w.Field("docs_scored", r.docs_scored);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    w.Key("tasks").BeginObject();
-    for (size_t ri = 0; ri < results.size(); ++ri) {
-      const tasks::TaskResult& r = results[ri];
-      const TaskSpec& s = *r.spec;
-      w.Key(s.task).BeginObject();
-      w.Field("protocol", s.protocol);
-      w.Field("version", s.version);
-      w.Field("k", r.k);
-      w.Field("split", s.evaluation_split);
-      w.Field("fewshot_split", s.few_shots_split);
-      w.Field("sampler", s.few_shots_select);
-      w.Field("lighteval", s.lighteval);
-      w.Field("n", r.n);
-      WriteSummaryJson(w, r.metrics);
-      w.Field("aggregation", s.aggregation);
-      if (!r.subtasks.empty()) {
-        w.Key("subtasks").BeginObject();
-        for (const auto& [name, sub] : r.subtasks) {
-          w.Key(name).BeginObject();
-          w.Field("n", sub.n);
-          WriteSummaryJson(w, sub.metrics);
-          w.EndObject();
-        }
-        w.EndObject();
-      }
-      w.Key("dataset_sha256").BeginObject();
-      for (const auto& [f, h] : r.dataset_sha256) w.Field(f, h);
-      w.EndObject();
-      w.Field("docs_per_s", r.docs_per_s);
-      w.Field("scored_tokens_per_s", r.scored_tokens_per_s);
-      w.Field("docs_scored", r.docs_scored);
-      w.Field("wall_time_s", r.wall_time_s);
-      w.Key("prefix_cache").BeginObject();
-      w.Field("tokens_reused", reuse[ri].reused);
-      w.Field("tokens_scored", reuse[ri].scored);
-      w.Field("hit_rate", reuse[ri].rate());
-      w.EndObject();
-      w.EndObject();
-    }
-    w.EndObject();
-    w.EndObject();
-    WriteFileAtomic(out_dir + "/results.json", w.str() + "\n");
-    std::printf("wrote %s/results.json and %s/details/\n", out_dir.c_str(), out_dir.c_str());
-    for (const std::string& f : formats) {
-      for (const std::string& p : tasks::ExportResults(out_dir, f)) std::fprintf(stderr, "wrote %s (%s)\n", p.c_str(), f.c_str());
+  DescribeRun(f, m, model_name, protocol, identity, prepared, run);
+  if (distributed) run.n_ranks = mpi->size();
+  run.ranks = ranks;
+  tasks::WriteResultsJson(f.out_dir, run);
+  std::printf("wrote %s/results.json and %s/details/\n", f.out_dir.c_str(), f.out_dir.c_str());
+  for (const std::string& format : f.formats) {
+    for (const std::string& p : tasks::ExportResults(f.out_dir, format)) {
+      std::fprintf(stderr, "wrote %s (%s)\n", p.c_str(), format.c_str());
     }
   }
   return 0;

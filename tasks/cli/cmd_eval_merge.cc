@@ -24,6 +24,7 @@
 #include "tasks/cli/commands.h"
 #include "tasks/cli/json_copy.h"
 #include "tasks/cli/run_folder.h"
+#include "tasks/eval_run.h"
 #include "tasks/evaluator.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"
@@ -64,13 +65,6 @@ double Number(simdjson::dom::element e) {
   if (e.is_int64()) return static_cast<double>(e.get_int64().value());
   if (!e.get_double().get(d)) return d;
   return 0;  // null (a NaN rate)
-}
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 std::vector<std::string> Lines(const std::string& text, const std::string& path) {
@@ -141,69 +135,40 @@ void WritePerformance(JsonWriter& w, std::string_view key, const std::vector<sim
   }
 }
 
-}  // namespace
-
-int RunEvalMerge(const Args& args) {
-  po::options_description desc("doge eval merge");
-  desc.add_options()("help,h", "")("out", po::value<std::string>(), "")("overwrite", "")(
-      "shards", po::value<std::vector<std::string>>(), "");
-  po::positional_options_description pos;
-  pos.add("shards", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end())).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::fputs(kMergeHelp, stdout);
-    return 0;
+// Loads a finished shard folder's results.json and identifies the shard (index, count, run).
+std::unique_ptr<Shard> LoadShard(const std::string& dir) {
+  auto s = std::make_unique<Shard>();
+  s->dir = dir;
+  s->results_path = dir + "/results.json";
+  if (!FileExists(s->results_path)) {
+    throw Error(ErrorKind::kUsage, s->results_path, "", "not found: " + dir + " is not a finished shard folder");
   }
-  if (!vm.count("out")) throw Error(ErrorKind::kUsage, "", "--out", "required (see doge eval merge --help)");
-  if (!vm.count("shards")) throw Error(ErrorKind::kUsage, "", "SHARD_DIR", "no shard folders given (see doge eval merge --help)");
-  const std::string out_dir = vm["out"].as<std::string>();
-  const std::vector<std::string> dirs = vm["shards"].as<std::vector<std::string>>();
-  for (const std::string& dir : dirs) {
-    std::error_code ec;
-    if (std::filesystem::equivalent(dir, out_dir, ec)) {
-      throw Error(ErrorKind::kUsage, "", "--out", "is shard folder " + dir + "; write the merged run to a folder of its own");
-    }
+  if (auto err = s->parser.load(s->results_path).get(s->root)) {
+    throw Error(ErrorKind::kFormat, s->results_path, "", std::string("invalid JSON: ") + simdjson::error_message(err));
   }
-
-  // A merged run is a run: never mixed with another one in its folder (tasks/cli/run_folder.h).
-  PrepareRunFolder(out_dir, false, vm.count("overwrite") > 0, "doge eval merge");
-
-  // Load and identify every shard.
-  std::vector<std::unique_ptr<Shard>> shards;
-  for (const std::string& dir : dirs) {
-    auto s = std::make_unique<Shard>();
-    s->dir = dir;
-    s->results_path = dir + "/results.json";
-    if (!FileExists(s->results_path)) {
-      throw Error(ErrorKind::kUsage, s->results_path, "", "not found: " + dir + " is not a finished shard folder");
-    }
-    if (auto err = s->parser.load(s->results_path).get(s->root)) {
-      throw Error(ErrorKind::kFormat, s->results_path, "", std::string("invalid JSON: ") + simdjson::error_message(err));
-    }
-    simdjson::dom::element shard;
-    int64_t index = 0, count = 0;
-    std::string_view run;
-    if (s->root["shard"].get(shard)) {
-      throw Error(ErrorKind::kUsage, s->results_path, "shard",
-                  "missing: not a shard (was it written by doge eval --shard K/N?)");
-    }
-    if (shard["index"].get_int64().get(index) || shard["count"].get_int64().get(count) || shard["run"].get_string().get(run)) {
-      throw Error(ErrorKind::kFormat, s->results_path, "shard", "expected {index, count, run, n_total}");
-    }
-    s->index = static_cast<int>(index);
-    s->count = static_cast<int>(count);
-    const std::string suffix = " shard=" + std::to_string(index) + "/" + std::to_string(count);
-    s->run = std::string(run);
-    if (s->run.size() < suffix.size() || s->run.compare(s->run.size() - suffix.size(), suffix.size(), suffix) != 0) {
-      throw Error(ErrorKind::kFormat, s->results_path, "shard.run", "does not end with '" + suffix + "'");
-    }
-    s->run.resize(s->run.size() - suffix.size());
-    shards.push_back(std::move(s));
+  simdjson::dom::element shard;
+  int64_t index = 0, count = 0;
+  std::string_view run;
+  if (s->root["shard"].get(shard)) {
+    throw Error(ErrorKind::kUsage, s->results_path, "shard",
+                "missing: not a shard (was it written by doge eval --shard K/N?)");
   }
+  if (shard["index"].get_int64().get(index) || shard["count"].get_int64().get(count) || shard["run"].get_string().get(run)) {
+    throw Error(ErrorKind::kFormat, s->results_path, "shard", "expected {index, count, run, n_total}");
+  }
+  s->index = static_cast<int>(index);
+  s->count = static_cast<int>(count);
+  const std::string suffix = " shard=" + std::to_string(index) + "/" + std::to_string(count);
+  s->run = std::string(run);
+  if (s->run.size() < suffix.size() || s->run.compare(s->run.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    throw Error(ErrorKind::kFormat, s->results_path, "shard.run", "does not end with '" + suffix + "'");
+  }
+  s->run.resize(s->run.size() - suffix.size());
+  return s;
+}
 
-  // Same run: everything that decides the per-document results must agree with the first shard.
+// Same run: everything that decides the per-document results must agree with the first shard.
+void CheckSameRun(const std::vector<std::unique_ptr<Shard>>& shards) {
   const Shard& ref = *shards[0];
   for (const auto& sp : shards) {
     const Shard& s = *sp;
@@ -244,8 +209,11 @@ int RunEvalMerge(const Args& args) {
     }
   }
 
-  // Exactly shards 0 .. N-1, each once.
-  const int n_shards = ref.count;
+}
+
+// Exactly shards 0 .. N-1, each once: returns them by index.
+std::vector<const Shard*> ShardsByIndex(const std::vector<std::unique_ptr<Shard>>& shards) {
+  const int n_shards = shards[0]->count;
   std::vector<const Shard*> by_index(static_cast<size_t>(n_shards), nullptr);
   for (const auto& sp : shards) {
     const Shard*& slot = by_index[static_cast<size_t>(sp->index)];
@@ -266,92 +234,101 @@ int RunEvalMerge(const Args& args) {
     throw Error(ErrorKind::kUsage, "", "SHARD_DIR", "missing shard(s) " + missing + "; given:" + given);
   }
 
-  // Per task: interleave the shards' details back into dataset order (position p is line p / N of
-  // shard p % N), check each line, recompute metrics and aggregates.
-  const std::string protocol(ref.root["protocol"].get_string().value());
-  std::map<std::string, tasks::TaskResult> merged;
-  std::map<std::string, std::string> merged_details, merged_run;
-  for (auto [task_key, task_value] : ref.root["tasks"].get_object()) {
-    const std::string task(task_key);
-    const tasks::TaskSpec& spec = tasks::FindTaskSpec(task, protocol);
-    if (int64_t(task_value["version"]) != spec.version) {
-      throw Error(ErrorKind::kUsage, ref.results_path, "tasks." + task + ".version",
-                  "written by a doge whose " + task + " is version " + std::to_string(int64_t(task_value["version"])) +
-                      "; this doge has version " + std::to_string(spec.version));
-    }
-    const int64_t total = ref.root["shard"]["n_total"][task].get_int64().value();
-    std::vector<std::vector<std::string>> lines(static_cast<size_t>(n_shards));
-    std::vector<std::string> paths(static_cast<size_t>(n_shards));
-    for (int k = 0; k < n_shards; ++k) {
-      const Shard& s = *by_index[static_cast<size_t>(k)];
-      paths[k] = s.dir + "/details/" + task + ".jsonl";
-      if (!FileExists(paths[k])) throw Error(ErrorKind::kUsage, paths[k], "", "not found (shard incomplete?)");
-      lines[k] = Lines(ReadFileToString(paths[k]), paths[k]);
-      const int64_t want = total > k ? (total - k + n_shards - 1) / n_shards : 0;
-      if (static_cast<int64_t>(lines[k].size()) != want) {
-        throw Error(ErrorKind::kUsage, paths[k], "lines",
-                    "shard " + std::to_string(k) + "/" + std::to_string(n_shards) + " of " + std::to_string(total) +
-                        " documents must hold " + std::to_string(want) + ", found " + std::to_string(lines[k].size()));
-      }
-      // The shard's run identity file, shard suffix dropped, is the merged run's.
-      const std::string run_file = paths[k] + ".run";
-      std::string run = FileExists(run_file) ? ReadFileToString(run_file) : "";
-      const std::string suffix = " shard=" + std::to_string(k) + "/" + std::to_string(n_shards);
-      const size_t at = run.find(suffix + "\"");
-      if (at == std::string::npos) throw Error(ErrorKind::kUsage, run_file, "run", "missing or not written by this shard");
-      run.erase(at, suffix.size());
-      if (k == 0) merged_run[task] = run;
-      else if (run != merged_run[task]) throw Error(ErrorKind::kUsage, run_file, "run", "differs from shard 0's");
-    }
-    std::vector<tasks::DocResult> results;
-    std::string details;
-    std::set<std::string> seen;
-    for (int64_t p = 0; p < total; ++p) {
-      const size_t k = static_cast<size_t>(p % n_shards);
-      const std::string& line = lines[k][static_cast<size_t>(p / n_shards)];
-      const std::string where = paths[k] + ":" + std::to_string(p / n_shards + 1);
-      tasks::DocResult r = tasks::ParseDetailLine(line, where);
-      tasks::ComputeDocMetrics(spec, r);
-      if (tasks::DetailLine(r) != line) {
-        throw Error(ErrorKind::kFormat, where, "", "not a details line as doge writes it (edited?)");
-      }
-      if (!seen.insert(r.subtask + "#" + std::to_string(r.doc_index)).second) {
-        throw Error(ErrorKind::kUsage, where, "doc_index",
-                    r.subtask + " document " + std::to_string(r.doc_index) + " appears twice among the shards");
-      }
-      details += line + "\n";
-      results.push_back(std::move(r));
-    }
-    // AggregateTask needs only the units' names and sizes (macro averages): consecutive documents
-    // of one sub-task form a unit, in dataset order, as PrepareTask built them.
-    tasks::PreparedTask shape;
-    shape.spec = &spec;
-    shape.k = static_cast<int>(int64_t(task_value["k"]));
-    for (const tasks::DocResult& r : results) {
-      if (shape.units.empty() || shape.units.back().name != r.subtask) shape.units.push_back(tasks::TaskUnit{r.subtask, {}, 0});
-      shape.units.back().docs.emplace_back();
-    }
-    if (spec.aggregation != "macro") {
-      shape.units = {tasks::TaskUnit{task, std::vector<tasks::EvalDoc>(results.size()), 0}};
-    }
-    tasks::TaskResult tr;
-    tasks::AggregateTask(shape, results, tr);
-    merged[task] = std::move(tr);
-    merged_details[task] = std::move(details);
-  }
+  return by_index;
+}
 
-  // Write: details first, results.json last (its presence marks a finished folder).
-  MakeDirs(out_dir + "/details");
-  for (const auto& [task, d] : merged_details) {
-    WriteFileAtomic(out_dir + "/details/" + task + ".jsonl", d);
-    WriteFileAtomic(out_dir + "/details/" + task + ".jsonl.run", merged_run[task]);
+// One task of the merged run.
+struct MergedTask {
+  tasks::TaskResult result;
+  std::string details;  // the details lines in dataset order
+  std::string run;      // the .run file: the shards' run identity without the shard suffix
+};
+
+// Interleaves the shards' details of `task` back into dataset order (position p is line p / N of
+// shard p % N), checks each line, and recomputes the metrics and aggregates.
+MergedTask MergeTask(const std::string& task, simdjson::dom::element task_value, const Shard& ref,
+                     const std::vector<const Shard*>& by_index, const std::string& protocol) {
+  const int n_shards = static_cast<int>(by_index.size());
+  MergedTask out;
+  const tasks::TaskSpec& spec = tasks::FindTaskSpec(task, protocol);
+  if (int64_t(task_value["version"]) != spec.version) {
+    throw Error(ErrorKind::kUsage, ref.results_path, "tasks." + task + ".version",
+                "written by a doge whose " + task + " is version " + std::to_string(int64_t(task_value["version"])) +
+                    "; this doge has version " + std::to_string(spec.version));
   }
+  const int64_t total = ref.root["shard"]["n_total"][task].get_int64().value();
+  std::vector<std::vector<std::string>> lines(static_cast<size_t>(n_shards));
+  std::vector<std::string> paths(static_cast<size_t>(n_shards));
+  for (int k = 0; k < n_shards; ++k) {
+    const Shard& s = *by_index[static_cast<size_t>(k)];
+    paths[k] = s.dir + "/details/" + task + ".jsonl";
+    if (!FileExists(paths[k])) throw Error(ErrorKind::kUsage, paths[k], "", "not found (shard incomplete?)");
+    lines[k] = Lines(ReadFileToString(paths[k]), paths[k]);
+    const int64_t want = total > k ? (total - k + n_shards - 1) / n_shards : 0;
+    if (static_cast<int64_t>(lines[k].size()) != want) {
+      throw Error(ErrorKind::kUsage, paths[k], "lines",
+                  "shard " + std::to_string(k) + "/" + std::to_string(n_shards) + " of " + std::to_string(total) +
+                      " documents must hold " + std::to_string(want) + ", found " + std::to_string(lines[k].size()));
+    }
+    // The shard's run identity file, shard suffix dropped, is the merged run's.
+    const std::string run_file = paths[k] + ".run";
+    std::string run = FileExists(run_file) ? ReadFileToString(run_file) : "";
+    const std::string suffix = " shard=" + std::to_string(k) + "/" + std::to_string(n_shards);
+    const size_t at = run.find(suffix + "\"");
+    if (at == std::string::npos) throw Error(ErrorKind::kUsage, run_file, "run", "missing or not written by this shard");
+    run.erase(at, suffix.size());
+    if (k == 0) out.run = run;
+    else if (run != out.run) throw Error(ErrorKind::kUsage, run_file, "run", "differs from shard 0's");
+  }
+  std::vector<tasks::DocResult> results;
+  std::string details;
+  std::set<std::string> seen;
+  for (int64_t p = 0; p < total; ++p) {
+    const size_t k = static_cast<size_t>(p % n_shards);
+    const std::string& line = lines[k][static_cast<size_t>(p / n_shards)];
+    const std::string where = paths[k] + ":" + std::to_string(p / n_shards + 1);
+    tasks::DocResult r = tasks::ParseDetailLine(line, where);
+    tasks::ComputeDocMetrics(spec, r);
+    if (tasks::DetailLine(r) != line) {
+      throw Error(ErrorKind::kFormat, where, "", "not a details line as doge writes it (edited?)");
+    }
+    if (!seen.insert(r.subtask + "#" + std::to_string(r.doc_index)).second) {
+      throw Error(ErrorKind::kUsage, where, "doc_index",
+                  r.subtask + " document " + std::to_string(r.doc_index) + " appears twice among the shards");
+    }
+    details += line + "\n";
+    results.push_back(std::move(r));
+  }
+  // AggregateTask needs only the units' names and sizes (macro averages): consecutive documents
+  // of one sub-task form a unit, in dataset order, as PrepareTask built them.
+  tasks::PreparedTask shape;
+  shape.spec = &spec;
+  shape.k = static_cast<int>(int64_t(task_value["k"]));
+  for (const tasks::DocResult& r : results) {
+    if (shape.units.empty() || shape.units.back().name != r.subtask) shape.units.push_back(tasks::TaskUnit{r.subtask, {}, 0});
+    shape.units.back().docs.emplace_back();
+  }
+  if (spec.aggregation != "macro") {
+    shape.units = {tasks::TaskUnit{task, std::vector<tasks::EvalDoc>(results.size()), 0}};
+  }
+  tasks::TaskResult tr;
+  tasks::AggregateTask(shape, results, tr);
+  out.result = std::move(tr);
+  out.details = std::move(details);
+  return out;
+}
+
+// results.json of the merged run: the first shard's, with the merged tasks, the longest wall
+// time, a fresh `created` and where the parts came from.
+void WriteMergedResults(const std::string& out_dir, const Shard& ref, const std::vector<std::unique_ptr<Shard>>& shards,
+                        const std::vector<const Shard*>& by_index, const std::map<std::string, tasks::TaskResult>& merged) {
+  const int n_shards = static_cast<int>(by_index.size());
   JsonWriter w(true);
   w.BeginObject();
   for (auto [key, value] : ref.root.get_object()) {
     if (key == "shard") continue;
     if (key == "created") {
-      w.Field(key, NowUtc());
+      w.Field(key, tasks::UtcTimestamp());
     } else if (key == "wall_time_s") {
       double m = 0;
       for (const auto& s : shards) m = std::max(m, Number(s->root["wall_time_s"].value()));
@@ -414,6 +391,57 @@ int RunEvalMerge(const Args& args) {
   w.EndArray();
   w.EndObject();
   WriteFileAtomic(out_dir + "/results.json", w.str() + "\n");
+}
+
+}  // namespace
+
+int RunEvalMerge(const Args& args) {
+  po::options_description desc("doge eval merge");
+  desc.add_options()("help,h", "")("out", po::value<std::string>(), "")("overwrite", "")(
+      "shards", po::value<std::vector<std::string>>(), "");
+  po::positional_options_description pos;
+  pos.add("shards", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end())).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::fputs(kMergeHelp, stdout);
+    return 0;
+  }
+  if (!vm.count("out")) throw Error(ErrorKind::kUsage, "", "--out", "required (see doge eval merge --help)");
+  if (!vm.count("shards")) throw Error(ErrorKind::kUsage, "", "SHARD_DIR", "no shard folders given (see doge eval merge --help)");
+  const std::string out_dir = vm["out"].as<std::string>();
+  const std::vector<std::string> dirs = vm["shards"].as<std::vector<std::string>>();
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    if (std::filesystem::equivalent(dir, out_dir, ec)) {
+      throw Error(ErrorKind::kUsage, "", "--out", "is shard folder " + dir + "; write the merged run to a folder of its own");
+    }
+  }
+
+  // A merged run is a run: never mixed with another one in its folder (tasks/cli/run_folder.h).
+  PrepareRunFolder(out_dir, false, vm.count("overwrite") > 0, "doge eval merge");
+
+  std::vector<std::unique_ptr<Shard>> shards;
+  for (const std::string& dir : dirs) shards.push_back(LoadShard(dir));
+  CheckSameRun(shards);
+  const Shard& ref = *shards[0];
+  const std::vector<const Shard*> by_index = ShardsByIndex(shards);
+  const int n_shards = static_cast<int>(by_index.size());
+
+  const std::string protocol(ref.root["protocol"].get_string().value());
+  std::map<std::string, tasks::TaskResult> merged;
+  std::map<std::string, MergedTask> parts;
+  for (auto [task_key, task_value] : ref.root["tasks"].get_object()) {
+    const std::string task(task_key);
+    MergedTask t = MergeTask(task, task_value, ref, by_index, protocol);
+    merged[task] = t.result;
+    parts[task] = std::move(t);
+  }
+  // Write: details first, results.json last (its presence marks a finished folder).
+  MakeDirs(out_dir + "/details");
+  for (const auto& [task, t] : parts) tasks::WriteFinishedDetails(out_dir, task, t.details, t.run);
+  WriteMergedResults(out_dir, ref, shards, by_index, merged);
   int64_t docs = 0;
   for (const auto& [t, r] : merged) docs += r.n;
   std::printf("merged %d shards (%zu tasks, %lld documents) into %s/results.json and %s/details/\n", n_shards,

@@ -1,4 +1,4 @@
-// `doge perplexity` (issue #17): perplexity of a text file in llama-perplexity's or lm-eval's
+// `doge perplexity`: perplexity of a text file in llama-perplexity's or lm-eval's
 // convention, and the KL divergence of the model's next-token distributions against a baseline
 // saved by an earlier run (--save-logits / --kl-divergence-base), as llama-perplexity does. The
 // windows, statistics and baseline file live in engine/perplexity.h; this file reads the text,
@@ -120,6 +120,221 @@ std::string Fmt(const char* f, double v) {
 // 1e40 and more, which "%.4f" prints with dozens of digits).
 std::string Ppl(double v) { return std::fabs(v) < 1e9 ? Fmt("%.4f", v) : Fmt("%.6e", v); }
 
+// The text: read, check UTF-8 (clear error with the position of the first bad byte).
+std::string ReadUtf8Text(const std::string& file) {
+  const std::string text = ReadFileToString(file);
+  const int64_t bad = FirstInvalidUtf8(text);
+  if (bad >= 0) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[static_cast<size_t>(bad)]));
+    throw Error(ErrorKind::kFormat, file, "byte " + std::to_string(bad) + " (" + LineColumn(text, bad) + ")",
+                std::string("is not valid UTF-8 (found byte ") + hex +
+                    "); convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8");
+  }
+  if (text.empty()) throw Error(ErrorKind::kFormat, file, "", "is empty: nothing to score");
+  return text;
+}
+
+// The text's tokens (into `tokens`) and the windows the convention scores them in.
+std::vector<ScoringWindow> MakeWindows(const std::string& convention, const std::string& text, const std::string& file,
+                                       int64_t ctx, const Tokenizer& tok, std::vector<int32_t>& tokens) {
+  std::vector<ScoringWindow> windows;
+  if (convention == "llama") {
+    tokens = tok.Encode(text, true);  // common_tokenize(..., add_special = true)
+    const std::vector<int32_t> empty = tok.Encode("", true);
+    const bool add_bos = !empty.empty() && tok.bos_id() >= 0 && empty.front() == tok.bos_id();
+    if (static_cast<int64_t>(tokens.size()) < ctx) {
+      throw Error(ErrorKind::kFormat, file, "",
+                  "tokenizes to " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of --ctx " +
+                      std::to_string(ctx) + " (llama-perplexity itself asks for 2 x ctx); use a longer text or a smaller --ctx");
+    }
+    windows = LlamaPerplexityWindows(tokens, ctx, add_bos ? tok.bos_id() : -1);
+  } else {
+    tokens = tok.Encode(text, false);  // HFLM.tok_encode: add_special_tokens = False
+    const int32_t prefix = tok.bos_id() >= 0 ? tok.bos_id() : tok.eos_id();
+    if (prefix < 0) {
+      throw Error(ErrorKind::kConfig, tok.path(), "bos_token", "the lm-eval convention needs a BOS (or EOS) token as prefix");
+    }
+    windows = LmEvalRollingWindows(tokens, prefix, ctx);
+  }
+  return windows;
+}
+
+// Everything the report prints, gathered after scoring.
+struct PerplexityReport {
+  std::string convention, model_dir, file;
+  int64_t ctx = 0;
+  KldBaseHeader identity;  // the run's identity (hashes, shape) as a baseline file records it
+  int64_t n_text_tokens = 0, n_windows = 0;
+  int64_t count = 0;  // scored tokens
+  PerplexityEstimate est;
+  double ll = 0;  // total log-likelihood
+  int64_t n_words = 0, n_bytes = 0;
+  double word_ppl = 0, byte_ppl = 0, bpb = 0;
+  std::string save_path;  // "" unless --save-logits
+  std::string base_path;  // "" unless --kl-divergence-base
+  KldBaseHeader base_header;
+  KldAccumulator::Summary ks;
+  int threads = 0;
+  double wall = 0;
+};
+
+// Identity of this run, for the baseline file: what a --kl-divergence-base comparison requires
+// to be the same (convention, windows, tokens, text) and what it reports (model, tokenizer).
+KldBaseHeader RunIdentity(const std::string& convention, int64_t ctx, int64_t n_scored,
+                          const std::vector<ScoringWindow>& windows, const DogeModel& model,
+                          const std::string& model_dir, const Tokenizer& tok, const std::string& text,
+                          const std::string& file) {
+  KldBaseHeader identity;
+  identity.convention = convention;
+  identity.ctx = ctx;
+  identity.vocab_size = model.config().vocab_size;
+  identity.n_positions = n_scored;
+  identity.n_windows = static_cast<int64_t>(windows.size());
+  identity.model_shape = ModelShape(model);
+  identity.weights_sha256 = WeightsSha256(model_dir);
+  identity.tokenizer_sha256 = Sha256File(tok.path());
+  identity.text_sha256 = Sha256Hex(text);
+  identity.text_bytes = static_cast<int64_t>(text.size());
+  std::string raw;
+  for (const ScoringWindow& w : windows) {
+    raw.append(reinterpret_cast<const char*>(w.input.data()), 4 * w.input.size());
+    raw.append(reinterpret_cast<const char*>(w.targets.data()), 4 * w.targets.size());
+  }
+  identity.tokens_sha256 = Sha256Hex(raw);
+  identity.model_path = model_dir;
+  identity.text_path = file;
+  return identity;
+}
+
+// Sums over the scored positions (negative log-likelihoods, and the KL divergence against a
+// baseline when one is given).
+struct ScoreSums {
+  double sum_nll = 0, sum_nll2 = 0;
+  int64_t count = 0;
+  KldAccumulator kld;
+};
+
+// Scores every window, feeding `writer` (--save-logits) and comparing with `base`
+// (--kl-divergence-base) position by position.
+ScoreSums ScoreWindows(const DogeModel& model, const std::vector<ScoringWindow>& windows,
+                       const PerplexityReport& r, int64_t n_scored, KldBaseWriter* writer, KldBaseReader* base) {
+  const int64_t V = model.config().vocab_size;
+  ScoreSums s;
+  KldBaseReader::Position pos;
+  Progress progress("perplexity (" + r.convention + ", ctx " + std::to_string(r.ctx) + ")", n_scored,
+                    Progress::Unit::kCount, "tokens");
+  RunScoringWindows(
+      model, windows,
+      [&](size_t, int64_t, const float* logits, int32_t target) {
+        const double nll = LogSumExp(logits, V) - static_cast<double>(logits[target]);
+        s.sum_nll += nll;
+        s.sum_nll2 += nll * nll;
+        if (writer) writer->Add(logits, target);
+        if (base) {
+          base->Read(s.count, &pos);
+          if (pos.target != target) {
+            throw Error(ErrorKind::kFormat, r.base_path, "position " + std::to_string(s.count),
+                        "baseline target " + std::to_string(pos.target) + ", this run " + std::to_string(target));
+          }
+          s.kld.Add(logits, V, pos);
+        }
+        ++s.count;
+      },
+      [&](size_t) {
+        progress.SetSuffix("ppl " + Ppl(std::exp(s.sum_nll / std::max<int64_t>(s.count, 1))));
+        progress.Set(s.count);
+      });
+  progress.Finish();
+  return s;
+}
+
+std::string PerplexityJson(const PerplexityReport& r) {
+  const KldAccumulator::Summary& ks = r.ks;
+  JsonWriter w(true);
+  w.BeginObject();
+  w.Field("schema", "doge.perplexity/1");
+  w.Field("convention", r.convention);
+  w.Field("ctx", r.ctx);
+  w.Key("model").BeginObject().Field("path", r.model_dir).Field("weights_sha256", r.identity.weights_sha256)
+      .Field("shape", r.identity.model_shape).EndObject();
+  w.Key("file").BeginObject().Field("path", r.file).Field("sha256", r.identity.text_sha256)
+      .Field("bytes", r.n_bytes).EndObject();
+  w.Field("tokenizer_sha256", r.identity.tokenizer_sha256);
+  w.Field("n_text_tokens", r.n_text_tokens);
+  w.Field("n_windows", r.n_windows);
+  w.Field("n_tokens", r.count);  // scored tokens
+  w.Field("mean_nll", r.est.mean_nll);
+  if (r.convention == "llama") {
+    w.Field("ppl", r.est.ppl).Field("ppl_stderr", r.est.ppl_stderr);
+  } else {
+    w.Field("loglikelihood", r.ll).Field("n_words", r.n_words).Field("n_bytes", r.n_bytes);
+    w.Field("word_perplexity", r.word_ppl).Field("byte_perplexity", r.byte_ppl).Field("bits_per_byte", r.bpb);
+    w.Field("token_perplexity", r.est.ppl);
+  }
+  if (!r.save_path.empty()) w.Field("saved_logits", r.save_path);
+  if (!r.base_path.empty()) {
+    w.Key("kl_divergence").BeginObject();
+    w.Field("base", r.base_path).Field("base_weights_sha256", r.base_header.weights_sha256);
+    w.Field("storage", r.base_header.storage).Field("top_k", r.base_header.top_k);
+    w.Field("n", ks.n).Field("mean", ks.kld_mean).Field("stderr", ks.kld_stderr);
+    w.Field("median", ks.kld_median).Field("p99", ks.kld_p99).Field("p99_9", ks.kld_p999).Field("max", ks.kld_max);
+    w.Field("top1_agreement", ks.top1_agreement).Field("top1_agreement_stderr", ks.top1_agreement_stderr);
+    w.Field("ppl_base", ks.ppl_base).Field("ppl_new", ks.ppl_new).Field("delta_ppl", ks.delta_ppl);
+    w.Field("ln_ppl_ratio", ks.ln_ppl_ratio).Field("ln_ppl_ratio_stderr", ks.ln_ppl_ratio_stderr);
+    w.Field("mean_rest_mass", ks.mean_rest_mass);
+    w.EndObject();
+  }
+  w.Field("kernel_isa", KernelIsaName(ActiveKernelIsa()));
+  w.Field("threads", r.threads);
+  w.Field("wall_time_s", r.wall);
+  w.EndObject();
+  return w.Take() + "\n";
+}
+
+std::string PerplexityMarkdown(const PerplexityReport& r) {
+  const KldAccumulator::Summary& ks = r.ks;
+  const PerplexityEstimate& est = r.est;
+  std::string output;
+  output += "doge perplexity: " + r.file + " (" + std::to_string(r.n_bytes) + " bytes, " +
+            std::to_string(r.n_text_tokens) + " tokens), model " + r.model_dir + ", convention " +
+            r.convention + ", ctx " + std::to_string(r.ctx) + "\n\n";
+  if (r.convention == "llama") {
+    output += "Final estimate: PPL = " + Ppl(est.ppl) + " +/- " + (std::fabs(est.ppl_stderr) < 1e9 ? Fmt("%.5f", est.ppl_stderr) : Fmt("%.6e", est.ppl_stderr)) + "  (" +
+              std::to_string(r.count) + " tokens scored in " + std::to_string(r.n_windows) + " chunks)\n";
+  } else {
+    output += "| metric | value |\n|---|---|\n";
+    output += "| word_perplexity | " + Ppl(r.word_ppl) + " |\n";
+    output += "| byte_perplexity | " + Ppl(r.byte_ppl) + " |\n";
+    output += "| bits_per_byte | " + Fmt("%.4f", r.bpb) + " |\n";
+    output += "| loglikelihood | " + Fmt("%.4f", r.ll) + " |\n";
+    output += "| words / bytes / tokens | " + std::to_string(r.n_words) + " / " + std::to_string(r.n_bytes) + " / " +
+              std::to_string(r.count) + " |\n";
+  }
+  if (!r.save_path.empty()) output += "\nsaved the baseline to " + r.save_path + "\n";
+  if (!r.base_path.empty()) {
+    const KldBaseHeader& bh = r.base_header;
+    output += "\nKL divergence against " + r.base_path + " (" + bh.storage +
+              (bh.storage == "top-k" ? " " + std::to_string(bh.top_k) : "") + ", " +
+              std::to_string(ks.n) + " positions)\n\n| statistic | value |\n|---|---|\n";
+    output += "| Mean PPL(new) | " + Ppl(ks.ppl_new) + " |\n";
+    output += "| Mean PPL(base) | " + Ppl(ks.ppl_base) + " |\n";
+    output += "| Δppl | " + Ppl(ks.delta_ppl) + " |\n";
+    output += "| ln(PPL(new)/PPL(base)) | " + Fmt("%.6f", ks.ln_ppl_ratio) + " ± " + Fmt("%.6f", ks.ln_ppl_ratio_stderr) + " |\n";
+    output += "| Mean KLD | " + Fmt("%.6g", ks.kld_mean) + " ± " + Fmt("%.3g", ks.kld_stderr) + " |\n";
+    output += "| Median KLD | " + Fmt("%.6g", ks.kld_median) + " |\n";
+    output += "| 99.0% KLD | " + Fmt("%.6g", ks.kld_p99) + " |\n";
+    output += "| 99.9% KLD | " + Fmt("%.6g", ks.kld_p999) + " |\n";
+    output += "| Maximum KLD | " + Fmt("%.6g", ks.kld_max) + " |\n";
+    output += "| Same top-1 | " + Fmt("%.3f", 100 * ks.top1_agreement) + " ± " + Fmt("%.3f", 100 * ks.top1_agreement_stderr) + " % |\n";
+    if (bh.storage == "top-k") {
+      output += "| mean base mass outside top-K | " + Fmt("%.4g", ks.mean_rest_mass) +
+                " (KLD is a lower bound; see --help) |\n";
+    }
+  }
+  return output;
+}
+
 }  // namespace
 
 int RunPerplexity(const Args& args) {
@@ -173,17 +388,7 @@ int RunPerplexity(const Args& args) {
 #endif
   const auto t0 = std::chrono::steady_clock::now();
 
-  // The text: read, check UTF-8 (clear error with the position of the first bad byte).
-  const std::string text = ReadFileToString(file);
-  const int64_t bad = FirstInvalidUtf8(text);
-  if (bad >= 0) {
-    char hex[8];
-    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[static_cast<size_t>(bad)]));
-    throw Error(ErrorKind::kFormat, file, "byte " + std::to_string(bad) + " (" + LineColumn(text, bad) + ")",
-                std::string("is not valid UTF-8 (found byte ") + hex +
-                    "); convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8");
-  }
-  if (text.empty()) throw Error(ErrorKind::kFormat, file, "", "is empty: nothing to score");
+  const std::string text = ReadUtf8Text(file);
 
   auto model = DogeModel::Load(model_dir);
   std::unique_ptr<Tokenizer> tok = LoadTokenizer(model_dir);
@@ -193,183 +398,51 @@ int RunPerplexity(const Args& args) {
 
   // Tokens and windows.
   std::vector<int32_t> tokens;
-  std::vector<ScoringWindow> windows;
-  if (convention == "llama") {
-    tokens = tok->Encode(text, true);  // common_tokenize(..., add_special = true)
-    const std::vector<int32_t> empty = tok->Encode("", true);
-    const bool add_bos = !empty.empty() && tok->bos_id() >= 0 && empty.front() == tok->bos_id();
-    if (static_cast<int64_t>(tokens.size()) < ctx) {
-      throw Error(ErrorKind::kFormat, file, "",
-                  "tokenizes to " + std::to_string(tokens.size()) + " tokens, fewer than one chunk of --ctx " +
-                      std::to_string(ctx) + " (llama-perplexity itself asks for 2 x ctx); use a longer text or a smaller --ctx");
-    }
-    windows = LlamaPerplexityWindows(tokens, ctx, add_bos ? tok->bos_id() : -1);
-  } else {
-    tokens = tok->Encode(text, false);  // HFLM.tok_encode: add_special_tokens = False
-    const int32_t prefix = tok->bos_id() >= 0 ? tok->bos_id() : tok->eos_id();
-    if (prefix < 0) {
-      throw Error(ErrorKind::kConfig, tok->path(), "bos_token", "the lm-eval convention needs a BOS (or EOS) token as prefix");
-    }
-    windows = LmEvalRollingWindows(tokens, prefix, ctx);
-  }
+  const std::vector<ScoringWindow> windows = MakeWindows(convention, text, file, ctx, *tok, tokens);
   int64_t n_scored = 0;
   for (const ScoringWindow& w : windows) n_scored += static_cast<int64_t>(w.targets.size());
   if (n_scored == 0) throw Error(ErrorKind::kFormat, file, "", "no token to score");
 
-  // Identity of this run, for the baseline file.
-  KldBaseHeader identity;
-  identity.convention = convention;
-  identity.ctx = ctx;
-  identity.vocab_size = V;
-  identity.n_positions = n_scored;
-  identity.n_windows = static_cast<int64_t>(windows.size());
-  identity.model_shape = ModelShape(*model);
-  identity.weights_sha256 = WeightsSha256(model_dir);
-  identity.tokenizer_sha256 = Sha256File(tok->path());
-  identity.text_sha256 = Sha256Hex(text);
-  identity.text_bytes = static_cast<int64_t>(text.size());
-  {
-    std::string raw;
-    for (const ScoringWindow& w : windows) {
-      raw.append(reinterpret_cast<const char*>(w.input.data()), 4 * w.input.size());
-      raw.append(reinterpret_cast<const char*>(w.targets.data()), 4 * w.targets.size());
-    }
-    identity.tokens_sha256 = Sha256Hex(raw);
-  }
-  identity.model_path = model_dir;
-  identity.text_path = file;
+  PerplexityReport report;
+  report.convention = convention;
+  report.model_dir = model_dir;
+  report.file = file;
+  report.ctx = ctx;
+  report.identity = RunIdentity(convention, ctx, n_scored, windows, *model, model_dir, *tok, text, file);
+  report.n_text_tokens = static_cast<int64_t>(tokens.size());
+  report.n_windows = static_cast<int64_t>(windows.size());
 
   std::unique_ptr<KldBaseReader> base;
   if (!base_path.empty()) {
     base = std::make_unique<KldBaseReader>(base_path);
-    base->CheckCompatible(identity);
+    base->CheckCompatible(report.identity);
+    report.base_path = base_path;
+    report.base_header = base->header();
   }
   std::unique_ptr<KldBaseWriter> writer;
   if (!save_path.empty()) {
-    KldBaseHeader h = identity;
+    KldBaseHeader h = report.identity;
     const int64_t k = top_k >= 0 ? top_k : (V <= 4096 ? 0 : 256);
     h.storage = k == 0 ? "full" : "top-k";
     h.top_k = k;
     writer = std::make_unique<KldBaseWriter>(save_path, h);
+    report.save_path = save_path;
   }
 
-  // Score.
-  double sum_nll = 0, sum_nll2 = 0;
-  int64_t count = 0;
-  KldAccumulator kld;
-  KldBaseReader::Position pos;
-  Progress progress("perplexity (" + convention + ", ctx " + std::to_string(ctx) + ")", n_scored,
-                    Progress::Unit::kCount, "tokens");
-  RunScoringWindows(
-      *model, windows,
-      [&](size_t, int64_t, const float* logits, int32_t target) {
-        const double nll = LogSumExp(logits, V) - static_cast<double>(logits[target]);
-        sum_nll += nll;
-        sum_nll2 += nll * nll;
-        if (writer) writer->Add(logits, target);
-        if (base) {
-          base->Read(count, &pos);
-          if (pos.target != target) {
-            throw Error(ErrorKind::kFormat, base_path, "position " + std::to_string(count),
-                        "baseline target " + std::to_string(pos.target) + ", this run " + std::to_string(target));
-          }
-          kld.Add(logits, V, pos);
-        }
-        ++count;
-      },
-      [&](size_t) {
-        progress.SetSuffix("ppl " + Ppl(std::exp(sum_nll / std::max<int64_t>(count, 1))));
-        progress.Set(count);
-      });
-  progress.Finish();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const PerplexityEstimate est = LlamaPerplexityEstimate(sum_nll, sum_nll2, count);
+  const ScoreSums sums = ScoreWindows(*model, windows, report, n_scored, writer.get(), base.get());
+  report.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  report.count = sums.count;
+  report.est = LlamaPerplexityEstimate(sums.sum_nll, sums.sum_nll2, sums.count);
   if (writer) writer->Finish();
-  const double ll = -sum_nll;
-  const int64_t n_words = LmEvalWordCount(text), n_bytes = static_cast<int64_t>(text.size());
-  const double word_ppl = std::exp(-ll / n_words), byte_ppl = std::exp(-ll / n_bytes),
-               bpb = -ll / n_bytes / std::log(2.0);
-  KldAccumulator::Summary ks;
-  if (base) ks = kld.Summarize();
-
-  std::string output;
-  if (format == "json") {
-    JsonWriter w(true);
-    w.BeginObject();
-    w.Field("schema", "doge.perplexity/1");
-    w.Field("convention", convention);
-    w.Field("ctx", ctx);
-    w.Key("model").BeginObject().Field("path", model_dir).Field("weights_sha256", identity.weights_sha256)
-        .Field("shape", identity.model_shape).EndObject();
-    w.Key("file").BeginObject().Field("path", file).Field("sha256", identity.text_sha256)
-        .Field("bytes", n_bytes).EndObject();
-    w.Field("tokenizer_sha256", identity.tokenizer_sha256);
-    w.Field("n_text_tokens", static_cast<int64_t>(tokens.size()));
-    w.Field("n_windows", static_cast<int64_t>(windows.size()));
-    w.Field("n_tokens", count);  // scored tokens
-    w.Field("mean_nll", est.mean_nll);
-    if (convention == "llama") {
-      w.Field("ppl", est.ppl).Field("ppl_stderr", est.ppl_stderr);
-    } else {
-      w.Field("loglikelihood", ll).Field("n_words", n_words).Field("n_bytes", n_bytes);
-      w.Field("word_perplexity", word_ppl).Field("byte_perplexity", byte_ppl).Field("bits_per_byte", bpb);
-      w.Field("token_perplexity", est.ppl);
-    }
-    if (writer) w.Field("saved_logits", save_path);
-    if (base) {
-      w.Key("kl_divergence").BeginObject();
-      w.Field("base", base_path).Field("base_weights_sha256", base->header().weights_sha256);
-      w.Field("storage", base->header().storage).Field("top_k", base->header().top_k);
-      w.Field("n", ks.n).Field("mean", ks.kld_mean).Field("stderr", ks.kld_stderr);
-      w.Field("median", ks.kld_median).Field("p99", ks.kld_p99).Field("p99_9", ks.kld_p999).Field("max", ks.kld_max);
-      w.Field("top1_agreement", ks.top1_agreement).Field("top1_agreement_stderr", ks.top1_agreement_stderr);
-      w.Field("ppl_base", ks.ppl_base).Field("ppl_new", ks.ppl_new).Field("delta_ppl", ks.delta_ppl);
-      w.Field("ln_ppl_ratio", ks.ln_ppl_ratio).Field("ln_ppl_ratio_stderr", ks.ln_ppl_ratio_stderr);
-      w.Field("mean_rest_mass", ks.mean_rest_mass);
-      w.EndObject();
-    }
-    w.Field("kernel_isa", KernelIsaName(ActiveKernelIsa()));
-    w.Field("threads", ResolveThreads(threads));
-    w.Field("wall_time_s", wall);
-    w.EndObject();
-    output = w.Take() + "\n";
-  } else {
-    output += "doge perplexity: " + file + " (" + std::to_string(n_bytes) + " bytes, " +
-              std::to_string(tokens.size()) + " tokens), model " + model_dir + ", convention " +
-              convention + ", ctx " + std::to_string(ctx) + "\n\n";
-    if (convention == "llama") {
-      output += "Final estimate: PPL = " + Ppl(est.ppl) + " +/- " + (std::fabs(est.ppl_stderr) < 1e9 ? Fmt("%.5f", est.ppl_stderr) : Fmt("%.6e", est.ppl_stderr)) + "  (" +
-                std::to_string(count) + " tokens scored in " + std::to_string(windows.size()) + " chunks)\n";
-    } else {
-      output += "| metric | value |\n|---|---|\n";
-      output += "| word_perplexity | " + Ppl(word_ppl) + " |\n";
-      output += "| byte_perplexity | " + Ppl(byte_ppl) + " |\n";
-      output += "| bits_per_byte | " + Fmt("%.4f", bpb) + " |\n";
-      output += "| loglikelihood | " + Fmt("%.4f", ll) + " |\n";
-      output += "| words / bytes / tokens | " + std::to_string(n_words) + " / " + std::to_string(n_bytes) + " / " +
-                std::to_string(count) + " |\n";
-    }
-    if (writer) output += "\nsaved the baseline to " + save_path + "\n";
-    if (base) {
-      output += "\nKL divergence against " + base_path + " (" + base->header().storage +
-                (base->header().storage == "top-k" ? " " + std::to_string(base->header().top_k) : "") + ", " +
-                std::to_string(ks.n) + " positions)\n\n| statistic | value |\n|---|---|\n";
-      output += "| Mean PPL(new) | " + Ppl(ks.ppl_new) + " |\n";
-      output += "| Mean PPL(base) | " + Ppl(ks.ppl_base) + " |\n";
-      output += "| Δppl | " + Ppl(ks.delta_ppl) + " |\n";
-      output += "| ln(PPL(new)/PPL(base)) | " + Fmt("%.6f", ks.ln_ppl_ratio) + " ± " + Fmt("%.6f", ks.ln_ppl_ratio_stderr) + " |\n";
-      output += "| Mean KLD | " + Fmt("%.6g", ks.kld_mean) + " ± " + Fmt("%.3g", ks.kld_stderr) + " |\n";
-      output += "| Median KLD | " + Fmt("%.6g", ks.kld_median) + " |\n";
-      output += "| 99.0% KLD | " + Fmt("%.6g", ks.kld_p99) + " |\n";
-      output += "| 99.9% KLD | " + Fmt("%.6g", ks.kld_p999) + " |\n";
-      output += "| Maximum KLD | " + Fmt("%.6g", ks.kld_max) + " |\n";
-      output += "| Same top-1 | " + Fmt("%.3f", 100 * ks.top1_agreement) + " ± " + Fmt("%.3f", 100 * ks.top1_agreement_stderr) + " % |\n";
-      if (base->header().storage == "top-k") {
-        output += "| mean base mass outside top-K | " + Fmt("%.4g", ks.mean_rest_mass) +
-                  " (KLD is a lower bound; see --help) |\n";
-      }
-    }
-  }
+  report.ll = -sums.sum_nll;
+  report.n_words = LmEvalWordCount(text);
+  report.n_bytes = static_cast<int64_t>(text.size());
+  report.word_ppl = std::exp(-report.ll / report.n_words);
+  report.byte_ppl = std::exp(-report.ll / report.n_bytes);
+  report.bpb = -report.ll / report.n_bytes / std::log(2.0);
+  if (base) report.ks = sums.kld.Summarize();
+  report.threads = ResolveThreads(threads);
+  const std::string output = format == "json" ? PerplexityJson(report) : PerplexityMarkdown(report);
   if (out.empty()) {
     std::fwrite(output.data(), 1, output.size(), stdout);
     std::fflush(stdout);

@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/json_writer.h"
+#include "tasks/data/datasets.h"
 
 namespace doge::data {
 
@@ -205,7 +206,7 @@ PiqaDoc ParsePiqaRow(const JsonRow& row) {
   return d;
 }
 
-HellaswagDoc ParseHellaswagRow(const JsonRow& row) {
+HellaswagDoc ParseHellaswagUnlabeled(const JsonRow& row) {
   HellaswagDoc d;
   d.ind = row.Int("ind");
   d.activity_label = row.String("activity_label");
@@ -219,6 +220,11 @@ HellaswagDoc ParseHellaswagRow(const JsonRow& row) {
   d.source_id = row.String("source_id");
   d.split = row.String("split");
   d.split_type = row.String("split_type");
+  return d;
+}
+
+HellaswagDoc ParseHellaswagRow(const JsonRow& row) {
+  HellaswagDoc d = ParseHellaswagUnlabeled(row);
   std::string label = row.String("label");
   if (label.size() != 1 || label[0] < '0' || label[0] > '3') {
     row.Fail("label", "expected \"0\"..\"3\", found \"" + label + "\"");
@@ -272,25 +278,8 @@ TriviaqaDoc ParseTriviaqaRow(const JsonRow& row) {
 }
 
 int64_t ValidateCanonicalFile(const std::string& dataset, const std::string& path) {
-  std::function<void(const JsonRow&, int64_t)> fn;
-  if (dataset == "arc_easy" || dataset == "arc_challenge") {
-    fn = [](const JsonRow& r, int64_t) { ParseArcRow(r, false); };
-  } else if (dataset == "openbookqa") {
-    fn = [](const JsonRow& r, int64_t) { ParseArcRow(r, true); };
-  } else if (dataset == "piqa") {
-    fn = [](const JsonRow& r, int64_t) { ParsePiqaRow(r); };
-  } else if (dataset == "hellaswag") {
-    fn = [](const JsonRow& r, int64_t) { ParseHellaswagRow(r); };
-  } else if (dataset == "winogrande") {
-    fn = [](const JsonRow& r, int64_t) { ParseWinograndeRow(r); };
-  } else if (dataset == "mmlu") {
-    fn = [](const JsonRow& r, int64_t) { ParseMmluRow(r); };
-  } else if (dataset == "triviaqa") {
-    fn = [](const JsonRow& r, int64_t) { ParseTriviaqaRow(r); };
-  } else {
-    throw Error(ErrorKind::kUsage, "", "dataset", UnknownNameMessage("dataset", dataset, DatasetNames()));
-  }
-  return ForEachJsonlRow(path, fn);
+  const DatasetAdapter& adapter = FindDatasetAdapter(dataset);
+  return ForEachJsonlRow(path, [&adapter](const JsonRow& r, int64_t) { adapter.validate_row(r); });
 }
 
 }  // namespace doge::data

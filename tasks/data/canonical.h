@@ -27,6 +27,9 @@ void AppendCanonicalRow(std::string& out, const TriviaqaDoc& doc);
 ArcDoc ParseArcRow(const JsonRow& row, bool obqa);
 PiqaDoc ParsePiqaRow(const JsonRow& row);
 HellaswagDoc ParseHellaswagRow(const JsonRow& row);
+// Every HellaSwag field but the label, with the same checks: the canonical parser reads the label
+// as a string, the converter of rowanz/hellaswag (import.cc) as an integer or a string.
+HellaswagDoc ParseHellaswagUnlabeled(const JsonRow& row);
 WinograndeDoc ParseWinograndeRow(const JsonRow& row);
 MmluDoc ParseMmluRow(const JsonRow& row);
 TriviaqaDoc ParseTriviaqaRow(const JsonRow& row);
@@ -46,7 +49,7 @@ void CheckDocument(const MmluDoc& doc, const DocFail& fail);
 void CheckDocument(const TriviaqaDoc& doc, const DocFail& fail);
 
 // Parses and re-validates every row of a canonical split file; returns the number of documents.
-// `dataset` is one of DatasetNames(). Used by `doge data verify`.
+// `dataset` names an adapter (datasets.h) whose row validator is used. Used by `doge data verify`.
 int64_t ValidateCanonicalFile(const std::string& dataset, const std::string& path);
 
 }  // namespace doge::data

@@ -7,15 +7,18 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "tasks/data/canonical.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/jsonl.h"
 #include "tasks/data/manifest.h"
 
 namespace doge::data {
 
 const std::vector<std::string>& DatasetNames() {
-  static const std::vector<std::string> kNames = {"arc_easy",   "arc_challenge", "piqa",
-                                                  "hellaswag",  "openbookqa",    "winogrande",
-                                                  "mmlu",       "triviaqa"};
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> out;
+    for (const DatasetAdapter& a : DatasetAdapters()) out.push_back(a.name);
+    return out;
+  }();
   return kNames;
 }
 
@@ -39,9 +42,21 @@ const std::vector<std::string>& MmluSubjects() {
   return kSubjects;
 }
 
+namespace {
+
+// Per-subject datasets keep one file per subject; an unknown name is laid out as one file per split.
+bool IsPerSubject(const std::string& dataset) {
+  for (const DatasetAdapter& a : DatasetAdapters()) {
+    if (a.name == dataset) return a.per_subject();
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string SplitPath(const std::string& dir, const std::string& dataset, const std::string& split,
                       const std::string& subject) {
-  if (dataset == "mmlu") return dir + "/mmlu/" + subject + "/" + split + ".jsonl";
+  if (IsPerSubject(dataset)) return dir + "/" + dataset + "/" + subject + "/" + split + ".jsonl";
   return dir + "/" + dataset + "/" + split + ".jsonl";
 }
 
@@ -127,7 +142,7 @@ void CheckSplitCount(const std::string& dir, const std::string& dataset, const s
   std::string field = "splits[" + std::to_string(index) + "]." +
                       (subject.empty() ? std::string("count") : "subject_counts." + subject);
   std::string what = "expected " + std::to_string(expected) + " documents in " +
-                     (subject.empty() && dataset == "mmlu" ? dir + "/mmlu/*/" + split + ".jsonl"
+                     (subject.empty() && IsPerSubject(dataset) ? dir + "/" + dataset + "/*/" + split + ".jsonl"
                                                            : SplitPath(dir, dataset, split, subject)) +
                      ", found " + std::to_string(n);
   if (!allow_mismatch) {
@@ -137,7 +152,7 @@ void CheckSplitCount(const std::string& dir, const std::string& dataset, const s
   // One short line per split: evaluating bundled samples prints many of these.
   std::fprintf(stderr, "doge: warning: %s: %lld documents, the manifest expects %lld (allowed by "
                "--allow-count-mismatch)\n",
-               (subject.empty() && dataset == "mmlu" ? dir + "/mmlu/*/" + split + ".jsonl"
+               (subject.empty() && IsPerSubject(dataset) ? dir + "/" + dataset + "/*/" + split + ".jsonl"
                                                      : SplitPath(dir, dataset, split, subject)).c_str(),
                static_cast<long long>(n), static_cast<long long>(expected));
 }

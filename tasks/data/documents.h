@@ -57,7 +57,7 @@ struct TriviaqaDoc {
   std::vector<std::string> aliases, normalized_aliases;
 };
 
-// The eight dataset names of the `doge data` contract.
+// The dataset names of the `doge data` contract, in the order of the adapter table (datasets.h).
 const std::vector<std::string>& DatasetNames();
 // The 57 MMLU subjects in alphabetical order (cais/mmlu `all` concatenates them in this order).
 const std::vector<std::string>& MmluSubjects();
@@ -76,8 +76,6 @@ std::vector<WinograndeDoc> LoadWinogrande(const std::string& dir, const std::str
 std::vector<MmluDoc> LoadMmlu(const std::string& dir, const std::string& subject,
                               const std::string& split);
 std::vector<TriviaqaDoc> LoadTriviaqa(const std::string& dir, const std::string& split);
-
-// --- Added with issue #4 (additive; the layout, schemas and signatures above are unchanged). ---
 
 // The default data directory: $XDG_CACHE_HOME/doge/datasets, else $HOME/.cache/doge/datasets.
 std::string DefaultDataDir();

@@ -18,6 +18,7 @@
 #include "engine/file_util.h"
 #include "engine/progress.h"
 #include "tasks/data/canonical.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/jsonl.h"
 #include "tasks/data/lock.h"
@@ -512,7 +513,8 @@ class Fetcher {
     const ManifestSource& src = m_.Source(sp.source);
     bool archive = src.kind != "file";
     std::vector<ImportedFile> out;
-    std::vector<std::string> subjects = m_.dataset == "mmlu" ? MmluSubjects() : std::vector<std::string>{""};
+    const DatasetAdapter& adapter = FindDatasetAdapter(m_.dataset);
+    std::vector<std::string> subjects = adapter.per_subject() ? adapter.subjects() : std::vector<std::string>{""};
     // Member names (mmlu: one per subject) and the local data/labels files.
     std::vector<std::string> members;
     for (const auto& s : subjects) {

@@ -9,6 +9,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "tasks/data/canonical.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/jsonl.h"
 
@@ -70,6 +71,8 @@ void CheckLabelCount(const std::string& data_path, int64_t rows, const std::stri
                     std::to_string(rows) + " rows (they must align line by line)");
   }
 }
+
+}  // namespace
 
 // AI2 ARC / OpenBookQA: {"id","question":{"stem","choices":[{"text","label"}]},"answerKey"}.
 ImportedFile ConvertArcLike(const std::string& src, const std::string& out_path, bool obqa) {
@@ -173,17 +176,7 @@ ImportedFile ConvertWinogrande(const std::string& src, const std::string& labels
 ImportedFile ConvertHellaswag(const std::string& src, const std::string& out_path) {
   CanonicalOut out(out_path, src);
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
-    HellaswagDoc d;
-    d.ind = row.Int("ind");
-    d.activity_label = row.String("activity_label");
-    d.ctx_a = row.String("ctx_a");
-    d.ctx_b = row.String("ctx_b");
-    d.ctx = row.String("ctx");
-    d.endings = row.StringArray("endings");
-    if (d.endings.size() != 4) row.Fail("endings", "expected 4 endings, found " + std::to_string(d.endings.size()));
-    d.source_id = row.String("source_id");
-    d.split = row.String("split");
-    d.split_type = row.String("split_type");
+    HellaswagDoc d = ParseHellaswagUnlabeled(row);
     int64_t label;
     simdjson::dom::element v;
     if (row.element()["label"].get(v) != simdjson::SUCCESS) row.Fail("label", "missing (the test split has no labels)");
@@ -202,6 +195,8 @@ ImportedFile ConvertHellaswag(const std::string& src, const std::string& out_pat
   });
   return out.Commit("");
 }
+
+namespace {
 
 // RFC 4180 CSV: "," separated, fields optionally quoted with '"' ("" inside quotes is a quote,
 // quoted fields may span lines), records end with "\n" or "\r\n". Calls fn(fields, line) per
@@ -271,6 +266,8 @@ void ForEachCsvRecord(const std::string& path,
 bool IsMmluAnswer(const std::string& a) {
   return a.size() == 1 && ((a[0] >= 'A' && a[0] <= 'D') || (a[0] >= '0' && a[0] <= '3'));
 }
+
+}  // namespace
 
 // MMLU CSV: question, A, B, C, D, answer; with or without a header row; answer A-D or 0-3.
 ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
@@ -372,6 +369,8 @@ ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::
   return out.Commit("");
 }
 
+namespace {
+
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -389,20 +388,7 @@ std::vector<std::string> ListDir(const std::string& dir) {
 }  // namespace
 
 const std::vector<std::string>& SplitNamesFor(const std::string& dataset) {
-  static const std::vector<std::string> kMmlu = {"dev", "validation", "test"};
-  static const std::vector<std::string> kOther = {"train", "validation", "test"};
-  return dataset == "mmlu" ? kMmlu : kOther;
-}
-
-std::string FormatFor(const std::string& dataset) {
-  if (dataset == "arc_easy" || dataset == "arc_challenge") return "arc_jsonl";
-  if (dataset == "openbookqa") return "obqa_jsonl";
-  if (dataset == "piqa") return "piqa_jsonl";
-  if (dataset == "winogrande") return "winogrande_jsonl";
-  if (dataset == "hellaswag") return "hellaswag_jsonl";
-  if (dataset == "mmlu") return "mmlu_csv";
-  if (dataset == "triviaqa") return "triviaqa_rc_json";
-  throw Error(ErrorKind::kUsage, "", "--dataset", UnknownNameMessage("dataset", dataset, DatasetNames()));
+  return FindDatasetAdapter(dataset).splits;
 }
 
 std::string LabelsPathFor(const std::string& data_path) {
@@ -415,13 +401,9 @@ ImportedFile ConvertOriginal(const std::string& format, const std::string& src,
                              const std::string& labels_path, const std::string& out_path,
                              const std::string& subject) {
   if (!FileExists(src)) throw Error(ErrorKind::kIo, src, "", "input file missing");
-  if (format == "arc_jsonl") return ConvertArcLike(src, out_path, false);
-  if (format == "obqa_jsonl") return ConvertArcLike(src, out_path, true);
-  if (format == "piqa_jsonl") return ConvertPiqa(src, labels_path, out_path);
-  if (format == "winogrande_jsonl") return ConvertWinogrande(src, labels_path, out_path);
-  if (format == "hellaswag_jsonl") return ConvertHellaswag(src, out_path);
-  if (format == "mmlu_csv") return ConvertMmluCsv(src, out_path, subject);
-  if (format == "triviaqa_rc_json") return ConvertTriviaqaRc({src}, out_path);
+  if (const DatasetAdapter* a = FindAdapterByFormat(format)) {
+    return a->convert(src, labels_path, out_path, subject);
+  }
   throw Error(ErrorKind::kInternal, "", "format", "no converter for '" + format + "'");
 }
 
@@ -520,13 +502,14 @@ std::vector<std::string> TriviaqaQuestionFiles(const std::vector<std::string>& f
 std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
                                       const std::vector<std::string>& from,
                                       const std::string& dir) {
-  if (dataset == "triviaqa") {
-    const auto& splits = SplitNamesFor(dataset);
+  const DatasetAdapter& adapter = FindDatasetAdapter(dataset, "--dataset");
+  if (adapter.convert_sources) {
+    const auto& splits = adapter.splits;
     if (std::find(splits.begin(), splits.end(), split) == splits.end()) {
       throw Error(ErrorKind::kUsage, "", "--split",
                   UnknownNameMessage("split for " + dataset, split, splits));
     }
-    return {ConvertTriviaqaRc(TriviaqaQuestionFiles(from, split), SplitPath(dir, dataset, split))};
+    return {adapter.convert_sources(from, split, SplitPath(dir, dataset, split))};
   }
   if (from.size() != 1) {
     throw Error(ErrorKind::kUsage, "", "--from",
@@ -538,8 +521,9 @@ std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::str
 
 std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
                                       const std::string& from, const std::string& dir) {
-  std::string format = FormatFor(dataset);
-  const auto& splits = SplitNamesFor(dataset);
+  const DatasetAdapter& adapter = FindDatasetAdapter(dataset, "--dataset");
+  const std::string& format = adapter.source_format;
+  const auto& splits = adapter.splits;
   if (std::find(splits.begin(), splits.end(), split) == splits.end()) {
     throw Error(ErrorKind::kUsage, "", "--split",
                 UnknownNameMessage("split for " + dataset, split, splits) +
@@ -547,17 +531,16 @@ std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::str
                     "WinoGrande train_xl is --split train)");
   }
   std::vector<ImportedFile> out;
-  if (dataset == "triviaqa")
-    return ImportSplit(dataset, split, std::vector<std::string>{from}, dir);
-  if (dataset != "mmlu") {
+  if (adapter.convert_sources) return ImportSplit(dataset, split, std::vector<std::string>{from}, dir);
+  if (!adapter.per_subject()) {
     if (IsDirectory(from)) {
       throw Error(ErrorKind::kUsage, from, "--from", "expected a file in the original format, found a folder");
     }
-    std::string labels = (format == "piqa_jsonl" || format == "winogrande_jsonl") ? LabelsPathFor(from) : "";
+    std::string labels = adapter.labels_file != DatasetAdapter::Labels::kNone ? LabelsPathFor(from) : "";
     out.push_back(ConvertOriginal(format, from, labels, SplitPath(dir, dataset, split)));
     return out;
   }
-  // MMLU: a folder of <subject>_<orig>.csv; the Berkeley tar calls validation "val".
+  // Per subject (MMLU): a folder of <subject>_<orig>.csv; the Berkeley tar calls validation "val".
   if (!IsDirectory(from)) {
     throw Error(ErrorKind::kUsage, from, "--from", "mmlu imports a folder of <subject>_<split>.csv files");
   }
@@ -587,7 +570,7 @@ std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::str
     throw Error(ErrorKind::kDataset, from, "", "no <subject>" + suffixes[0] + " files here (nor in a " +
                                                    (split == "validation" ? std::string("val") : split) + "/ subfolder)");
   }
-  const auto& subjects = MmluSubjects();
+  const auto& subjects = adapter.subjects();
   for (const auto& [subject, path] : files) {
     if (std::find(subjects.begin(), subjects.end(), subject) == subjects.end()) {
       throw Error(ErrorKind::kDataset, path, "", UnknownNameMessage("MMLU subject", subject, subjects));

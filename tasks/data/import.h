@@ -22,9 +22,6 @@ struct ImportedFile {
 // The canonical split names a dataset accepts (mmlu: dev validation test; others: train
 // validation test).
 const std::vector<std::string>& SplitNamesFor(const std::string& dataset);
-// The original format a dataset is imported from: "arc_jsonl", "piqa_jsonl", ... (manifest
-// `format` values).
-std::string FormatFor(const std::string& dataset);
 
 // Converts one original file (or, for mmlu_csv, one per-subject CSV) to the canonical file
 // `out_path`. `labels_path`: the .lst file for piqa (required) and winogrande (optional: the
@@ -56,6 +53,17 @@ std::vector<std::string> TriviaqaQuestionFiles(const std::vector<std::string>& f
 // ImportSplit with several --from values (only triviaqa takes more than one).
 std::vector<ImportedFile> ImportSplit(const std::string& dataset, const std::string& split,
                                       const std::vector<std::string>& from, const std::string& dir);
+
+// The converters of each original format, as the registry (datasets.h) calls them. Same contract
+// as ConvertOriginal: `obqa` picks OpenBookQA's key names; labels as described there.
+ImportedFile ConvertArcLike(const std::string& src, const std::string& out_path, bool obqa);
+ImportedFile ConvertPiqa(const std::string& src, const std::string& labels_path, const std::string& out_path);
+ImportedFile ConvertWinogrande(const std::string& src, const std::string& labels_path,
+                               const std::string& out_path);
+ImportedFile ConvertHellaswag(const std::string& src, const std::string& out_path);
+ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path, const std::string& subject);
+// The question files, in order, concatenated into one canonical split.
+ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::string& out_path);
 
 // "valid.jsonl" -> "valid-labels.lst" (same folder).
 std::string LabelsPathFor(const std::string& data_path);

@@ -7,6 +7,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "tasks/data/canonical.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/import.h"
 #include "tasks/data/jsonl.h"
@@ -37,7 +38,8 @@ std::vector<SplitReport> InspectDataDir(const std::string& dir, const std::strin
                                         bool validate, bool allow_count_mismatch) {
   LockFile lock = LockFile::Load(dir);
   std::vector<SplitReport> out;
-  for (const std::string& dataset : DatasetNames()) {
+  for (const DatasetAdapter& adapter : DatasetAdapters()) {
+    const std::string& dataset = adapter.name;
     // The manifest is loaded only for datasets with files present (a partial manifest folder,
     // as in tests, is fine for datasets that are absent).
     std::unique_ptr<DatasetManifest> manifest;
@@ -45,8 +47,8 @@ std::vector<SplitReport> InspectDataDir(const std::string& dir, const std::strin
       if (!manifest) manifest = std::make_unique<DatasetManifest>(LoadDatasetManifest(manifest_dir, dataset));
       return *manifest;
     };
-    std::vector<std::string> subjects = dataset == "mmlu" ? MmluSubjects() : std::vector<std::string>{""};
-    for (const std::string& split : SplitNamesFor(dataset)) {
+    std::vector<std::string> subjects = adapter.per_subject() ? adapter.subjects() : std::vector<std::string>{""};
+    for (const std::string& split : adapter.splits) {
       int64_t mmlu_total = 0;
       int mmlu_present = 0;
       for (const std::string& subject : subjects) {
@@ -78,12 +80,13 @@ std::vector<SplitReport> InspectDataDir(const std::string& dir, const std::strin
         if (r.rows > 0) mmlu_total += r.rows, ++mmlu_present;
         out.push_back(r);
       }
-      // The whole-split MMLU count can only be checked when all 57 subjects are present.
-      if (dataset == "mmlu" && mmlu_present == static_cast<int>(subjects.size())) {
+      // The whole-split count of a per-subject dataset (MMLU) can only be checked when every
+      // subject is present.
+      if (adapter.per_subject() && mmlu_present == static_cast<int>(subjects.size())) {
         int64_t expected = ExpectedCount(m_of(), split, "");
         if (expected >= 0 && expected != mmlu_total && !allow_count_mismatch) {
           SplitReport r;
-          r.dataset = dataset, r.split = split, r.path = dir + "/mmlu/*/" + split + ".jsonl";
+          r.dataset = dataset, r.split = split, r.path = dir + "/" + dataset + "/*/" + split + ".jsonl";
           r.rows = mmlu_total, r.expected = expected, r.count_mismatch = true;
           r.problem = "expected " + std::to_string(expected) + " documents over all subjects, found " +
                       std::to_string(mmlu_total);

@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 
 namespace doge::data {
@@ -88,9 +89,15 @@ class Reader {
 };
 
 const std::set<std::string> kKinds = {"file", "zip", "tar", "tar.gz", "hf_rows"};
-const std::set<std::string> kFormats = {"arc_jsonl",       "obqa_jsonl", "piqa_jsonl",
-                                        "winogrande_jsonl", "hellaswag_jsonl", "mmlu_csv",
-                                        "triviaqa_rc_json", "triviaqa_hf_rows"};
+
+// The original formats a split may name: every adapter's (datasets.h), sorted for the message.
+const std::set<std::string>& AcceptedFormats() {
+  static const std::set<std::string> kFormats = [] {
+    const std::vector<std::string> v = SourceFormatNames();
+    return std::set<std::string>(v.begin(), v.end());
+  }();
+  return kFormats;
+}
 
 }  // namespace
 
@@ -185,17 +192,18 @@ DatasetManifest LoadManifest(const std::string& path) {
     r.CheckKeys(s, where, {"split", "role", "format", "source", "member", "member_sha256", "labels_source", "labels_member", "labels_sha256", "count", "subject_counts", "canonical_sha256", "note"});
     ManifestSplit sp;
     sp.split = r.Str(s, where, "split", true);
-    bool mmlu = m.dataset == "mmlu";
-    std::vector<std::string> allowed = mmlu ? std::vector<std::string>{"dev", "validation", "test"}
-                                            : std::vector<std::string>{"train", "validation", "test"};
+    const DatasetAdapter& adapter = FindDatasetAdapter(m.dataset);
+    const bool per_subject = adapter.per_subject();
+    const std::vector<std::string>& allowed = adapter.splits;
     if (std::find(allowed.begin(), allowed.end(), sp.split) == allowed.end()) {
       r.Fail(where + ".split", UnknownNameMessage("split", sp.split, allowed));
     }
     if (!seen_splits.insert(sp.split).second) r.Fail(where + ".split", "duplicate split '" + sp.split + "'");
     sp.role = r.Str(s, where, "role", true);
     sp.format = r.Str(s, where, "format", true);
-    if (!kFormats.count(sp.format)) {
-      r.Fail(where + ".format", UnknownNameMessage("format", sp.format, {kFormats.begin(), kFormats.end()}));
+    const std::set<std::string>& formats = AcceptedFormats();
+    if (!formats.count(sp.format)) {
+      r.Fail(where + ".format", UnknownNameMessage("format", sp.format, {formats.begin(), formats.end()}));
     }
     sp.source = r.Str(s, where, "source", true);
     if (!ids.count(sp.source)) r.Fail(where + ".source", "no source with id '" + sp.source + "'");
@@ -203,8 +211,8 @@ DatasetManifest LoadManifest(const std::string& path) {
     bool archive = src.kind == "zip" || src.kind == "tar" || src.kind == "tar.gz";
     sp.member = r.Str(s, where, "member", archive);
     if (!archive && !sp.member.empty()) r.Fail(where + ".member", "only archives have members");
-    if (mmlu && sp.member.find("{subject}") == std::string::npos) {
-      r.Fail(where + ".member", "mmlu members must contain {subject}");
+    if (per_subject && sp.member.find("{subject}") == std::string::npos) {
+      r.Fail(where + ".member", m.dataset + " members must contain {subject}");
     }
     if (archive) sp.member_sha256 = r.Sha(s, where, "member_sha256");
     sp.labels_source = r.Str(s, where, "labels_source", false);
@@ -212,15 +220,16 @@ DatasetManifest LoadManifest(const std::string& path) {
     if (!sp.labels_source.empty() && !ids.count(sp.labels_source)) {
       r.Fail(where + ".labels_source", "no source with id '" + sp.labels_source + "'");
     }
-    bool needs_labels = sp.format == "piqa_jsonl";
+    bool needs_labels =
+        adapter.labels_file == DatasetAdapter::Labels::kRequired && sp.format == adapter.source_format;
     if (needs_labels && sp.labels_source.empty() && sp.labels_member.empty()) {
-      r.Fail(where, "piqa needs labels_source or labels_member (the .lst file)");
+      r.Fail(where, m.dataset + " needs labels_source or labels_member (the .lst file)");
     }
     if (!sp.labels_member.empty()) sp.labels_sha256 = r.Sha(s, where, "labels_sha256");
     sp.count = r.Int(s, where, "count", -1);
     element sc;
     if (s["subject_counts"].get(sc) == simdjson::SUCCESS && !sc.is_null()) {
-      if (!mmlu) r.Fail(where + ".subject_counts", "only for mmlu");
+      if (!per_subject) r.Fail(where + ".subject_counts", "only for per-subject datasets (mmlu)");
       if (!sc.is_object()) r.Fail(where + ".subject_counts", "expected object");
       int64_t total = 0;
       for (auto [key, value] : object(sc)) {

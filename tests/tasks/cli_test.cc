@@ -18,6 +18,7 @@
 #include "engine/file_util.h"
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "tasks/eval_run.h"
 #include "tasks/evaluator.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"

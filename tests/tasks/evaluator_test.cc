@@ -2,6 +2,7 @@
 // written here, so that every number can be recomputed independently of the engine: pair
 // tokenisation rules, scoring, single-token MMLU, generation with stops, aggregation, and the
 // partial-file resume.
+#include "tasks/eval_run.h"
 #include "tasks/evaluator.h"
 
 #include <cmath>
