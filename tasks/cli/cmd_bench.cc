@@ -16,6 +16,7 @@
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 #include "tasks/cli/json_copy.h"
 #include "tasks/distributed.h"
 
@@ -36,12 +37,12 @@ namespace {
 const char kBenchUsage[] =
     "usage: doge bench kernels [google benchmark flags...]\n"
     "       doge bench e2e  (--model DIR | --shape NAME [--dtype f32|bf16|f16]) [-p 512] [-n 128]\n"
-    "                       [-t 1,2] [-r 5] [-o md|json|csv] [--out FILE]\n"
-    "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--tasks 64]\n"
-    "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [-o md|json|csv]\n"
+    "                       [-t 1,2] [-r 5] [--format md|json|csv] [-o FILE]\n"
+    "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--docs 64]\n"
+    "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [--format md|json|csv]\n"
     "                       [--task arc_easy [--protocol card-a]]\n"
     "       doge bench card (--model DIR | --shape NAME [--dtype ...]) [--protocol card-a|card-b]\n"
-    "                       [-t 1,2] [--docs 16] [-o md|json] [--out FILE]\n"
+    "                       [-t 1,2] [--docs 16] [--format md|json] [-o FILE]\n"
     "\n"
     "Every number is set against limits measured in the same run (FP32 FMA peak and read\n"
     "bandwidth of this machine), so results stay comparable on a noisy or shared machine.\n"
@@ -78,7 +79,7 @@ const char kBenchUsage[] =
     "\n"
     "examples:\n"
     "  doge bench e2e --shape doge-20m -p 512 -n 128 -t 1,2 -r 5\n"
-    "  doge bench e2e --model ~/models/Doge-60M -o json --out reports/bench-e2e.json\n"
+    "  doge bench e2e --model ~/models/Doge-60M --format json -o reports/bench-e2e.json\n"
     "  doge bench eval --shape doge-20m -t 1,2\n"
     "  doge bench card --shape doge-20m --protocol card-a -t 1,2\n"
     "  OMP_NUM_THREADS=1 doge bench kernels --benchmark_filter='matvec.*optimized'\n"
@@ -87,8 +88,12 @@ const char kBenchUsage[] =
     "Under mpirun, e2e and eval measure every rank's host in one go (ranks sharing a host take\n"
     "turns) and rank 0 writes all rows, each with its \"rank\" and its host's fingerprint;\n"
     "`doge report machines` makes one column per rank of such a file:\n"
-    "  mpirun -np 3 --hostfile hosts --map-by node doge bench e2e --shape doge-20m -o json --out m.json\n"
-    "  doge report machines m.json\n";
+    "  mpirun -np 3 --hostfile hosts --map-by node doge bench e2e --shape doge-20m --format json -o m.json\n"
+    "  doge report machines m.json\n"
+    "\n"
+    "Old spellings, accepted with a note until the next release: -o md|json|jsonl|csv and\n"
+    "--output FORMAT (now --format), --out FILE (now -o/--output FILE), bench eval --tasks N\n"
+    "(now --docs N).\n";
 
 std::vector<int> PositiveList(const std::string& flag, const std::string& text, bool allow_zero) {
   std::vector<int> v = ParseIntList(flag, text);
@@ -105,7 +110,7 @@ std::vector<int> PositiveList(const std::string& flag, const std::string& text, 
 
 void CheckFormat(const std::string& f) {
   if (f != "md" && f != "json" && f != "csv") {
-    throw Error(ErrorKind::kUsage, "", "--output", UnknownNameMessage("format", f, {"md", "json", "csv"}));
+    throw Error(ErrorKind::kUsage, "", "--format", UnknownNameMessage("format", f, {"md", "json", "csv"}));
   }
 }
 
@@ -116,13 +121,24 @@ void Emit(const std::string& text, const std::string& out) {
     std::fflush(stdout);
   } else {
     WriteFileAtomic(out, text);
-    std::fprintf(stderr, "doge bench: wrote %s\n", out.c_str());
+    NoteWrote("doge bench", out);
   }
+}
+
+// Bench's old spellings: -o/--output FORMAT (now --format; -o/--output is the file, as everywhere),
+// --out FILE (now -o/--output), and bench eval's --tasks N (a count there; now --docs).
+std::vector<FlagAlias> BenchAliases(const std::string& sub) {
+  std::vector<FlagAlias> a = {{"-o", "--format", IsBenchFormatName},
+                              {"--output", "--format", IsBenchFormatName},
+                              {"--out", "--output"}};
+  if (sub == "eval") a.push_back({"--tasks", "--docs"});
+  return a;
 }
 
 po::variables_map Parse(const Args& args, const po::options_description& desc) {
   po::variables_map vm;
-  std::vector<std::string> rest(args.begin() + 2, args.end());
+  const Args argv = ApplyFlagAliases(args, 2, BenchAliases(args[1]), "doge bench " + args[1]);
+  std::vector<std::string> rest(argv.begin() + 2, argv.end());
   po::store(po::command_line_parser(rest).options(desc).run(), vm);
   po::notify(vm);
   return vm;
@@ -131,7 +147,7 @@ po::variables_map Parse(const Args& args, const po::options_description& desc) {
 // Under mpirun (more than one rank): csv has no column for the rank, so only md and json.
 void CheckFormatAcrossRanks(const tasks::MpiSession* mpi, const std::string& format) {
   if (mpi && mpi->size() > 1 && format == "csv") {
-    throw Error(ErrorKind::kUsage, "", "--output", "under mpirun use md or json (csv rows cannot carry their rank)");
+    throw Error(ErrorKind::kUsage, "", "--format", "under mpirun use md or json (csv rows cannot carry their rank)");
   }
 }
 
@@ -207,8 +223,8 @@ int RunBenchE2e(const Args& args, const tasks::MpiSession* mpi) {
       "n-gen,n", po::value(&gens)->default_value("128"), "generation lengths (0: none)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "repetitions,r", po::value(&reps)->default_value(5), "timed repetitions per test")(
-      "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
-      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "format", po::value(&format)->default_value("md"), "md | json | csv")(
+      "output,o", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids")(
       "probe-reps", po::value(&probe_reps)->default_value(5), "repetitions of each peak probe");
   po::variables_map vm = Parse(args, desc);
@@ -259,7 +275,7 @@ int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
       "kernels' loops)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "repetitions,r", po::value(&reps)->default_value(5), "timed passes over the workload")(
-      "tasks", po::value(&w.n_tasks)->default_value(64), "tasks per pass")(
+      "docs", po::value(&w.n_tasks)->default_value(64), "documents (multiple-choice tasks) per pass")(
       "ctx", po::value(&w.n_ctx)->default_value(48), "context tokens per task (BOS included)")(
       "choices", po::value(&w.n_choices)->default_value(4), "endings per task")(
       "cont", po::value(&w.n_cont)->default_value(21), "tokens per ending")(
@@ -267,8 +283,8 @@ int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
       "task", po::value<std::string>(),
       "a multiple-choice card task whose five-shot shape replaces --ctx/--choices/--cont")(
       "protocol", po::value<std::string>()->default_value("card-a"), "the protocol of --task")(
-      "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
-      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "format", po::value(&format)->default_value("md"), "md | json | csv")(
+      "output,o", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
   po::variables_map vm = Parse(args, desc);
   if (vm.count("help")) {
@@ -302,7 +318,7 @@ int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
     throw Error(ErrorKind::kUsage, "", "--protocol", "only with --task");
   }
   if (reps < 1) throw Error(ErrorKind::kUsage, "", "--repetitions", "must be >= 1");
-  if (w.n_tasks < 1) throw Error(ErrorKind::kUsage, "", "--tasks", "must be >= 1");
+  if (w.n_tasks < 1) throw Error(ErrorKind::kUsage, "", "--docs", "must be >= 1");
   if (w.n_ctx < 1) throw Error(ErrorKind::kUsage, "", "--ctx", "must be >= 1 (BOS)");
   if (w.n_choices < 1) throw Error(ErrorKind::kUsage, "", "--choices", "must be >= 1");
   if (w.n_cont < 1) throw Error(ErrorKind::kUsage, "", "--cont", "must be >= 1");
@@ -340,8 +356,8 @@ int RunBenchCard(const Args& args) {
       "card-a (Doge-20M/60M) | card-b (Doge-160M/320M)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "docs", po::value(&docs)->default_value(16), "documents measured per task and setting")(
-      "output,o", po::value(&format)->default_value("md"), "md | json")(
-      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "format", po::value(&format)->default_value("md"), "md | json")(
+      "output,o", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
   po::variables_map vm = Parse(args, desc);
   if (vm.count("help")) {
@@ -349,7 +365,7 @@ int RunBenchCard(const Args& args) {
     return 0;
   }
   if (format != "md" && format != "json") {
-    throw Error(ErrorKind::kUsage, "", "--output", UnknownNameMessage("format", format, {"md", "json"}));
+    throw Error(ErrorKind::kUsage, "", "--format", UnknownNameMessage("format", format, {"md", "json"}));
   }
   CardTaskShapes(protocol);  // validates the name before loading anything
   std::vector<int> thread_list = PositiveList("--threads", threads, false);

@@ -23,6 +23,7 @@
 #include "engine/progress.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,8 +36,9 @@ namespace {
 
 const char kUsage[] =
     "usage: doge perplexity --model DIR --file TEXT [--convention llama|lm-eval] [--ctx N]\n"
-    "                       [--format md|json] [--out F] [--save-logits BASE.bin]\n"
-    "                       [--kl-divergence-base BASE.bin] [--kl-top-k K] [--threads N]\n";
+    "                       [--format md|json] [-o F] [--save-logits BASE.bin]\n"
+    "                       [--kl-divergence-base BASE.bin] [--kl-top-k K] [-t N]\n"
+    "(--out F: the old spelling of -o/--output, accepted with a note until the next release)\n";
 
 const char kTeach[] =
     "Perplexity of a UTF-8 text file, in the two conventions people compare against:\n"
@@ -134,7 +136,7 @@ int RunPerplexity(const Args& args) {
       "ctx", po::value<int64_t>(&ctx)->default_value(0),
       "tokens per chunk / window (0 = the convention's default, see above)")(
       "format", po::value<std::string>(&format)->default_value("md"), "md | json (one JSON object)")(
-      "out", po::value<std::string>(&out), "write the output here (atomically) instead of stdout")(
+      "output,o", po::value<std::string>(&out), "write the output here (atomically) instead of stdout")(
       "save-logits", po::value<std::string>(&save_path),
       "write a KL-divergence baseline of this run to this file")(
       "kl-divergence-base", po::value<std::string>(&base_path),
@@ -142,8 +144,9 @@ int RunPerplexity(const Args& args) {
       "kl-top-k", po::value<int64_t>(&top_k)->default_value(-1),
       "with --save-logits: 0 = full log-softmax, K = top-K + rest (default: full up to 4096 "
       "entries, else 256)")(
-      "threads", po::value<int>(&threads)->default_value(0), "threads (0 = all cores)");
-  std::vector<std::string> rest(args.begin() + 1, args.end());
+      "threads,t", po::value<int>(&threads)->default_value(0), "threads (0 = all cores)");
+  const Args argv = ApplyFlagAliases(args, 1, {{"--out", "--output"}}, "doge perplexity");
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
   po::variables_map vm;
   po::store(po::command_line_parser(rest).options(desc).run(), vm);
   if (vm.count("help")) {
@@ -284,7 +287,10 @@ int RunPerplexity(const Args& args) {
   progress.Finish();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const PerplexityEstimate est = LlamaPerplexityEstimate(sum_nll, sum_nll2, count);
-  if (writer) writer->Finish();
+  if (writer) {
+    writer->Finish();
+    NoteWrote("doge perplexity", save_path);
+  }
   const double ll = -sum_nll;
   const int64_t n_words = LmEvalWordCount(text), n_bytes = static_cast<int64_t>(text.size());
   const double word_ppl = std::exp(-ll / n_words), byte_ppl = std::exp(-ll / n_bytes),
@@ -375,6 +381,7 @@ int RunPerplexity(const Args& args) {
     std::fflush(stdout);
   } else {
     WriteFileAtomic(out, output);
+    NoteWrote("doge perplexity", out);
   }
   return 0;
 }

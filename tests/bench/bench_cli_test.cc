@@ -55,7 +55,7 @@ TEST(BenchCliTest, UsageErrorsAreClear) {
   r = RunDoge("bench e2e");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--model"), std::string::npos) << r.out;
-  r = RunDoge("bench e2e --model " + kTiny + " -o xml");
+  r = RunDoge("bench e2e --model " + kTiny + " --format xml");
   EXPECT_EQ(r.code, 2) << r.out;
   r = RunDoge("bench e2x");
   EXPECT_EQ(r.code, 2) << r.out;
@@ -67,7 +67,7 @@ TEST(BenchCliTest, UsageErrorsAreClear) {
 
 TEST(BenchCliTest, E2eJsonOnTinyModel) {
   const std::string out = std::string(::testing::TempDir()) + "/bench_e2e_tiny.json";
-  Result r = RunDoge("bench e2e --model " + kTiny + " -p 8,16 -n 4 -t 1,2 -r 2 --probe-reps 1 -o json --out " + out);
+  Result r = RunDoge("bench e2e --model " + kTiny + " -p 8,16 -n 4 -t 1,2 -r 2 --probe-reps 1 --format json -o " + out);
   ASSERT_EQ(r.code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::array rows = parser.load(out).get_array();
@@ -88,7 +88,7 @@ TEST(BenchCliTest, E2eOnGeneratedShapeCleansUp) {
   const std::string tmp = std::string(::testing::TempDir()) + "/bench_shape_tmp";
   std::filesystem::remove_all(tmp);
   std::filesystem::create_directories(tmp);
-  Result r = RunDoge("bench e2e --shape doge-20m -p 4 -n 2 -t 1 -r 1 --probe-reps 1 -o csv",
+  Result r = RunDoge("bench e2e --shape doge-20m -p 4 -n 2 -t 1 -r 1 --probe-reps 1 --format csv",
                  "TMPDIR=" + tmp);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"doge-20m\",\"doge-20m\",13118728,"), std::string::npos) << r.out;
@@ -98,7 +98,7 @@ TEST(BenchCliTest, E2eOnGeneratedShapeCleansUp) {
 // --dtype bf16 on a generated shape: the kernels read 2 bytes per weight, so model_size is
 // n_params * 2 and the decode bound counts those bytes; --dtype without --shape is refused.
 TEST(BenchCliTest, E2eBf16ShapeCountsTwoBytesPerWeight) {
-  Result r = RunDoge("bench e2e --shape doge-20m --dtype bf16 -p 0 -n 2 -t 1 -r 1 --probe-reps 1 -o csv");
+  Result r = RunDoge("bench e2e --shape doge-20m --dtype bf16 -p 0 -n 2 -t 1 -r 1 --probe-reps 1 --format csv");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"doge-20m-bf16\",\"doge-20m\",13118728,26237456,"), std::string::npos)
       << r.out;
@@ -112,7 +112,7 @@ TEST(BenchCliTest, E2eBf16ShapeCountsTwoBytesPerWeight) {
 
 TEST(BenchCliTest, EvalJsonOnTinyModel) {
   Result r = RunDoge("bench eval --model " + kTiny +
-                 " -t 1,2 -r 1 --tasks 3 --ctx 10 --cont 5 --batch 2 -o json");
+                 " -t 1,2 -r 1 --docs 3 --ctx 10 --cont 5 --batch 2 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::array rows = parser.parse(r.out).get_array();
@@ -140,3 +140,4 @@ TEST(BenchCliTest, EvalJsonOnTinyModel) {
 }
 
 }  // namespace
+

@@ -230,7 +230,7 @@ std::vector<int32_t> Tokenize(bool special) {
 // Row-major [T, V] logits of one forward call over `ids` (doge logits, no --incremental).
 std::vector<float> Logits(const std::string& model, const std::vector<int32_t>& ids, int64_t* vocab) {
   const std::string out = Tmp("logits.safetensors");
-  CliRun r = Doge("logits --model " + model + " --ids " + Join(ids) + " --out " + out);
+  CliRun r = Doge("logits --model " + model + " --ids " + Join(ids) + " -o " + out);
   EXPECT_EQ(r.code, 0) << r.err;
   SafetensorsFile f(out);
   const TensorView* t = f.Find("logits");
