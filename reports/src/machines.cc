@@ -62,9 +62,11 @@ MachinesReport BuildMachinesReport(const std::vector<std::string>& files) {
       }
       report.machines.push_back({"m" + std::to_string(m + 1),
                                  rank < 0 ? files[f] : files[f] + " (rank " + std::to_string(rank) + ")",
-                                 rows.front().fingerprint});
+                                 rows.front().fingerprint, rows.front().cpu_info});
       for (const BenchRow& r : rows) {
-        Key key{r.n_params, r.model_type, r.test.rfind("pp", 0) == 0 ? 0 : 1,
+        // pp, then tg, then pp+tg tests (llama-bench's order).
+        const int kind = r.n_gen == 0 ? 0 : r.n_prompt == 0 ? 1 : 2;
+        Key key{r.n_params, r.model_type, kind,
                 r.n_prompt + r.n_gen, r.test, r.n_threads};
         MachineLine& line = lines[key];
         if (line.cells.empty()) {
@@ -125,7 +127,7 @@ std::vector<std::vector<std::string>> ThroughputRows(const MachinesReport& r) {
 }
 
 std::vector<std::string> MachineHeader() {
-  return {"Machine", "File", "CPU", "Cores", "ISA used (compiled)", "ISA available", "Memory",
+  return {"Machine", "File", "CPU", "Cores", "Kernels ran", "ISA compiled", "ISA available", "Memory",
           "Compiler", "Build", "Flags", "Git", "Host"};
 }
 
@@ -133,7 +135,10 @@ std::vector<std::vector<std::string>> MachineRows(const MachinesReport& r) {
   std::vector<std::vector<std::string>> rows;
   for (const MachineRun& m : r.machines) {
     const MachineFingerprint& f = m.fingerprint;
-    rows.push_back({m.label, m.file, f.cpu_model, std::to_string(f.n_cores), Join(f.isa_compiled),
+    // The kernels pick their instruction set at start-up (engine/kernel_isa.h), so the compile
+    // target says little; files written before the fingerprint recorded it show "?".
+    rows.push_back({m.label, m.file, m.cpu_info.empty() ? f.cpu_model : m.cpu_info, std::to_string(f.n_cores),
+                    f.kernel_isa.empty() ? "?" : f.kernel_isa, Join(f.isa_compiled),
                     Join(f.isa), GiB(f.memory_bytes), f.compiler, f.build_type,
                     f.flags.empty() ? "-" : f.flags, f.git_revision, f.hostname});
   }
@@ -165,6 +170,7 @@ std::string RenderMachinesJson(const MachinesReport& r) {
     w.BeginObject();
     w.Field("label", m.label);
     w.Field("file", m.file);
+    w.Field("cpu_info", m.cpu_info);
     w.Key("fingerprint");
     WriteFingerprintJson(w, m.fingerprint);
     w.EndObject();

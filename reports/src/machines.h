@@ -21,6 +21,7 @@ struct MachineRun {
   std::string label;  // "m1", "m2", ... in argument order
   std::string file;
   MachineFingerprint fingerprint;
+  std::string cpu_info;  // the rows' cpu_info (the CPU's full name); "" in files written before it
 };
 
 struct MachineCell {
@@ -32,7 +33,7 @@ struct MachineCell {
 struct MachineLine {
   std::string model_type;  // "doge-20m"
   int64_t n_params = 0;
-  std::string test;        // "pp512" | "tg128"
+  std::string test;        // "pp512" | "tg128" | "pp512+tg128"
   int64_t n_threads = 0;
   std::vector<std::optional<MachineCell>> cells;  // one per machine
 };

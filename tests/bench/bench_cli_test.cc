@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -141,3 +142,41 @@ TEST(BenchCliTest, EvalJsonOnTinyModel) {
 
 }  // namespace
 
+// llama-bench's -pg spelling and -o jsonl's replacement --format jsonl, through the CLI.
+TEST(BenchCliTest, E2ePromptThenGenerationAsJsonl) {
+  Result r = RunDoge("bench e2e --model " + kTiny + " -p 0 -n 0 -pg 6,3 -b 4 -t 1 -r 1 --probe-reps 1 --format jsonl");
+  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;  // one row, one line
+  simdjson::dom::parser parser;
+  simdjson::dom::element row = parser.parse(r.out);
+  EXPECT_EQ(std::string_view(row["test"]), "pp6+tg3");
+  EXPECT_EQ(int64_t(row["n_prompt"]), 6);
+  EXPECT_EQ(int64_t(row["n_gen"]), 3);
+  EXPECT_EQ(int64_t(row["n_batch"]), 4);
+  EXPECT_FALSE(std::string_view(row["cpu_info"]).empty());
+  EXPECT_EQ(RunDoge("bench e2e --model " + kTiny + " -pg 6 -t 1 -r 1").code, 2);
+  EXPECT_EQ(RunDoge("bench e2e --model " + kTiny + " -pg 0,0 -t 1 -r 1").code, 2);
+  EXPECT_EQ(RunDoge("bench e2e --model " + kTiny + " -b 0 -t 1 -r 1").code, 2);
+}
+
+// One progress line per finished test on stderr when stderr is a terminal (run under script(1),
+// which gives the command a pseudo-terminal), none into a pipe or file.
+TEST(BenchCliTest, E2eProgressLinesOnlyOnATerminal) {
+  const std::string args = "bench e2e --model " + kTiny + " -p 4 -n 2 -t 1 -r 1 --probe-reps 1 --format json";
+  Result piped = RunDoge(args);
+  ASSERT_EQ(piped.code, 0) << piped.out;
+  EXPECT_EQ(piped.out.find("doge bench e2e: ["), std::string::npos) << piped.out;
+  if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1) for a pseudo-terminal";
+  const std::string json = std::string(::testing::TempDir()) + "/bench_progress.json";
+  const std::string cmd = "script -qec \"" + std::string(DOGE_BINARY) + " " + args + " -o " + json + "\" /dev/null 2>&1";
+  Result tty;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) tty.out.append(buf, n);
+  const int status = pclose(p);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << tty.out;
+  EXPECT_NE(tty.out.find("doge bench e2e: [1/2] pp4, 1 threads, n_batch 2048: "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("doge bench e2e: [2/2] tg2, 1 threads, n_batch 2048: "), std::string::npos) << tty.out;
+}
