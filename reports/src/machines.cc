@@ -1,6 +1,7 @@
 #include "reports/src/machines.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <tuple>
@@ -81,7 +82,8 @@ MachinesReport BuildMachinesReport(const std::vector<std::string>& files) {
                       "second row for " + r.model_type + " " + r.test + " at " +
                           std::to_string(r.n_threads) + " threads");
         }
-        line.cells[m] = MachineCell{r.avg, r.stddev, 1, false};
+        const double se = r.samples.size() > 1 ? r.stddev / std::sqrt(static_cast<double>(r.samples.size())) : 0.0;
+        line.cells[m] = MachineCell{r.avg, r.stddev, se, 1, false};
       }
     }
   }
@@ -213,21 +215,24 @@ std::string RenderMachinesHtml(const MachinesReport& r) {
   body += "<p>" + HtmlEscape(kLegend) + "</p>\n";
   std::vector<std::string> series;
   for (const auto& m : r.machines) series.push_back(m.label + " " + m.fingerprint.hostname);
-  // Prefill and decode differ by an order of magnitude: one chart each.
-  for (const char* kind : {"pp", "tg"}) {
+  // Prefill, decode and prompt+generation differ by an order of magnitude: one chart each.
+  for (const char* kind : {"pp", "tg", "pg"}) {
     std::vector<BarGroup> groups;
     for (const MachineLine& l : r.lines) {
-      if (l.test.rfind(kind, 0) != 0) continue;
+      const bool pg = l.test.find('+') != std::string::npos;
+      if (pg != (std::string(kind) == "pg") || (!pg && l.test.rfind(kind, 0) != 0)) continue;
       BarGroup g;
       g.label = l.model_type + "\n" + l.test + "\nt" + std::to_string(l.n_threads);
       for (const auto& c : l.cells) {
         g.values.push_back(c ? std::optional<double>(c->avg_ts) : std::nullopt);
+        g.errors.push_back(c ? std::optional<double>(c->se_ts) : std::nullopt);
       }
       groups.push_back(g);
     }
     if (groups.empty()) continue;
     body += "<div class=\"chart\">\n" +
-            SvgBarChart(std::string(kind[0] == 'p' ? "Prefill" : "Decode") + " tokens/s",
+            SvgBarChart(std::string(std::string(kind) == "pg" ? "Prompt + generation" : kind[0] == 'p' ? "Prefill" : "Decode") +
+                            " tokens/s (\xC2\xB1 se)",
                         "tokens/s", series, groups, 0) +
             "</div>\n";
   }

@@ -26,6 +26,7 @@ struct MachineRun {
 
 struct MachineCell {
   double avg_ts = 0, stddev_ts = 0;
+  double se_ts = 0;     // standard error of avg_ts: stddev_ts / sqrt(repetitions)
   double relative = 1;  // avg_ts / first machine's avg_ts (when the first has this row)
   bool has_relative = false;
 };
