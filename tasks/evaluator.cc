@@ -609,7 +609,7 @@ TaskResult EvaluateTask(const PreparedTask& task, const LanguageModel& lm, const
                       "stopped after " + std::to_string(kept) + " of " + std::to_string(total) +
                           " documents" +
                           (keep ? "; the finished ones are saved: run the same command with --resume to continue"
-                                : " (nothing saved: no --out)"));
+                                : " (nothing saved: no --out-dir)"));
         }
         const size_t e = std::min(pending.size(), b + n);
         const std::vector<size_t> positions(pending.begin() + static_cast<std::ptrdiff_t>(b),
