@@ -44,6 +44,16 @@ bool Parse(const Args& args, const po::options_description& desc, const char* us
   return true;
 }
 
+// --json, the old switch of info, generate and score, is --format json now.
+const FlagAlias kJsonAlias = {"--json", "--format=json"};
+
+// --format text|json of info, generate and score.
+bool JsonFormat(const po::variables_map& vm) {
+  const std::string f = vm["format"].as<std::string>();
+  if (f != "text" && f != "json") throw Error(ErrorKind::kUsage, "", "--format", UnknownNameMessage("format", f, {"text", "json"}));
+  return f == "json";
+}
+
 void Require(const po::variables_map& vm, const char* flag) {
   if (!vm.count(flag)) {
     throw Error(ErrorKind::kUsage, "", std::string("--") + flag, "is required (see --help)");
@@ -167,11 +177,13 @@ int RunGenerate(const Args& args) {
       ("top-p", po::value<double>()->default_value(1.0, HumanNumber(1.0)), "nucleus sampling mass (1 = off)")
       ("seed", po::value<uint64_t>()->default_value(0), "sampling seed (runs are reproducible)")
       ("ignore-eos", "do not stop at the EOS token")
-      ("json", "print one JSON object with prompt ids, generated ids and text")
+      ("format", po::value<std::string>()->default_value("text"),
+       "text | json (one JSON object with prompt ids, generated ids and text)")
       ("timing", "print prefill and decode tokens/s to stderr (rough; see benchmarks for real numbers)")
       ("threads,t", po::value<int>()->default_value(0), "threads (0 = all cores)");
   po::variables_map vm;
-  if (!Parse(args, desc, "doge generate --model DIR (--prompt TEXT | --ids LIST) --max-new-tokens N",
+  if (!Parse(ApplyFlagAliases(args, 1, {kJsonAlias}, "doge generate"), desc,
+             "doge generate --model DIR (--prompt TEXT | --ids LIST) --max-new-tokens N",
              "Greedy decoding by default; --temperature with --top-k/--top-p/--seed samples.\n"
              "Stops at max-new-tokens or at EOS (config eos_token_id) unless --ignore-eos.\n\n"
              "example: doge generate --model SmallDoge/Doge-20M --prompt 'The capital of France is' \\\n"
@@ -179,6 +191,7 @@ int RunGenerate(const Args& args) {
              &vm)) {
     return 0;
   }
+  const bool json = JsonFormat(vm);  // a bad --format fails before the model loads
   Require(vm, "model");
   if (vm.count("prompt") == vm.count("ids")) {
     throw Error(ErrorKind::kUsage, "", "--prompt", "give exactly one of --prompt and --ids");
@@ -210,7 +223,7 @@ int RunGenerate(const Args& args) {
                  st.decode_seconds > 0 ? st.decode_tokens / st.decode_seconds : 0.0, lm->n_threads());
   }
   const std::string text = tok ? tok->Decode(gen, true, tok->clean_up_tokenization_spaces()) : "";
-  if (vm.count("json")) {
+  if (json) {
     JsonWriter j;
     j.BeginObject();
     j.Key("prompt_ids").IntArray(prompt);
@@ -230,16 +243,18 @@ int RunGenerate(const Args& args) {
 int RunInfo(const Args& args) {
   po::options_description desc("doge info options");
   desc.add_options()("help,h", "show this help")("model", po::value<std::string>(), "checkpoint folder")
-      ("json", "print JSON instead of text");
+      ("format", po::value<std::string>()->default_value("text"), "text | json");
   po::variables_map vm;
-  if (!Parse(args, desc, "doge info --model DIR",
+  if (!Parse(ApplyFlagAliases(args, 1, {kJsonAlias}, "doge info"), desc, "doge info --model DIR",
              "Loads and validates the checkpoint, then prints the layout detected from the\n"
              "tensors (B / A-late / A-early), the shapes, the parameter count, the stored dtype\n"
              "and the memory it needs: mapped bytes, fp32 copies, KV cache bytes per token.\n\n"
-             "example: doge info --model SmallDoge/Doge-20M --json",
+             "(--json: the old spelling of --format json, accepted with a note until the next release)\n\n"
+             "example: doge info --model SmallDoge/Doge-20M --format json",
              &vm)) {
     return 0;
   }
+  const bool json = JsonFormat(vm);  // a bad --format fails before the model loads
   Require(vm, "model");
   auto m = DogeModel::Load(vm["model"].as<std::string>());
   const DogeConfig& c = m->config();
@@ -251,7 +266,7 @@ int RunInfo(const Args& args) {
   m->ResetCache(&probe, 0);
   const int64_t kv_tok = probe.bytes_per_token();
   const int64_t ctx = 2048;
-  if (vm.count("json")) {
+  if (json) {
     JsonWriter j(true);
     j.BeginObject();
     j.Field("layout", LayoutName(w.layout)).Field("dtype", DTypeName(w.dtype));
@@ -307,10 +322,11 @@ int RunScore(const Args& args) {
       ("continuation", po::value<std::string>(), "continuation text (encoded without special tokens)")
       ("context-ids", po::value<std::string>(), "context as token ids instead of text")
       ("continuation-ids", po::value<std::string>(), "continuation as token ids instead of text")
-      ("json", "print JSON")
+      ("format", po::value<std::string>()->default_value("text"), "text | json")
       ("threads,t", po::value<int>()->default_value(0), "threads (0 = all cores)");
   po::variables_map vm;
-  if (!Parse(args, desc, "doge score --model DIR --context TEXT --continuation TEXT",
+  if (!Parse(ApplyFlagAliases(args, 1, {kJsonAlias}, "doge score"), desc,
+             "doge score --model DIR --context TEXT --continuation TEXT",
              "Prints log p(continuation | context) = the sum of the continuation tokens'\n"
              "log-probabilities, and whether every token was the argmax (greedy), as the\n"
              "evaluator's loglikelihood requests compute them. For debugging single requests.\n\n"
@@ -318,6 +334,7 @@ int RunScore(const Args& args) {
              &vm)) {
     return 0;
   }
+  const bool json = JsonFormat(vm);  // a bad --format fails before the model loads
   Require(vm, "model");
   const std::string dir = vm["model"].as<std::string>();
   auto lm = DogeLanguageModel::Load(dir, ResolveThreads(vm["threads"].as<int>()));
@@ -335,7 +352,7 @@ int RunScore(const Args& args) {
   req.context = text_or_ids("context", "context-ids", true);
   req.continuations.push_back(text_or_ids("continuation", "continuation-ids", false));
   ContinuationScore s = lm->Score({req})[0][0];
-  if (vm.count("json")) {
+  if (json) {
     JsonWriter j;
     j.BeginObject();
     j.Key("context_ids").IntArray(req.context);

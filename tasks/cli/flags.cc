@@ -30,7 +30,13 @@ Args ApplyFlagAliases(const Args& args, size_t first, const std::vector<FlagAlia
     bool done = false;
     for (const FlagAlias& a : aliases) {
       const bool is_long = a.old_flag.size() > 2;
-      if (tok == a.old_flag) {  // --out X (or a switch)
+      if (tok == a.old_flag && a.new_flag.find('=') != std::string::npos) {  // --json -> --format=json
+        note(a);
+        out.push_back(a.new_flag);
+        done = true;
+        break;
+      }
+      if (tok == a.old_flag) {  // --out X
         const bool has_value = i + 1 < args.size();
         if (a.applies && (!has_value || !a.applies(args[i + 1]))) continue;
         note(a);

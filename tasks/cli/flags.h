@@ -16,7 +16,8 @@ namespace doge::cli {
 // A deprecated spelling and the one that replaces it, e.g. {"--out", "--out-dir"}.
 struct FlagAlias {
   std::string old_flag;  // "--out", "--dir", "-o"
-  std::string new_flag;  // "--out-dir", "--data-dir", "--format"
+  std::string new_flag;  // "--out-dir", "--data-dir", "--format"; with a value ("--format=json")
+                         // the old flag is a switch replaced by it whole
   // When set, only values it accepts are rewritten: bench's `-o json` is the old format flag,
   // `-o FILE` already the new output file.
   bool (*applies)(const std::string& value) = nullptr;

@@ -196,7 +196,7 @@ TEST(HubCacheTest, EveryCommandLoadsAHubIdFromTheCacheOffline) {
   MakeCachedRepo(home + "/hub", "TestOrg/tiny-doge", kCommit, TinyFiles(), {"main"});
   const std::string env = "env -u HF_HUB_CACHE -u HUGGINGFACE_HUB_CACHE HF_HOME=" + home + " HF_HUB_OFFLINE=1 ";
   const std::string out = tmp.path() + "/out.txt";
-  ASSERT_EQ(RunShell(env + DOGE_BINARY + " info --model TestOrg/tiny-doge --json > " + out), 0);
+  ASSERT_EQ(RunShell(env + DOGE_BINARY + " info --model TestOrg/tiny-doge --format json > " + out), 0);
   EXPECT_NE(Slurp(out).find("\"hidden_size\": 64"), std::string::npos) << Slurp(out);
   ASSERT_EQ(RunShell(env + DOGE_BINARY + " tokenize --tokenizer TestOrg/tiny-doge --text 'hello world' > " + out), 0);
   ASSERT_EQ(RunShell(env + DOGE_BINARY + " score --model TestOrg/tiny-doge --context 'a b' --continuation ' c' > " + out), 0);

@@ -87,7 +87,7 @@ TEST(EngineCliTest, LogitsFullAndIncrementalMatchGoldens) {
 TEST(EngineCliTest, GenerateIdsMatchesGoldenGreedy) {
   // tests/data/tiny-model holds the b-dense weights.
   CliRun r = Doge("generate --model " + std::string(DOGE_TEST_DATA) +
-               "/tiny-model --ids 0,124,308,284,192 --max-new-tokens 30 --ignore-eos --json");
+               "/tiny-model --ids 0,124,308,284,192 --max-new-tokens 30 --ignore-eos --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   SafetensorsFile g(testing::FixtureDir("b-dense") + "/golden.safetensors");
   std::vector<int32_t> want(30);
@@ -100,15 +100,15 @@ TEST(EngineCliTest, GenerateIdsMatchesGoldenGreedy) {
 
 TEST(EngineCliTest, GeneratePromptAndScoreText) {
   const std::string m = std::string(DOGE_TEST_DATA) + "/tiny-model";
-  CliRun r = Doge("generate --model " + m + " --prompt \"hello world\" --max-new-tokens 5 --json");
+  CliRun r = Doge("generate --model " + m + " --prompt \"hello world\" --max-new-tokens 5 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"prompt_ids\":[0,"), std::string::npos) << "BOS first: " << r.out;
-  r = Doge("score --model " + m + " --context \"hello\" --continuation \" world\" --json");
+  r = Doge("score --model " + m + " --context \"hello\" --continuation \" world\" --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"logprob\":-"), std::string::npos) << r.out;
   // Sampling is reproducible for a seed.
   const std::string s = "generate --model " + m +
-                        " --ids 0,5 --max-new-tokens 8 --temperature 1 --top-k 40 --seed 7 --json";
+                        " --ids 0,5 --max-new-tokens 8 --temperature 1 --top-k 40 --seed 7 --format json";
   EXPECT_EQ(Doge(s).out, Doge(s).out);
 }
 
@@ -136,7 +136,7 @@ TEST(EngineCliTest, InfoReportsLayoutAndParameters) {
   CliRun r = Doge("info --model " + testing::FixtureDir("a-late-dense"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("layout:       A-late"), std::string::npos) << r.out;
-  r = Doge("info --json --model " + testing::FixtureDir("b-moe"));
+  r = Doge("info --format json --model " + testing::FixtureDir("b-moe"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"is_moe\": true"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"kv_cache_bytes_per_token\""), std::string::npos) << r.out;

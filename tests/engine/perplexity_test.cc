@@ -323,7 +323,7 @@ TEST(PerplexityCliTest, LmEvalConventionMatchesDogeScoreOnEachDisjointWindow) {
   for (auto& [ctx, cont] : windows) {
     ctx.resize(ctx.size() - (cont.size() - 1));  // make_disjoint_window
     CliRun s = Doge(std::string("score --model ") + kTinyModel + " --context-ids " + Join(ctx) +
-                    " --continuation-ids " + Join(cont) + " --json");
+                    " --continuation-ids " + Join(cont) + " --format json");
     ASSERT_EQ(s.code, 0) << s.err;
     simdjson::dom::parser p2;
     simdjson::dom::element sj = p2.parse(s.out);

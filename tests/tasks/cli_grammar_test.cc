@@ -103,6 +103,21 @@ TEST_F(CliGrammarTest, EveryOldSpellingStillWorksAndPrintsItsNoteOnce) {
       {"logits", "logits --model " + kTiny + " --ids 0,5,7 --out {O}", "logits --model " + kTiny + " --ids 0,5,7 -o {O}",
        {{"doge logits", "--out", "--output"}}, ""},
   };
+  // info, generate and score print JSON with --format json; --json was their old switch.
+  for (const std::string& cmd : {"info --model " + kTiny, "generate --model " + kTiny + " --ids 0,5 --max-new-tokens 2 -t 1",
+                                 "score --model " + kTiny + " --context-ids 0,5 --continuation-ids 7 -t 1"}) {
+    SCOPED_TRACE(cmd);
+    const CliRun old_run = Doge(cmd + " --json");
+    const CliRun new_run = Doge(cmd + " --format json");
+    ASSERT_EQ(old_run.code, 0) << old_run.err;
+    ASSERT_EQ(new_run.code, 0) << new_run.err;
+    EXPECT_EQ(old_run.out, new_run.out);
+    EXPECT_EQ(new_run.out.rfind("{", 0), 0u) << new_run.out;
+    const std::string name = "doge " + cmd.substr(0, cmd.find(' '));
+    EXPECT_EQ(Count(old_run.err, DeprecationNote(name, "--json", "--format=json") + "\n"), 1u) << old_run.err;
+    EXPECT_EQ(new_run.err.find("deprecated"), std::string::npos) << new_run.err;
+    EXPECT_EQ(Doge(cmd + " --format xml").code, 2);
+  }
   for (const Spelling& c : cases) {
     for (const bool old : {true, false}) {
       SCOPED_TRACE(c.name + (old ? " (old spelling)" : " (new spelling)"));
@@ -181,6 +196,11 @@ TEST(FlagAliasTest, RewritesEveryFormOfTheOldSpelling) {
   // One note per alias used, however often it was used.
   EXPECT_EQ(err, DeprecationNote("doge bench e2e", "-o", "--format") + "\n" +
                      DeprecationNote("doge bench e2e", "--out", "--output") + "\n");
+  // A switch replaced by a flag with its value.
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(ApplyFlagAliases({"info", "--json", "--model", "m"}, 1, {{"--json", "--format=json"}}, "doge info"),
+            (Args{"info", "--format=json", "--model", "m"}));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), DeprecationNote("doge info", "--json", "--format=json") + "\n");
   // Arguments before `first` (the subcommand names) are never rewritten.
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(ApplyFlagAliases({"--out", "x"}, 1, aliases, "t"), (Args{"--out", "x"}));
