@@ -4,6 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
+
+#include <simdjson.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "engine/fingerprint.h"
 #include "engine/json_writer.h"
@@ -82,10 +89,28 @@ std::string UtcNowIso8601() {
   return buf;
 }
 
+std::string E2eTestName(int n_prompt, int n_gen) {
+  if (n_gen == 0) return "pp" + std::to_string(n_prompt);
+  if (n_prompt == 0) return "tg" + std::to_string(n_gen);
+  return "pp" + std::to_string(n_prompt) + "+tg" + std::to_string(n_gen);
+}
+
 std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
                            const E2eOptions& options) {
   std::vector<E2eRow> rows;
   const int reps = options.reps > 0 ? options.reps : 1;
+  size_t n_per_batch = 0;
+  for (int n : options.n_prompt) n_per_batch += n > 0;
+  for (int n : options.n_gen) n_per_batch += n > 0;
+  for (const auto& [p, g] : options.n_pg) n_per_batch += p > 0 || g > 0;
+  const size_t n_rows = n_per_batch * options.n_batch.size() * options.threads.size();
+  auto finish = [&](E2eRow&& r) {
+    rows.push_back(std::move(r));
+    if (options.on_row) options.on_row(rows.back(), rows.size(), n_rows);
+  };
+  auto elapsed_ns = [](Clock::time_point t0) {
+    return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+  };
   for (int threads : options.threads) {
     target.SetThreads(threads);
     // Peaks at this thread count, measured now (not at start-up of the process) so that they see
@@ -103,71 +128,116 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
       return Median(all);
     };
 
-    // Prompt processing: one forward over n tokens from an empty cache, last-token logits only.
-    for (int n : options.n_prompt) {
-      if (n <= 0) continue;
-      E2eRow r;
-      r.info = info;
-      r.test = "pp" + std::to_string(n);
-      r.n_prompt = n;
-      r.n_threads = threads;
-      r.n_reps = reps;
-      r.test_time = UtcNowIso8601();
-      std::vector<double> adjacent;
-      // Token ids are drawn before timing; tokenization is not part of the benchmark.
-      const std::vector<int32_t> prompt = RandomTokens(n, info, options.seed);
-      target.Reset();
-      target.Prefill(prompt);  // warm-up, untimed
-      const CpuSnapshot load0 = TakeCpuSnapshot();
-      for (int rep = 0; rep < reps; ++rep) {
-        target.Reset();
-        adjacent.push_back(MeasureFmaPeak(threads, quick).median);
-        auto t0 = Clock::now();
-        target.Prefill(prompt);
-        r.samples_ns.push_back(
-            std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
-      }
-      r.load = LoadBetween(load0, TakeCpuSnapshot());
-      r.peak = peak_with(fma0, adjacent);
-      r.bound_ts = r.peak * 1e9 / info.cost.PrefillFlopsPerToken(n);
-      FinishStats(r, n);
-      rows.push_back(std::move(r));
-    }
-
-    // Text generation, as llama-bench's tg test: an empty prompt, then n single-token forward
-    // calls at positions 0..n-1; the first token is BOS, the others are pre-drawn random ids
-    // (no sampling: choosing the next token is not engine work, and random ids make the run
-    // independent of the weights). Every step computes the full-vocabulary logits.
-    for (int n : options.n_gen) {
-      if (n <= 0) continue;
-      E2eRow r;
-      r.info = info;
-      r.test = "tg" + std::to_string(n);
-      r.n_gen = n;
-      r.n_threads = threads;
-      r.n_reps = reps;
-      r.test_time = UtcNowIso8601();
-      std::vector<double> adjacent;
-      const std::vector<int32_t> tokens = RandomTokens(n, info, options.seed + 1);
-      auto run = [&] {
-        target.Reset();
-        for (int32_t t : tokens) target.Decode(t);
+    for (const int n_batch : options.n_batch) {
+      // The prompt as the calls that feed it: n_batch tokens each, cut before timing.
+      auto chunks_of = [n_batch](const std::vector<int32_t>& prompt) {
+        std::vector<std::vector<int32_t>> chunks;
+        for (size_t i = 0; i < prompt.size(); i += static_cast<size_t>(n_batch)) {
+          const size_t end = std::min(prompt.size(), i + static_cast<size_t>(n_batch));
+          chunks.emplace_back(prompt.begin() + static_cast<std::ptrdiff_t>(i),
+                              prompt.begin() + static_cast<std::ptrdiff_t>(end));
+        }
+        return chunks;
       };
-      run();  // warm-up, untimed
-      const CpuSnapshot load0 = TakeCpuSnapshot();
-      for (int rep = 0; rep < reps; ++rep) {
-        target.Reset();  // outside the timed region
-        adjacent.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
-        auto t0 = Clock::now();
-        for (int32_t t : tokens) target.Decode(t);
-        r.samples_ns.push_back(
-            std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
+      auto new_row = [&](int n_prompt, int n_gen) {
+        E2eRow r;
+        r.info = info;
+        r.test = E2eTestName(n_prompt, n_gen);
+        r.n_prompt = n_prompt;
+        r.n_gen = n_gen;
+        r.n_batch = n_batch;
+        r.n_threads = threads;
+        r.n_reps = reps;
+        r.test_time = UtcNowIso8601();
+        return r;
+      };
+
+      // Prompt processing: the n tokens from an empty cache in calls of n_batch tokens, each
+      // computing the last token's logits only.
+      for (int n : options.n_prompt) {
+        if (n <= 0) continue;
+        E2eRow r = new_row(n, 0);
+        std::vector<double> adjacent;
+        // Token ids are drawn before timing; tokenization is not part of the benchmark.
+        const auto chunks = chunks_of(RandomTokens(n, info, options.seed));
+        target.Reset();
+        for (const auto& c : chunks) target.Prefill(c);  // warm-up, untimed
+        const CpuSnapshot load0 = TakeCpuSnapshot();
+        for (int rep = 0; rep < reps; ++rep) {
+          target.Reset();
+          adjacent.push_back(MeasureFmaPeak(threads, quick).median);
+          auto t0 = Clock::now();
+          for (const auto& c : chunks) target.Prefill(c);
+          r.samples_ns.push_back(elapsed_ns(t0));
+        }
+        r.load = LoadBetween(load0, TakeCpuSnapshot());
+        r.peak = peak_with(fma0, adjacent);
+        r.bound_ts = r.peak * 1e9 / info.cost.PrefillFlopsPerToken(n);
+        FinishStats(r, n);
+        finish(std::move(r));
       }
-      r.load = LoadBetween(load0, TakeCpuSnapshot());
-      r.peak = peak_with(bw0, adjacent);
-      r.bound_ts = r.peak * 1e9 / info.cost.DecodeBytesPerToken();
-      FinishStats(r, n);
-      rows.push_back(std::move(r));
+
+      // Text generation, as llama-bench's tg test: an empty prompt, then n single-token forward
+      // calls at positions 0..n-1; the first token is BOS, the others are pre-drawn random ids
+      // (no sampling: choosing the next token is not engine work, and random ids make the run
+      // independent of the weights). Every step computes the full-vocabulary logits.
+      for (int n : options.n_gen) {
+        if (n <= 0) continue;
+        E2eRow r = new_row(0, n);
+        std::vector<double> adjacent;
+        const std::vector<int32_t> tokens = RandomTokens(n, info, options.seed + 1);
+        target.Reset();
+        for (int32_t t : tokens) target.Decode(t);  // warm-up, untimed
+        const CpuSnapshot load0 = TakeCpuSnapshot();
+        for (int rep = 0; rep < reps; ++rep) {
+          target.Reset();  // outside the timed region
+          adjacent.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
+          auto t0 = Clock::now();
+          for (int32_t t : tokens) target.Decode(t);
+          r.samples_ns.push_back(elapsed_ns(t0));
+        }
+        r.load = LoadBetween(load0, TakeCpuSnapshot());
+        r.peak = peak_with(bw0, adjacent);
+        r.bound_ts = r.peak * 1e9 / info.cost.DecodeBytesPerToken();
+        FinishStats(r, n);
+        finish(std::move(r));
+      }
+
+      // Prompt then generation (llama-bench -pg): the prompt from an empty cache as above, then
+      // n_gen single-token steps continuing at positions n_prompt.., all in one timed region.
+      // The bound adds the two parts' times at their own peaks: n_prompt / pp bound + n_gen /
+      // tg bound.
+      for (const auto& [np, ng] : options.n_pg) {
+        if (np <= 0 && ng <= 0) continue;
+        E2eRow r = new_row(np, ng);
+        std::vector<double> adjacent_fma, adjacent_bw;
+        const auto chunks = chunks_of(RandomTokens(np, info, options.seed));
+        std::vector<int32_t> gen = RandomTokens(ng + 1, info, options.seed + 2);
+        gen.erase(gen.begin());  // the prompt already starts with BOS
+        auto run = [&] {
+          for (const auto& c : chunks) target.Prefill(c);
+          for (int32_t t : gen) target.Decode(t);
+        };
+        target.Reset();
+        run();  // warm-up, untimed
+        const CpuSnapshot load0 = TakeCpuSnapshot();
+        for (int rep = 0; rep < reps; ++rep) {
+          target.Reset();
+          adjacent_fma.push_back(MeasureFmaPeak(threads, quick).median);
+          adjacent_bw.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
+          auto t0 = Clock::now();
+          run();
+          r.samples_ns.push_back(elapsed_ns(t0));
+        }
+        r.load = LoadBetween(load0, TakeCpuSnapshot());
+        r.peak = peak_with(fma0, adjacent_fma);
+        r.peak_read = peak_with(bw0, adjacent_bw);
+        const double seconds = (np > 0 ? np * info.cost.PrefillFlopsPerToken(np) / (r.peak * 1e9) : 0) +
+                               ng * info.cost.DecodeBytesPerToken() / (r.peak_read * 1e9);
+        r.bound_ts = (np + ng) / seconds;
+        FinishStats(r, np + ng);
+        finish(std::move(r));
+      }
     }
   }
   return rows;
@@ -200,91 +270,207 @@ std::string LoadFootnote(const std::vector<MachineLoad>& loads) {
 }
 
 std::string FormatE2eMarkdown(const std::vector<E2eRow>& rows) {
-  std::string out =
-      "| model | size | params | threads | test | t/s | bound t/s | % of bound | peak | machine |\n"
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
+  // n_batch only matters for prompts longer than it; shown when a row's prompt was split.
+  bool show_batch = false;
+  for (const auto& r : rows) show_batch |= r.n_prompt > r.n_batch && r.n_batch > 0;
+  std::string out = std::string("| model | size | params | threads | ") + (show_batch ? "n_batch | " : "") +
+                    "test | t/s | bound t/s | % of bound | peak | machine |\n" +
+                    "| --- | ---: | ---: | ---: | " + (show_batch ? "---: | " : "") +
+                    "---: | ---: | ---: | ---: | ---: | --- |\n";
   for (const auto& r : rows) {
-    const bool pp = r.n_prompt > 0;
+    std::string peak;
+    if (r.n_gen == 0) {
+      peak = Fixed(r.peak, 1) + " GFLOP/s FMA";
+    } else if (r.n_prompt == 0) {
+      peak = Fixed(r.peak, 1) + " GB/s read";
+    } else {
+      peak = Fixed(r.peak, 1) + " GFLOP/s FMA, " + Fixed(r.peak_read, 1) + " GB/s read";
+    }
     out += "| " + r.info.model_type + " | " + HumanSize(static_cast<double>(r.info.model_size)) +
            " | " + HumanParams(static_cast<double>(r.info.n_params)) + " | " +
-           std::to_string(r.n_threads) + " | " + r.test + " | " + Fixed(r.avg_ts, 2) + " ± " +
-           Fixed(r.stddev_ts, 2) + " | " + Fixed(r.bound_ts, 2) + " | " +
-           Fixed(100 * r.bound_fraction, 1) + "% | " + Fixed(r.peak, 1) +
-           (pp ? " GFLOP/s FMA" : " GB/s read") + " | " + DescribeLoad(r.load) + " |\n";
+           std::to_string(r.n_threads) + " | " + (show_batch ? std::to_string(r.n_batch) + " | " : "") +
+           r.test + " | " + Fixed(r.avg_ts, 2) + " ± " + Fixed(r.stddev_ts, 2) + " | " +
+           Fixed(r.bound_ts, 2) + " | " + Fixed(100 * r.bound_fraction, 1) + "% | " + peak + " | " +
+           DescribeLoad(r.load) + " |\n";
   }
   std::vector<MachineLoad> loads;
   for (const auto& r : rows) loads.push_back(r.load);
   return out + LoadFootnote(loads);
 }
 
+namespace {
+
+void WriteE2eRowJson(JsonWriter& w, const E2eRow& r, const MachineFingerprint& f, const std::string& cpu_info) {
+  w.BeginObject();
+  w.Field("schema", "doge.bench.e2e/1");
+  w.Key("fingerprint");
+  WriteFingerprintJson(w, f);
+  w.Field("build_commit", f.git_revision);
+  w.Field("cpu_info", cpu_info);
+  w.Field("model", r.info.model);
+  w.Field("model_type", r.info.model_type);
+  w.Field("n_params", r.info.n_params);
+  w.Field("model_size", r.info.model_size);
+  w.Field("test", r.test);
+  w.Field("n_prompt", r.n_prompt);
+  w.Field("n_gen", r.n_gen);
+  w.Field("n_batch", r.n_batch);
+  w.Field("n_threads", r.n_threads);
+  w.Field("n_reps", r.n_reps);
+  w.Field("avg_ns", r.avg_ns);
+  w.Field("stddev_ns", r.stddev_ns);
+  w.Key("samples_ns");
+  DoubleArray(w, r.samples_ns);
+  w.Field("avg_ts", r.avg_ts);
+  w.Field("stddev_ts", r.stddev_ts);
+  w.Key("samples_ts");
+  DoubleArray(w, r.samples_ts);
+  w.Field("bound_ts", r.bound_ts);
+  w.Field("bound_fraction", r.bound_fraction);
+  // Which peak the bound divides by, so a reader can recompute it (pp+tg rows use both).
+  if (r.n_prompt > 0) w.Field("peak_fma_gflops", r.peak);
+  if (r.n_prompt == 0) w.Field("peak_read_gbs", r.peak);
+  if (r.n_prompt > 0 && r.n_gen > 0) w.Field("peak_read_gbs", r.peak_read);
+  w.Field("test_time", r.test_time);
+  w.Key("machine_load");
+  WriteMachineLoadJson(w, r.load);
+  w.EndObject();
+}
+
+// One CSV cell from a JSON value: strings quoted (quotes doubled), arrays space-separated,
+// numbers and booleans as JSON writes them.
+std::string CsvCell(simdjson::dom::element v) {
+  switch (v.type()) {
+    case simdjson::dom::element_type::STRING: {
+      std::string q = "\"";
+      for (char c : std::string_view(v)) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return q + "\"";
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      std::string items;
+      for (simdjson::dom::element x : v.get_array()) {
+        std::string cell = CsvCell(x);
+        if (x.is_string()) cell = cell.substr(1, cell.size() - 2);
+        items += (items.empty() ? "" : " ") + cell;
+      }
+      return "\"" + items + "\"";
+    }
+    case simdjson::dom::element_type::INT64:
+      return std::to_string(int64_t(v));
+    case simdjson::dom::element_type::UINT64:
+      return std::to_string(uint64_t(v));
+    case simdjson::dom::element_type::DOUBLE: {
+      std::string s;
+      AppendJsonNumber(s, double(v));
+      return s;
+    }
+    case simdjson::dom::element_type::BOOL:
+      return bool(v) ? "true" : "false";
+    default:
+      return "";
+  }
+}
+
+// (column, cell) of one JSON row, objects flattened as "parent.key".
+void FlattenRow(simdjson::dom::object o, const std::string& prefix,
+                std::vector<std::pair<std::string, std::string>>& out) {
+  for (auto [k, v] : o) {
+    const std::string name = prefix + std::string(k);
+    if (v.is_object()) {
+      FlattenRow(v.get_object(), name + ".", out);
+    } else {
+      out.emplace_back(name, CsvCell(v));
+    }
+  }
+}
+
+}  // namespace
+
 std::string FormatE2eJson(const std::vector<E2eRow>& rows) {
   JsonWriter w(/*pretty=*/true);
   const MachineFingerprint& f = GetMachineFingerprint();
+  const std::string cpu_info = CpuInfo();
   w.BeginArray();
-  for (const auto& r : rows) {
-    w.BeginObject();
-    w.Field("schema", "doge.bench.e2e/1");
-    w.Key("fingerprint");
-    WriteFingerprintJson(w, f);
-    w.Field("build_commit", f.git_revision);
-    w.Field("model", r.info.model);
-    w.Field("model_type", r.info.model_type);
-    w.Field("n_params", r.info.n_params);
-    w.Field("model_size", r.info.model_size);
-    w.Field("test", r.test);
-    w.Field("n_prompt", r.n_prompt);
-    w.Field("n_gen", r.n_gen);
-    w.Field("n_threads", r.n_threads);
-    w.Field("n_reps", r.n_reps);
-    w.Field("avg_ns", r.avg_ns);
-    w.Field("stddev_ns", r.stddev_ns);
-    w.Key("samples_ns");
-    DoubleArray(w, r.samples_ns);
-    w.Field("avg_ts", r.avg_ts);
-    w.Field("stddev_ts", r.stddev_ts);
-    w.Key("samples_ts");
-    DoubleArray(w, r.samples_ts);
-    w.Field("bound_ts", r.bound_ts);
-    w.Field("bound_fraction", r.bound_fraction);
-    // Which peak the bound divides by, so a reader can recompute it.
-    w.Field(r.n_prompt > 0 ? "peak_fma_gflops" : "peak_read_gbs", r.peak);
-    w.Field("test_time", r.test_time);
-    w.Key("machine_load");
-    WriteMachineLoadJson(w, r.load);
-    w.EndObject();
-  }
+  for (const auto& r : rows) WriteE2eRowJson(w, r, f, cpu_info);
   w.EndArray();
   return w.Take() + "\n";
 }
 
-std::string FormatE2eCsv(const std::vector<E2eRow>& rows) {
-  std::string out =
-      "build_commit,model,model_type,n_params,model_size,test,n_prompt,n_gen,n_threads,n_reps,"
-      "avg_ns,stddev_ns,avg_ts,stddev_ts,bound_ts,bound_fraction,samples_ts,cpu_model,"
-      "test_time\n";
+std::string FormatE2eJsonl(const std::vector<E2eRow>& rows) {
   const MachineFingerprint& f = GetMachineFingerprint();
-  auto quoted = [](const std::string& s) {
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
-  auto num = [](double v) {
-    std::string s;
-    AppendJsonNumber(s, v);
-    return s;
-  };
+  const std::string cpu_info = CpuInfo();
+  std::string out;
   for (const auto& r : rows) {
-    std::string samples;
-    for (double v : r.samples_ts) samples += (samples.empty() ? "" : " ") + num(v);
-    out += quoted(f.git_revision) + "," + quoted(r.info.model) + "," + quoted(r.info.model_type) +
-           "," + std::to_string(r.info.n_params) + "," + std::to_string(r.info.model_size) + "," +
-           quoted(r.test) + "," + std::to_string(r.n_prompt) + "," + std::to_string(r.n_gen) +
-           "," + std::to_string(r.n_threads) + "," + std::to_string(r.n_reps) + "," +
-           num(r.avg_ns) + "," + num(r.stddev_ns) + "," + num(r.avg_ts) + "," +
-           num(r.stddev_ts) + "," + num(r.bound_ts) + "," + num(r.bound_fraction) + "," +
-           quoted(samples) + "," + quoted(f.cpu_model) + "," + quoted(r.test_time) + "\n";
+    JsonWriter w(/*pretty=*/false);
+    WriteE2eRowJson(w, r, f, cpu_info);
+    out += w.Take() + "\n";
   }
   return out;
+}
+
+std::string FormatE2eCsv(const std::vector<E2eRow>& rows) {
+  // From the JSON rows themselves: the columns are the union of their (flattened) fields in
+  // first-seen order; a field a row lacks (pp rows have no peak_read_gbs) is an empty cell.
+  const std::string json = FormatE2eJson(rows);
+  simdjson::dom::parser parser;
+  std::vector<std::string> columns;
+  std::vector<std::map<std::string, std::string>> cells;
+  for (simdjson::dom::element row : parser.parse(json).get_array()) {
+    std::vector<std::pair<std::string, std::string>> flat;
+    FlattenRow(row.get_object(), "", flat);
+    std::map<std::string, std::string> by_name;
+    for (auto& [name, cell] : flat) {
+      if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
+      by_name[name] = cell;
+    }
+    cells.push_back(std::move(by_name));
+  }
+  std::string out;
+  for (size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + columns[c];
+  out += "\n";
+  for (const auto& row : cells) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      auto it = row.find(columns[c]);
+      out += (c ? "," : "") + (it == row.end() ? std::string() : it->second);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string CpuInfo() {
+  std::string name;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned regs[12] = {};
+  unsigned max_ext = __get_cpuid_max(0x80000000u, nullptr);
+  if (max_ext >= 0x80000004u) {
+    for (unsigned i = 0; i < 3; ++i) {
+      __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+    }
+    name.assign(reinterpret_cast<const char*>(regs), sizeof regs);
+    name = name.substr(0, name.find('\0'));
+  }
+#endif
+  if (name.find_first_not_of(' ') == std::string::npos) name = GetMachineFingerprint().cpu_model;
+  // Trim the padding some brand strings carry.
+  const size_t a = name.find_first_not_of(' '), b = name.find_last_not_of(' ');
+  name = a == std::string::npos ? "" : name.substr(a, b - a + 1);
+#if defined(__x86_64__) || defined(__i386__)
+  // A name without a model number ("AMD EPYC", what many hypervisors pass through) does not
+  // tell CPU generations apart; CPUID leaf 1's display family/model/stepping do.
+  if (name.find_first_of("0123456789") == std::string::npos) {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+      const unsigned base_family = (eax >> 8) & 0xF, base_model = (eax >> 4) & 0xF;
+      const unsigned family = base_family == 0xF ? base_family + ((eax >> 20) & 0xFF) : base_family;
+      const unsigned model =
+          base_family == 0xF || base_family == 0x6 ? base_model + (((eax >> 16) & 0xF) << 4) : base_model;
+      name += (name.empty() ? "" : " ") + std::string("(family ") + std::to_string(family) + ", model " +
+              std::to_string(model) + ", stepping " + std::to_string(eax & 0xF) + ")";
+    }
+  }
+#endif
+  return name.empty() ? "unknown" : name;
 }
 
 }  // namespace doge

@@ -17,10 +17,10 @@ a=() b=()
 for ((i = 0; i < reps; i++)); do
   rm -rf "$work/a" "$work/b"
   t0=$(date +%s.%N)
-  "$doge" "${common[@]}" --threads 2 --out "$work/a" > /dev/null 2>&1
+  "$doge" "${common[@]}" --threads 2 --out-dir "$work/a" > /dev/null 2>&1
   t1=$(date +%s.%N)
   # shellcheck disable=SC2086
-  mpirun ${MPIRUN_FLAGS:-} -np 2 "$doge" "${common[@]}" --threads 1 --out "$work/b" > /dev/null 2>&1
+  mpirun ${MPIRUN_FLAGS:-} -np 2 "$doge" "${common[@]}" --threads 1 --out-dir "$work/b" > /dev/null 2>&1
   t2=$(date +%s.%N)
   a+=("$(awk "BEGIN {print $t1 - $t0}")") b+=("$(awk "BEGIN {print $t2 - $t1}")")
   echo "rep $i: single --threads 2: ${a[-1]} s   mpirun -np 2 --threads 1: ${b[-1]} s"

@@ -13,7 +13,7 @@ for busy in 0 1; do
   for rep in $(seq 1 "$REPS"); do for mode in new legacy; do
     if [ "$mode" = legacy ]; then E="DOGE_OMP_WAIT=legacy"; else E="DOGE_UNUSED=1"; fi
     row=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT $E "$DOGE" bench e2e --model "$M" -p 64 -n 32 \
-          -t 1,2 -r 3 -o json 2>/dev/null | python3 -c "
+          -t 1,2 -r 3 --format json 2>/dev/null | python3 -c "
 import json, sys
 rows = json.load(sys.stdin)
 print(' '.join('%s/t%d=%.0f' % (r['test'], r['n_threads'], r['avg_ts']) for r in rows),

@@ -15,7 +15,7 @@ PROTO=${PROTO:-card-a}
 REPS=${REPS:-3}
 M=$OUT/doge-20m
 if [ ! -f "$M/model.safetensors" ]; then
-  "$DOGE" dev random-checkpoint --shape doge-20m --out "$M" >/dev/null
+  "$DOGE" dev random-checkpoint --shape doge-20m --out-dir "$M" >/dev/null
   cp "$TOK"/tokenizer.json "$TOK"/tokenizer_config.json "$TOK"/special_tokens_map.json "$M"/
 fi
 for rep in $(seq 1 "$REPS"); do for t in 1 2; do for mb in 0 default; do
@@ -23,7 +23,7 @@ for rep in $(seq 1 "$REPS"); do for t in 1 2; do for mb in 0 default; do
   flag=""
   [ "$mb" = 0 ] && flag="--prefix-cache-mb 0"
   "$DOGE" eval --model "$M" --tasks "$TASK" --protocol "$PROTO" --data-dir "$DATA" \
-    --allow-count-mismatch --threads "$t" $flag --out "$run" --overwrite >/dev/null 2>&1
+    --allow-count-mismatch --threads "$t" $flag --out-dir "$run" --overwrite >/dev/null 2>&1
   python3 - "$run/results.json" "$TASK" "rep=$rep threads=$t cache=$mb" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))["tasks"][sys.argv[2]]

@@ -19,12 +19,12 @@ echo "== doge info: the bundled tiny model"
 echo
 echo "== doge eval: model-card tasks, 5-shot, on the bundled samples"
 "$doge" eval --model tests/data/tiny-model --tasks card --data-dir tests/data/datasets-canonical \
-  --out "$out" --allow-count-mismatch
+  --out-dir "$out" --allow-count-mismatch
 echo
 echo "== doge bench e2e: CPU tokens/s of the same model (prefill 64, decode 32 tokens)"
-"$doge" bench e2e --model tests/data/tiny-model -p 64 -n 32 -t "$jobs" -r 3 -o json > "$out/bench.json"
+"$doge" bench e2e --model tests/data/tiny-model -p 64 -n 32 -t "$jobs" -r 3 --format json > "$out/bench.json"
 echo "wrote $out/bench.json"
 echo
 echo "== doge report card: the model-card table (random weights: expect chance-level numbers)"
-"$doge" report card "$out/results.json" --bench "$out/bench.json" --out "$out/card.md"
+"$doge" report card "$out/results.json" --bench "$out/bench.json" -o "$out/card.md"
 cat "$out/card.md"

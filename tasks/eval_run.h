@@ -1,4 +1,4 @@
-// The files of one evaluation run folder (`doge eval --out DIR`): DIR/results.json (the summary,
+// The files of one evaluation run folder (`doge eval --out-dir DIR`): DIR/results.json (the summary,
 // schema kResultsSchema, written last: its presence marks a finished folder) and
 // DIR/details/<task>.jsonl (one line per document: the request and what the model did), with the
 // in-progress form the resume protocol reads back (<task>.jsonl.partial: a header line naming the

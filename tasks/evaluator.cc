@@ -372,7 +372,7 @@ void ScoreLocally(BatchScorer& scorer, const TaskSpec& spec, const std::vector<c
                   "stopped after " + std::to_string(kept) + " of " + std::to_string(total) + " documents" +
                       (!saved_to.empty()
                            ? "; the finished ones are saved: run the same command with --resume to continue"
-                           : " (nothing saved: no --out)"));
+                           : " (nothing saved: no --out-dir)"));
     }
     const size_t e = std::min(pending.size(), b + n);
     const std::vector<size_t> positions(pending.begin() + static_cast<std::ptrdiff_t>(b),

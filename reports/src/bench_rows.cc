@@ -70,6 +70,7 @@ std::vector<BenchRow> LoadBenchRows(const std::string& path, const std::string& 
     row.n_threads = r.Get("n_threads").IntIn(1, kMaxThreads, "a positive thread count");
     if (auto n = r.Find("n_params")) row.n_params = n->IntIn(0, kMaxCount, "a parameter count");
     if (auto n = r.Find("rank")) row.rank = n->IntIn(0, kMaxThreads, "an MPI rank");
+    if (r.Find("cpu_info")) row.cpu_info = r.GetString("cpu_info");
     if (row.schema == kBenchE2eSchema) {
       row.model_size = r.Get("model_size").IntIn(0, kMaxCount, "a size in bytes");
       row.n_prompt = r.Get("n_prompt").IntIn(0, kMaxCount, "a token count");

@@ -39,6 +39,7 @@ struct BenchRow {
   double stddev = 0;             // stddev_ts or stddev
   std::vector<double> samples;   // samples_ts or samples
   int64_t rank = -1;             // MPI rank that measured it (`mpirun doge bench`); -1: absent
+  std::string cpu_info;          // e2e rows: the CPU's full name (llama-bench's field); "" when absent
 };
 
 // Reads a doge bench array; every row must carry `expected_schema` (or, when it is empty, either

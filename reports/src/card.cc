@@ -333,8 +333,10 @@ CardCell BuildCardCell(const ColumnSpec& spec, const std::string& file, const Ev
     cell.delta_decimals = std::max(1, DecimalsOf(cell.published_text));
     // Flag a difference beyond two standard errors of our estimate. The published value
     // is itself rounded (+-0.05), which this test does not absorb: see the legend.
-    // An unknown se (NaN) never flags.
-    cell.flagged = std::fabs(cell.delta.ToDouble()) > 2.0 * cell.ours_se;
+    // An unknown se (NaN) never flags. A zero se (TriviaQA's 0 of N: every document scored
+    // the same) would flag any difference at all: no test then, and the cell says so.
+    cell.test_na = cell.ours_se == 0.0;
+    cell.flagged = !cell.test_na && std::fabs(cell.delta.ToDouble()) > 2.0 * cell.ours_se;
   }
   return cell;
 }
@@ -454,6 +456,8 @@ std::vector<std::vector<std::string>> CardTableRows(const ModelCard& card, bool 
     for (const CardCell& c : row.cells) {
       if (!c.present || !c.has_delta) {
         delta.push_back(Dash());
+      } else if (c.test_na) {
+        delta.push_back(DeltaText(c) + " (test n/a: se 0)");
       } else if (c.flagged) {
         // The warning sign in both forms (the legend explains it); HTML also shades the cell.
         delta.push_back(std::string(markdown ? "" : "!") + DeltaText(c) + " \xE2\x9A\xA0");
@@ -544,7 +548,8 @@ const char kRoundingNote[] =
     "TriviaQA keeps two decimals when one decimal would print 0.0. \xCE\x94 = ours (unrounded) "
     "\xE2\x88\x92 card (as printed), with as many decimals as the card value; se = standard "
     "error of our estimate (ARC: sqrt(se_E\xC2\xB2 + se_C\xC2\xB2) / 2); \xE2\x9A\xA0 marks "
-    "|\xCE\x94| > 2 se. The card's own rounding (\xC2\xB1" "0.05) is not included in se.";
+    "|\xCE\x94| > 2 se; where se is 0 by construction (0 or all of N correct) the test is n/a. "
+    "The card's own rounding (\xC2\xB1" "0.05) is not included in se. Charts: ours \xC2\xB1 se.";
 
 }  // namespace
 
@@ -614,6 +619,7 @@ std::string RenderCardJson(const ModelCard& card) {
         w.Field("delta_percent", c.delta.ToDouble());
         w.Field("delta_text", c.delta.Format(c.delta_decimals, true));
         w.Field("flagged", c.flagged);
+        w.Field("test", c.test_na ? "n/a (se 0)" : "|delta| > 2 se");
       }
       w.EndObject();
     }
@@ -654,6 +660,7 @@ std::string RenderCardHtml(const ModelCard& card) {
       const CardCell& c = row.cells[ci];
       g.values.push_back(c.present ? std::optional<double>(c.ours.ToDouble()) : std::nullopt);
       g.texts.push_back(c.present ? c.ours_text : "");
+      g.errors.push_back(c.present ? std::optional<double>(c.ours_se) : std::nullopt);
       if (row.published) {
         g.values.push_back(Decimal::Parse(row.published->values.at(g.label)).ToDouble());
         g.texts.push_back(row.published->values.at(g.label));

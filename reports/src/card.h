@@ -103,6 +103,9 @@ struct CardCell {
   Decimal delta;                  // ours (unrounded) - published (as printed), percent points
   int delta_decimals = 1;         // as many decimals as the published value shows
   bool flagged = false;           // |delta| > 2 se
+  // se is 0 by construction (0 or N of N correct: p(1 - p) = 0), so a 2-se test says nothing:
+  // the cell shows "test n/a" instead of a flag.
+  bool test_na = false;
   std::string note;               // "mmlu (card-a, k=5, acc, test split, ...)"
 };
 

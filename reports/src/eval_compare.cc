@@ -101,7 +101,7 @@ Run LoadRun(const std::string& input) {
   run.results_path = ResultsPath(input);
   if (!FileExists(run.results_path)) {
     throw Error(ErrorKind::kIo, run.results_path, "",
-                "not found: give a `doge eval --out` folder or its results.json");
+                "not found: give a `doge eval --out-dir` folder or its results.json");
   }
   run.doc = LoadJsonFile(run.results_path);
   JsonNode root = run.doc->root();

@@ -1,6 +1,7 @@
 #include "reports/src/machines.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <tuple>
@@ -62,9 +63,11 @@ MachinesReport BuildMachinesReport(const std::vector<std::string>& files) {
       }
       report.machines.push_back({"m" + std::to_string(m + 1),
                                  rank < 0 ? files[f] : files[f] + " (rank " + std::to_string(rank) + ")",
-                                 rows.front().fingerprint});
+                                 rows.front().fingerprint, rows.front().cpu_info});
       for (const BenchRow& r : rows) {
-        Key key{r.n_params, r.model_type, r.test.rfind("pp", 0) == 0 ? 0 : 1,
+        // pp, then tg, then pp+tg tests (llama-bench's order).
+        const int kind = r.n_gen == 0 ? 0 : r.n_prompt == 0 ? 1 : 2;
+        Key key{r.n_params, r.model_type, kind,
                 r.n_prompt + r.n_gen, r.test, r.n_threads};
         MachineLine& line = lines[key];
         if (line.cells.empty()) {
@@ -79,7 +82,8 @@ MachinesReport BuildMachinesReport(const std::vector<std::string>& files) {
                       "second row for " + r.model_type + " " + r.test + " at " +
                           std::to_string(r.n_threads) + " threads");
         }
-        line.cells[m] = MachineCell{r.avg, r.stddev, 1, false};
+        const double se = r.samples.size() > 1 ? r.stddev / std::sqrt(static_cast<double>(r.samples.size())) : 0.0;
+        line.cells[m] = MachineCell{r.avg, r.stddev, se, 1, false};
       }
     }
   }
@@ -125,7 +129,7 @@ std::vector<std::vector<std::string>> ThroughputRows(const MachinesReport& r) {
 }
 
 std::vector<std::string> MachineHeader() {
-  return {"Machine", "File", "CPU", "Cores", "ISA used (compiled)", "ISA available", "Memory",
+  return {"Machine", "File", "CPU", "Cores", "Kernels ran", "ISA compiled", "ISA available", "Memory",
           "Compiler", "Build", "Flags", "Git", "Host"};
 }
 
@@ -133,7 +137,10 @@ std::vector<std::vector<std::string>> MachineRows(const MachinesReport& r) {
   std::vector<std::vector<std::string>> rows;
   for (const MachineRun& m : r.machines) {
     const MachineFingerprint& f = m.fingerprint;
-    rows.push_back({m.label, m.file, f.cpu_model, std::to_string(f.n_cores), Join(f.isa_compiled),
+    // The kernels pick their instruction set at start-up (engine/kernel_isa.h), so the compile
+    // target says little; files written before the fingerprint recorded it show "?".
+    rows.push_back({m.label, m.file, m.cpu_info.empty() ? f.cpu_model : m.cpu_info, std::to_string(f.n_cores),
+                    f.kernel_isa.empty() ? "?" : f.kernel_isa, Join(f.isa_compiled),
                     Join(f.isa), GiB(f.memory_bytes), f.compiler, f.build_type,
                     f.flags.empty() ? "-" : f.flags, f.git_revision, f.hostname});
   }
@@ -165,6 +172,7 @@ std::string RenderMachinesJson(const MachinesReport& r) {
     w.BeginObject();
     w.Field("label", m.label);
     w.Field("file", m.file);
+    w.Field("cpu_info", m.cpu_info);
     w.Key("fingerprint");
     WriteFingerprintJson(w, m.fingerprint);
     w.EndObject();
@@ -207,21 +215,24 @@ std::string RenderMachinesHtml(const MachinesReport& r) {
   body += "<p>" + HtmlEscape(kLegend) + "</p>\n";
   std::vector<std::string> series;
   for (const auto& m : r.machines) series.push_back(m.label + " " + m.fingerprint.hostname);
-  // Prefill and decode differ by an order of magnitude: one chart each.
-  for (const char* kind : {"pp", "tg"}) {
+  // Prefill, decode and prompt+generation differ by an order of magnitude: one chart each.
+  for (const char* kind : {"pp", "tg", "pg"}) {
     std::vector<BarGroup> groups;
     for (const MachineLine& l : r.lines) {
-      if (l.test.rfind(kind, 0) != 0) continue;
+      const bool pg = l.test.find('+') != std::string::npos;
+      if (pg != (std::string(kind) == "pg") || (!pg && l.test.rfind(kind, 0) != 0)) continue;
       BarGroup g;
       g.label = l.model_type + "\n" + l.test + "\nt" + std::to_string(l.n_threads);
       for (const auto& c : l.cells) {
         g.values.push_back(c ? std::optional<double>(c->avg_ts) : std::nullopt);
+        g.errors.push_back(c ? std::optional<double>(c->se_ts) : std::nullopt);
       }
       groups.push_back(g);
     }
     if (groups.empty()) continue;
     body += "<div class=\"chart\">\n" +
-            SvgBarChart(std::string(kind[0] == 'p' ? "Prefill" : "Decode") + " tokens/s",
+            SvgBarChart(std::string(std::string(kind) == "pg" ? "Prompt + generation" : kind[0] == 'p' ? "Prefill" : "Decode") +
+                            " tokens/s (\xC2\xB1 se)",
                         "tokens/s", series, groups, 0) +
             "</div>\n";
   }

@@ -21,10 +21,12 @@ struct MachineRun {
   std::string label;  // "m1", "m2", ... in argument order
   std::string file;
   MachineFingerprint fingerprint;
+  std::string cpu_info;  // the rows' cpu_info (the CPU's full name); "" in files written before it
 };
 
 struct MachineCell {
   double avg_ts = 0, stddev_ts = 0;
+  double se_ts = 0;     // standard error of avg_ts: stddev_ts / sqrt(repetitions)
   double relative = 1;  // avg_ts / first machine's avg_ts (when the first has this row)
   bool has_relative = false;
 };
@@ -32,7 +34,7 @@ struct MachineCell {
 struct MachineLine {
   std::string model_type;  // "doge-20m"
   int64_t n_params = 0;
-  std::string test;        // "pp512" | "tg128"
+  std::string test;        // "pp512" | "tg128" | "pp512+tg128"
   int64_t n_threads = 0;
   std::vector<std::optional<MachineCell>> cells;  // one per machine
 };

@@ -105,24 +105,136 @@ double NiceCeil(double v) {
 
 }  // namespace
 
+namespace {
+
+// Everything SvgBarChart places, computed once so that BarChartLabelBoxes returns exactly what
+// is drawn.
+struct ChartLayout {
+  static constexpr double kBarW = 22, kGroupGap = 26, kLeft = 60, kPlotH = 260;
+  static constexpr double kValueFont = 9, kGroupFont = 11, kGroupLineH = 12;
+  double top = 50, bottom = 60, width = 420, height = 0, group_w = 0, y_max = 1;
+  std::vector<ChartLabelBox> value_labels;      // text centred at x + w / 2, baseline y + h - 2
+  std::vector<std::pair<size_t, size_t>> value_of;  // (group, series) of each value label
+  std::vector<ChartLabelBox> group_labels;      // one per group, all its lines
+  double YOf(double v) const { return top + kPlotH - kPlotH * (v / y_max); }
+};
+
+std::string ValueText(const BarGroup& g, size_t si, int value_decimals) {
+  return si < g.texts.size() ? g.texts[si] : Num(*g.values[si], value_decimals);
+}
+
+double ErrorOf(const BarGroup& g, size_t si) {
+  return si < g.errors.size() && g.errors[si] && std::isfinite(*g.errors[si]) ? std::fabs(*g.errors[si]) : 0.0;
+}
+
+std::vector<std::string> Lines(const std::string& label) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = label.find('\n', start);
+    out.push_back(label.substr(start, end == std::string::npos ? end : end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+// Characters as drawn: UTF-8 continuation bytes do not count.
+double Chars(const std::string& s) {
+  double n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+ChartLayout LayoutChart(const std::vector<std::string>& series, const std::vector<BarGroup>& groups,
+                        int value_decimals) {
+  ChartLayout L;
+  const size_t n_series = std::max<size_t>(series.size(), 1);
+  // A group is as wide as its bars, or as its widest x-axis label line, so those never touch.
+  double widest_label = 0;
+  size_t max_lines = 1;
+  for (const auto& g : groups) {
+    const auto lines = Lines(g.label);
+    max_lines = std::max(max_lines, lines.size());
+    for (const auto& line : lines) widest_label = std::max(widest_label, Chars(line) * kChartCharWidth * L.kGroupFont);
+  }
+  L.group_w = std::max(n_series * L.kBarW + L.kGroupGap, widest_label + 8);
+  L.bottom = std::max(60.0, 24 + max_lines * L.kGroupLineH);
+  double max_v = 0;
+  for (const auto& g : groups) {
+    for (size_t si = 0; si < g.values.size(); ++si) {
+      if (g.values[si]) max_v = std::max(max_v, *g.values[si] + ErrorOf(g, si));
+    }
+  }
+  L.y_max = NiceCeil(max_v * 1.08);
+  // Value labels in plot coordinates (top = 0 for now): centred over the bar, baseline 3 px
+  // above the bar or its error bar; a label that meets one already placed goes up above it,
+  // until it meets none.
+  const double h = L.kValueFont + 2;
+  L.top = 0;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const BarGroup& g = groups[gi];
+    const double gx = L.kLeft + gi * L.group_w + (L.group_w - n_series * L.kBarW) / 2;
+    for (size_t si = 0; si < g.values.size(); ++si) {
+      if (!g.values[si]) continue;
+      ChartLabelBox b;
+      b.text = ValueText(g, si, value_decimals);
+      b.w = Chars(b.text) * kChartCharWidth * L.kValueFont;
+      b.h = h;
+      b.x = gx + si * L.kBarW + (L.kBarW - 2) / 2 - b.w / 2;
+      b.y = L.YOf(*g.values[si] + ErrorOf(g, si)) - 3 - h;
+      for (bool moved = true; moved;) {
+        moved = false;
+        for (const ChartLabelBox& o : L.value_labels) {
+          if (b.Intersects(o)) {
+            b.y = o.y - h - 1;
+            moved = true;
+          }
+        }
+      }
+      L.value_labels.push_back(b);
+      L.value_of.emplace_back(gi, si);
+    }
+  }
+  // Room above the plot: 50 px for title and legend, more when labels rose above the plot.
+  double min_y = 0;
+  for (const auto& b : L.value_labels) min_y = std::min(min_y, b.y);
+  L.top = 50 - min_y;
+  for (auto& b : L.value_labels) b.y += L.top;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const auto lines = Lines(groups[gi].label);
+    ChartLabelBox b;
+    b.text = groups[gi].label;
+    double w = 0;
+    for (const auto& line : lines) w = std::max(w, Chars(line) * kChartCharWidth * L.kGroupFont);
+    b.w = w;
+    b.h = (lines.size() - 1) * L.kGroupLineH + L.kGroupFont + 2;
+    b.x = L.kLeft + gi * L.group_w + L.group_w / 2 - w / 2;
+    b.y = L.top + L.kPlotH + 16 - L.kGroupFont;
+    L.group_labels.push_back(b);
+  }
+  L.width = std::max(420.0, L.kLeft + groups.size() * L.group_w + 20);
+  L.height = L.top + L.kPlotH + L.bottom;
+  return L;
+}
+
+}  // namespace
+
+std::vector<ChartLabelBox> BarChartLabelBoxes(const std::vector<std::string>& series,
+                                              const std::vector<BarGroup>& groups, int value_decimals) {
+  ChartLayout L = LayoutChart(series, groups, value_decimals);
+  std::vector<ChartLabelBox> all = L.value_labels;
+  all.insert(all.end(), L.group_labels.begin(), L.group_labels.end());
+  return all;
+}
+
 std::string SvgBarChart(const std::string& title, const std::string& y_label,
                         const std::vector<std::string>& series,
                         const std::vector<BarGroup>& groups, int value_decimals) {
-  // Layout (pixels): left margin for the axis labels, fixed bar width, 60 px under the plot
-  // for group labels and 30 px above for the legend.
-  const double bar_w = 22, group_gap = 26, left = 60, top = 50, plot_h = 260, bottom = 60;
+  const ChartLayout L = LayoutChart(series, groups, value_decimals);
   const size_t n_series = std::max<size_t>(series.size(), 1);
-  const double group_w = n_series * bar_w + group_gap;
-  const double width = std::max(420.0, left + groups.size() * group_w + 20);
-  const double height = top + plot_h + bottom;
-  double max_v = 0;
-  for (const auto& g : groups) {
-    for (const auto& v : g.values) {
-      if (v) max_v = std::max(max_v, *v);
-    }
-  }
-  const double y_max = NiceCeil(max_v * 1.08);
-  auto y_of = [&](double v) { return top + plot_h - plot_h * (v / y_max); };
+  const double left = L.kLeft, top = L.top, plot_h = L.kPlotH, bar_w = L.kBarW;
+  const double width = L.width, height = L.height;
+  auto y_of = [&](double v) { return L.YOf(v); };
   const auto& colors = ChartColors();
 
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(width, 0) +
@@ -143,45 +255,50 @@ std::string SvgBarChart(const std::string& title, const std::string& y_label,
   }
   // Axis with 5 gridlines.
   for (int k = 0; k <= 5; ++k) {
-    double v = y_max * k / 5, y = y_of(v);
+    double v = L.y_max * k / 5, y = y_of(v);
     s += "<line x1=\"" + Num(left, 0) + "\" y1=\"" + Num(y, 1) + "\" x2=\"" + Num(width - 10, 0) +
          "\" y2=\"" + Num(y, 1) + "\" stroke=\"#dddddd\"/>";
     s += "<text x=\"" + Num(left - 6, 0) + "\" y=\"" + Num(y + 4, 1) +
-         "\" font-size=\"11\" text-anchor=\"end\">" + Num(v, y_max < 5 ? 2 : 0) + "</text>\n";
+         "\" font-size=\"11\" text-anchor=\"end\">" + Num(v, L.y_max < 5 ? 2 : 0) + "</text>\n";
   }
   s += "<text x=\"14\" y=\"" + Num(top + plot_h / 2, 0) +
        "\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 " +
        Num(top + plot_h / 2, 0) + ")\">" + HtmlEscape(y_label) + "</text>\n";
-  // Bars.
+  // Bars and their error bars (± se: a vertical line with 6 px caps).
   for (size_t gi = 0; gi < groups.size(); ++gi) {
-    double gx = left + gi * group_w + group_gap / 2;
+    const double gx = left + gi * L.group_w + (L.group_w - n_series * bar_w) / 2;
     for (size_t si = 0; si < groups[gi].values.size(); ++si) {
       const auto& v = groups[gi].values[si];
       if (!v) continue;
       double x = gx + si * bar_w, y = y_of(*v);
+      const std::string text = ValueText(groups[gi], si, value_decimals);
+      const double err = ErrorOf(groups[gi], si);
       s += "<rect x=\"" + Num(x, 1) + "\" y=\"" + Num(y, 1) + "\" width=\"" + Num(bar_w - 2, 0) +
            "\" height=\"" + Num(top + plot_h - y, 1) + "\" fill=\"" +
            colors[si % colors.size()] + "\"><title>" + HtmlEscape(series[si]) + ": " +
-           (si < groups[gi].texts.size() ? HtmlEscape(groups[gi].texts[si])
-                                         : Num(*v, value_decimals)) +
-           "</title></rect>";
-      const std::string text = si < groups[gi].texts.size() ? groups[gi].texts[si]
-                                                            : Num(*v, value_decimals);
-      s += "<text x=\"" + Num(x + (bar_w - 2) / 2, 1) + "\" y=\"" + Num(y - 3, 1) +
-           "\" font-size=\"9\" text-anchor=\"middle\">" + HtmlEscape(text) + "</text>\n";
+           HtmlEscape(text) + (err > 0 ? " \xC2\xB1 " + Num(err, value_decimals + 1) : "") + "</title></rect>";
+      if (err > 0) {
+        const double cx = x + (bar_w - 2) / 2, y_hi = y_of(*v + err), y_lo = y_of(std::max(0.0, *v - err));
+        s += "<path class=\"error-bar\" d=\"M" + Num(cx, 1) + " " + Num(y_lo, 1) + "V" + Num(y_hi, 1) + "M" +
+             Num(cx - 3, 1) + " " + Num(y_hi, 1) + "H" + Num(cx + 3, 1) + "M" + Num(cx - 3, 1) + " " +
+             Num(y_lo, 1) + "H" + Num(cx + 3, 1) + "\" stroke=\"#222222\" stroke-width=\"1\" fill=\"none\"/>";
+      }
     }
-    // One <tspan> per '\n'-separated line, 12 px apart, centred under the group.
-    const double lx_mid = gx + n_series * bar_w / 2, ly = top + plot_h + 16;
+  }
+  // Value labels where the layout put them (see LayoutChart).
+  for (const ChartLabelBox& b : L.value_labels) {
+    s += "<text class=\"bar-label\" x=\"" + Num(b.x + b.w / 2, 1) + "\" y=\"" + Num(b.y + b.h - 2, 1) +
+         "\" font-size=\"9\" text-anchor=\"middle\">" + HtmlEscape(b.text) + "</text>\n";
+  }
+  // Group labels: one <tspan> per '\n'-separated line, 12 px apart, centred under the group.
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const double lx_mid = left + gi * L.group_w + L.group_w / 2, ly = top + plot_h + 16;
     s += "<text x=\"" + Num(lx_mid, 1) + "\" y=\"" + Num(ly, 0) +
          "\" font-size=\"11\" text-anchor=\"middle\">";
-    size_t start = 0;
-    for (int line = 0;; ++line) {
-      size_t end = groups[gi].label.find('\n', start);
-      std::string part = groups[gi].label.substr(start, end == std::string::npos ? end : end - start);
+    const auto lines = Lines(groups[gi].label);
+    for (size_t line = 0; line < lines.size(); ++line) {
       s += "<tspan x=\"" + Num(lx_mid, 1) + "\" dy=\"" + (line ? "12" : "0") + "\">" +
-           HtmlEscape(part) + "</tspan>";
-      if (end == std::string::npos) break;
-      start = end + 1;
+           HtmlEscape(lines[line]) + "</tspan>";
     }
     s += "</text>\n";
   }

@@ -1,6 +1,8 @@
 // `doge bench kernels|e2e|eval`: the benchmark front end (issue #6). The work lives in
 // benchmarks/ (library doge_bench, linked into this binary by benchmarks/CMakeLists.txt, which
 // also defines DOGE_HAVE_BENCH); this file only parses options and prints.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -16,6 +18,7 @@
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 #include "tasks/cli/json_copy.h"
 #include "tasks/distributed.h"
 
@@ -36,12 +39,13 @@ namespace {
 const char kBenchUsage[] =
     "usage: doge bench kernels [google benchmark flags...]\n"
     "       doge bench e2e  (--model DIR | --shape NAME [--dtype f32|bf16|f16|q8]) [-p 512] [-n 128]\n"
-    "                       [-t 1,2] [-r 5] [-o md|json|csv] [--out FILE]\n"
-    "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--tasks 64]\n"
-    "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [-o md|json|csv]\n"
+    "                       [-pg 512,128] [-b 2048] [-t 1,2] [-r 5] [--format md|json|jsonl|csv]\n"
+    "                       [-o FILE]\n"
+    "       doge bench eval (--model DIR | --shape NAME [--dtype ...]) [-t 1,2] [-r 5] [--docs 64]\n"
+    "                       [--ctx 48] [--choices 4] [--cont 21] [--batch 16] [--format md|json|csv]\n"
     "                       [--task arc_easy [--protocol card-a]]\n"
     "       doge bench card (--model DIR | --shape NAME [--dtype ...]) [--protocol card-a|card-b]\n"
-    "                       [-t 1,2] [--docs 16] [-o md|json] [--out FILE]\n"
+    "                       [-t 1,2] [--docs 16] [--format md|json] [-o FILE]\n"
     "\n"
     "Every number is set against limits measured in the same run (FP32 FMA peak and read\n"
     "bandwidth of this machine), so results stay comparable on a noisy or shared machine.\n"
@@ -59,7 +63,11 @@ const char kBenchUsage[] =
     "           steps from an empty cache (BOS, then random ids; no sampling). List arguments\n"
     "           expand to every combination. bound t/s: decode = measured read bandwidth /\n"
     "           bytes of weights per token (vocabulary projection included); prefill =\n"
-    "           measured FMA peak / flops per token.\n"
+    "           measured FMA peak / flops per token. -pg P,G (as llama-bench) times a P-token\n"
+    "           prompt followed by G generated tokens as one test, pp P+tg G, at (P+G)/time;\n"
+    "           its bound adds both parts' times. -b N feeds prompts in calls of N tokens.\n"
+    "           Rows carry cpu_info (the CPU's full name) and n_batch; csv has the json's\n"
+    "           columns. On a terminal, a progress line per finished test goes to stderr.\n"
     "  eval     multiple-choice scoring throughput on a fixed-seed synthetic HellaSwag-shaped\n"
     "           workload, through the engine's Score() in batches (the doge eval path):\n"
     "           tasks/s, processed tokens/s (shared context) and naive-equivalent tokens/s.\n"
@@ -80,7 +88,8 @@ const char kBenchUsage[] =
     "\n"
     "examples:\n"
     "  doge bench e2e --shape doge-20m -p 512 -n 128 -t 1,2 -r 5\n"
-    "  doge bench e2e --model ~/models/Doge-60M -o json --out reports/bench-e2e.json\n"
+    "  doge bench e2e --shape doge-20m -p 0 -n 0 -pg 512,128 -r 1 --format jsonl\n"
+    "  doge bench e2e --model ~/models/Doge-60M --format json -o reports/bench-e2e.json\n"
     "  doge bench eval --shape doge-20m -t 1,2\n"
     "  doge bench card --shape doge-20m --protocol card-a -t 1,2\n"
     "  OMP_NUM_THREADS=1 doge bench kernels --benchmark_filter='matvec.*optimized'\n"
@@ -89,8 +98,12 @@ const char kBenchUsage[] =
     "Under mpirun, e2e and eval measure every rank's host in one go (ranks sharing a host take\n"
     "turns) and rank 0 writes all rows, each with its \"rank\" and its host's fingerprint;\n"
     "`doge report machines` makes one column per rank of such a file:\n"
-    "  mpirun -np 3 --hostfile hosts --map-by node doge bench e2e --shape doge-20m -o json --out m.json\n"
-    "  doge report machines m.json\n";
+    "  mpirun -np 3 --hostfile hosts --map-by node doge bench e2e --shape doge-20m --format json -o m.json\n"
+    "  doge report machines m.json\n"
+    "\n"
+    "Old spellings, accepted with a note until the next release: -o md|json|jsonl|csv and\n"
+    "--output FORMAT (now --format), --out FILE (now -o/--output FILE), bench eval --tasks N\n"
+    "(now --docs N).\n";
 
 std::vector<int> PositiveList(const std::string& flag, const std::string& text, bool allow_zero) {
   std::vector<int> v = ParseIntList(flag, text);
@@ -105,9 +118,9 @@ std::vector<int> PositiveList(const std::string& flag, const std::string& text, 
   return v;
 }
 
-void CheckFormat(const std::string& f) {
-  if (f != "md" && f != "json" && f != "csv") {
-    throw Error(ErrorKind::kUsage, "", "--output", UnknownNameMessage("format", f, {"md", "json", "csv"}));
+void CheckFormat(const std::string& f, const std::vector<std::string>& allowed = {"md", "json", "csv"}) {
+  if (std::find(allowed.begin(), allowed.end(), f) == allowed.end()) {
+    throw Error(ErrorKind::kUsage, "", "--format", UnknownNameMessage("format", f, allowed));
   }
 }
 
@@ -118,22 +131,38 @@ void Emit(const std::string& text, const std::string& out) {
     std::fflush(stdout);
   } else {
     WriteFileAtomic(out, text);
-    std::fprintf(stderr, "doge bench: wrote %s\n", out.c_str());
+    NoteWrote("doge bench", out);
   }
+}
+
+// Bench's old spellings: -o/--output FORMAT (now --format; -o/--output is the file, as everywhere),
+// --out FILE (now -o/--output), and bench eval's --tasks N (a count there; now --docs).
+std::vector<FlagAlias> BenchAliases(const std::string& sub) {
+  std::vector<FlagAlias> a = {{"-o", "--format", IsBenchFormatName},
+                              {"--output", "--format", IsBenchFormatName},
+                              {"--out", "--output"}};
+  if (sub == "eval") a.push_back({"--tasks", "--docs"});
+  return a;
 }
 
 po::variables_map Parse(const Args& args, const po::options_description& desc) {
   po::variables_map vm;
-  std::vector<std::string> rest(args.begin() + 2, args.end());
+  Args argv = ApplyFlagAliases(args, 2, BenchAliases(args[1]), "doge bench " + args[1]);
+  // llama-bench spells the combined test -pg, which Boost would read as -p g: the same option.
+  for (size_t i = 2; i < argv.size() && argv[i] != "--"; ++i) {
+    if (argv[i] == "-pg") argv[i] = "--pg";
+  }
+  std::vector<std::string> rest(argv.begin() + 2, argv.end());
   po::store(po::command_line_parser(rest).options(desc).run(), vm);
   po::notify(vm);
   return vm;
 }
 
-// Under mpirun (more than one rank): csv has no column for the rank, so only md and json.
+// Under mpirun (more than one rank): csv and jsonl rows are not merged with their rank, so only
+// md and json.
 void CheckFormatAcrossRanks(const tasks::MpiSession* mpi, const std::string& format) {
-  if (mpi && mpi->size() > 1 && format == "csv") {
-    throw Error(ErrorKind::kUsage, "", "--output", "under mpirun use md or json (csv rows cannot carry their rank)");
+  if (mpi && mpi->size() > 1 && (format == "csv" || format == "jsonl")) {
+    throw Error(ErrorKind::kUsage, "", "--format", "under mpirun use md or json (" + format + " rows cannot carry their rank)");
   }
 }
 
@@ -194,8 +223,19 @@ int RunBenchKernels(const Args& args) {
   return RunKernelBenchmarks(static_cast<int>(storage.size()), argv.data());
 }
 
+// "512,128" (llama-bench's -pg) as a prompt and a generation length.
+std::pair<int, int> ParsePromptGen(const std::string& text) {
+  const std::vector<int> v = ParseIntList("--pg", text);
+  if (v.size() != 2 || v[0] < 0 || v[1] < 0 || v[0] + v[1] == 0) {
+    throw Error(ErrorKind::kUsage, "", "--pg",
+                "expected PROMPT,GEN (two token counts >= 0, not both 0), e.g. 512,128; got '" + text + "'");
+  }
+  return {v[0], v[1]};
+}
+
 int RunBenchE2e(const Args& args, const tasks::MpiSession* mpi) {
-  std::string model, shape, dtype, prompts, gens, threads, format, out;
+  std::string model, shape, dtype, prompts, gens, threads, format, out, batches;
+  std::vector<std::string> pgs;
   int reps = 5, probe_reps = 5;
   uint64_t seed = 1;
   po::options_description desc("doge bench e2e options");
@@ -207,10 +247,16 @@ int RunBenchE2e(const Args& args, const tasks::MpiSession* mpi) {
       "kernels' loops) | q8 (int8, doge quantize)")(
       "n-prompt,p", po::value(&prompts)->default_value("512"), "prompt lengths, e.g. 128,512 (0: none)")(
       "n-gen,n", po::value(&gens)->default_value("128"), "generation lengths (0: none)")(
+      "pg", po::value(&pgs)->composing(),
+      "PROMPT,GEN: a prompt then GEN generated tokens in one timed test (pp512+tg128), t/s = "
+      "(PROMPT + GEN) / time; repeatable; llama-bench's -pg spelling works too")(
+      "batch-size,b", po::value(&batches)->default_value("2048"),
+      "tokens per prefill call (n_batch): longer prompts are fed in consecutive calls; a list "
+      "repeats every test")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "repetitions,r", po::value(&reps)->default_value(5), "timed repetitions per test")(
-      "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
-      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "format", po::value(&format)->default_value("md"), "md | json | jsonl | csv")(
+      "output,o", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids")(
       "probe-reps", po::value(&probe_reps)->default_value(5), "repetitions of each peak probe");
   po::variables_map vm = Parse(args, desc);
@@ -218,11 +264,21 @@ int RunBenchE2e(const Args& args, const tasks::MpiSession* mpi) {
     std::cout << kBenchUsage << "\n" << desc << "\n";
     return 0;
   }
-  CheckFormat(format);
+  CheckFormat(format, {"md", "json", "jsonl", "csv"});
   CheckFormatAcrossRanks(mpi, format);
   E2eOptions o;
   o.n_prompt = PositiveList("--n-prompt", prompts, true);
   o.n_gen = PositiveList("--n-gen", gens, true);
+  for (const std::string& pg : pgs) o.n_pg.push_back(ParsePromptGen(pg));
+  o.n_batch = PositiveList("--batch-size", batches, false);
+  // One line per finished test on a terminal, so a long run shows it is alive; never into a
+  // log or pipe.
+  if (isatty(fileno(stderr))) {
+    o.on_row = [](const E2eRow& r, size_t i, size_t n) {
+      std::fprintf(stderr, "doge bench e2e: [%zu/%zu] %s, %d threads, n_batch %d: %.2f ± %.2f t/s\n", i, n,
+                   r.test.c_str(), r.n_threads, r.n_batch, r.avg_ts, r.stddev_ts);
+    };
+  }
   o.threads = PositiveList("--threads", threads, false);
   if (reps < 1) throw Error(ErrorKind::kUsage, "", "--repetitions", "must be >= 1");
   if (probe_reps < 1) throw Error(ErrorKind::kUsage, "", "--probe-reps", "must be >= 1");
@@ -236,13 +292,15 @@ int RunBenchE2e(const Args& args, const tasks::MpiSession* mpi) {
   int64_t capacity = 1;
   for (int p : o.n_prompt) capacity = std::max<int64_t>(capacity, p);
   for (int g : o.n_gen) capacity = std::max<int64_t>(capacity, g);
+  for (const auto& [p, g] : o.n_pg) capacity = std::max<int64_t>(capacity, int64_t{p} + g);
   EngineE2eTarget target(bm->model(), capacity);
   std::vector<E2eRow> rows;
   Measure(mpi, [&] { rows = RunE2e(target, bm->info(), o); });
   EmitAcrossRanks(mpi, format,
-                  format == "json"  ? FormatE2eJson(rows)
-                  : format == "csv" ? FormatE2eCsv(rows)
-                                    : FormatE2eMarkdown(rows),
+                  format == "json"    ? FormatE2eJson(rows)
+                  : format == "jsonl" ? FormatE2eJsonl(rows)
+                  : format == "csv"   ? FormatE2eCsv(rows)
+                                      : FormatE2eMarkdown(rows),
                   out);
   return 0;
 }
@@ -261,7 +319,7 @@ int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
       "kernels' loops) | q8 (int8, doge quantize)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "repetitions,r", po::value(&reps)->default_value(5), "timed passes over the workload")(
-      "tasks", po::value(&w.n_tasks)->default_value(64), "tasks per pass")(
+      "docs", po::value(&w.n_tasks)->default_value(64), "documents (multiple-choice tasks) per pass")(
       "ctx", po::value(&w.n_ctx)->default_value(48), "context tokens per task (BOS included)")(
       "choices", po::value(&w.n_choices)->default_value(4), "endings per task")(
       "cont", po::value(&w.n_cont)->default_value(21), "tokens per ending")(
@@ -269,8 +327,8 @@ int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
       "task", po::value<std::string>(),
       "a multiple-choice card task whose five-shot shape replaces --ctx/--choices/--cont")(
       "protocol", po::value<std::string>()->default_value("card-a"), "the protocol of --task")(
-      "output,o", po::value(&format)->default_value("md"), "md | json | csv")(
-      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "format", po::value(&format)->default_value("md"), "md | json | csv")(
+      "output,o", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
   po::variables_map vm = Parse(args, desc);
   if (vm.count("help")) {
@@ -304,7 +362,7 @@ int RunBenchEval(const Args& args, const tasks::MpiSession* mpi) {
     throw Error(ErrorKind::kUsage, "", "--protocol", "only with --task");
   }
   if (reps < 1) throw Error(ErrorKind::kUsage, "", "--repetitions", "must be >= 1");
-  if (w.n_tasks < 1) throw Error(ErrorKind::kUsage, "", "--tasks", "must be >= 1");
+  if (w.n_tasks < 1) throw Error(ErrorKind::kUsage, "", "--docs", "must be >= 1");
   if (w.n_ctx < 1) throw Error(ErrorKind::kUsage, "", "--ctx", "must be >= 1 (BOS)");
   if (w.n_choices < 1) throw Error(ErrorKind::kUsage, "", "--choices", "must be >= 1");
   if (w.n_cont < 1) throw Error(ErrorKind::kUsage, "", "--cont", "must be >= 1");
@@ -342,8 +400,8 @@ int RunBenchCard(const Args& args) {
       "card-a (Doge-20M/60M) | card-b (Doge-160M/320M)")(
       "threads,t", po::value(&threads)->default_value("1,2"), "thread counts, e.g. 1,2")(
       "docs", po::value(&docs)->default_value(16), "documents measured per task and setting")(
-      "output,o", po::value(&format)->default_value("md"), "md | json")(
-      "out", po::value(&out), "write the output to this file (atomically) instead of stdout")(
+      "format", po::value(&format)->default_value("md"), "md | json")(
+      "output,o", po::value(&out), "write the output to this file (atomically) instead of stdout")(
       "seed", po::value(&seed)->default_value(1), "random weights (--shape) and token ids");
   po::variables_map vm = Parse(args, desc);
   if (vm.count("help")) {
@@ -351,7 +409,7 @@ int RunBenchCard(const Args& args) {
     return 0;
   }
   if (format != "md" && format != "json") {
-    throw Error(ErrorKind::kUsage, "", "--output", UnknownNameMessage("format", format, {"md", "json"}));
+    throw Error(ErrorKind::kUsage, "", "--format", UnknownNameMessage("format", format, {"md", "json"}));
   }
   CardTaskShapes(protocol);  // validates the name before loading anything
   std::vector<int> thread_list = PositiveList("--threads", threads, false);

@@ -1,7 +1,7 @@
 // `doge data fetch|import|verify|ls` (issue #4): getting the evaluation datasets into the
 // canonical layout of tasks/data/documents.h, and checking what a data directory holds. The
-// `import` contract (--dataset NAME --split SPLIT --from PATH [--dir D]) is used by outside
-// checks; keep it stable.
+// `import` contract (--dataset NAME --split SPLIT --from PATH [--data-dir D]; --dir D until the
+// next release) is used by outside checks; keep it stable.
 #include <boost/program_options.hpp>
 
 #include <cstdio>
@@ -12,6 +12,7 @@
 #include "engine/error.h"
 #include "tasks/cli/commands.h"
 #include "tasks/data/datasets.h"
+#include "tasks/cli/flags.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/fetch.h"
 #include "tasks/data/import.h"
@@ -26,26 +27,33 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: doge data <command> [options]\n\n"
-    "  fetch   [--tasks arc_easy,mmlu,...] [--dir D]   download, verify, convert (all by default)\n"
-    "  import  --dataset NAME --split SPLIT --from PATH [--dir D]\n"
+    "  fetch   [--tasks arc_easy,mmlu,...] [--data-dir D]   download, verify, convert (all by default)\n"
+    "  import  --dataset NAME --split SPLIT --from PATH [--data-dir D]\n"
     "                                                 convert a local file in the original format\n"
     "          (triviaqa: --from the UW release folder, or --from qa/web-dev.json --from\n"
     "          qa/wikipedia-dev.json; rc.nocontext = web then wikipedia, as HF builds it)\n"
-    "  verify  [--dir D] [--allow-count-mismatch]      parse every split, check counts and hashes\n"
-    "  ls      [--dir D]                               what is present: counts, hashes\n\n"
-    "D defaults to $XDG_CACHE_HOME/doge/datasets (~/.cache/doge/datasets).\n"
-    "datasets: arc_easy arc_challenge piqa hellaswag openbookqa winogrande mmlu triviaqa\n";
+    "  verify  [--data-dir D] [--allow-count-mismatch] parse every split, check counts and hashes\n"
+    "  ls      [--data-dir D]                          what is present: counts, hashes\n\n"
+    "D defaults to $XDG_CACHE_HOME/doge/datasets (~/.cache/doge/datasets), the folder doge eval\n"
+    "reads by default. (--dir D: the old spelling of --data-dir, accepted with a note until the\n"
+    "next release.)\n"
+    "datasets: arc_easy arc_challenge piqa hellaswag openbookqa winogrande mmlu triviaqa\n\n"
+    "examples:\n"
+    "  doge data fetch                        every card dataset into the default folder\n"
+    "  doge data import --dataset piqa --split validation --from valid.jsonl --data-dir data/\n"
+    "  doge data verify --data-dir data/\n";
 
 po::variables_map Parse(const Args& args, const po::options_description& desc) {
   po::variables_map vm;
-  std::vector<std::string> rest(args.begin() + 2, args.end());
+  const Args argv = ApplyFlagAliases(args, 2, {{"--dir", "--data-dir"}}, "doge " + args[0] + " " + args[1]);
+  std::vector<std::string> rest(argv.begin() + 2, argv.end());
   po::store(po::command_line_parser(rest).options(desc).run(), vm);
   po::notify(vm);
   return vm;
 }
 
 std::string DirOption(const po::variables_map& vm) {
-  return vm.count("dir") ? vm["dir"].as<std::string>() : data::DefaultDataDir();
+  return vm.count("data-dir") ? vm["data-dir"].as<std::string>() : data::DefaultDataDir();
 }
 
 std::string ManifestDirOption(const po::variables_map& vm) {
@@ -83,11 +91,11 @@ int RunImport(const Args& args) {
       "from", po::value<std::vector<std::string>>()->composing(),
       "original-format file (mmlu: folder of <subject>_<split>.csv; triviaqa: the UW release "
       "folder, or qa/web-<s>.json and/or qa/wikipedia-<s>.json, --from once per file)")(
-      "dir", po::value<std::string>(), "data directory (default: the cache dir)")(
+      "data-dir", po::value<std::string>(), "data directory (default: the cache dir)")(
       "manifest-dir", po::value<std::string>(), "manifest folder (default: datasets-manifest/)");
   auto vm = Parse(args, desc);
   if (vm.count("help")) {
-    std::cout << desc;
+    std::cout << kUsage << "\n" << desc;
     return 0;
   }
   for (const char* required : {"dataset", "split", "from"}) {
@@ -99,6 +107,7 @@ int RunImport(const Args& args) {
   for (const auto& f : files) {
     std::printf("%s\t%lld documents\tsha256 %s\n", f.path.c_str(), static_cast<long long>(f.rows),
                 f.sha256.c_str());
+    NoteWrote("doge data", f.path);
   }
   WarnCounts(ManifestDirOption(vm), dataset, split, files);
   return 0;
@@ -106,12 +115,12 @@ int RunImport(const Args& args) {
 
 int RunVerifyOrLs(const Args& args, bool verify) {
   po::options_description desc(verify ? "doge data verify" : "doge data ls");
-  desc.add_options()("help,h", "this help")("dir", po::value<std::string>(), "data directory")(
+  desc.add_options()("help,h", "this help")("data-dir", po::value<std::string>(), "data directory (default: the cache dir)")(
       "manifest-dir", po::value<std::string>(), "manifest folder")(
       "allow-count-mismatch", "report count mismatches without failing (partial copies)");
   auto vm = Parse(args, desc);
   if (vm.count("help")) {
-    std::cout << desc;
+    std::cout << kUsage << "\n" << desc;
     return 0;
   }
   std::string dir = DirOption(vm);
@@ -159,7 +168,7 @@ int RunFetch(const Args& args) {
   po::options_description desc("doge data fetch");
   desc.add_options()("help,h", "this help")(
       "tasks", po::value<std::string>(), "comma-separated datasets (task names; 'arc' = both ARC); default all")(
-      "dir", po::value<std::string>(), "data directory (default: the cache dir)")(
+      "data-dir", po::value<std::string>(), "data directory (default: the cache dir)")(
       "manifest-dir", po::value<std::string>(), "manifest folder (default: datasets-manifest/)")(
       "base-url", po::value<std::string>(), "mirror: replace scheme://host of every URL (also $DOGE_DATA_MIRROR)")(
       "allow-count-mismatch", "convert even when a split's count differs from the manifest")(
@@ -169,7 +178,7 @@ int RunFetch(const Args& args) {
       "timeout", po::value<int>()->default_value(60), "seconds under 1 byte/s before a retry");
   auto vm = Parse(args, desc);
   if (vm.count("help")) {
-    std::cout << desc;
+    std::cout << kUsage << "\n" << desc;
     return 0;
   }
   data::FetchOptions opt;

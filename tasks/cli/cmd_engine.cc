@@ -21,6 +21,7 @@
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -42,6 +43,16 @@ bool Parse(const Args& args, const po::options_description& desc, const char* us
   }
   po::notify(*vm);
   return true;
+}
+
+// --json, the old switch of info, generate and score, is --format json now.
+const FlagAlias kJsonAlias = {"--json", "--format=json"};
+
+// --format text|json of info, generate and score.
+bool JsonFormat(const po::variables_map& vm) {
+  const std::string f = vm["format"].as<std::string>();
+  if (f != "text" && f != "json") throw Error(ErrorKind::kUsage, "", "--format", UnknownNameMessage("format", f, {"text", "json"}));
+  return f == "json";
 }
 
 void Require(const po::variables_map& vm, const char* flag) {
@@ -91,23 +102,26 @@ int RunLogits(const Args& args) {
   desc.add_options()("help,h", "show this help")
       ("model", po::value<std::string>(), "checkpoint folder (config.json + *.safetensors)")
       ("ids", po::value<std::string>(), "comma-separated token ids, e.g. 0,5,7")
-      ("out", po::value<std::string>(), "output .safetensors file (tensor `logits`, F32 [T, vocab])")
+      ("output,o", po::value<std::string>(), "output .safetensors file (tensor `logits`, F32 [T, vocab])")
       ("incremental", po::value<int>()->default_value(0),
        "K > 0: one call over the first K ids, then one call per remaining id (KV cache decode)")
-      ("threads", po::value<int>()->default_value(0), "threads (0 = all cores)");
+      ("threads,t", po::value<int>()->default_value(0), "threads (0 = all cores)");
   po::variables_map vm;
-  if (!Parse(args, desc, "doge logits --model DIR --ids 0,5,7,... --out FILE.safetensors [--incremental K]",
+  if (!Parse(ApplyFlagAliases(args, 1, {{"--out", "--output"}}, "doge logits"), desc,
+             "doge logits --model DIR --ids 0,5,7,... -o FILE.safetensors [--incremental K]",
              "Runs the model over the ids and writes row t = the logits at position t (the\n"
              "prediction for token t+1). Without --incremental: one forward call over all ids,\n"
              "as transformers' model(ids).logits. With --incremental K: a prefill call over\n"
              "ids[:K] and then one cached call per token, as generate() does; past\n"
-             "max_position_embeddings the two differ by design (dynamic NTK RoPE base per call).",
+             "max_position_embeddings the two differ by design (dynamic NTK RoPE base per call).\n"
+             "(--out FILE: the old spelling of -o/--output, accepted with a note until the next release)\n\n"
+             "example: doge logits --model tests/data/tiny-model --ids 0,5,7 -o /tmp/logits.safetensors",
              &vm)) {
     return 0;
   }
   Require(vm, "model");
   Require(vm, "ids");
-  Require(vm, "out");
+  Require(vm, "output");
   SetThreads(vm["threads"].as<int>());
   const std::string dir = vm["model"].as<std::string>();
   auto model = DogeModel::Load(dir);
@@ -146,9 +160,9 @@ int RunLogits(const Args& args) {
     for (int64_t i = 0; i < n; ++i) model->Logits(h.data() + i * H, logits.data() + (pos + i) * V);
     pos += n;
   }
-  WriteSafetensors(vm["out"].as<std::string>(), {{"logits", DType::kF32, {T, V}, logits.data()}});
-  std::fprintf(stderr, "wrote logits [%lld, %lld] to %s\n", static_cast<long long>(T),
-               static_cast<long long>(V), vm["out"].as<std::string>().c_str());
+  WriteSafetensors(vm["output"].as<std::string>(), {{"logits", DType::kF32, {T, V}, logits.data()}});
+  NoteWrote("doge logits", vm["output"].as<std::string>() + " (logits [" + std::to_string(T) + ", " +
+                               std::to_string(V) + "])");
   return 0;
 }
 
@@ -159,21 +173,26 @@ int RunGenerate(const Args& args) {
       ("prompt", po::value<std::string>(), "prompt text (encoded with the folder's tokenizer, BOS added)")
       ("ids", po::value<std::string>(), "prompt as comma-separated token ids instead of text")
       ("max-new-tokens", po::value<int>()->default_value(32), "tokens to generate at most")
-      ("temperature", po::value<double>()->default_value(0.0), "0 = greedy argmax")
+      ("temperature", po::value<double>()->default_value(0.0, HumanNumber(0.0)), "0 = greedy argmax")
       ("top-k", po::value<int64_t>()->default_value(0), "keep the k most likely tokens (0 = all)")
-      ("top-p", po::value<double>()->default_value(1.0), "nucleus sampling mass (1 = off)")
+      ("top-p", po::value<double>()->default_value(1.0, HumanNumber(1.0)), "nucleus sampling mass (1 = off)")
       ("seed", po::value<uint64_t>()->default_value(0), "sampling seed (runs are reproducible)")
       ("ignore-eos", "do not stop at the EOS token")
-      ("json", "print one JSON object with prompt ids, generated ids and text")
+      ("format", po::value<std::string>()->default_value("text"),
+       "text | json (one JSON object with prompt ids, generated ids and text)")
       ("timing", "print prefill and decode tokens/s to stderr (rough; see benchmarks for real numbers)")
-      ("threads", po::value<int>()->default_value(0), "threads (0 = all cores)");
+      ("threads,t", po::value<int>()->default_value(0), "threads (0 = all cores)");
   po::variables_map vm;
-  if (!Parse(args, desc, "doge generate --model DIR (--prompt TEXT | --ids LIST) --max-new-tokens N",
+  if (!Parse(ApplyFlagAliases(args, 1, {kJsonAlias}, "doge generate"), desc,
+             "doge generate --model DIR (--prompt TEXT | --ids LIST) --max-new-tokens N",
              "Greedy decoding by default; --temperature with --top-k/--top-p/--seed samples.\n"
-             "Stops at max-new-tokens or at EOS (config eos_token_id) unless --ignore-eos.",
+             "Stops at max-new-tokens or at EOS (config eos_token_id) unless --ignore-eos.\n\n"
+             "example: doge generate --model SmallDoge/Doge-20M --prompt 'The capital of France is' \\\n"
+             "           --max-new-tokens 16",
              &vm)) {
     return 0;
   }
+  const bool json = JsonFormat(vm);  // a bad --format fails before the model loads
   Require(vm, "model");
   if (vm.count("prompt") == vm.count("ids")) {
     throw Error(ErrorKind::kUsage, "", "--prompt", "give exactly one of --prompt and --ids");
@@ -205,7 +224,7 @@ int RunGenerate(const Args& args) {
                  st.decode_seconds > 0 ? st.decode_tokens / st.decode_seconds : 0.0, lm->n_threads());
   }
   const std::string text = tok ? tok->Decode(gen, true, tok->clean_up_tokenization_spaces()) : "";
-  if (vm.count("json")) {
+  if (json) {
     JsonWriter j;
     j.BeginObject();
     j.Key("prompt_ids").IntArray(prompt);
@@ -225,15 +244,18 @@ int RunGenerate(const Args& args) {
 int RunInfo(const Args& args) {
   po::options_description desc("doge info options");
   desc.add_options()("help,h", "show this help")("model", po::value<std::string>(), "checkpoint folder")
-      ("json", "print JSON instead of text");
+      ("format", po::value<std::string>()->default_value("text"), "text | json");
   po::variables_map vm;
-  if (!Parse(args, desc, "doge info --model DIR",
+  if (!Parse(ApplyFlagAliases(args, 1, {kJsonAlias}, "doge info"), desc, "doge info --model DIR",
              "Loads and validates the checkpoint, then prints the layout detected from the\n"
              "tensors (B / A-late / A-early), the shapes, the parameter count, the stored dtype\n"
-             "and the memory it needs: mapped bytes, fp32 copies, KV cache bytes per token.",
+             "and the memory it needs: mapped bytes, fp32 copies, KV cache bytes per token.\n\n"
+             "(--json: the old spelling of --format json, accepted with a note until the next release)\n\n"
+             "example: doge info --model SmallDoge/Doge-20M --format json",
              &vm)) {
     return 0;
   }
+  const bool json = JsonFormat(vm);  // a bad --format fails before the model loads
   Require(vm, "model");
   auto m = DogeModel::Load(vm["model"].as<std::string>());
   const DogeConfig& c = m->config();
@@ -245,7 +267,7 @@ int RunInfo(const Args& args) {
   m->ResetCache(&probe, 0);
   const int64_t kv_tok = probe.bytes_per_token();
   const int64_t ctx = 2048;
-  if (vm.count("json")) {
+  if (json) {
     JsonWriter j(true);
     j.BeginObject();
     j.Field("layout", LayoutName(w.layout)).Field("dtype", DTypeName(w.dtype));
@@ -304,16 +326,19 @@ int RunScore(const Args& args) {
       ("continuation", po::value<std::string>(), "continuation text (encoded without special tokens)")
       ("context-ids", po::value<std::string>(), "context as token ids instead of text")
       ("continuation-ids", po::value<std::string>(), "continuation as token ids instead of text")
-      ("json", "print JSON")
-      ("threads", po::value<int>()->default_value(0), "threads (0 = all cores)");
+      ("format", po::value<std::string>()->default_value("text"), "text | json")
+      ("threads,t", po::value<int>()->default_value(0), "threads (0 = all cores)");
   po::variables_map vm;
-  if (!Parse(args, desc, "doge score --model DIR --context TEXT --continuation TEXT",
+  if (!Parse(ApplyFlagAliases(args, 1, {kJsonAlias}, "doge score"), desc,
+             "doge score --model DIR --context TEXT --continuation TEXT",
              "Prints log p(continuation | context) = the sum of the continuation tokens'\n"
              "log-probabilities, and whether every token was the argmax (greedy), as the\n"
-             "evaluator's loglikelihood requests compute them. For debugging single requests.",
+             "evaluator's loglikelihood requests compute them. For debugging single requests.\n\n"
+             "example: doge score --model SmallDoge/Doge-20M --context 'Paris is in' --continuation ' France'",
              &vm)) {
     return 0;
   }
+  const bool json = JsonFormat(vm);  // a bad --format fails before the model loads
   Require(vm, "model");
   const std::string dir = vm["model"].as<std::string>();
   auto lm = DogeLanguageModel::Load(dir, ResolveThreads(vm["threads"].as<int>()));
@@ -331,7 +356,7 @@ int RunScore(const Args& args) {
   req.context = text_or_ids("context", "context-ids", true);
   req.continuations.push_back(text_or_ids("continuation", "continuation-ids", false));
   ContinuationScore s = lm->Score({req})[0][0];
-  if (vm.count("json")) {
+  if (json) {
     JsonWriter j;
     j.BeginObject();
     j.Key("context_ids").IntArray(req.context);
@@ -348,9 +373,10 @@ int RunScore(const Args& args) {
 
 int RunDev(const Args& args) {
   if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
-    std::printf("usage: doge dev random-checkpoint --shape doge-20m --out DIR [--seed S] [--dtype f32]\n\n"
+    std::printf("usage: doge dev random-checkpoint --shape doge-20m --out-dir DIR [--seed S] [--dtype f32]\n\n"
                 "Developer tools.\n  random-checkpoint  write config.json + model.safetensors with the real\n"
-                "                     Doge shapes and random weights (F32/BF16/F16, variant B, tied)\n");
+                "                     Doge shapes and random weights (F32/BF16/F16, variant B, tied)\n\n"
+                "example: doge dev random-checkpoint --shape doge-20m --out-dir /tmp/d20m\n");
     return args.size() < 2 ? 2 : 0;
   }
   if (args[1] != "random-checkpoint") {
@@ -360,29 +386,33 @@ int RunDev(const Args& args) {
   po::options_description desc("doge dev random-checkpoint options");
   desc.add_options()("help,h", "show this help")
       ("shape", po::value<std::string>(), "doge-20m | doge-60m | doge-160m | doge-320m")
-      ("out", po::value<std::string>(), "output folder (created)")
+      ("out-dir", po::value<std::string>(), "output folder (created)")
       ("seed", po::value<uint64_t>()->default_value(0), "weights seed")
       ("dtype", po::value<std::string>()->default_value("f32"),
        "f32 (as the published checkpoints) | bf16 | f16 | q8 (the f32 weights through doge quantize)");
   po::variables_map vm;
-  if (!Parse(sub, desc, "doge dev random-checkpoint --shape doge-20m --out DIR [--seed S] [--dtype f32]",
+  if (!Parse(ApplyFlagAliases(sub, 1, {{"--out", "--out-dir"}}, "doge dev random-checkpoint"), desc,
+             "doge dev random-checkpoint --shape doge-20m --out-dir DIR [--seed S] [--dtype f32]",
              "Writes a full-size random Doge checkpoint (shapes of doge-architecture.md §2),\n"
              "loadable by every other command, for benchmarks and demos without the hub.\n"
              "Norm weights and residual scales ~1, A = ±[0.3, 1]. Copy a tokenizer.json next\n"
-             "to it if you want text in and out.",
+             "to it if you want text in and out.\n"
+             "(--out DIR: the old spelling of --out-dir, accepted with a note until the next release)\n\n"
+             "example: doge dev random-checkpoint --shape doge-20m --out-dir /tmp/d20m",
              &vm)) {
     return 0;
   }
   Require(vm, "shape");
-  Require(vm, "out");
+  Require(vm, "out-dir");
+  const std::string out_dir = vm["out-dir"].as<std::string>();
   if (vm["dtype"].as<std::string>() == "q8") {
-    WriteRandomQ8Checkpoint(vm["shape"].as<std::string>(), vm["out"].as<std::string>(),
-                            vm["seed"].as<uint64_t>());
+    WriteRandomQ8Checkpoint(vm["shape"].as<std::string>(), out_dir, vm["seed"].as<uint64_t>());
   } else {
-    WriteRandomCheckpoint(vm["shape"].as<std::string>(), vm["out"].as<std::string>(),
-                          vm["seed"].as<uint64_t>(), vm["dtype"].as<std::string>());
+    WriteRandomCheckpoint(vm["shape"].as<std::string>(), out_dir, vm["seed"].as<uint64_t>(),
+                          vm["dtype"].as<std::string>());
   }
-  std::fprintf(stderr, "wrote %s/config.json and model.safetensors\n", vm["out"].as<std::string>().c_str());
+  NoteWrote("doge dev random-checkpoint", out_dir + "/config.json");
+  NoteWrote("doge dev random-checkpoint", out_dir + "/model.safetensors");
   return 0;
 }
 

@@ -27,6 +27,7 @@
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 #include "tasks/cli/run_folder.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
@@ -48,10 +49,10 @@ namespace {
 constexpr const char* kEvalHelp =
     "usage: doge eval --model DIR|ORG/NAME[@REV] --tasks card|LIST|list [options]\n"
     "       mpirun -np N doge eval ... (same options)\n"
-    "       doge eval merge SHARD_DIR... --out DIR\n\n"
+    "       doge eval merge SHARD_DIR... --out-dir DIR\n\n"
     "Scores a Doge checkpoint the way the model card's numbers were made (lighteval 0.7.0,\n"
     "five-shot; see tasks/specs/README.md). Prints acc and acc_norm side by side with k and the\n"
-    "evaluated split, and with --out writes DIR/results.json and DIR/details/<task>.jsonl.\n"
+    "evaluated split, and with --out-dir writes DIR/results.json and DIR/details/<task>.jsonl.\n"
     "TriviaQA generates greedily as lighteval does: one max_new_tokens for all prompts from the\n"
     "longest one (min(2048 - (longest + 20), 20), at least 1), EOS among the stops, and the\n"
     "fields of DIR/generation_config.json that transformers' generate would apply (each key is\n"
@@ -72,45 +73,46 @@ constexpr const char* kEvalHelp =
     "  --limit N               first N documents (dataset order) of each task / MMLU subject; "
     "their\n"
     "                          shots are the ones a full run gives them\n"
-    "  --out DIR               results.json + details/; per-doc results are appended to\n"
+    "  --out-dir DIR           results.json + details/; per-doc results are appended to\n"
     "                          details/<task>.jsonl.partial as they are scored\n"
     "  --output-format F       doge (default: results.json + details/), lighteval, lm-eval; several\n"
     "                          with commas. lighteval: DIR/results/<model>/results_<time>.json and\n"
     "                          details/<model>/<time>/*.jsonl; lm-eval: DIR/<model>/results_<time>.json\n"
-    "                          and samples_<task>_<time>.jsonl (needs --out)\n"
-    "  --resume                continue an interrupted run in --out (same model, protocol, k, limit)\n"
-    "  --overwrite             replace the run already in --out (its results.json and details are\n"
+    "                          and samples_<task>_<time>.jsonl (needs --out-dir)\n"
+    "  --resume                continue an interrupted run in --out-dir (same model, protocol, k, limit)\n"
+    "  --overwrite             replace the run already in --out-dir (its results.json and details are\n"
     "                          removed first); without it or --resume such a folder is refused\n"
-    "  --threads N             engine threads (default: all cores; under mpirun: per rank)\n"
+    "  -t, --threads N         engine threads (default: all cores; under mpirun: per rank)\n"
     "  --prefix-cache-mb MB    memory for the KV rows of shared prompt prefixes (the five shots\n"
     "                          every MMLU question of a subject repeats), reused across documents\n"
     "                          with bit-identical scores; 0 disables it; default: a quarter of RAM,\n"
     "                          at most 1024. The summary and results.json give each task's hit rate\n"
     "                          (prompt tokens reused / tokens scored)\n"
     "  --shard K/N             evaluate only shard K (0..N-1) of every task's documents (positions\n"
-    "                          p with p % N == K) into --out; `doge eval merge` joins the N shard\n"
+    "                          p with p % N == K) into --out-dir; `doge eval merge` joins the N shard\n"
     "                          folders into the results one run gives (Slurm job arrays: --shard\n"
     "                          $SLURM_ARRAY_TASK_ID/N with --array=0-(N-1))\n"
     "  --allow-count-mismatch  evaluate samples: warn instead of failing when a split's document\n"
     "                          count differs from datasets-manifest/ (a task with no data at all\n"
-    "                          is still an error)\n\n"
+    "                          is still an error)\n"
+    "  (--out DIR: the old spelling of --out-dir, accepted with a note until the next release)\n\n"
     "example:\n"
     "  doge eval --model tests/data/tiny-model --tasks card --data-dir "
     "tests/data/datasets-canonical \\\n"
-    "            --out /tmp/run --allow-count-mismatch\n"
+    "            --out-dir /tmp/run --allow-count-mismatch\n"
     "  doge report card /tmp/run/results.json\n"
-    "  doge eval --model SmallDoge/Doge-20M --tasks 'lighteval|arc:easy|5|0' --out /tmp/run \\\n"
+    "  doge eval --model SmallDoge/Doge-20M --tasks 'lighteval|arc:easy|5|0' --out-dir /tmp/run \\\n"
     "            --output-format doge,lm-eval     (the model from the Hugging Face cache: doge model fetch)\n\n"
     "Under mpirun (or srun with PMI), rank 0 reads the tasks, hands batches of documents to the\n"
     "ranks as they ask for them (scoring batches itself too) and writes the one results.json and\n"
     "details/, appending finished documents as they arrive (--resume works with any N). Every rank\n"
     "needs the model and the data at the same paths; their SHA-256 must match rank 0's.\n"
-    "  mpirun -np 4 --hostfile hosts doge eval --model M --tasks card --threads 8 --out /shared/run\n";
+    "  mpirun -np 4 --hostfile hosts doge eval --model M --tasks card --threads 8 --out-dir /shared/run\n";
 
 constexpr const char* kTasksHelp =
     "usage: doge tasks ls\n"
     "       doge tasks render --task T --protocol P --data-dir D [--num-fewshot K] [--limit N]\n"
-    "                         --out FILE.jsonl\n\n"
+    "                         -o FILE.jsonl\n\n"
     "render writes the requests without a model, one line per evaluated doc in dataset order:\n"
     "  {\"task\", \"doc_index\", \"query\", \"choices\", \"gold_index\", \"fewshot_indices\"}\n"
     "task is the sub-task (mmlu:anatomy, arc_easy); doc_index the row in the evaluation split of\n"
@@ -119,7 +121,10 @@ constexpr const char* kTasksHelp =
     "gold list); fewshot_indices the rows of the few-shot split in prompt order (card-b MMLU: rows\n"
     "of the `all` test split, the present subjects concatenated alphabetically).\n"
     "--task mmlu renders every subject present in D (absent ones are noted on stderr);\n"
-    "--task mmlu:anatomy one subject. Counts are not checked (samples render as they are).\n";
+    "--task mmlu:anatomy one subject. Counts are not checked (samples render as they are).\n"
+    "(--out FILE: the old spelling of -o/--output, accepted with a note until the next release)\n\n"
+    "example: doge tasks render --task arc_easy --protocol card-a --data-dir tests/data/datasets-canonical \\\n"
+    "                           -o /tmp/arc_easy.jsonl\n";
 
 po::variables_map Parse(const std::vector<std::string>& rest, const po::options_description& desc) {
   po::variables_map vm;
@@ -163,13 +168,13 @@ int RunTasksRender(const std::vector<std::string>& rest) {
   po::options_description desc("doge tasks render");
   desc.add_options()("help,h", "")("task", po::value<std::string>(), "")("protocol", po::value<std::string>(), "")(
       "data-dir", po::value<std::string>(), "")("num-fewshot", po::value<int>()->default_value(-1), "")(
-      "limit", po::value<int64_t>()->default_value(-1), "")("out", po::value<std::string>(), "");
-  po::variables_map vm = Parse(rest, desc);
+      "limit", po::value<int64_t>()->default_value(-1), "")("output,o", po::value<std::string>(), "");
+  po::variables_map vm = Parse(ApplyFlagAliases(rest, 0, {{"--out", "--output"}}, "doge tasks render"), desc);
   if (vm.count("help")) {
     std::fputs(kTasksHelp, stdout);
     return 0;
   }
-  for (const char* req : {"task", "protocol", "data-dir", "out"}) {
+  for (const char* req : {"task", "protocol", "data-dir", "output"}) {
     if (!vm.count(req)) throw Error(ErrorKind::kUsage, "", std::string("--") + req, "required (see doge tasks --help)");
   }
   const auto [base, subject] = tasks::SplitSubtask(vm["task"].as<std::string>());
@@ -188,10 +193,11 @@ int RunTasksRender(const std::vector<std::string>& rest) {
   for (const tasks::TaskUnit& u : t.units) {
     for (const tasks::EvalDoc& d : u.docs) out += tasks::RenderLine(d) + "\n";
   }
-  WriteFileAtomic(vm["out"].as<std::string>(), out);
+  WriteFileAtomic(vm["output"].as<std::string>(), out);
   std::fprintf(stderr, "doge tasks render: %lld docs of %s (%s, %d-shot) -> %s\n",
                static_cast<long long>(t.n_docs()), vm["task"].as<std::string>().c_str(), spec.protocol.c_str(),
-               t.k, vm["out"].as<std::string>().c_str());
+               t.k, vm["output"].as<std::string>().c_str());
+  NoteWrote("doge tasks render", vm["output"].as<std::string>());
   return 0;
 }
 
@@ -248,9 +254,9 @@ EvalFlags ReadEvalFlags(const po::variables_map& vm) {
   f.allow = vm.count("allow-count-mismatch") > 0;
   f.limit = vm["limit"].as<int64_t>();
   f.num_fewshot = vm["num-fewshot"].as<int>();
-  f.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "";
+  f.out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
   f.resume = vm.count("resume") > 0;
-  if (f.resume && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out DIR");
+  if (f.resume && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--resume", "needs --out-dir DIR");
   // Values outside their domain are usage errors, never a silent default (-1 means "the
   // protocol's k" / "everything" only when the flag is left out).
   if (!vm["num-fewshot"].defaulted() && (f.num_fewshot < 0 || f.num_fewshot > 1000)) {
@@ -269,7 +275,7 @@ EvalFlags ReadEvalFlags(const po::variables_map& vm) {
   f.batch_docs = vm["batch-docs"].as<int>();
   f.overwrite = vm.count("overwrite") > 0;
   if (f.overwrite && f.resume) throw Error(ErrorKind::kUsage, "", "--overwrite", "give --resume or --overwrite, not both");
-  if (f.overwrite && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--overwrite", "needs --out DIR");
+  if (f.overwrite && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--overwrite", "needs --out-dir DIR");
   f.threads = ResolveThreads(vm["threads"].as<int>());
   f.prefix_cache_bytes = DefaultPrefixCacheBytes();
   if (vm.count("prefix-cache-mb")) {
@@ -282,11 +288,11 @@ EvalFlags ReadEvalFlags(const po::variables_map& vm) {
   }
   f.formats = tasks::ParseOutputFormats(vm["output-format"].as<std::string>());
   if (f.out_dir.empty() && (f.formats.size() > 1 || f.formats[0] != "doge")) {
-    throw Error(ErrorKind::kUsage, "", "--output-format", "needs --out DIR (the files are written inside it)");
+    throw Error(ErrorKind::kUsage, "", "--output-format", "needs --out-dir DIR (the files are written inside it)");
   }
   f.sharded = vm.count("shard") > 0;
   if (f.sharded) f.shard = tasks::ParseShard(vm["shard"].as<std::string>());
-  if (f.sharded && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--shard", "needs --out DIR (one folder per shard)");
+  if (f.sharded && f.out_dir.empty()) throw Error(ErrorKind::kUsage, "", "--shard", "needs --out-dir DIR (one folder per shard)");
   f.protocol = vm["protocol"].as<std::string>();
   return f;
 }
@@ -424,7 +430,7 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   desc.add_options()("help,h", "")("model", po::value<std::string>(), "")("tasks", po::value<std::string>(), "")(
       "protocol", po::value<std::string>()->default_value("auto"), "")("data-dir", po::value<std::string>(), "")(
       "num-fewshot", po::value<int>()->default_value(-1), "")("limit", po::value<int64_t>()->default_value(-1), "")(
-      "out", po::value<std::string>(), "")("resume", "")("threads", po::value<int>()->default_value(0), "")(
+      "out-dir", po::value<std::string>(), "")("resume", "")("threads,t", po::value<int>()->default_value(0), "")(
       "prefix-cache-mb", po::value<int64_t>(), "")(
       "allow-count-mismatch", "")("output-format", po::value<std::string>()->default_value("doge"), "")(
       "shard", po::value<std::string>(), "")("overwrite", "")
@@ -436,7 +442,8 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
       ("batch-docs", po::value<int>()->default_value(64), "")("debug-kill-after-docs", po::value<int64_t>(), "")(
           "debug-sigint-after-docs", po::value<int64_t>(), "")(
           "debug-kill-rank", po::value<int>()->default_value(0), "")("debug-delay-ms-per-doc", po::value<int>(), "");
-  po::variables_map vm = Parse(std::vector<std::string>(args.begin() + 1, args.end()), desc);
+  const Args argv = ApplyFlagAliases(args, 1, {{"--out", "--out-dir"}}, "doge eval");
+  po::variables_map vm = Parse(std::vector<std::string>(argv.begin() + 1, argv.end()), desc);
   if (vm.count("help")) {
     std::fputs(kEvalHelp, stdout);
     return 0;
@@ -524,11 +531,10 @@ int RunEvalIn(const Args& args, tasks::MpiSession* mpi) {
   if (distributed) run.n_ranks = mpi->size();
   run.ranks = ranks;
   tasks::WriteResultsJson(f.out_dir, run);
-  std::printf("wrote %s/results.json and %s/details/\n", f.out_dir.c_str(), f.out_dir.c_str());
+  NoteWrote("doge eval", f.out_dir + "/results.json");
+  NoteWrote("doge eval", f.out_dir + "/details/");
   for (const std::string& format : f.formats) {
-    for (const std::string& p : tasks::ExportResults(f.out_dir, format)) {
-      std::fprintf(stderr, "wrote %s (%s)\n", p.c_str(), format.c_str());
-    }
+    for (const std::string& p : tasks::ExportResults(f.out_dir, format)) NoteWrote("doge eval", p + " (" + format + ")");
   }
   return 0;
 }

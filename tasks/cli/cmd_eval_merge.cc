@@ -1,4 +1,4 @@
-// `doge eval merge SHARD_DIR... --out DIR`: joins the folders of `doge eval --shard K/N` runs into
+// `doge eval merge SHARD_DIR... --out-dir DIR`: joins the folders of `doge eval --shard K/N` runs into
 // the results.json and details/ one unsharded run writes. It checks that the shards belong to the
 // same run (same identity: model and tokenizer hashes, protocol, limit; same tasks, k, versions
 // and dataset hashes; same shard count) and cover every document exactly once, then recomputes
@@ -22,6 +22,7 @@
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 #include "tasks/cli/json_copy.h"
 #include "tasks/cli/run_folder.h"
 #include "tasks/eval_run.h"
@@ -36,8 +37,8 @@ namespace po = boost::program_options;
 namespace {
 
 constexpr const char* kMergeHelp =
-    "usage: doge eval merge SHARD_DIR... --out DIR [--overwrite]\n\n"
-    "Joins the --out folders of `doge eval ... --shard K/N` (K = 0..N-1) into DIR/results.json and\n"
+    "usage: doge eval merge SHARD_DIR... --out-dir DIR [--overwrite]\n\n"
+    "Joins the --out-dir folders of `doge eval ... --shard K/N` (K = 0..N-1) into DIR/results.json and\n"
     "DIR/details/, the same a single `doge eval` run of that command writes (timing, host and\n"
     "throughput fields aside: the merged ones sum the shards' counts and rates and take the\n"
     "longest wall time; `merged_from` lists the shards). Refuses shards of different runs (model,\n"
@@ -45,8 +46,8 @@ constexpr const char* kMergeHelp =
     "repeated shard, and details that do not cover every document exactly once.\n\n"
     "example (Slurm job array, 4 shards):\n"
     "  sbatch --array=0-3 --wrap 'doge eval --model M --tasks card --shard $SLURM_ARRAY_TASK_ID/4 \\\n"
-    "         --out runs/shard-$SLURM_ARRAY_TASK_ID'\n"
-    "  doge eval merge runs/shard-0 runs/shard-1 runs/shard-2 runs/shard-3 --out runs/card\n";
+    "         --out-dir runs/shard-$SLURM_ARRAY_TASK_ID'\n"
+    "  doge eval merge runs/shard-0 runs/shard-1 runs/shard-2 runs/shard-3 --out-dir runs/card\n";
 
 // One shard folder, parsed.
 struct Shard {
@@ -397,25 +398,26 @@ void WriteMergedResults(const std::string& out_dir, const Shard& ref, const std:
 
 int RunEvalMerge(const Args& args) {
   po::options_description desc("doge eval merge");
-  desc.add_options()("help,h", "")("out", po::value<std::string>(), "")("overwrite", "")(
+  desc.add_options()("help,h", "")("out-dir", po::value<std::string>(), "")("overwrite", "")(
       "shards", po::value<std::vector<std::string>>(), "");
   po::positional_options_description pos;
   pos.add("shards", -1);
   po::variables_map vm;
-  po::store(po::command_line_parser(std::vector<std::string>(args.begin() + 1, args.end())).options(desc).positional(pos).run(), vm);
+  const Args argv = ApplyFlagAliases(args, 1, {{"--out", "--out-dir"}}, "doge eval merge");
+  po::store(po::command_line_parser(std::vector<std::string>(argv.begin() + 1, argv.end())).options(desc).positional(pos).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
     std::fputs(kMergeHelp, stdout);
     return 0;
   }
-  if (!vm.count("out")) throw Error(ErrorKind::kUsage, "", "--out", "required (see doge eval merge --help)");
+  if (!vm.count("out-dir")) throw Error(ErrorKind::kUsage, "", "--out-dir", "required (see doge eval merge --help)");
   if (!vm.count("shards")) throw Error(ErrorKind::kUsage, "", "SHARD_DIR", "no shard folders given (see doge eval merge --help)");
-  const std::string out_dir = vm["out"].as<std::string>();
+  const std::string out_dir = vm["out-dir"].as<std::string>();
   const std::vector<std::string> dirs = vm["shards"].as<std::vector<std::string>>();
   for (const std::string& dir : dirs) {
     std::error_code ec;
     if (std::filesystem::equivalent(dir, out_dir, ec)) {
-      throw Error(ErrorKind::kUsage, "", "--out", "is shard folder " + dir + "; write the merged run to a folder of its own");
+      throw Error(ErrorKind::kUsage, "", "--out-dir", "is shard folder " + dir + "; write the merged run to a folder of its own");
     }
   }
 
@@ -444,8 +446,10 @@ int RunEvalMerge(const Args& args) {
   WriteMergedResults(out_dir, ref, shards, by_index, merged);
   int64_t docs = 0;
   for (const auto& [t, r] : merged) docs += r.n;
-  std::printf("merged %d shards (%zu tasks, %lld documents) into %s/results.json and %s/details/\n", n_shards,
-              merged.size(), static_cast<long long>(docs), out_dir.c_str(), out_dir.c_str());
+  std::fprintf(stderr, "doge eval merge: merged %d shards (%zu tasks, %lld documents)\n", n_shards, merged.size(),
+               static_cast<long long>(docs));
+  NoteWrote("doge eval merge", out_dir + "/results.json");
+  NoteWrote("doge eval merge", out_dir + "/details/");
   return 0;
 }
 

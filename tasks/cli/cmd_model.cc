@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/hub_cache.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 #include "tasks/data/hub_fetch.h"
 
 namespace doge::cli {
@@ -107,7 +108,7 @@ int RunFetch(const Args& args) {
   }
   std::fprintf(stderr, "doge model fetch: %zu files, %s (%s downloaded), commit %s\n", r.files.size(),
                HumanBytes(total).c_str(), HumanBytes(fetched).c_str(), r.commit.c_str());
-  std::fprintf(stderr, "wrote %s\n", r.snapshot_dir.c_str());
+  NoteWrote("doge model fetch", r.snapshot_dir);
   std::printf("%s\n", r.snapshot_dir.c_str());
   return 0;
 }

@@ -23,6 +23,7 @@
 #include "engine/progress.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,8 +36,9 @@ namespace {
 
 const char kUsage[] =
     "usage: doge perplexity --model DIR --file TEXT [--convention llama|lm-eval] [--ctx N]\n"
-    "                       [--format md|json] [--out F] [--save-logits BASE.bin]\n"
-    "                       [--kl-divergence-base BASE.bin] [--kl-top-k K] [--threads N]\n";
+    "                       [--format md|json] [-o F] [--save-logits BASE.bin]\n"
+    "                       [--kl-divergence-base BASE.bin] [--kl-top-k K] [-t N]\n"
+    "(--out F: the old spelling of -o/--output, accepted with a note until the next release)\n";
 
 const char kTeach[] =
     "Perplexity of a UTF-8 text file, in the two conventions people compare against:\n"
@@ -349,7 +351,7 @@ int RunPerplexity(const Args& args) {
       "ctx", po::value<int64_t>(&ctx)->default_value(0),
       "tokens per chunk / window (0 = the convention's default, see above)")(
       "format", po::value<std::string>(&format)->default_value("md"), "md | json (one JSON object)")(
-      "out", po::value<std::string>(&out), "write the output here (atomically) instead of stdout")(
+      "output,o", po::value<std::string>(&out), "write the output here (atomically) instead of stdout")(
       "save-logits", po::value<std::string>(&save_path),
       "write a KL-divergence baseline of this run to this file")(
       "kl-divergence-base", po::value<std::string>(&base_path),
@@ -357,8 +359,9 @@ int RunPerplexity(const Args& args) {
       "kl-top-k", po::value<int64_t>(&top_k)->default_value(-1),
       "with --save-logits: 0 = full log-softmax, K = top-K + rest (default: full up to 4096 "
       "entries, else 256)")(
-      "threads", po::value<int>(&threads)->default_value(0), "threads (0 = all cores)");
-  std::vector<std::string> rest(args.begin() + 1, args.end());
+      "threads,t", po::value<int>(&threads)->default_value(0), "threads (0 = all cores)");
+  const Args argv = ApplyFlagAliases(args, 1, {{"--out", "--output"}}, "doge perplexity");
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
   po::variables_map vm;
   po::store(po::command_line_parser(rest).options(desc).run(), vm);
   if (vm.count("help")) {
@@ -433,7 +436,10 @@ int RunPerplexity(const Args& args) {
   report.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.count = sums.count;
   report.est = LlamaPerplexityEstimate(sums.sum_nll, sums.sum_nll2, sums.count);
-  if (writer) writer->Finish();
+  if (writer) {
+    writer->Finish();
+    NoteWrote("doge perplexity", save_path);
+  }
   report.ll = -sums.sum_nll;
   report.n_words = LmEvalWordCount(text);
   report.n_bytes = static_cast<int64_t>(text.size());
@@ -448,6 +454,7 @@ int RunPerplexity(const Args& args) {
     std::fflush(stdout);
   } else {
     WriteFileAtomic(out, output);
+    NoteWrote("doge perplexity", out);
   }
   return 0;
 }

@@ -1,6 +1,6 @@
 // `doge report card|compare|machines` (issue #7): the model-card table, the benchmark comparison
 // verdict, and the cross-machine throughput table. The work is in reports/src; this file parses
-// options, prints warnings to stderr and writes the output (stdout, or --out atomically).
+// options, prints warnings to stderr and writes the output (stdout, or -o/--output atomically).
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +14,7 @@
 #include "reports/src/eval_compare.h"
 #include "reports/src/machines.h"
 #include "tasks/cli/commands.h"
+#include "tasks/cli/flags.h"
 
 namespace doge::cli {
 
@@ -22,13 +23,21 @@ namespace {
 namespace po = boost::program_options;
 
 const char kReportUsage[] =
-    "usage: doge report card RESULTS.json... [--bench E2E.json] [--format md|json|html] [--out F]\n"
+    "usage: doge report card RESULTS.json... [--bench E2E.json] [--format md|json|html] [-o F]\n"
     "                         [--published FILE] [--published-row [MODEL=]ROW] [--allow-missing]\n"
     "       doge report compare BASE.json NEW.json [--threshold PCT] [--alpha A] [--force]\n"
-    "                         [--format md|json] [--out F]\n"
+    "                         [--format md|json] [-o F]\n"
     "       doge report compare BASE_RUN NEW_RUN [--alpha A] [--max-logprob-drift D] [--force]\n"
-    "                         [--format md|json|html] [--out F]     (doge eval folders or results.json)\n"
-    "       doge report machines BENCH.json... [--format md|json|html] [--out F]\n";
+    "                         [--format md|json|html] [-o F]     (doge eval folders or results.json)\n"
+    "       doge report machines BENCH.json... [--format md|json|html] [-o F]\n\n"
+    "  card      the model card's table from doge eval results (and lighteval results files),\n"
+    "            each cell beside the published number; --bench adds a tokens/s column\n"
+    "  compare   did a benchmark get slower, or did an eval run's outputs change?\n"
+    "  machines  one column per machine (or MPI rank) of doge bench e2e|eval JSON files\n"
+    "(--out F: the old spelling of -o/--output, accepted with a note until the next release)\n\n"
+    "examples:\n"
+    "  doge report card runs/doge-20m/results.json --format html -o card.html\n"
+    "  doge report machines a.json b.json\n";
 
 // Parses `args` (args[0] = "card" etc.) with `desc` plus positional "inputs".
 po::variables_map Parse(const Args& args, po::options_description& desc,
@@ -37,7 +46,8 @@ po::variables_map Parse(const Args& args, po::options_description& desc,
       "inputs", po::value<std::vector<std::string>>(&inputs), "input files");
   po::positional_options_description pos;
   pos.add("inputs", -1);
-  std::vector<std::string> rest(args.begin() + 1, args.end());
+  const Args argv = ApplyFlagAliases(args, 1, {{"--out", "--output"}}, "doge report " + args[0]);
+  std::vector<std::string> rest(argv.begin() + 1, argv.end());
   po::variables_map vm;
   po::store(po::command_line_parser(rest).options(desc).positional(pos).run(), vm);
   po::notify(vm);
@@ -57,6 +67,7 @@ void Emit(const std::string& text, const std::string& out) {
     std::fflush(stdout);
   } else {
     WriteFileAtomic(out, text);
+    NoteWrote("doge report", out);
   }
 }
 
@@ -71,7 +82,7 @@ int RunCard(const Args& args) {
   desc.add_options()("bench", po::value<std::vector<std::string>>(&options.bench_files),
                      "doge bench e2e JSON for the tokens/s column (repeatable)")(
       "format", po::value<std::string>(&format)->default_value("md"), "md | json | html")(
-      "out", po::value<std::string>(&out), "write here (atomically) instead of stdout")(
+      "output,o", po::value<std::string>(&out), "write here (atomically) instead of stdout")(
       "published", po::value<std::string>(&options.published_file),
       "published numbers (default: built-in reports/published/doge-model-card.json)")(
       "published-row", po::value<std::vector<std::string>>(&options.published_rows),
@@ -110,7 +121,7 @@ const char kEvalCompareHelp[] =
     "    refused (exit 3) naming each difference, unless --force. --format html adds a scatter of\n"
     "    base vs new log-likelihood per task.\n"
     "\n"
-    "example: doge report compare runs/before runs/after --format html --out cmp.html\n";
+    "example: doge report compare runs/before runs/after --format html -o cmp.html\n";
 
 int RunCompare(const Args& args) {
   po::options_description desc("doge report compare options");
@@ -118,16 +129,16 @@ int RunCompare(const Args& args) {
   reports::CompareOptions options;
   reports::EvalCompareOptions eval_options;
   std::vector<std::string> inputs;
-  desc.add_options()("threshold", po::value<double>(&options.threshold_pct)->default_value(5),
+  desc.add_options()("threshold", po::value<double>(&options.threshold_pct)->default_value(5, HumanNumber(5)),
                      "bench: median change (percent) that counts as a regression/improvement")(
-      "alpha", po::value<double>(&options.alpha)->default_value(0.05, "0.05"),
+      "alpha", po::value<double>(&options.alpha)->default_value(0.05, HumanNumber(0.05)),
       "significance level (bench: Mann-Whitney U; eval: McNemar)")(
-      "max-logprob-drift", po::value<double>(&eval_options.max_logprob_drift)->default_value(1e-4, "1e-4"),
+      "max-logprob-drift", po::value<double>(&eval_options.max_logprob_drift)->default_value(1e-4, HumanNumber(1e-4)),
       "eval: largest per-choice |Δ log-likelihood| that passes")(
       "force", po::bool_switch(&options.force),
       "compare runs from different machines/builds or eval setups (the differences are printed)")(
       "format", po::value<std::string>(&format)->default_value("md"), "md | json | html (html: eval runs)")(
-      "out", po::value<std::string>(&out), "write here (atomically) instead of stdout");
+      "output,o", po::value<std::string>(&out), "write here (atomically) instead of stdout");
   po::variables_map vm = Parse(args, desc, inputs);
   if (vm.count("help")) {
     std::cout << kReportUsage << "\n" << kEvalCompareHelp << "\n" << desc << "\n"
@@ -185,7 +196,7 @@ int RunMachines(const Args& args) {
   std::vector<std::string> inputs;
   desc.add_options()("format", po::value<std::string>(&format)->default_value("md"),
                      "md | json | html")(
-      "out", po::value<std::string>(&out), "write here (atomically) instead of stdout");
+      "output,o", po::value<std::string>(&out), "write here (atomically) instead of stdout");
   po::variables_map vm = Parse(args, desc, inputs);
   if (vm.count("help")) {
     std::cout << kReportUsage << "\n" << desc << "\n";

@@ -93,7 +93,8 @@ void CheckExclusive(const po::variables_map& vm, const char* a, const char* b, c
 int RunTokenize(const Args& args) {
   po::options_description desc(
       "usage: doge tokenize --tokenizer PATH (--text STR | --input FILE.jsonl) [--no-special]\n"
-      "prints {\"ids\": [...]} per text (--input: one output line per {\"text\": ...} line)");
+      "prints {\"ids\": [...]} per text (--input: one output line per {\"text\": ...} line)\n"
+      "example: doge tokenize --tokenizer tests/data/tiny-model --text 'Hello world'\n\noptions");
   desc.add_options()("help,h", "this help")(
       "tokenizer", po::value<std::string>(), "model folder, tokenizer.json or tokenizer.model")(
       "text", po::value<std::string>(), "the text to encode")(
@@ -132,7 +133,7 @@ int RunDetokenize(const Args& args) {
   po::options_description desc(
       "usage: doge detokenize --tokenizer PATH (--ids LIST | --input FILE.jsonl) [--skip-special] "
       "[--no-cleanup]\nprints {\"text\": ...} per id list; defaults = transformers' "
-      "tokenizer.decode(ids)");
+      "tokenizer.decode(ids)\nexample: doge detokenize --tokenizer tests/data/tiny-model --ids 0,15916,1158\n\noptions");
   desc.add_options()("help,h", "this help")(
       "tokenizer", po::value<std::string>(), "model folder, tokenizer.json or tokenizer.model")(
       "ids", po::value<std::string>(), "comma-separated ids, e.g. 0,15916,1158")(

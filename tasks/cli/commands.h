@@ -11,32 +11,32 @@ namespace doge::cli {
 
 using Args = std::vector<std::string>;
 
-// cmd_engine.cc (issue #2)
-int RunLogits(const Args& args);    // doge logits --model DIR --ids 0,5,7 --out F [--incremental K]
+// cmd_engine.cc
+int RunLogits(const Args& args);    // doge logits --model DIR --ids 0,5,7 -o F [--incremental K]
 int RunGenerate(const Args& args);  // doge generate --model DIR (--prompt T | --ids L) --max-new-tokens N
 int RunInfo(const Args& args);      // doge info --model DIR
 int RunScore(const Args& args);     // doge score --model DIR --context C --continuation X
-int RunDev(const Args& args);       // doge dev random-checkpoint --shape doge-20m --out DIR
-// cmd_tokenize.cc (issue #3)
+int RunDev(const Args& args);       // doge dev random-checkpoint --shape doge-20m --out-dir DIR
+// cmd_tokenize.cc
 int RunTokenize(const Args& args);
 int RunDetokenize(const Args& args);
-// cmd_data.cc (issue #4)
+// cmd_data.cc
 int RunData(const Args& args);  // doge data fetch|import|verify|ls
-// cmd_model.cc (issue #18)
+// cmd_model.cc
 int RunModel(const Args& args);  // doge model fetch|ls|path
-// cmd_eval.cc (issue #5)
+// cmd_eval.cc
 int RunEval(const Args& args);
-int RunEvalMerge(const Args& args);  // doge eval merge SHARD_DIR... --out DIR (cmd_eval_merge.cc, issue #14)
+int RunEvalMerge(const Args& args);  // doge eval merge SHARD_DIR... --out-dir DIR (cmd_eval_merge.cc)
 int RunTasks(const Args& args);  // doge tasks ls|render
-// cmd_bench.cc (issue #6)
+// cmd_bench.cc
 int RunBench(const Args& args);  // doge bench kernels|e2e|eval
-// cmd_report.cc (issue #7)
+// cmd_report.cc
 int RunReport(const Args& args);  // doge report card|compare|machines
 
 // cmd_quantize.cc
 int RunQuantize(const Args& args);  // doge quantize --model DIR --out-dir DIR2 --type q8
 
-// cmd_perplexity.cc (issue #17)
+// cmd_perplexity.cc
 int RunPerplexity(const Args& args);  // doge perplexity --model DIR --file TEXT [--convention ...]
 
 // Shared helpers for the subcommands.

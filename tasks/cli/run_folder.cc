@@ -55,7 +55,7 @@ void PrepareRunFolder(const std::string& dir, bool resume, bool overwrite, const
   if (!overwrite) {
     std::string list;
     for (size_t i = 0; i < old.size() && i < 4; ++i) list += (i ? ", " : "") + fs::path(old[i]).filename().string();
-    throw Error(ErrorKind::kUsage, dir, "--out",
+    throw Error(ErrorKind::kUsage, dir, "--out-dir",
                 "holds another run (" + list + "); " + command +
                     " would mix the two. Pass --resume to continue that run, --overwrite to replace "
                     "it, or choose another folder");

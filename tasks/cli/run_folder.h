@@ -1,4 +1,4 @@
-// Output folders that never mix runs. `doge eval --out DIR` and `doge eval merge --out DIR` write a
+// Output folders that never mix runs. `doge eval --out-dir DIR` and `doge eval merge --out-dir DIR` write a
 // run's results.json and details/ (plus lighteval's results/ and lm-eval's <model>/ folders with
 // --output-format). Writing a new run over an old one would leave the old run's task files beside
 // the new results.json, so such a folder is refused unless the caller resumes the same run or

@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -55,7 +56,7 @@ TEST(BenchCliTest, UsageErrorsAreClear) {
   r = RunDoge("bench e2e");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--model"), std::string::npos) << r.out;
-  r = RunDoge("bench e2e --model " + kTiny + " -o xml");
+  r = RunDoge("bench e2e --model " + kTiny + " --format xml");
   EXPECT_EQ(r.code, 2) << r.out;
   r = RunDoge("bench e2x");
   EXPECT_EQ(r.code, 2) << r.out;
@@ -67,7 +68,7 @@ TEST(BenchCliTest, UsageErrorsAreClear) {
 
 TEST(BenchCliTest, E2eJsonOnTinyModel) {
   const std::string out = std::string(::testing::TempDir()) + "/bench_e2e_tiny.json";
-  Result r = RunDoge("bench e2e --model " + kTiny + " -p 8,16 -n 4 -t 1,2 -r 2 --probe-reps 1 -o json --out " + out);
+  Result r = RunDoge("bench e2e --model " + kTiny + " -p 8,16 -n 4 -t 1,2 -r 2 --probe-reps 1 --format json -o " + out);
   ASSERT_EQ(r.code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::array rows = parser.load(out).get_array();
@@ -88,7 +89,7 @@ TEST(BenchCliTest, E2eOnGeneratedShapeCleansUp) {
   const std::string tmp = std::string(::testing::TempDir()) + "/bench_shape_tmp";
   std::filesystem::remove_all(tmp);
   std::filesystem::create_directories(tmp);
-  Result r = RunDoge("bench e2e --shape doge-20m -p 4 -n 2 -t 1 -r 1 --probe-reps 1 -o csv",
+  Result r = RunDoge("bench e2e --shape doge-20m -p 4 -n 2 -t 1 -r 1 --probe-reps 1 --format csv",
                  "TMPDIR=" + tmp);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"doge-20m\",\"doge-20m\",13118728,"), std::string::npos) << r.out;
@@ -98,7 +99,7 @@ TEST(BenchCliTest, E2eOnGeneratedShapeCleansUp) {
 // --dtype bf16 on a generated shape: the kernels read 2 bytes per weight, so model_size is
 // n_params * 2 and the decode bound counts those bytes; --dtype without --shape is refused.
 TEST(BenchCliTest, E2eBf16ShapeCountsTwoBytesPerWeight) {
-  Result r = RunDoge("bench e2e --shape doge-20m --dtype bf16 -p 0 -n 2 -t 1 -r 1 --probe-reps 1 -o csv");
+  Result r = RunDoge("bench e2e --shape doge-20m --dtype bf16 -p 0 -n 2 -t 1 -r 1 --probe-reps 1 --format csv");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"doge-20m-bf16\",\"doge-20m\",13118728,26237456,"), std::string::npos)
       << r.out;
@@ -112,7 +113,7 @@ TEST(BenchCliTest, E2eBf16ShapeCountsTwoBytesPerWeight) {
 
 TEST(BenchCliTest, EvalJsonOnTinyModel) {
   Result r = RunDoge("bench eval --model " + kTiny +
-                 " -t 1,2 -r 1 --tasks 3 --ctx 10 --cont 5 --batch 2 -o json");
+                 " -t 1,2 -r 1 --docs 3 --ctx 10 --cont 5 --batch 2 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   simdjson::dom::parser parser;
   simdjson::dom::array rows = parser.parse(r.out).get_array();
@@ -140,3 +141,42 @@ TEST(BenchCliTest, EvalJsonOnTinyModel) {
 }
 
 }  // namespace
+
+// llama-bench's -pg spelling and -o jsonl's replacement --format jsonl, through the CLI.
+TEST(BenchCliTest, E2ePromptThenGenerationAsJsonl) {
+  Result r = RunDoge("bench e2e --model " + kTiny + " -p 0 -n 0 -pg 6,3 -b 4 -t 1 -r 1 --probe-reps 1 --format jsonl");
+  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;  // one row, one line
+  simdjson::dom::parser parser;
+  simdjson::dom::element row = parser.parse(r.out);
+  EXPECT_EQ(std::string_view(row["test"]), "pp6+tg3");
+  EXPECT_EQ(int64_t(row["n_prompt"]), 6);
+  EXPECT_EQ(int64_t(row["n_gen"]), 3);
+  EXPECT_EQ(int64_t(row["n_batch"]), 4);
+  EXPECT_FALSE(std::string_view(row["cpu_info"]).empty());
+  EXPECT_EQ(RunDoge("bench e2e --model " + kTiny + " -pg 6 -t 1 -r 1").code, 2);
+  EXPECT_EQ(RunDoge("bench e2e --model " + kTiny + " -pg 0,0 -t 1 -r 1").code, 2);
+  EXPECT_EQ(RunDoge("bench e2e --model " + kTiny + " -b 0 -t 1 -r 1").code, 2);
+}
+
+// One progress line per finished test on stderr when stderr is a terminal (run under script(1),
+// which gives the command a pseudo-terminal), none into a pipe or file.
+TEST(BenchCliTest, E2eProgressLinesOnlyOnATerminal) {
+  const std::string args = "bench e2e --model " + kTiny + " -p 4 -n 2 -t 1 -r 1 --probe-reps 1 --format json";
+  Result piped = RunDoge(args);
+  ASSERT_EQ(piped.code, 0) << piped.out;
+  EXPECT_EQ(piped.out.find("doge bench e2e: ["), std::string::npos) << piped.out;
+  if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1) for a pseudo-terminal";
+  const std::string json = std::string(::testing::TempDir()) + "/bench_progress.json";
+  const std::string cmd = "script -qec \"" + std::string(DOGE_BINARY) + " " + args + " -o " + json + "\" /dev/null 2>&1";
+  Result tty;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) tty.out.append(buf, n);
+  const int status = pclose(p);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << tty.out;
+  EXPECT_NE(tty.out.find("doge bench e2e: [1/2] pp4, 1 threads, n_batch 2048: "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("doge bench e2e: [2/2] tg2, 1 threads, n_batch 2048: "), std::string::npos) << tty.out;
+}

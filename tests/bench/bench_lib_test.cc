@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -262,11 +265,183 @@ TEST(E2eFormatTest, JsonRowsCarryTheContractFields) {
   }
   const std::string csv = FormatE2eCsv(rows);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
-  EXPECT_EQ(csv.rfind("build_commit,model,model_type,n_params,", 0), 0u);
+  EXPECT_EQ(csv.rfind("schema,fingerprint.cpu_model,", 0), 0u);  // the JSON's columns, in its order
   const std::string md = FormatE2eMarkdown(rows);
   EXPECT_NE(md.find("| pp8 |"), std::string::npos);
   EXPECT_NE(md.find("| tg3 |"), std::string::npos);
   EXPECT_NE(md.find(" ± "), std::string::npos);
+}
+
+// llama-bench's -pg and -b: a pp N+tg M row times the prompt (in calls of n_batch tokens) and
+// then M decode steps continuing the same cache, at (N + M) / time; its bound adds the two parts'
+// times at their own peaks. Every test repeats per batch size; on_row sees each row once.
+TEST(E2eRunnerTest, PromptThenGenerationAndBatchSize) {
+  FakeTarget t;
+  E2eOptions o;
+  o.n_prompt = {10};
+  o.n_gen = {};
+  o.n_pg = {{10, 3}};
+  o.n_batch = {4, 16};
+  o.threads = {1};
+  o.reps = 2;
+  o.probe = ProbeOptions{1, 0.001};
+  std::vector<std::string> seen;
+  o.on_row = [&](const E2eRow& r, size_t i, size_t n) {
+    seen.push_back(std::to_string(i) + "/" + std::to_string(n) + " " + r.test + " b" + std::to_string(r.n_batch));
+  };
+  auto rows = RunE2e(t, TinyInfo(), o);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"1/4 pp10 b4", "2/4 pp10+tg3 b4", "3/4 pp10 b16", "4/4 pp10+tg3 b16"}));
+  // n_batch 4: calls of 4, 4, 2 tokens (warm-up + 2 reps, for pp10 and then pp10+tg3); 16: one call.
+  std::vector<int> want;
+  for (int k = 0; k < 6; ++k) want.insert(want.end(), {4, 4, 2});
+  for (int k = 0; k < 6; ++k) want.push_back(10);
+  EXPECT_EQ(t.prefill_lengths, want);
+  EXPECT_EQ(t.decodes, 2 * 3 * 3);  // pp10+tg3 at two batch sizes, warm-up + 2 reps, 3 steps
+  const E2eRow& pg = rows[1];
+  EXPECT_EQ(pg.test, "pp10+tg3");
+  EXPECT_EQ(pg.n_prompt, 10);
+  EXPECT_EQ(pg.n_gen, 3);
+  EXPECT_EQ(pg.n_batch, 4);
+  ASSERT_EQ(pg.samples_ns.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) EXPECT_NEAR(pg.samples_ts[k], 1e9 * 13 / pg.samples_ns[k], 1e-9 * pg.samples_ts[k]);
+  ASSERT_GT(pg.peak, 0);
+  ASSERT_GT(pg.peak_read, 0);
+  const DogeCost& c = pg.info.cost;
+  const double seconds = 10 * c.PrefillFlopsPerToken(10) / (pg.peak * 1e9) + 3 * c.DecodeBytesPerToken() / (pg.peak_read * 1e9);
+  EXPECT_NEAR(pg.bound_ts, 13 / seconds, 1e-9 * pg.bound_ts);
+  EXPECT_EQ(E2eTestName(512, 0), "pp512");
+  EXPECT_EQ(E2eTestName(0, 128), "tg128");
+  EXPECT_EQ(E2eTestName(512, 128), "pp512+tg128");
+}
+
+// Flattens one JSON value as the CSV must show it (independent of the formatter's own code).
+void Flatten(simdjson::dom::element v, const std::string& name, std::vector<std::pair<std::string, std::string>>& out) {
+  if (v.is_object()) {
+    for (auto [k, x] : v.get_object()) Flatten(x, (name.empty() ? "" : name + ".") + std::string(k), out);
+    return;
+  }
+  std::ostringstream s;
+  if (v.is_string()) {
+    s << '"' << std::string_view(v) << '"';
+  } else if (v.is_array()) {
+    s << '"';
+    bool first = true;
+    for (simdjson::dom::element x : v.get_array()) {
+      s << (first ? "" : " ");
+      if (x.is_string()) s << std::string_view(x); else s << simdjson::minify(x);
+      first = false;
+    }
+    s << '"';
+  } else {
+    s << simdjson::minify(v);
+  }
+  out.emplace_back(name, s.str());
+}
+
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cur;
+  bool quoted = false;
+  for (char ch : line) {
+    if (ch == '"') quoted = !quoted;
+    if (ch == ',' && !quoted) {
+      cells.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  cells.push_back(cur);
+  return cells;
+}
+
+// The CSV has exactly the JSON's columns (nested objects flattened), row by row the same values;
+// JSONL holds the JSON's objects, one per line; every row names the CPU and the batch size.
+TEST(E2eFormatTest, CsvAndJsonlCarryTheJsonColumns) {
+  FakeTarget t;
+  E2eOptions o;
+  o.n_prompt = {8};
+  o.n_gen = {3};
+  o.n_pg = {{4, 2}};
+  o.threads = {1};
+  o.reps = 2;
+  o.probe = ProbeOptions{1, 0.001};
+  auto rows = RunE2e(t, TinyInfo(), o);
+  ASSERT_EQ(rows.size(), 3u);
+  simdjson::dom::parser parser;
+  const std::string json = FormatE2eJson(rows);
+  simdjson::dom::array arr = parser.parse(json).get_array();
+  std::vector<std::vector<std::pair<std::string, std::string>>> flat;
+  std::vector<std::string> columns;
+  for (simdjson::dom::element row : arr) {
+    EXPECT_FALSE(std::string_view(row["cpu_info"]).empty());
+    EXPECT_EQ(int64_t(row["n_batch"]), 2048);
+    flat.emplace_back();
+    Flatten(row, "", flat.back());
+    for (const auto& [k, v] : flat.back()) {
+      if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+    }
+  }
+  // pp rows name their FMA peak, tg rows their read bandwidth, pp+tg rows both.
+  EXPECT_TRUE(arr.at(0)["peak_fma_gflops"].is_number());
+  EXPECT_TRUE(arr.at(1)["peak_read_gbs"].is_number());
+  EXPECT_TRUE(arr.at(2)["peak_fma_gflops"].is_number() && arr.at(2)["peak_read_gbs"].is_number());
+  EXPECT_EQ(std::string_view(arr.at(2)["test"]), "pp4+tg2");
+
+  const std::string csv = FormatE2eCsv(rows);
+  std::istringstream lines(csv);
+  std::string line;
+  ASSERT_TRUE(std::getline(lines, line));
+  EXPECT_EQ(SplitCsvLine(line), columns);
+  for (size_t r = 0; r < flat.size(); ++r) {
+    ASSERT_TRUE(std::getline(lines, line));
+    const std::vector<std::string> cells = SplitCsvLine(line);
+    ASSERT_EQ(cells.size(), columns.size());
+    for (size_t c = 0; c < columns.size(); ++c) {
+      std::string want;
+      for (const auto& [k, v] : flat[r]) if (k == columns[c]) want = v;
+      // Numbers may print differently (both are shortest round-trip forms); compare as numbers.
+      if (!want.empty() && want[0] != '"' && want != "true" && want != "false") {
+        EXPECT_DOUBLE_EQ(std::stod(cells[c]), std::stod(want)) << columns[c];
+      } else {
+        EXPECT_EQ(cells[c], want) << columns[c];
+      }
+    }
+  }
+  EXPECT_FALSE(std::getline(lines, line));
+
+  const std::string jsonl = FormatE2eJsonl(rows);
+  std::istringstream jl(jsonl);
+  size_t i = 0;
+  while (std::getline(jl, line)) {
+    ASSERT_LT(i, arr.size());
+    simdjson::dom::parser p2;
+    EXPECT_EQ(simdjson::minify(p2.parse(line)), simdjson::minify(arr.at(i)));
+    ++i;
+  }
+  EXPECT_EQ(i, arr.size());
+}
+
+// cpu_info is the CPU's name; a bare vendor/family name gets CPUID's family/model/stepping.
+TEST(E2eFormatTest, CpuInfoNamesTheCpu) {
+  const std::string info = CpuInfo();
+  ASSERT_FALSE(info.empty());
+  EXPECT_NE(info, "unknown");
+  EXPECT_NE(info.find_first_of("0123456789"), std::string::npos) << info;
+#if defined(__x86_64__)
+  // Independent reading: /proc/cpuinfo's model name starts the brand on x86 Linux (both come
+  // from CPUID leaves 0x80000002..4).
+  std::ifstream in("/proc/cpuinfo");
+  std::string l;
+  while (std::getline(in, l)) {
+    if (l.rfind("model name", 0) == 0) {
+      std::string name = l.substr(l.find(':') + 2);
+      EXPECT_EQ(info.rfind(name, 0), 0u) << info << " vs " << name;
+      break;
+    }
+  }
+#endif
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ TEST(CardBenchTest, DocumentCountsAreTheManifestsEvaluatedSplits) {
 }
 
 TEST(CardBenchTest, JsonProjectionFollowsFromTheMeasuredRates) {
-  const Result r = Doge("bench card --model " + kTiny + " -t 1 --docs 2 -o json");
+  const Result r = Doge("bench card --model " + kTiny + " -t 1 --docs 2 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   simdjson::dom::parser p;
   simdjson::dom::element root = p.parse(r.out);
@@ -116,7 +116,7 @@ TEST(CardBenchTest, BenchEvalTakesACardTasksShape) {
   // bench eval --task: the multiple-choice workload gets the task's five-shot shape from the
   // table (the tiny model's 48 positions are too few for it: a generated doge-20m checkpoint).
   const Result r = Doge("bench eval --shape doge-20m --task winogrande --protocol card-b -t 1 -r 1 "
-                        "--tasks 2 --batch 2 -o json");
+                        "--docs 2 --batch 2 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   simdjson::dom::parser p;
   simdjson::dom::element row = p.parse(r.out).at(0);
@@ -136,7 +136,7 @@ TEST(CardBenchTest, BenchEvalTakesACardTasksShape) {
 TEST(CardBenchTest, UsageErrors) {
   EXPECT_EQ(Doge("bench card --model " + kTiny + " --protocol card-c").code, 2);
   EXPECT_EQ(Doge("bench card --model " + kTiny + " --docs 0").code, 2);
-  EXPECT_EQ(Doge("bench card --model " + kTiny + " -o csv").code, 2);
+  EXPECT_EQ(Doge("bench card --model " + kTiny + " --format csv").code, 2);
   EXPECT_EQ(Doge("bench card --shape doge-21m").code, 2);
   const Result help = Doge("bench card --help");
   EXPECT_EQ(help.code, 0);

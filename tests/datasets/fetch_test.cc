@@ -495,7 +495,7 @@ TEST_F(FetchTest, CountDifferentFromManifestIsAnErrorUnlessAllowed) {
 
 TEST_F(FetchTest, CliFetchWithMirrorEnvThenVerifyAndLs) {
   WriteManifests(Known(Sha(arc_zip_)));
-  std::string common = " --dir " + data_.path() + " --manifest-dir " + manifests_.path();
+  std::string common = " --data-dir " + data_.path() + " --manifest-dir " + manifests_.path();
   std::string cmd = "DOGE_DATA_MIRROR=" + server_.base_url() + " " + DOGE_BINARY +
                     " data fetch --tasks hellaswag,triviaqa --retry-backoff-ms 10" + common + " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;

@@ -196,7 +196,7 @@ TEST(HubCacheTest, EveryCommandLoadsAHubIdFromTheCacheOffline) {
   MakeCachedRepo(home + "/hub", "TestOrg/tiny-doge", kCommit, TinyFiles(), {"main"});
   const std::string env = "env -u HF_HUB_CACHE -u HUGGINGFACE_HUB_CACHE HF_HOME=" + home + " HF_HUB_OFFLINE=1 ";
   const std::string out = tmp.path() + "/out.txt";
-  ASSERT_EQ(RunShell(env + DOGE_BINARY + " info --model TestOrg/tiny-doge --json > " + out), 0);
+  ASSERT_EQ(RunShell(env + DOGE_BINARY + " info --model TestOrg/tiny-doge --format json > " + out), 0);
   EXPECT_NE(Slurp(out).find("\"hidden_size\": 64"), std::string::npos) << Slurp(out);
   ASSERT_EQ(RunShell(env + DOGE_BINARY + " tokenize --tokenizer TestOrg/tiny-doge --text 'hello world' > " + out), 0);
   ASSERT_EQ(RunShell(env + DOGE_BINARY + " score --model TestOrg/tiny-doge --context 'a b' --continuation ' c' > " + out), 0);
@@ -424,6 +424,67 @@ TEST_F(HubFetchTest, CliHonoursHfEndpointHfHomeAndHfToken) {
   EXPECT_NE(Slurp(out).find("parameters:"), std::string::npos);
   // Offline fetch refuses with a usage error.
   EXPECT_EQ(RunShell(env + "HF_HUB_OFFLINE=1 " + DOGE_BINARY + " model fetch TestOrg/tiny-doge 2>/dev/null"), 2);
+}
+
+// README "Using it with the real models" runs as written: every `doge` line of its recipe, with
+// SmallDoge/Doge-20M served by the fake hub as TestOrg/tiny-doge. Only what the fake setting
+// needs is added: the bundled sample data for eval (the `doge data` lines are skipped here;
+// tests/datasets/fetch_test.cc runs data fetch against a fake server), and short lengths for the
+// benchmark and the eval.
+TEST_F(HubFetchTest, ReadmeRealModelRecipeRunsAsWritten) {
+  const std::string readme = Slurp(std::string(DOGE_SOURCE_DIR) + "/README.md");
+  const size_t section = readme.find("## Using it with the real models");
+  ASSERT_NE(section, std::string::npos);
+  const size_t begin = readme.find("```sh\n", section);
+  const size_t end = readme.find("```\n", begin + 6);
+  ASSERT_TRUE(begin != std::string::npos && end != std::string::npos);
+  std::vector<std::string> lines;
+  size_t p = begin + 6;
+  while (p < end) {
+    const size_t nl = readme.find('\n', p);
+    std::string line = readme.substr(p, nl - p);
+    p = nl + 1;
+    const size_t comment = line.find("  #");
+    if (comment != std::string::npos) line = line.substr(0, comment);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (line.rfind("doge ", 0) == 0) lines.push_back(line);
+  }
+  // The four steps the README promises, in this order.
+  std::vector<std::string> steps = {"doge model fetch SmallDoge/Doge-20M", "doge data fetch",
+                                    "doge eval --model SmallDoge/Doge-20M --tasks card", "doge report card"};
+  size_t next = 0;
+  for (const std::string& l : lines) {
+    if (next < steps.size() && l.rfind(steps[next], 0) == 0) ++next;
+  }
+  EXPECT_EQ(next, steps.size()) << "README recipe lost a step: " << (next < steps.size() ? steps[next] : "");
+
+  const std::string home = tmp_.path() + "/hf-home", work = tmp_.path() + "/work";
+  fs::create_directories(work);
+  const std::string env = "cd " + work + " && env -u HF_HUB_CACHE -u HUGGINGFACE_HUB_CACHE -u HF_HUB_OFFLINE HF_ENDPOINT=" +
+                          server_.base_url() + " HF_HOME=" + home + " ";
+  int ran = 0;
+  for (std::string line : lines) {
+    if (line.rfind("doge data ", 0) == 0) continue;
+    std::string cmd = std::string(DOGE_BINARY) + line.substr(4);
+    for (size_t at = cmd.find("SmallDoge/Doge-20M"); at != std::string::npos; at = cmd.find("SmallDoge/Doge-20M")) {
+      cmd.replace(at, 18, "TestOrg/tiny-doge");
+    }
+    if (line.rfind("doge eval ", 0) == 0) {
+      cmd += " --data-dir " + std::string(DOGE_TEST_DATA) + "/datasets-canonical --allow-count-mismatch --limit 2 -t 1";
+    }
+    if (line.rfind("doge bench e2e ", 0) == 0) {
+      // Inserted before any shell redirection the README line ends with.
+      const size_t redirect = cmd.find(" >");
+      cmd.insert(redirect == std::string::npos ? cmd.size() : redirect, " -p 8 -n 4 -t 1 -r 1 --probe-reps 1");
+    }
+    const std::string err = tmp_.path() + "/err.txt";
+    EXPECT_EQ(RunShell(env + cmd + " 2> " + err + (cmd.find(" >") == std::string::npos ? " > /dev/null" : "")), 0)
+        << line << "\n" << Slurp(err);
+    EXPECT_EQ(Slurp(err).find("deprecated"), std::string::npos) << line << ": an old flag spelling\n" << Slurp(err);
+    ++ran;
+  }
+  EXPECT_GE(ran, 4);
+  EXPECT_TRUE(fs::exists(work + "/runs/doge-20m/results.json"));
 }
 
 }  // namespace

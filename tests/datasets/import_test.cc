@@ -71,7 +71,7 @@ TEST(ImportTest, ReproducesCheckedInCanonicalFixtures) {
   TempDir tmp;
   for (const auto& c : kCases) {
     CliResult r = RunDoge(std::string("data import --dataset ") + c.dataset + " --split " + c.split +
-                          " --from " + kSamples + "/" + c.from + " --dir " + tmp.path());
+                          " --from " + kSamples + "/" + c.from + " --data-dir " + tmp.path());
     // Samples are smaller than the manifest counts: import warns but succeeds. (arc_easy
     // validation is not a split the manifest lists, so it has no count to compare.)
     ASSERT_EQ(r.exit_code, 0) << c.dataset << " " << c.split << "\n" << r.output;
@@ -95,30 +95,30 @@ TEST(ImportTest, ReproducesCheckedInCanonicalFixtures) {
 
 TEST(ImportTest, CliErrorsAndExitCodes) {
   TempDir tmp;
-  CliResult r = RunDoge("data import --dataset arc_esay --split test --from x --dir " + tmp.path());
+  CliResult r = RunDoge("data import --dataset arc_esay --split test --from x --data-dir " + tmp.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("did you mean arc_easy"), std::string::npos) << r.output;
-  r = RunDoge("data import --dataset piqa --split valid --from " + kSamples + "/piqa/valid.jsonl --dir " + tmp.path());
+  r = RunDoge("data import --dataset piqa --split valid --from " + kSamples + "/piqa/valid.jsonl --data-dir " + tmp.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("--split validation"), std::string::npos) << r.output;
-  r = RunDoge("data import --dataset piqa --split validation --dir " + tmp.path());
+  r = RunDoge("data import --dataset piqa --split validation --data-dir " + tmp.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("--from"), std::string::npos) << r.output;
-  r = RunDoge("data import --dataset piqa --split validation --from /nonexistent/valid.jsonl --dir " + tmp.path());
+  r = RunDoge("data import --dataset piqa --split validation --from /nonexistent/valid.jsonl --data-dir " + tmp.path());
   EXPECT_EQ(r.exit_code, 3);
 }
 
 TEST(ImportTest, VerifyAndLsOnTheSampleCanonicalDir) {
-  CliResult r = RunDoge("data verify --dir " + kCanonical);
+  CliResult r = RunDoge("data verify --data-dir " + kCanonical);
   EXPECT_EQ(r.exit_code, 3) << r.output;  // samples are partial copies
   EXPECT_NE(r.output.find("expected 2376 documents"), std::string::npos) << r.output;
-  r = RunDoge("data verify --allow-count-mismatch --dir " + kCanonical);
+  r = RunDoge("data verify --allow-count-mismatch --data-dir " + kCanonical);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  r = RunDoge("data ls --dir " + kCanonical);
+  r = RunDoge("data ls --data-dir " + kCanonical);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("professional_law/test"), std::string::npos) << r.output;
   TempDir empty;
-  EXPECT_EQ(RunDoge("data verify --dir " + empty.path()).exit_code, 3);
+  EXPECT_EQ(RunDoge("data verify --data-dir " + empty.path()).exit_code, 3);
 }
 
 // --- each original format against hand-written canonical rows ---
@@ -345,7 +345,7 @@ TEST(ImportTest, EmptySourceAndSemanticErrorsFailWithoutOutput) {
   TempDir tmp;
   const std::string src = tmp.path() + "/ARC-Easy-Test.jsonl";
   Spit(src, "");
-  CliResult r = RunDoge("data import --dataset arc_easy --split test --from " + src + " --dir " +
+  CliResult r = RunDoge("data import --dataset arc_easy --split test --from " + src + " --data-dir " +
                         tmp.path() + "/out");
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find(src + ": no documents: the import would write an empty"), std::string::npos)
@@ -353,7 +353,7 @@ TEST(ImportTest, EmptySourceAndSemanticErrorsFailWithoutOutput) {
   EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/out/arc_easy/test.jsonl"));
 
   Spit(src, R"({"id":"x","question":{"stem":"q","choices":[{"text":"a","label":"A"},{"text":"b","label":"A"}]},"answerKey":"A"})" "\n");
-  r = RunDoge("data import --dataset arc_easy --split test --from " + src + " --dir " + tmp.path() + "/out");
+  r = RunDoge("data import --dataset arc_easy --split test --from " + src + " --data-dir " + tmp.path() + "/out");
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("1: field \"question.choices[].label\": label 'A' appears twice"), std::string::npos)
       << r.output;
@@ -361,7 +361,7 @@ TEST(ImportTest, EmptySourceAndSemanticErrorsFailWithoutOutput) {
 
   const std::string wino = tmp.path() + "/dev.jsonl";
   Spit(wino, R"({"qID":"q","sentence":"A _ and _.","option1":"x","option2":"y","answer":"1"})" "\n");
-  r = RunDoge("data import --dataset winogrande --split validation --from " + wino + " --dir " +
+  r = RunDoge("data import --dataset winogrande --split validation --from " + wino + " --data-dir " +
               tmp.path() + "/out");
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("1: field \"sentence\": has more than one \"_\""), std::string::npos) << r.output;

@@ -73,11 +73,11 @@ TEST(EngineCliTest, LogitsFullAndIncrementalMatchGoldens) {
   for (const std::string fx : {"b-dense", "a-early-dense", "b-untied"}) {
     const std::string ids = GoldenIds(fx, 60);
     const std::string full = Tmp(fx + "_full.safetensors");
-    CliRun r = Doge("logits --model " + testing::FixtureDir(fx) + " --ids " + ids + " --out " + full);
+    CliRun r = Doge("logits --model " + testing::FixtureDir(fx) + " --ids " + ids + " -o " + full);
     ASSERT_EQ(r.code, 0) << r.out;
     ExpectLogitsFile(full, fx, "logits.full.T60");
     const std::string inc = Tmp(fx + "_inc.safetensors");
-    r = Doge("logits --model " + testing::FixtureDir(fx) + " --ids " + ids + " --out " + inc +
+    r = Doge("logits --model " + testing::FixtureDir(fx) + " --ids " + ids + " -o " + inc +
              " --incremental 10 --threads 1");
     ASSERT_EQ(r.code, 0) << r.out;
     ExpectLogitsFile(inc, fx, "logits.decode");
@@ -87,7 +87,7 @@ TEST(EngineCliTest, LogitsFullAndIncrementalMatchGoldens) {
 TEST(EngineCliTest, GenerateIdsMatchesGoldenGreedy) {
   // tests/data/tiny-model holds the b-dense weights.
   CliRun r = Doge("generate --model " + std::string(DOGE_TEST_DATA) +
-               "/tiny-model --ids 0,124,308,284,192 --max-new-tokens 30 --ignore-eos --json");
+               "/tiny-model --ids 0,124,308,284,192 --max-new-tokens 30 --ignore-eos --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   SafetensorsFile g(testing::FixtureDir("b-dense") + "/golden.safetensors");
   std::vector<int32_t> want(30);
@@ -100,15 +100,15 @@ TEST(EngineCliTest, GenerateIdsMatchesGoldenGreedy) {
 
 TEST(EngineCliTest, GeneratePromptAndScoreText) {
   const std::string m = std::string(DOGE_TEST_DATA) + "/tiny-model";
-  CliRun r = Doge("generate --model " + m + " --prompt \"hello world\" --max-new-tokens 5 --json");
+  CliRun r = Doge("generate --model " + m + " --prompt \"hello world\" --max-new-tokens 5 --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"prompt_ids\":[0,"), std::string::npos) << "BOS first: " << r.out;
-  r = Doge("score --model " + m + " --context \"hello\" --continuation \" world\" --json");
+  r = Doge("score --model " + m + " --context \"hello\" --continuation \" world\" --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"logprob\":-"), std::string::npos) << r.out;
   // Sampling is reproducible for a seed.
   const std::string s = "generate --model " + m +
-                        " --ids 0,5 --max-new-tokens 8 --temperature 1 --top-k 40 --seed 7 --json";
+                        " --ids 0,5 --max-new-tokens 8 --temperature 1 --top-k 40 --seed 7 --format json";
   EXPECT_EQ(Doge(s).out, Doge(s).out);
 }
 
@@ -117,7 +117,7 @@ TEST(EngineCliTest, GeneratePromptAndScoreText) {
 TEST(EngineCliTest, KernelIsaEnvironmentVariable) {
   const std::string m = testing::FixtureDir("b-dense");
   const std::string out = Tmp("portable_logits.safetensors");
-  CliRun r = Doge("logits --model " + m + " --ids " + GoldenIds("b-dense", 60) + " --out " + out,
+  CliRun r = Doge("logits --model " + m + " --ids " + GoldenIds("b-dense", 60) + " -o " + out,
            "DOGE_KERNEL_ISA=portable");
   ASSERT_EQ(r.code, 0) << r.out;
   ExpectLogitsFile(out, "b-dense", "logits.full.T60");
@@ -136,7 +136,7 @@ TEST(EngineCliTest, InfoReportsLayoutAndParameters) {
   CliRun r = Doge("info --model " + testing::FixtureDir("a-late-dense"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("layout:       A-late"), std::string::npos) << r.out;
-  r = Doge("info --json --model " + testing::FixtureDir("b-moe"));
+  r = Doge("info --format json --model " + testing::FixtureDir("b-moe"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"is_moe\": true"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"kv_cache_bytes_per_token\""), std::string::npos) << r.out;
@@ -146,12 +146,12 @@ TEST(EngineCliTest, BadInputFailsWithNamedFile) {
   CliRun r = Doge("info --model /nonexistent-doge");
   EXPECT_EQ(r.code, 3) << r.out;
   EXPECT_NE(r.out.find("config.json"), std::string::npos) << r.out;
-  r = Doge("logits --model " + testing::FixtureDir("b-dense") + " --ids 0,512 --out " + Tmp("x.safetensors"));
+  r = Doge("logits --model " + testing::FixtureDir("b-dense") + " --ids 0,512 -o " + Tmp("x.safetensors"));
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--ids"), std::string::npos) << r.out;
   r = Doge("logits --model " + testing::FixtureDir("b-dense"));
   EXPECT_EQ(r.code, 2) << r.out;
-  r = Doge("dev random-checkpoint --shape doge-21m --out " + Tmp("nope"));
+  r = Doge("dev random-checkpoint --shape doge-21m --out-dir " + Tmp("nope"));
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("doge-20m"), std::string::npos) << "suggests the right name: " << r.out;
   EXPECT_EQ(Doge("logits --help").code, 0);
@@ -159,7 +159,7 @@ TEST(EngineCliTest, BadInputFailsWithNamedFile) {
 
 TEST(EngineCliTest, RandomCheckpointDoge20mHasRealShapes) {
   const std::string dir = Tmp("doge20m");
-  CliRun r = Doge("dev random-checkpoint --shape doge-20m --out " + dir + " --seed 3");
+  CliRun r = Doge("dev random-checkpoint --shape doge-20m --out-dir " + dir + " --seed 3");
   ASSERT_EQ(r.code, 0) << r.out;
   auto m = DogeModel::Load(dir);
   EXPECT_EQ(m->config().vocab_size, 32768);

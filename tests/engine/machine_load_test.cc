@@ -75,7 +75,7 @@ std::string RunDoge(const std::string& env, const std::string& args) {
 
 TEST(MachineLoadTest, BenchReportsTheWaitPolicyAndTheMachineLoad) {
   const std::string args = "bench e2e --model " + std::string(DOGE_TEST_DATA) +
-                           "/tiny-model -p 8 -n 0 -t 2 -r 1 --probe-reps 1 -o json";
+                           "/tiny-model -p 8 -n 0 -t 2 -r 1 --probe-reps 1 --format json";
   // Nothing set: doge chooses (and re-executes once so the OpenMP runtime sees it).
   std::string j = RunDoge("", args);
   EXPECT_NE(j.find("\"machine_load\""), std::string::npos) << j;

@@ -230,7 +230,7 @@ std::vector<int32_t> Tokenize(bool special) {
 // Row-major [T, V] logits of one forward call over `ids` (doge logits, no --incremental).
 std::vector<float> Logits(const std::string& model, const std::vector<int32_t>& ids, int64_t* vocab) {
   const std::string out = Tmp("logits.safetensors");
-  CliRun r = Doge("logits --model " + model + " --ids " + Join(ids) + " --out " + out);
+  CliRun r = Doge("logits --model " + model + " --ids " + Join(ids) + " -o " + out);
   EXPECT_EQ(r.code, 0) << r.err;
   SafetensorsFile f(out);
   const TensorView* t = f.Find("logits");
@@ -323,7 +323,7 @@ TEST(PerplexityCliTest, LmEvalConventionMatchesDogeScoreOnEachDisjointWindow) {
   for (auto& [ctx, cont] : windows) {
     ctx.resize(ctx.size() - (cont.size() - 1));  // make_disjoint_window
     CliRun s = Doge(std::string("score --model ") + kTinyModel + " --context-ids " + Join(ctx) +
-                    " --continuation-ids " + Join(cont) + " --json");
+                    " --continuation-ids " + Join(cont) + " --format json");
     ASSERT_EQ(s.code, 0) << s.err;
     simdjson::dom::parser p2;
     simdjson::dom::element sj = p2.parse(s.out);

@@ -221,7 +221,7 @@ TEST(CardTest, CliWritesTheSameMarkdownAndMapsErrorsToExitCodes) {
   TempDir dir;
   auto r = testing::RunDoge("report card " + CardFile("doge-20m.json") + " " +
                             CardFile("doge-160m.json") + " " + CardFile("tiny.json") +
-                            " --bench " + CardFile("bench-e2e.json") + " --out " +
+                            " --bench " + CardFile("bench-e2e.json") + " -o " +
                             dir.File("card.md"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(testing::Relativize(Slurp(dir.File("card.md"))), Slurp(CardFile("expected-card.md")));

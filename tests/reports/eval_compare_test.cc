@@ -57,7 +57,7 @@ class EvalCompareCliTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     const std::string cmd = std::string("eval --model ") + kTinyModel + " --tasks arc_easy,piqa --data-dir " +
-                            DOGE_TEST_DATA "/datasets-canonical --limit 5 --allow-count-mismatch --out " +
+                            DOGE_TEST_DATA "/datasets-canonical --limit 5 --allow-count-mismatch --out-dir " +
                             dir_->File("base");
     const testing::CommandResult r = RunDoge(cmd);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -184,7 +184,7 @@ TEST_F(EvalCompareCliTest, OneFlippedPredictionAndOneMovedLogprobAreNamedAndFail
 
   // HTML: a scatter per task, the moved point in red.
   const std::string html = dir_->File("cmp.html");
-  r = RunDoge("report compare " + Base() + " " + copy + " --format html --out " + html);
+  r = RunDoge("report compare " + Base() + " " + copy + " --format html -o " + html);
   EXPECT_EQ(r.exit_code, 1);
   const std::string page = Slurp(html);
   EXPECT_NE(page.find("<svg"), std::string::npos);

@@ -104,7 +104,7 @@ TEST(TasksCliTest, RenderMatchesAnIndependentPythonModelOfLighteval) {
   // The CLI writes the same bytes.
   const std::string cli = tmp.path() + "/cli.jsonl";
   RunResult r = RunCommand(Doge() + " tasks render --task winogrande --protocol card-a --data-dir " + kData +
-                               " --out " + cli, tmp.path());
+                               " -o " + cli, tmp.path());
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(ReadFileToString(cli), ReadFileToString(tmp.path() + "/card-a_winogrande_5.jsonl"));
 }
@@ -112,7 +112,7 @@ TEST(TasksCliTest, RenderMatchesAnIndependentPythonModelOfLighteval) {
 TEST(TasksCliTest, RenderContractFieldsAndSubjects) {
   TempDir tmp("contract");
   const std::string file = tmp.path() + "/mmlu.jsonl";
-  RunResult r = RunCommand(Doge() + " tasks render --task mmlu --protocol card-a --data-dir " + kData + " --limit 2 --out " + file,
+  RunResult r = RunCommand(Doge() + " tasks render --task mmlu --protocol card-a --data-dir " + kData + " --limit 2 -o " + file,
                     tmp.path());
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_NE(r.err.find("54 mmlu subjects have no test split"), std::string::npos) << r.err;
@@ -130,14 +130,14 @@ TEST(TasksCliTest, RenderContractFieldsAndSubjects) {
   EXPECT_EQ(tasks_seen, (std::vector<std::string>{"mmlu:anatomy", "mmlu:anatomy", "mmlu:high_school_mathematics",
                                                   "mmlu:high_school_mathematics", "mmlu:professional_law",
                                                   "mmlu:professional_law"}));
-  r = RunCommand(Doge() + " tasks render --task mmlu:anatomy --protocol card-a --data-dir " + kData + " --out " + file, tmp.path());
+  r = RunCommand(Doge() + " tasks render --task mmlu:anatomy --protocol card-a --data-dir " + kData + " -o " + file, tmp.path());
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   EXPECT_EQ(Lines(ReadFileToString(file)).size(), 10u);
   // Errors: unknown task (usage, exit 2) with a suggestion; an absent subject (data, exit 3).
-  r = RunCommand(Doge() + " tasks render --task arc_esay --protocol card-a --data-dir " + kData + " --out " + file, tmp.path());
+  r = RunCommand(Doge() + " tasks render --task arc_esay --protocol card-a --data-dir " + kData + " -o " + file, tmp.path());
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("did you mean arc_easy"), std::string::npos) << r.err;
-  r = RunCommand(Doge() + " tasks render --task mmlu:virology --protocol card-a --data-dir " + kData + " --out " + file, tmp.path());
+  r = RunCommand(Doge() + " tasks render --task mmlu:virology --protocol card-a --data-dir " + kData + " -o " + file, tmp.path());
   EXPECT_EQ(r.exit_code(), 3) << r.err;
   r = RunCommand(Doge() + " tasks ls", tmp.path());
   EXPECT_EQ(r.exit_code(), 0);
@@ -187,7 +187,7 @@ std::map<std::string, std::string> TaskNumbers(const std::string& results_path) 
 TEST(TasksCliTest, EvalCardOnTheTinyModelWritesResultsAndDetails) {
   TempDir tmp("e2e");
   const std::string out = tmp.path() + "/run";
-  RunResult r = RunCommand(Doge() + " eval --model " + kModel + " --tasks card --data-dir " + kData + " --out " + out +
+  RunResult r = RunCommand(Doge() + " eval --model " + kModel + " --tasks card --data-dir " + kData + " --out-dir " + out +
                         " --allow-count-mismatch --limit 2 --threads 2",
                     tmp.path());
   ASSERT_EQ(r.exit_code(), 0) << r.err;
@@ -259,16 +259,16 @@ TEST(TasksCliTest, KilledRunResumesToIdenticalResults) {
                              " --allow-count-mismatch --limit 6 --threads 2 --batch-docs 2";
   // arc_easy finishes (6 docs), then piqa's first batch (2 docs) is flushed and the process is
   // SIGKILLed: the resume reads one finished details file and one partial file.
-  RunResult killed = RunCommand(common + " --out " + tmp.path() + "/a --debug-kill-after-docs 8", tmp.path());
+  RunResult killed = RunCommand(common + " --out-dir " + tmp.path() + "/a --debug-kill-after-docs 8", tmp.path());
   ASSERT_TRUE(killed.killed_by(SIGKILL)) << "status " << killed.status << "\n" << killed.err;
   EXPECT_FALSE(FileExists(tmp.path() + "/a/results.json"));
   EXPECT_TRUE(FileExists(tmp.path() + "/a/details/arc_easy.jsonl"));
   ASSERT_TRUE(FileExists(tmp.path() + "/a/details/piqa.jsonl.partial"));
   EXPECT_EQ(Lines(ReadFileToString(tmp.path() + "/a/details/piqa.jsonl.partial")).size(), 1u + 2u);  // header + batch
 
-  RunResult resumed = RunCommand(common + " --out " + tmp.path() + "/a --resume", tmp.path());
+  RunResult resumed = RunCommand(common + " --out-dir " + tmp.path() + "/a --resume", tmp.path());
   ASSERT_EQ(resumed.exit_code(), 0) << resumed.err;
-  RunResult fresh = RunCommand(common + " --out " + tmp.path() + "/b", tmp.path());
+  RunResult fresh = RunCommand(common + " --out-dir " + tmp.path() + "/b", tmp.path());
   ASSERT_EQ(fresh.exit_code(), 0) << fresh.err;
   for (const char* task : {"arc_easy", "piqa"}) {
     EXPECT_EQ(ReadFileToString(tmp.path() + "/a/details/" + task + ".jsonl"),
@@ -278,13 +278,13 @@ TEST(TasksCliTest, KilledRunResumesToIdenticalResults) {
   EXPECT_EQ(TaskNumbers(tmp.path() + "/a/results.json"), TaskNumbers(tmp.path() + "/b/results.json"));
   EXPECT_FALSE(FileExists(tmp.path() + "/a/details/piqa.jsonl.partial"));
   // A resume against different settings is refused rather than mixed.
-  RunResult kill2 = RunCommand(common + " --out " + tmp.path() + "/c --debug-kill-after-docs 8", tmp.path());
+  RunResult kill2 = RunCommand(common + " --out-dir " + tmp.path() + "/c --debug-kill-after-docs 8", tmp.path());
   ASSERT_TRUE(kill2.killed_by(SIGKILL));
-  RunResult mismatch = RunCommand(common + " --out " + tmp.path() + "/c --resume --protocol card-b", tmp.path());
+  RunResult mismatch = RunCommand(common + " --out-dir " + tmp.path() + "/c --resume --protocol card-b", tmp.path());
   EXPECT_EQ(mismatch.exit_code(), 2) << mismatch.err;
   // So is a finished task of another run (its details/<task>.run identity differs).
   std::filesystem::remove(tmp.path() + "/c/details/piqa.jsonl.partial");
-  mismatch = RunCommand(common + " --out " + tmp.path() + "/c --resume --num-fewshot 0", tmp.path());
+  mismatch = RunCommand(common + " --out-dir " + tmp.path() + "/c --resume --num-fewshot 0", tmp.path());
   EXPECT_EQ(mismatch.exit_code(), 2) << mismatch.err;
 }
 
@@ -294,7 +294,7 @@ TEST(TasksCliTest, EvalReadsTheCheckpointsGenerationConfig) {
   const std::string model = tmp.path() + "/model";
   std::filesystem::copy(kModel, model);
   const std::string common = Doge() + " eval --model " + model + " --tasks triviaqa --data-dir " + kData +
-                             " --allow-count-mismatch --limit 2 --threads 1 --out ";
+                             " --allow-count-mismatch --limit 2 --threads 1 --out-dir ";
   // A field that selects another decoding algorithm is refused before the weights load, by name.
   WriteFileAtomic(model + "/generation_config.json", R"({"num_beams": 4})");
   RunResult r = RunCommand(common + tmp.path() + "/a", tmp.path());
@@ -339,7 +339,7 @@ TEST(TasksCliTest, VacuousRunsAndOutOfDomainOptionsFail) {
   // A requested task without data: an error even with --allow-count-mismatch (it used to warn
   // eight times, write "tasks": {} and exit 0).
   std::filesystem::create_directories(tmp.path() + "/empty");
-  RunResult r = RunCommand(eval + " --tasks card --allow-count-mismatch --data-dir " + tmp.path() + "/empty --out " +
+  RunResult r = RunCommand(eval + " --tasks card --allow-count-mismatch --data-dir " + tmp.path() + "/empty --out-dir " +
                                tmp.path() + "/run",
                            tmp.path());
   EXPECT_EQ(r.exit_code(), 3) << r.err;
@@ -359,7 +359,7 @@ TEST(TasksCliTest, VacuousRunsAndOutOfDomainOptionsFail) {
       {" --limit -3", "--limit: expected a document count >= 1"},
       {" --limit 0", "--limit: expected a document count >= 1"},
       {" --threads -2", "--threads: expected >= 0"},
-      {" --overwrite", "--overwrite: needs --out DIR"},
+      {" --overwrite", "--overwrite: needs --out-dir DIR"},
   };
   for (const auto& [flag, message] : bad) {
     r = RunCommand(piqa + flag, tmp.path());
@@ -373,14 +373,14 @@ TEST(TasksCliTest, VacuousRunsAndOutOfDomainOptionsFail) {
 TEST(TasksCliTest, OutputFolderNeverMixesTwoRuns) {
   TempDir tmp("mix");
   const std::string common = Doge() + " eval --model " + kModel + " --data-dir " + kData +
-                             " --allow-count-mismatch --limit 3 --threads 1 --out " + tmp.path() + "/run";
+                             " --allow-count-mismatch --limit 3 --threads 1 --out-dir " + tmp.path() + "/run";
   ASSERT_EQ(RunCommand(common + " --tasks arc_easy,piqa", tmp.path()).exit_code(), 0);
   ASSERT_TRUE(FileExists(tmp.path() + "/run/details/piqa.jsonl"));
   std::filesystem::create_directories(tmp.path() + "/run/notes");
   WriteFileAtomic(tmp.path() + "/run/notes/mine.txt", "a user's file");
   RunResult r = RunCommand(common + " --tasks arc_easy", tmp.path());
   EXPECT_EQ(r.exit_code(), 2) << r.err;
-  EXPECT_NE(r.err.find("/run: --out: holds another run (details, results.json)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/run: --out-dir: holds another run (details, results.json)"), std::string::npos) << r.err;
   EXPECT_TRUE(FileExists(tmp.path() + "/run/details/piqa.jsonl"));  // untouched
   r = RunCommand(common + " --tasks arc_easy --overwrite", tmp.path());
   ASSERT_EQ(r.exit_code(), 0) << r.err;
@@ -400,7 +400,7 @@ TEST(TasksCliTest, CtrlCSavesFinishedWorkAndResumes) {
   TempDir tmp("sigint");
   const std::string common = Doge() + " eval --model " + kModel + " --tasks arc_easy,piqa --data-dir " + kData +
                              " --allow-count-mismatch --limit 10 --threads 1 --batch-docs 2";
-  RunResult r = RunCommand(common + " --out " + tmp.path() + "/a --debug-sigint-after-docs 14", tmp.path());
+  RunResult r = RunCommand(common + " --out-dir " + tmp.path() + "/a --debug-sigint-after-docs 14", tmp.path());
   EXPECT_EQ(r.exit_code(), 130) << r.err;
   EXPECT_NE(r.err.find("doge: interrupted: " + tmp.path() + "/a/details/piqa.jsonl.partial: piqa: stopped after 4 of 10 "
                        "documents; the finished ones are saved: run the same command with --resume"),
@@ -408,8 +408,8 @@ TEST(TasksCliTest, CtrlCSavesFinishedWorkAndResumes) {
       << r.err;
   EXPECT_FALSE(FileExists(tmp.path() + "/a/results.json"));
   EXPECT_EQ(Lines(ReadFileToString(tmp.path() + "/a/details/piqa.jsonl.partial")).size(), 1u + 4u);
-  ASSERT_EQ(RunCommand(common + " --out " + tmp.path() + "/a --resume", tmp.path()).exit_code(), 0);
-  ASSERT_EQ(RunCommand(common + " --out " + tmp.path() + "/b", tmp.path()).exit_code(), 0);
+  ASSERT_EQ(RunCommand(common + " --out-dir " + tmp.path() + "/a --resume", tmp.path()).exit_code(), 0);
+  ASSERT_EQ(RunCommand(common + " --out-dir " + tmp.path() + "/b", tmp.path()).exit_code(), 0);
   for (const char* task : {"arc_easy", "piqa"}) {
     EXPECT_EQ(ReadFileToString(tmp.path() + "/a/details/" + task + ".jsonl"),
               ReadFileToString(tmp.path() + "/b/details/" + task + ".jsonl"))

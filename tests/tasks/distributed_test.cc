@@ -105,7 +105,7 @@ class DistributedEvalTest : public ::testing::Test {
     root_ = (std::filesystem::temp_directory_path() / ("doge_dist_" + std::to_string(getpid()))).string();
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_);
-    const RunResult r = RunCommand(Doge() + kEval + " --out " + root_ + "/single", root_);
+    const RunResult r = RunCommand(Doge() + kEval + " --out-dir " + root_ + "/single", root_);
     ASSERT_EQ(r.exit_code(), 0) << r.err;
   }
   static void TearDownTestSuite() { std::filesystem::remove_all(root_); }
@@ -153,7 +153,7 @@ TEST_F(DistributedEvalTest, ShardsMergeToTheSingleRun) {
   std::string merge = Doge() + " eval merge";
   for (int k = 3; k >= 0; --k) {  // any order
     const std::string out = dir + "/s" + std::to_string(k);
-    const RunResult r = RunCommand(Doge() + kEval + " --shard " + std::to_string(k) + "/4 --out " + out, dir);
+    const RunResult r = RunCommand(Doge() + kEval + " --shard " + std::to_string(k) + "/4 --out-dir " + out, dir);
     ASSERT_EQ(r.exit_code(), 0) << r.err;
     merge += " " + out;
   }
@@ -170,7 +170,7 @@ TEST_F(DistributedEvalTest, ShardsMergeToTheSingleRun) {
   EXPECT_EQ(ReadFileToString(dir + "/s1/details/piqa.jsonl"), second_line.substr(0, second_line.find('\n') + 1));
   EXPECT_EQ(ReadFileToString(dir + "/s3/details/piqa.jsonl"), "");  // 3 documents: shard 3 has none
 
-  const RunResult m = RunCommand(merge + " --out " + dir + "/merged", dir);
+  const RunResult m = RunCommand(merge + " --out-dir " + dir + "/merged", dir);
   ASSERT_EQ(m.exit_code(), 0) << m.err;
   ExpectSameAsSingle(dir + "/merged");
   simdjson::dom::element merged = parser.load(dir + "/merged/results.json");
@@ -178,7 +178,7 @@ TEST_F(DistributedEvalTest, ShardsMergeToTheSingleRun) {
   EXPECT_EQ(int64_t(merged["tasks"]["mmlu"]["docs_scored"]), 9);
 
   // A shard resumes only into the same shard.
-  const RunResult wrong = RunCommand(Doge() + kEval + " --shard 2/4 --resume --out " + dir + "/s1", dir);
+  const RunResult wrong = RunCommand(Doge() + kEval + " --shard 2/4 --resume --out-dir " + dir + "/s1", dir);
   EXPECT_EQ(wrong.exit_code(), 2) << wrong.err;
 }
 
@@ -187,13 +187,13 @@ TEST_F(DistributedEvalTest, ShardsMergeToTheSingleRun) {
 TEST_F(DistributedEvalTest, ProtocolBShardsMergeToTheProtocolBSingleRun) {
   const std::string dir = Scratch("card_b");
   const std::string eval = Doge() + kEval + " --protocol card-b";
-  RunResult r = RunCommand(eval + " --out " + dir + "/single", dir);
+  RunResult r = RunCommand(eval + " --out-dir " + dir + "/single", dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   for (int k = 0; k < 2; ++k) {
-    r = RunCommand(eval + " --shard " + std::to_string(k) + "/2 --out " + dir + "/s" + std::to_string(k), dir);
+    r = RunCommand(eval + " --shard " + std::to_string(k) + "/2 --out-dir " + dir + "/s" + std::to_string(k), dir);
     ASSERT_EQ(r.exit_code(), 0) << r.err;
   }
-  r = RunCommand(Doge() + " eval merge " + dir + "/s1 " + dir + "/s0 --out " + dir + "/merged", dir);
+  r = RunCommand(Doge() + " eval merge " + dir + "/s1 " + dir + "/s0 --out-dir " + dir + "/merged", dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   ExpectSameAsSingle(dir + "/merged", dir + "/single");
   simdjson::dom::parser parser;
@@ -205,27 +205,27 @@ TEST_F(DistributedEvalTest, ProtocolBShardsMergeToTheProtocolBSingleRun) {
 TEST_F(DistributedEvalTest, MergeRefusesMissingRepeatedAndForeignShards) {
   const std::string dir = Scratch("bad_shards");
   for (int k = 0; k < 2; ++k) {
-    const RunResult r = RunCommand(Doge() + kEval + " --shard " + std::to_string(k) + "/2 --out " + dir + "/s" + std::to_string(k), dir);
+    const RunResult r = RunCommand(Doge() + kEval + " --shard " + std::to_string(k) + "/2 --out-dir " + dir + "/s" + std::to_string(k), dir);
     ASSERT_EQ(r.exit_code(), 0) << r.err;
   }
   // The same shard of another run (other k).
-  RunResult r = RunCommand(Doge() + kEval + " --num-fewshot 0 --shard 1/2 --out " + dir + "/other1", dir);
+  RunResult r = RunCommand(Doge() + kEval + " --num-fewshot 0 --shard 1/2 --out-dir " + dir + "/other1", dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
 
-  r = RunCommand(Doge() + " eval merge " + dir + "/s0 --out " + dir + "/m", dir);
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 --out-dir " + dir + "/m", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("missing shard(s) 1/2"), std::string::npos) << r.err;
 
-  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 " + dir + "/s1 --out " + dir + "/m", dir);
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 " + dir + "/s1 --out-dir " + dir + "/m", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("given twice: " + dir + "/s1 and " + dir + "/s1"), std::string::npos) << r.err;
 
-  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/other1 --out " + dir + "/m", dir);
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/other1 --out-dir " + dir + "/m", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find(dir + "/other1/results.json"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("another run"), std::string::npos) << r.err;
 
-  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + root_ + "/single --out " + dir + "/m", dir);
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + root_ + "/single --out-dir " + dir + "/m", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("not a shard"), std::string::npos) << r.err;
 
@@ -233,26 +233,26 @@ TEST_F(DistributedEvalTest, MergeRefusesMissingRepeatedAndForeignShards) {
   const std::string s1_piqa = dir + "/s1/details/piqa.jsonl";
   const std::string s0_piqa = ReadFileToString(dir + "/s0/details/piqa.jsonl");
   WriteFileAtomic(s1_piqa, s0_piqa.substr(0, s0_piqa.find('\n') + 1));
-  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 --out " + dir + "/m", dir);
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 --out-dir " + dir + "/m", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("appears twice"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(dir + "/m/results.json"));
 
-  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 --out " + dir + "/s0", dir);
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 --out-dir " + dir + "/s0", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("is shard folder"), std::string::npos) << r.err;
   r = RunCommand(Doge() + " eval merge --help", dir);
   EXPECT_EQ(r.exit_code(), 0);
-  EXPECT_NE(r.out.find("SHARD_DIR... --out DIR"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SHARD_DIR... --out-dir DIR"), std::string::npos) << r.out;
 
-  r = RunCommand(Doge() + kEval + " --shard 2/2 --out " + dir + "/x", dir);
+  r = RunCommand(Doge() + kEval + " --shard 2/2 --out-dir " + dir + "/x", dir);
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("--shard"), std::string::npos) << r.err;
 }
 
 TEST_F(DistributedEvalTest, MpirunTwoRanksMatchesTheSingleRun) {
   const std::string dir = Scratch("np2");
-  const RunResult r = RunCommand(Mpirun(2) + Doge() + kEval + " --out " + dir + "/run", dir);
+  const RunResult r = RunCommand(Mpirun(2) + Doge() + kEval + " --out-dir " + dir + "/run", dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   ExpectSameAsSingle(dir + "/run");
   simdjson::dom::parser parser;
@@ -269,7 +269,7 @@ TEST_F(DistributedEvalTest, MpirunThreeRanksOverTcpMatchesTheSingleRun) {
   // loopback interface (which Open MPI leaves out by default) so that it works on a CI machine
   // without any other network.
   const RunResult r = RunCommand(
-      Mpirun(3, "--mca btl tcp,self --mca btl_tcp_if_include lo") + Doge() + kEval + " --out " + dir + "/run", dir);
+      Mpirun(3, "--mca btl tcp,self --mca btl_tcp_if_include lo") + Doge() + kEval + " --out-dir " + dir + "/run", dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   ExpectSameAsSingle(dir + "/run");
   simdjson::dom::parser parser;
@@ -281,8 +281,8 @@ TEST_F(DistributedEvalTest, SlowRankGetsFewerDocumentsAndTheSameResults) {
   const std::string dir = Scratch("slow");
   // Rank 1 plays a slow host: 1 s per document on top of the scoring (the tiny model scores a
   // document in milliseconds). Batches go to whoever asks, so rank 0 takes most of them.
-  const RunResult r = RunCommand(Mpirun(1) + Doge() + kEval + " --out " + dir + "/run : -np 1 " + Doge() + kEval +
-                                     " --out " + dir + "/run --debug-delay-ms-per-doc 1000",
+  const RunResult r = RunCommand(Mpirun(1) + Doge() + kEval + " --out-dir " + dir + "/run : -np 1 " + Doge() + kEval +
+                                     " --out-dir " + dir + "/run --debug-delay-ms-per-doc 1000",
                                  dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   ExpectSameAsSingle(dir + "/run");
@@ -297,7 +297,7 @@ TEST_F(DistributedEvalTest, SlowRankGetsFewerDocumentsAndTheSameResults) {
 TEST_F(DistributedEvalTest, KilledWorkerRankLosesNoFinishedWorkAndResumesWithAnyN) {
   const std::string dir = Scratch("kill");
   // Rank 1 SIGKILLs itself after scoring 6 documents (before returning the batch that reached 6).
-  RunResult r = RunCommand(Mpirun(3) + Doge() + kEval + " --out " + dir + "/run --debug-kill-rank 1 --debug-kill-after-docs 6", dir);
+  RunResult r = RunCommand(Mpirun(3) + Doge() + kEval + " --out-dir " + dir + "/run --debug-kill-rank 1 --debug-kill-after-docs 6", dir);
   EXPECT_NE(r.exit_code(), 0) << r.err;
   EXPECT_NE(r.exit_code(), 124) << "the run hung instead of stopping";
   EXPECT_FALSE(FileExists(dir + "/run/results.json"));
@@ -313,7 +313,7 @@ TEST_F(DistributedEvalTest, KilledWorkerRankLosesNoFinishedWorkAndResumesWithAny
     }
   }
   EXPECT_GT(kept, 0);
-  r = RunCommand(Mpirun(2) + Doge() + kEval + " --out " + dir + "/run --resume", dir);
+  r = RunCommand(Mpirun(2) + Doge() + kEval + " --out-dir " + dir + "/run --resume", dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   ExpectSameAsSingle(dir + "/run");
   simdjson::dom::parser parser;
@@ -339,7 +339,7 @@ std::string EditedData(const std::string& dir, const std::string& from, const st
 TEST_F(DistributedEvalTest, RankWithOtherDataIsRefusedNamingHostFileAndHashes) {
   const std::string dir = Scratch("other_data");
   const std::string data = EditedData(dir, "\"question\":\"", "\"question\":\"Edited: ");
-  const std::string rank0 = Doge() + kEval + " --out " + dir + "/run";
+  const std::string rank0 = Doge() + kEval + " --out-dir " + dir + "/run";
   const std::string rank1 = Doge() + " eval --model " + kModel + " --data-dir " + data +
                             " --tasks card --allow-count-mismatch --limit 3 --threads 1 --batch-docs 2";
   const RunResult r = RunCommand(Mpirun(1) + rank0 + " : -np 1 " + rank1, dir);
@@ -361,7 +361,7 @@ TEST_F(DistributedEvalTest, FailingRankStopsTheRunWithItsOwnMessage) {
   const std::string dir = Scratch("bad_rank");
   // Rank 1's copy of the data has a malformed line: it fails while loading the task.
   const std::string data = EditedData(dir, "{", "{oops ");
-  const std::string rank0 = Doge() + kEval + " --out " + dir + "/run";
+  const std::string rank0 = Doge() + kEval + " --out-dir " + dir + "/run";
   const std::string rank1 = Doge() + " eval --model " + kModel + " --data-dir " + data +
                             " --tasks card --allow-count-mismatch --limit 3 --threads 1 --batch-docs 2";
   const RunResult r = RunCommand(Mpirun(1) + rank0 + " : -np 1 " + rank1, dir);
@@ -376,7 +376,7 @@ TEST_F(DistributedEvalTest, MpirunBenchMeasuresEveryRankIntoOneFileForReportMach
   const std::string dir = Scratch("bench");
   const std::string json = dir + "/machines.json";
   RunResult r = RunCommand(Mpirun(2) + Doge() + " bench e2e --model " + kModel +
-                               " -p 16 -n 8 -t 1 -r 2 --probe-reps 1 -o json --out " + json, dir);
+                               " -p 16 -n 8 -t 1 -r 2 --probe-reps 1 --format json -o " + json, dir);
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   simdjson::dom::parser parser;
   std::vector<int64_t> ranks;
@@ -390,7 +390,7 @@ TEST_F(DistributedEvalTest, MpirunBenchMeasuresEveryRankIntoOneFileForReportMach
   EXPECT_NE(r.out.find("| m2 tok/s |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(json + " (rank 1)"), std::string::npos) << r.out;
   // csv rows cannot say which rank measured them.
-  r = RunCommand(Mpirun(2) + Doge() + " bench e2e --model " + kModel + " -p 16 -n 0 -t 1 -r 1 -o csv", dir);
+  r = RunCommand(Mpirun(2) + Doge() + " bench e2e --model " + kModel + " -p 16 -n 0 -t 1 -r 1 --format csv", dir);
   EXPECT_EQ(r.exit_code(), 2) << r.err;
 }
 

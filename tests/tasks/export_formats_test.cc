@@ -264,7 +264,7 @@ TEST(ExportFormatsCliTest, LightevalTaskStringWithLmEvalOutput) {
   TempDir tmp("cli");
   const std::string out = tmp.path() + "/run";
   const std::string cmd = std::string(DOGE_BINARY) + " eval --model " + DOGE_TEST_DATA + "/tiny-model --tasks 'lighteval|arc:easy|5|0' --data-dir " +
-                          DOGE_TEST_DATA + "/datasets-canonical --out " + out +
+                          DOGE_TEST_DATA + "/datasets-canonical --out-dir " + out +
                           " --allow-count-mismatch --limit 2 --threads 1 --output-format lm-eval > " + tmp.path() +
                           "/log 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFileToString(tmp.path() + "/log");
@@ -283,7 +283,7 @@ TEST(ExportFormatsCliTest, LightevalTaskStringWithLmEvalOutput) {
     ++found;
   }
   EXPECT_EQ(found, 1);
-  // --tasks list needs no model; an output format without --out is a usage error.
+  // --tasks list needs no model; an output format without --out-dir is a usage error.
   const std::string list = std::string(DOGE_BINARY) + " eval --tasks list > " + tmp.path() + "/list 2>&1";
   ASSERT_EQ(std::system(list.c_str()), 0);
   EXPECT_NE(ReadFileToString(tmp.path() + "/list").find("leaderboard|hellaswag|5|0"), std::string::npos);

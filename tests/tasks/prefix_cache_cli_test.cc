@@ -77,9 +77,9 @@ TEST_P(PrefixCacheCliTest, DetailsAreIdenticalWithAndWithoutTheCache) {
   const std::string common = std::string(DOGE_BINARY) + " eval --model " + model + " --tasks card --protocol " +
                              protocol + " --data-dir " + kData + " --allow-count-mismatch --limit 4";
   // Off: one thread, one batch per task. On: two threads, batches of 3 documents.
-  ASSERT_EQ(RunShell(common + " --threads 1 --prefix-cache-mb 0 --out " + tmp.path() + "/off", tmp.path() + "/off"), 0)
+  ASSERT_EQ(RunShell(common + " --threads 1 --prefix-cache-mb 0 --out-dir " + tmp.path() + "/off", tmp.path() + "/off"), 0)
       << doge::ReadFileToString(tmp.path() + "/off.err");
-  ASSERT_EQ(RunShell(common + " --threads 2 --batch-docs 3 --prefix-cache-mb 64 --out " + tmp.path() + "/on",
+  ASSERT_EQ(RunShell(common + " --threads 2 --batch-docs 3 --prefix-cache-mb 64 --out-dir " + tmp.path() + "/on",
                 tmp.path() + "/on"),
             0)
       << doge::ReadFileToString(tmp.path() + "/on.err");
