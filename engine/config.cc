@@ -160,7 +160,9 @@ constexpr const char* kKnownKeys[] = {
     "encoder_no_repeat_ngram_size", "bad_words_ids", "num_return_sequences",
     "output_scores", "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id",
     "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens",
-    "begin_suppress_tokens", "quantization_config", "pretraining_tp", "use_sliding_window"};
+    "begin_suppress_tokens", "quantization_config", "pretraining_tp", "use_sliding_window",
+    // written by doge itself (engine/random_checkpoint.cc): the shape and seed a file came from
+    "doge_random_checkpoint"};
 
 bool IsKnownKey(std::string_view key) {
   return std::find(std::begin(kKnownKeys), std::end(kKnownKeys), key) != std::end(kKnownKeys);

@@ -101,8 +101,9 @@ const char kBenchUsage[] =
     "  mpirun -np 3 --hostfile hosts --map-by node doge bench e2e --shape doge-20m --format json -o m.json\n"
     "  doge report machines m.json\n"
     "\n"
-    "Old spellings, accepted with a note until the next release: -o md|json|jsonl|csv and\n"
-    "--output FORMAT (now --format), --out FILE (now -o/--output FILE), bench eval --tasks N\n"
+    "-o md|json|jsonl|csv is the format, as in llama-bench (-o with any other value is the file).\n"
+    "Old spellings, accepted with a note until the next release: --output FORMAT (now --format),\n"
+    "--out FILE (now -o/--output FILE), bench eval --tasks N\n"
     "(now --docs N).\n";
 
 std::vector<int> PositiveList(const std::string& flag, const std::string& text, bool allow_zero) {
@@ -135,10 +136,11 @@ void Emit(const std::string& text, const std::string& out) {
   }
 }
 
-// Bench's old spellings: -o/--output FORMAT (now --format; -o/--output is the file, as everywhere),
-// --out FILE (now -o/--output), and bench eval's --tasks N (a count there; now --docs).
+// Bench's other spellings: -o md|json|jsonl|csv is llama-bench's format flag and stays, silently
+// (-o anything else is the output file, as everywhere); --output FORMAT (now --format), --out FILE
+// (now -o/--output) and bench eval's --tasks N (a count there; now --docs) are deprecated.
 std::vector<FlagAlias> BenchAliases(const std::string& sub) {
-  std::vector<FlagAlias> a = {{"-o", "--format", IsBenchFormatName},
+  std::vector<FlagAlias> a = {{"-o", "--format", IsBenchFormatName, /*kept=*/true},
                               {"--output", "--format", IsBenchFormatName},
                               {"--out", "--output"}};
   if (sub == "eval") a.push_back({"--tasks", "--docs"});

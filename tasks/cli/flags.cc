@@ -17,7 +17,7 @@ Args ApplyFlagAliases(const Args& args, size_t first, const std::vector<FlagAlia
   Args out(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(std::min(first, args.size())));
   std::set<std::string> noted;
   auto note = [&](const FlagAlias& a) {
-    if (noted.insert(a.old_flag).second) {
+    if (!a.kept && noted.insert(a.old_flag).second) {
       std::fprintf(stderr, "%s\n", DeprecationNote(command, a.old_flag, a.new_flag).c_str());
     }
   };

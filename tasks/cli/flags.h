@@ -21,6 +21,8 @@ struct FlagAlias {
   // When set, only values it accepts are rewritten: bench's `-o json` is the old format flag,
   // `-o FILE` already the new output file.
   bool (*applies)(const std::string& value) = nullptr;
+  // A synonym kept for good, rewritten without a note: bench's `-o json`, llama-bench's spelling.
+  bool kept = false;
 };
 
 // Returns `args` with every deprecated spelling from index `first` on replaced by its new one

@@ -170,6 +170,8 @@ TEST(EngineCliTest, RandomCheckpointDoge20mHasRealShapes) {
   EXPECT_EQ(m->config().intermediate_size, 512);
   EXPECT_EQ(m->layout(), Layout::kB);
   EXPECT_TRUE(m->weights().tied);
+  // Its own "doge_random_checkpoint" stamp is a known config key, not an "unknown key" warning.
+  EXPECT_TRUE(m->config().warnings.empty()) << m->config().warnings[0];
   // doge-architecture.md §2.5: Doge-20M variant B has 13,118,728 parameters (tied head once).
   EXPECT_EQ(m->n_params(), 13118728);
   // Weights are sane: a forward gives finite logits.
