@@ -5,7 +5,7 @@
 # (single / mpi: >= 0.95 is the target) and checks that both runs wrote the same details.
 #
 # usage: benchmarks/mpi_efficiency.sh DOGE MODEL_DIR DATA_DIR [REPEATS=5] [TASKS] [LIMIT]
-#   e.g. benchmarks/mpi_efficiency.sh build/release/tasks/cli/doge /models/Doge-20M ~/.cache/doge/datasets 5
+#   e.g. benchmarks/mpi_efficiency.sh build/release/doge /models/Doge-20M ~/.cache/doge/datasets 5
 # Extra mpirun flags go in MPIRUN_FLAGS (e.g. --allow-run-as-root when run as root).
 set -euo pipefail
 doge=$1 model=$2 data=$3 reps=${4:-5}

@@ -4,7 +4,7 @@
 # and with an extra busy loop pinned to CPU 0; interleaved, REPS repetitions.
 #   usage: scripts/bench-busy-threads.sh MODEL_DIR
 set -euo pipefail
-DOGE=${DOGE:-build/ci/tasks/cli/doge}
+DOGE=${DOGE:-build/ci/doge}
 M=$1
 REPS=${REPS:-2}
 for busy in 0 1; do

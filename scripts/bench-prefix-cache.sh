@@ -6,7 +6,7 @@
 #   usage: scripts/bench-prefix-cache.sh TOKENIZER_DIR DATA_DIR [OUT_DIR]
 #   e.g.   scripts/bench-prefix-cache.sh ../shared/fixtures/tokenizer/doge tests/data/datasets-canonical
 set -euo pipefail
-DOGE=${DOGE:-build/ci/tasks/cli/doge}
+DOGE=${DOGE:-build/ci/doge}
 TOK=$1
 DATA=$2
 OUT=${3:-$(mktemp -d)}

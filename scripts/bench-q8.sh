@@ -3,14 +3,14 @@
 # random checkpoint, `doge bench e2e` rounds alternating between them, per-row medians over rounds.
 # The machine this was written on is shared: only ratios within one run compare.
 # Usage: scripts/bench-q8.sh SHAPE [ROUNDS] [EXTRA bench e2e args, e.g. "-p 512 -n 128 -t 1,2 -r 3"]
-#   DOGE=build/ci/tasks/cli/doge  WORK=/tmp/doge-bench-q8  DTYPES="f32 bf16 q8"
+#   DOGE=build/ci/doge  WORK=/tmp/doge-bench-q8  DTYPES="f32 bf16 q8"
 #   KERNEL_ISAS="avx512 avx2"     (each dtype also run with DOGE_KERNEL_ISA pinned to each ISA)
 #   BINARIES="old=/path/doge new=/path/doge"   (before/after: each binary in every round)
 set -euo pipefail
 shape=${1:?shape, e.g. doge-20m}
 rounds=${2:-5}
 args=${3:--p 512 -n 128 -t 1,2 -r 3}
-doge=${DOGE:-build/ci/tasks/cli/doge}
+doge=${DOGE:-build/ci/doge}
 work=${WORK:-/tmp/doge-bench-q8}/$shape
 dtypes=${DTYPES:-f32 bf16 q8}
 isas=${KERNEL_ISAS:-}

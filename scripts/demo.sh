@@ -9,7 +9,7 @@ bash scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake --preset ci >/dev/null
 cmake --build --preset ci -j"$jobs" --target doge
-doge=build/ci/tasks/cli/doge
+doge=build/ci/doge
 out=out/demo
 rm -rf "$out"
 mkdir -p "$out"

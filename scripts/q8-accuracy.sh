@@ -9,12 +9,12 @@
 #   TOKENIZER_DIR: a folder with Doge's tokenizer.json (e.g. ../shared/fixtures/tokenizer/doge)
 #   TEXT: the text scored for perplexity (default: this repository's README.md)
 #   LIMIT: documents per card task for doge eval (default 16)
-#   DOGE=build/ci/tasks/cli/doge  WORK=/tmp/doge-q8-accuracy
+#   DOGE=build/ci/doge  WORK=/tmp/doge-q8-accuracy
 set -euo pipefail
 tok=${1:?tokenizer folder}
 text=${2:-README.md}
 limit=${3:-16}
-doge=${DOGE:-build/ci/tasks/cli/doge}
+doge=${DOGE:-build/ci/doge}
 work=${WORK:-/tmp/doge-q8-accuracy}
 data=tests/data/datasets-canonical
 rm -rf "$work"
