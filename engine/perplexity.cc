@@ -16,6 +16,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/json_writer.h"
 
 namespace doge {
@@ -406,6 +407,7 @@ KldBaseReader::KldBaseReader(const std::string& path) : impl_(std::make_unique<I
   if (parser.parse(json).get(root) != simdjson::SUCCESS || !root.is_object()) {
     throw Error(ErrorKind::kFormat, path, "header", "is not a JSON object");
   }
+  CheckDuplicateKeys(root, ErrorKind::kFormat, path, "header.");
   auto str = [&](const char* key) {
     std::string_view v;
     if (root[key].get_string().get(v) != simdjson::SUCCESS) {

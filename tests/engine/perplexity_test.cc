@@ -16,6 +16,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -25,6 +26,7 @@
 
 #include <simdjson.h>
 
+#include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/perplexity.h"
@@ -454,6 +456,43 @@ TEST(PerplexityCliTest, Bf16AgainstF32MatchesKlComputedFromBothModelsLogits) {
   EXPECT_GT(double(kt["mean_rest_mass"]), 0);
   EXPECT_EQ(double(kt["top1_agreement"]), double(k["top1_agreement"]));
   EXPECT_EQ(double(kt["ppl_base"]), double(k["ppl_base"]));
+}
+
+TEST(PerplexityCliTest, BaselineHeaderKeyGivenTwiceWithDifferentValuesIsNamed) {
+  const std::string text = TextFile(), base = Tmp("dup-base.bin");
+  ASSERT_EQ(Doge(std::string("perplexity --model ") + kTinyModel + " --file " + text + " --ctx 32 --save-logits " + base).code, 0);
+  const std::string whole = ReadFileToString(base);
+  uint64_t hlen = 0;
+  std::memcpy(&hlen, whole.data() + 8, 8);
+  const std::string json = whole.substr(16, hlen), records = whole.substr(16 + hlen);
+  auto rebuilt = [&](const std::string& header) {
+    std::string out = whole.substr(0, 8) + std::string(8, '\0') + header + records;
+    const uint64_t n = header.size();
+    std::memcpy(&out[8], &n, 8);
+    return out;
+  };
+  ASSERT_EQ(json[0], '{');
+  struct Case {
+    std::string insert, field;
+  };
+  const Case cases[] = {{"\"ctx\":16,", "header.ctx"}, {"\"storage\":\"top-k\",", "header.storage"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.insert);
+    ASSERT_NE(json.find(c.field.substr(7) + "\""), std::string::npos) << json;
+    const std::string dup = Tmp("dup.bin");
+    WriteFileAtomic(dup, rebuilt("{" + c.insert + json.substr(1)));
+    try {
+      KldBaseReader reader(dup);
+      FAIL() << "read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.file(), dup);
+      EXPECT_EQ(e.field(), c.field) << e.what();
+    }
+  }
+  // Rebuilding with the header unchanged reads (the test's own rewriting is sound).
+  const std::string same = Tmp("same.bin");
+  WriteFileAtomic(same, rebuilt(json));
+  EXPECT_EQ(KldBaseReader(same).header().ctx, 32);
 }
 
 TEST(PerplexityCliTest, RefusesABaselineOfAnotherContextTextOrModel) {
