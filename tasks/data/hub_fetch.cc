@@ -17,8 +17,8 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
 #include "engine/hub_cache.h"
+#include "engine/json_duplicate_keys.h"
 
 namespace doge::data {
 
