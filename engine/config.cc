@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/hub_cache.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/json_numbers.h"
 
 namespace doge {
@@ -302,6 +303,7 @@ DogeConfig ParseConfig(const std::string& json, const std::string& file) {
     throw Error(ErrorKind::kConfig, file, "", std::string("malformed JSON: ") +
                                                   simdjson::error_message(err));
   }
+  CheckDuplicateKeys(root, ErrorKind::kConfig, file);
   object obj;
   if (root.get_object().get(obj)) {
     throw Error(ErrorKind::kConfig, file, "", "expected a JSON object at the top level");

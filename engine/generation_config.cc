@@ -12,6 +12,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 
 namespace doge {
 namespace {
@@ -233,6 +234,7 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
     throw Error(ErrorKind::kConfig, out.path, "",
                 std::string("invalid JSON: ") + simdjson::error_message(err));
   }
+  CheckDuplicateKeys(root, ErrorKind::kConfig, out.path);
   simdjson::dom::object obj;
   if (root.get_object().get(obj))
     throw Error(ErrorKind::kConfig, out.path, "", "expected a JSON object");

@@ -16,6 +16,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/json_writer.h"
 
 namespace doge {
@@ -406,6 +407,7 @@ KldBaseReader::KldBaseReader(const std::string& path) : impl_(std::make_unique<I
   if (parser.parse(json).get(root) != simdjson::SUCCESS || !root.is_object()) {
     throw Error(ErrorKind::kFormat, path, "header", "is not a JSON object");
   }
+  CheckDuplicateKeys(root, ErrorKind::kFormat, path, "header.");
   auto str = [&](const char* key) {
     std::string_view v;
     if (root[key].get_string().get(v) != simdjson::SUCCESS) {
@@ -445,13 +447,25 @@ KldBaseReader::KldBaseReader(const std::string& path) : impl_(std::make_unique<I
   if (h.vocab_size < 1 || h.n_positions < 0 || (h.storage == "top-k" && (h.top_k < 1 || h.top_k > h.vocab_size))) {
     throw Error(ErrorKind::kFormat, path, "header", "vocab_size / n_positions / top_k out of range");
   }
+  // Token ids are stored as int32, so a larger vocabulary cannot have been written by
+  // KldBaseWriter; the bound also keeps RecordBytes far from overflow.
+  if (h.vocab_size > std::numeric_limits<int32_t>::max()) {
+    throw Error(ErrorKind::kFormat, path, "header.vocab_size",
+                "expected at most 2^31 - 1 (ids are int32), found " + std::to_string(h.vocab_size));
+  }
   m.records_offset = 16 + hlen;
   m.record_bytes = RecordBytes(h);
-  const uint64_t expected = m.records_offset + static_cast<uint64_t>(h.n_positions) * m.record_bytes + 8;
-  if (m.size != expected) {
+  // Compared by division: n_positions * record_bytes can overflow for a corrupted header.
+  const uint64_t room = m.size >= m.records_offset + 8 ? m.size - m.records_offset - 8 : 0;
+  const uint64_t record_bytes = static_cast<uint64_t>(m.record_bytes);
+  if (m.size < m.records_offset + 8 || static_cast<uint64_t>(h.n_positions) != room / record_bytes ||
+      room % record_bytes != 0) {
+    const double implied = static_cast<double>(m.records_offset) + 8 +
+                           static_cast<double>(h.n_positions) * static_cast<double>(record_bytes);
     throw Error(ErrorKind::kFormat, path, "n_positions",
                 "file has " + std::to_string(m.size) + " bytes, the header implies " +
-                    std::to_string(expected) + " (truncated or not written by this version)");
+                    (implied < 1e18 ? std::to_string(static_cast<uint64_t>(implied)) : std::string("more than 1e18")) +
+                    " (truncated or not written by this version)");
   }
   if (std::memcmp(m.data + m.size - 8, kEndMagic, 8) != 0) {
     throw Error(ErrorKind::kFormat, path, "end", "missing end marker (truncated file)");
@@ -490,6 +504,17 @@ void KldBaseReader::Read(int64_t i, Position* p) const {
   std::memcpy(&p->target, r, 4);
   std::memcpy(&p->argmax, r + 4, 4);
   std::memcpy(&p->target_logprob, r + 8, 8);
+  // Every id indexes the run's logits [vocab_size]: a corrupted record must not read past them.
+  const int64_t vocab = m.header.vocab_size;
+  auto check_id = [&](int32_t id, const std::string& field) {
+    if (id < 0 || id >= vocab) {
+      throw Error(ErrorKind::kFormat, m.path, "position " + std::to_string(i) + "." + field,
+                  "token id " + std::to_string(id) + " outside [0, " + std::to_string(vocab) +
+                      ") (corrupted file?)");
+    }
+  };
+  check_id(p->target, "target");
+  check_id(p->argmax, "argmax");
   const char* payload = r + 16;
   if (m.header.storage == "full") {
     p->full_logp.resize(static_cast<size_t>(m.header.vocab_size));
@@ -504,6 +529,7 @@ void KldBaseReader::Read(int64_t i, Position* p) const {
     for (int64_t j = 0; j < K; ++j) {
       std::memcpy(&p->top_ids[j], payload + 12 * j, 4);
       std::memcpy(&p->top_logp[j], payload + 12 * j + 4, 8);
+      check_id(p->top_ids[j], "top_ids[" + std::to_string(j) + "]");
     }
     std::memcpy(&p->log_rest, payload + 12 * K, 8);
   }

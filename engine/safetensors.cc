@@ -13,6 +13,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 
 namespace doge {
 
@@ -196,6 +197,7 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       throw Error(ErrorKind::kFormat, path, "header",
                   std::string("malformed header JSON: ") + simdjson::error_message(err));
     }
+    CheckDuplicateKeys(root, ErrorKind::kFormat, path, "header.");
     simdjson::dom::object obj;
     if (root.get_object().get(obj)) {
       throw Error(ErrorKind::kFormat, path, "header", "header JSON must be an object");
@@ -251,6 +253,7 @@ std::unique_ptr<TensorSet> TensorSet::Open(const std::string& model_dir) {
       throw Error(ErrorKind::kFormat, index, "",
                   std::string("malformed JSON: ") + simdjson::error_message(err));
     }
+    CheckDuplicateKeys(root, ErrorKind::kFormat, index);
     simdjson::dom::object map;
     if (root["weight_map"].get_object().get(map)) {
       throw Error(ErrorKind::kFormat, index, "weight_map", "missing or not an object");

@@ -125,4 +125,52 @@ done
 printf '0,5,7' | seed ids plain
 printf ' 1 , -2 ,2147483647,-2147483648' | seed ids edges
 printf '0,15916,1158,,3' | seed ids empty-item
+
+# --- generation_config.json -------------------------------------------------------------------------
+printf '{"_from_model_config":true,"bos_token_id":0,"eos_token_id":1,"transformers_version":"4.47.1"}' \
+  | seed generation_config from-model-config
+printf '{"repetition_penalty":1.3,"no_repeat_ngram_size":2,"min_new_tokens":2,"suppress_tokens":[5,7,99],"begin_suppress_tokens":[9,-1]}' \
+  | seed generation_config all-applied
+printf '{"do_sample":true,"temperature":0.7,"top_p":0.9,"top_k":1,"penalty_alpha":0.6,"num_beams":1,"bad_words_ids":null,"min_length":0}' \
+  | seed generation_config sampling-and-off-values
+printf '{"num_beams":4,"eos_token_id":[1,2],"pad_token_id":null}' | seed generation_config unsupported
+
+# --- eval compare: results.json NUL base details NUL new details -------------------------------------
+sha=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+results=$(printf '{"schema":"doge.results/1","model":{"sha256":{"model.safetensors":"%s"}},"tokenizer":{"sha256":"%s"},"protocol":"card-a","limit":2,"tasks":{"arc_easy":{"protocol":"card-a","version":1,"k":0,"split":"test","dataset_sha256":{"test.jsonl":"%s"},"metrics":{"acc":0.5,"acc_norm":1.0},"stderr":{"acc":0.5,"acc_norm":0.0}},"piqa":{"protocol":"card-a","version":1,"k":0,"split":"validation","dataset_sha256":{"validation.jsonl":"%s"},"metrics":{"acc":0.5}}}}' \
+  "$sha" "$sha" "$sha" "$sha")
+base='{"task":"arc_easy","doc_index":0,"logprobs":[-1.5,-2.25,-0.75,-3.0],"prediction":2,"metrics":{"acc":1,"acc_norm":1}}
+{"task":"arc_easy","doc_index":1,"logprobs":[-0.5,-2.0],"prediction":0,"metrics":{"acc":0,"acc_norm":1}}'
+new='{"task":"arc_easy","doc_index":0,"logprobs":[-1.5,-2.25,-0.7,-3.0],"prediction":2,"metrics":{"acc":1,"acc_norm":1}}
+{"task":"arc_easy","doc_index":1,"logprobs":[-2.5,-2.0],"prediction":1,"metrics":{"acc":1,"acc_norm":0}}'
+{ printf '%s' "$results"; byte 0; printf '%s\n' "$base"; byte 0; printf '%s\n' "$new"; } | seed eval_compare two-tasks
+{ printf '%s' "$results"; byte 0; printf '%s\n' "$base"; } | seed eval_compare same-details
+gen='{"task":"triviaqa","doc_index":0,"logprobs":[],"prediction":"Paris","metrics":{"qem":1}}'
+{ printf '{"schema":"doge.results/1","model":{"sha256":"x"},"tokenizer":{"sha256":"y"},"protocol":"card-b","limit":null,"tasks":{"mmlu":{"protocol":"card-b","version":2,"k":5,"split":"test","dataset_sha256":{},"metrics":{"qem":0.0}}}}'
+  byte 0; printf '%s\n' "$gen"; byte 0; printf '%s\n' "${gen/Paris/Rome}"; } | seed eval_compare generative
+
+# --- hub responses: model info NUL HEAD headers NUL refs/main NUL snapshot config.json ----------------
+commit=0123456789abcdef0123456789abcdef01234567
+info=$(printf '{"id":"Org/name","sha":"%s","siblings":[{"rfilename":".gitattributes"},{"rfilename":"README.md"},{"rfilename":"config.json"},{"rfilename":"model.safetensors"},{"rfilename":"tokenizer.json"},{"rfilename":"onnx/model.safetensors"}]}' "$commit")
+lfs=$(printf 'HTTP/1.1 302 Found\nX-Repo-Commit: %s\nX-Linked-Etag: "%s"\nX-Linked-Size: 1234\nETag: W/"abc"\nLocation: https://cdn.example/x\n' "$commit" "$sha")
+small=$(printf 'HTTP/1.1 200 OK\nx-repo-commit: %s\netag: "0a1b2c3d"\ncontent-length: 42\n' "$commit")
+{ printf '%s' "$info"; byte 0; printf '%s' "$lfs"; byte 0; printf '%s' "$commit"; byte 0; cat "$td/tiny-model/config.json"; } \
+  | seed hub_responses lfs-file
+{ printf '%s' "$info"; byte 0; printf '%s' "$small"; byte 0; printf '%s\n' "$commit"; byte 0; printf '{"model_type":"doge"}'; } \
+  | seed hub_responses small-file
+{ printf '{"sha":"%s","siblings":[{"rfilename":"../config.json"},{"rfilename":"model.safetensors"}]}' "$commit"; byte 0
+  printf 'HTTP/1.1 100 Continue\nHTTP/1.1 200 OK\nETag: ../../x\n'; byte 0; printf 'main'; } | seed hub_responses unsafe-names
+
+# --- the --kl-divergence-base file: magic, length, JSON header, records, end marker ---------------
+kld() {  # kld NAME STORAGE VOCAB TOP_K N_POSITIONS: records of zero bytes (log-probabilities 0)
+  local header record
+  header=$(printf '{"schema":"doge.kld-base/1","convention":"llama","ctx":32,"vocab_size":%d,"n_positions":%d,"n_windows":1,"storage":"%s","top_k":%d,"model_shape":"512/64/128/2/2/1/0/B","weights_sha256":"%s","tokenizer_sha256":"%s","text_sha256":"%s","text_bytes":100,"tokens_sha256":"%s","model_path":"m","text_path":"t"}' \
+    "$3" "$5" "$2" "$4" "$sha" "$sha" "$sha" "$sha")
+  if [ "$2" = full ]; then record=$((16 + 8 * $3)); else record=$((16 + 12 * $4 + 8)); fi
+  { printf 'DOGEKLD1'; le64 ${#header}; printf '%s' "$header"; head -c $((record * $5)) /dev/zero; printf 'DOGEKEND'; } \
+    | seed kld_base "$1"
+}
+kld full-v8 full 8 0 3
+kld topk-v16-k4 top-k 16 4 5
+kld empty full 4 0 0
 echo "$out"

@@ -16,4 +16,8 @@ set(DOGE_FUZZ_TARGETS
   bench_json:doge_reports
   task_spec:doge_tasks
   ids:doge_fuzz_cli
+  eval_compare:doge_reports
+  generation_config:doge_engine
+  hub_responses:doge_data
+  kld_base:doge_engine
 )

@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include "engine/error.h"
+#include "engine/json_duplicate_keys.h"
 
 namespace doge::tasks {
 
@@ -114,6 +115,7 @@ TaskSpec ParseTaskSpec(const std::string& json, const std::string& file) {
   if (auto err = parser.parse(json).get(root)) {
     Fail(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
   }
+  if (auto d = FindConflictingDuplicateKey(root)) Fail(file, d->path, DuplicateKeyMessage(*d));
   object o;
   if (root.get_object().get(o)) Fail(file, "", "expected a JSON object");
   static const std::set<std::string> kKnown = {

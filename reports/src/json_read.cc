@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/json_numbers.h"
 
 namespace doge::reports {
@@ -139,6 +140,7 @@ std::unique_ptr<JsonDocument> ParseJsonText(const std::string& label, const std:
     throw Error(ErrorKind::kFormat, label, "", std::string("not valid JSON: ") +
                                                    simdjson::error_message(err));
   }
+  CheckDuplicateKeys(doc->root_element, ErrorKind::kFormat, label);
   return doc;
 }
 

@@ -198,6 +198,11 @@ int RunFetch(const Args& args) {
         opt.datasets.push_back(t);
       }
     }
+    // An empty list would otherwise mean "all": a typo such as `--tasks $UNSET` must not fetch
+    // eight datasets (or, in a script that expected one, succeed having fetched the wrong ones).
+    if (opt.datasets.empty()) {
+      throw Error(ErrorKind::kUsage, "", "--tasks", "names no dataset; leave the option out to fetch all");
+    }
   }
   opt.allow_count_mismatch = vm.count("allow-count-mismatch") > 0;
   opt.force = vm.count("force") > 0;

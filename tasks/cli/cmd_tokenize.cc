@@ -19,6 +19,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/json_writer.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
@@ -73,6 +74,9 @@ void ForEachJsonLine(const std::string& path, Fn fn) {
                   std::string("not valid JSON (") + simdjson::error_message(err) + ")");
     }
     if (!rec.is_object()) throw Error(ErrorKind::kFormat, path, where, "expected a JSON object");
+    if (auto d = FindConflictingDuplicateKey(rec)) {
+      throw Error(ErrorKind::kFormat, path, where + ": " + d->path, DuplicateKeyMessage(*d));
+    }
     fn(rec, where);
   }
   if (in.bad()) throw Error(ErrorKind::kIo, path, "", "read error");

@@ -16,6 +16,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/progress.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/datasets.h"
@@ -473,6 +474,13 @@ class Fetcher {
                        const std::string& subject) {
     int64_t expected = subject.empty() ? sp.count : ExpectedCount(m_, sp.split, subject);
     std::string final_path = SplitPath(opt_.dir, m_.dataset, sp.split, subject);
+    // A fetch that fetched nothing is not a success, --allow-count-mismatch or not: an empty
+    // split would make every task on it fail later with a less useful message.
+    if (staged.rows == 0) {
+      RemoveQuietly(staged.path);
+      throw Error(ErrorKind::kDataset, m_.path, where + (subject.empty() ? "" : ".subject_counts." + subject),
+                  "the source gave no documents for " + final_path + " (nothing written)");
+    }
     if (expected >= 0 && expected != staged.rows) {
       std::string msg = "expected " + std::to_string(expected) + " documents, converted " +
                         std::to_string(staged.rows) + " for " + final_path;
@@ -579,6 +587,7 @@ class Fetcher {
       if (auto err = parser.parse(body).get(root)) {
         throw Error(ErrorKind::kNetwork, url, "", std::string("invalid JSON from the rows API: ") + simdjson::error_message(err));
       }
+      CheckDuplicateKeys(root, ErrorKind::kNetwork, url);
       JsonRow page(root, &url, 0);
       int64_t page_total = page.Int("num_rows_total");
       if (total < 0) {

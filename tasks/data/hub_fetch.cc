@@ -18,6 +18,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/hub_cache.h"
+#include "engine/json_duplicate_keys.h"
 
 namespace doge::data {
 
@@ -93,17 +94,7 @@ struct SlistDeleter {
 };
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  std::string line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) headers->clear();  // a new response (after a 1xx)
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
-    size_t a = 0;
-    while (a < value.size() && std::isspace(static_cast<unsigned char>(value[a]))) ++a;
-    (*headers)[Lower(line.substr(0, colon))] = value.substr(a);
-  }
+  AddHubHeaderLine(std::string_view(data, size * n), static_cast<std::map<std::string, std::string>*>(user));
   return size * n;
 }
 
@@ -160,15 +151,10 @@ std::string HttpFailure(long status, const std::string& repo) {
   return "request failed";
 }
 
-struct FileMeta {
-  std::string commit, etag, location;
-  int64_t size = -1;
-};
-
 // huggingface_hub's get_hf_file_metadata: HEAD, relative redirects followed (a renamed repo),
 // an absolute one (the CDN) answered by its own headers.
-FileMeta HeadFile(const std::string& url, const std::string& repo, const std::vector<std::string>& auth,
-                  const DownloadOptions& opt) {
+HubFileMeta HeadFile(const std::string& url, const std::string& repo, const std::vector<std::string>& auth,
+                     const DownloadOptions& opt) {
   std::string at = url;
   for (int hops = 0; hops < 10; ++hops) {
     HeadResult r = Head(at, auth, opt);
@@ -185,21 +171,7 @@ FileMeta HeadFile(const std::string& url, const std::string& repo, const std::ve
     } else if (r.status >= 400) {
       throw Error(ErrorKind::kNetwork, at, "HTTP " + std::to_string(r.status), HttpFailure(r.status, repo));
     }
-    FileMeta m;
-    m.commit = header("x-repo-commit");
-    m.etag = NormalizeEtag(!header("x-linked-etag").empty() ? header("x-linked-etag") : header("etag"));
-    m.location = header("location");
-    const std::string size = !header("x-linked-size").empty() ? header("x-linked-size") : header("content-length");
-    if (!size.empty()) m.size = std::strtoll(size.c_str(), nullptr, 10);
-    if (m.commit.empty()) {
-      throw Error(ErrorKind::kNetwork, at, "X-Repo-Commit",
-                  "missing from the response: this server does not answer like the Hugging Face hub (check HF_ENDPOINT)");
-    }
-    if (m.etag.empty()) {
-      throw Error(ErrorKind::kNetwork, at, "ETag", "missing from the response: cannot name the blob (check HF_ENDPOINT)");
-    }
-    if (!SafeEtag(m.etag)) throw Error(ErrorKind::kNetwork, at, "ETag", "unexpected value '" + m.etag.substr(0, 80) + "'");
-    return m;
+    return ParseHubFileHeaders(r.headers, at);
   }
   throw Error(ErrorKind::kNetwork, url, "Location", "more than 10 relative redirects");
 }
@@ -240,6 +212,77 @@ std::vector<std::string> HubFilesToFetch(const std::vector<std::string>& sibling
   return out;
 }
 
+void AddHubHeaderLine(std::string_view line, std::map<std::string, std::string>* headers) {
+  if (line.rfind("HTTP/", 0) == 0) headers->clear();  // a new response (after a 1xx)
+  const size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string value(line.substr(colon + 1));
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+    size_t a = 0;
+    while (a < value.size() && std::isspace(static_cast<unsigned char>(value[a]))) ++a;
+    (*headers)[Lower(std::string(line.substr(0, colon)))] = value.substr(a);
+  }
+}
+
+HubFileMeta ParseHubFileHeaders(const std::map<std::string, std::string>& headers, const std::string& url) {
+  auto header = [&](const char* name) {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  };
+  HubFileMeta m;
+  m.commit = header("x-repo-commit");
+  m.etag = NormalizeEtag(!header("x-linked-etag").empty() ? header("x-linked-etag") : header("etag"));
+  m.location = header("location");
+  const std::string size = !header("x-linked-size").empty() ? header("x-linked-size") : header("content-length");
+  if (!size.empty()) m.size = std::strtoll(size.c_str(), nullptr, 10);
+  if (m.commit.empty()) {
+    throw Error(ErrorKind::kNetwork, url, "X-Repo-Commit",
+                "missing from the response: this server does not answer like the Hugging Face hub (check HF_ENDPOINT)");
+  }
+  if (m.etag.empty()) {
+    throw Error(ErrorKind::kNetwork, url, "ETag", "missing from the response: cannot name the blob (check HF_ENDPOINT)");
+  }
+  if (!SafeEtag(m.etag)) throw Error(ErrorKind::kNetwork, url, "ETag", "unexpected value '" + m.etag.substr(0, 80) + "'");
+  return m;
+}
+
+HubModelInfo ParseHubModelInfo(const std::string& body, const std::string& api, const std::string& repo,
+                               const std::string& revision) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
+    throw Error(ErrorKind::kNetwork, api, "", "the model info is not JSON (check HF_ENDPOINT)");
+  }
+  CheckDuplicateKeys(root, ErrorKind::kNetwork, api);
+  std::string_view sha;
+  if (root["sha"].get(sha) != simdjson::SUCCESS || !IsCommitHash(std::string(sha))) {
+    throw Error(ErrorKind::kNetwork, api, "sha", "expected the 40-hex-digit commit of revision '" + revision + "'");
+  }
+  HubModelInfo info;
+  info.commit = std::string(sha);
+  simdjson::dom::array siblings;
+  if (root["siblings"].get(siblings) != simdjson::SUCCESS) {
+    throw Error(ErrorKind::kNetwork, api, "siblings", "expected the list of the repository's files");
+  }
+  std::vector<std::string> names;
+  for (simdjson::dom::element s : siblings) {
+    std::string_view f;
+    if (s["rfilename"].get(f) == simdjson::SUCCESS) names.emplace_back(f);
+  }
+  info.files = HubFilesToFetch(names);
+  const bool has_weights = std::any_of(info.files.begin(), info.files.end(), [](const std::string& n) {
+    return n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0;
+  });
+  if (std::find(info.files.begin(), info.files.end(), "config.json") == info.files.end() || !has_weights) {
+    throw Error(ErrorKind::kDataset, api, "siblings",
+                repo + "@" + revision + " has no config.json or no *.safetensors weights; doge reads safetensors only");
+  }
+  for (const std::string& name : info.files) {
+    if (!SafeRepoPath(name)) throw Error(ErrorKind::kNetwork, api, "siblings", "unsafe file name '" + name + "'");
+  }
+  return info;
+}
+
 HubFetchResult FetchHubModel(const HubFetchOptions& in) {
   if (HubOffline()) {
     throw Error(ErrorKind::kUsage, "", "HF_HUB_OFFLINE",
@@ -272,33 +315,9 @@ HubFetchResult FetchHubModel(const HubFetchOptions& in) {
     if (status == 0) throw;
     throw Error(ErrorKind::kNetwork, api, f, HttpFailure(status, repo));
   }
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
-    throw Error(ErrorKind::kNetwork, api, "", "the model info is not JSON (check HF_ENDPOINT)");
-  }
-  std::string_view sha;
-  if (root["sha"].get(sha) != simdjson::SUCCESS || !IsCommitHash(std::string(sha))) {
-    throw Error(ErrorKind::kNetwork, api, "sha", "expected the 40-hex-digit commit of revision '" + revision + "'");
-  }
-  const std::string commit(sha);
-  simdjson::dom::array siblings;
-  if (root["siblings"].get(siblings) != simdjson::SUCCESS) {
-    throw Error(ErrorKind::kNetwork, api, "siblings", "expected the list of the repository's files");
-  }
-  std::vector<std::string> names;
-  for (simdjson::dom::element s : siblings) {
-    std::string_view f;
-    if (s["rfilename"].get(f) == simdjson::SUCCESS) names.emplace_back(f);
-  }
-  const std::vector<std::string> wanted = HubFilesToFetch(names);
-  const bool has_weights = std::any_of(wanted.begin(), wanted.end(), [](const std::string& n) {
-    return n.size() > 12 && n.compare(n.size() - 12, 12, ".safetensors") == 0;
-  });
-  if (std::find(wanted.begin(), wanted.end(), "config.json") == wanted.end() || !has_weights) {
-    throw Error(ErrorKind::kDataset, api, "siblings",
-                repo + "@" + revision + " has no config.json or no *.safetensors weights; doge reads safetensors only");
-  }
+  const HubModelInfo info = ParseHubModelInfo(body, api, repo, revision);
+  const std::string& commit = info.commit;
+  const std::vector<std::string>& wanted = info.files;
 
   // 2. Each file: metadata, blob (downloaded or already there), snapshot link.
   const std::string repo_dir = HubRepoFolder(cache, repo);
@@ -307,9 +326,8 @@ HubFetchResult FetchHubModel(const HubFetchOptions& in) {
   result.commit = commit;
   result.snapshot_dir = repo_dir + "/snapshots/" + commit;
   for (const std::string& name : wanted) {
-    if (!SafeRepoPath(name)) throw Error(ErrorKind::kNetwork, api, "siblings", "unsafe file name '" + name + "'");
     const std::string url = endpoint + "/" + repo + "/resolve/" + commit + "/" + Quote(name, true);
-    const FileMeta meta = HeadFile(url, repo, auth, dl);
+    const HubFileMeta meta = HeadFile(url, repo, auth, dl);
     if (meta.commit != commit) {
       throw Error(ErrorKind::kNetwork, url, "X-Repo-Commit",
                   "expected " + commit + " (from " + api + "), got " + meta.commit);

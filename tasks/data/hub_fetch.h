@@ -18,7 +18,9 @@
 #define DOGE_TASKS_DATA_HUB_FETCH_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tasks/data/fetch.h"
@@ -52,6 +54,32 @@ struct HubFetchResult {
 // generation_config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json,
 // tokenizer.model, model.safetensors.index.json and every top-level *.safetensors. Sorted.
 std::vector<std::string> HubFilesToFetch(const std::vector<std::string>& siblings);
+
+// What FetchHubModel reads of the hub's answers, as functions of the bytes alone (so that
+// fuzz/fuzz_hub_responses.cc reaches them without a server).
+struct HubModelInfo {
+  std::string commit;              // "sha": the commit the revision names now
+  std::vector<std::string> files;  // HubFilesToFetch of the siblings' "rfilename"s
+};
+// The model-info API answer. Throws Error(kNetwork, api, field, ...) for anything but a JSON
+// object with a 40-hex-digit "sha" and a "siblings" array, for a key given twice with different
+// values, and for an unsafe file name (absolute, "..", empty component); Error(kDataset, api,
+// "siblings", ...) when it lists no config.json or no *.safetensors (nothing doge could fetch).
+HubModelInfo ParseHubModelInfo(const std::string& body, const std::string& api, const std::string& repo,
+                               const std::string& revision);
+
+struct HubFileMeta {
+  std::string commit;    // X-Repo-Commit
+  std::string etag;      // X-Linked-Etag, else ETag; W/ and quotes stripped; the blob's name
+  std::string location;  // Location (a redirect's target)
+  int64_t size = -1;     // X-Linked-Size, else Content-Length; -1 when neither
+};
+// One header line as libcurl hands it over ("Name: value\r\n") into `headers` (lower-case names);
+// a status line ("HTTP/...") starts a new response and clears them.
+void AddHubHeaderLine(std::string_view line, std::map<std::string, std::string>* headers);
+// The file metadata of a HEAD answer. Throws Error(kNetwork, url, "X-Repo-Commit" | "ETag", ...)
+// when the commit or ETag is missing, or the ETag is not a plain blob name.
+HubFileMeta ParseHubFileHeaders(const std::map<std::string, std::string>& headers, const std::string& url);
 
 // Throws Error(kUsage) when HF_HUB_OFFLINE is set, Error(kNetwork, url, ...) for HTTP failures,
 // Error(kDataset, url, "sha256"|"size", ...) for a download that does not match the hub's

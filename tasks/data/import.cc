@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
@@ -341,6 +342,7 @@ ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::
       throw Error(ErrorKind::kDataset, src, "",
                   std::string("invalid JSON: ") + simdjson::error_message(err));
     }
+    CheckDuplicateKeys(root, ErrorKind::kDataset, src);
     if (!root.is_object())
       throw Error(ErrorKind::kDataset, src, "", "expected a JSON object with \"Data\"");
     JsonRow top(root, &src, 0);

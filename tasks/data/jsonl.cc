@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/error.h"
+#include "engine/json_duplicate_keys.h"
 
 namespace doge::data {
 
@@ -218,6 +219,11 @@ int64_t ForEachJsonlRow(const std::string& path,
     if (!element.is_object()) {
       throw Error(ErrorKind::kDataset, path, std::to_string(reader.line_number()),
                   std::string("expected a JSON object, found ") + JsonTypeName(element.type()));
+    }
+    if (auto d = FindConflictingDuplicateKey(element)) {
+      throw Error(ErrorKind::kDataset, path,
+                  std::to_string(reader.line_number()) + ": field \"" + d->path + "\"",
+                  DuplicateKeyMessage(*d));
     }
     fn(JsonRow(element, &reader.path(), reader.line_number()), reader.line_number());
     ++rows;

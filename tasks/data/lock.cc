@@ -4,6 +4,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/json_writer.h"
 
 namespace doge::data {
@@ -20,6 +21,7 @@ LockFile LockFile::Load(const std::string& dir) {
   if (auto err = parser.parse(text).get(root)) {
     throw Error(ErrorKind::kDataset, lock.path_, "", std::string("invalid JSON: ") + simdjson::error_message(err));
   }
+  CheckDuplicateKeys(root, ErrorKind::kDataset, lock.path_);
   if (root["entries"].get(entries) != simdjson::SUCCESS || !entries.is_object()) {
     throw Error(ErrorKind::kDataset, lock.path_, "entries", "missing or not an object");
   }

@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 
@@ -134,6 +135,7 @@ DatasetManifest LoadManifest(const std::string& path) {
   if (auto err = parser.parse(text).get(root)) {
     throw Error(ErrorKind::kConfig, path, "", std::string("invalid JSON: ") + simdjson::error_message(err));
   }
+  CheckDuplicateKeys(root, ErrorKind::kConfig, path);
   if (!root.is_object()) r.Fail("", "expected a JSON object");
   r.CheckKeys(root, "", {"dataset", "description", "license", "homepage", "hf", "sources", "splits", "notes"});
   DatasetManifest m;

@@ -1,4 +1,4 @@
-// Tests of the shared helpers: errors, JSON writing, atomic files, SHA-256.
+// Tests of the shared helpers: errors, JSON writing, duplicate JSON keys, atomic files, SHA-256.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/json_duplicate_keys.h"
 #include "engine/json_numbers.h"
 #include "engine/json_writer.h"
 #include "engine/progress.h"
@@ -151,6 +152,82 @@ TEST(JsonNumbersTest, TolerantParseReadsWhatTheStrictParseRefuses) {
   // Truly broken JSON stays an error.
   EXPECT_NE(ParseJsonTolerant(parser, R"({"a": 12-3})", &root), simdjson::SUCCESS);
   EXPECT_NE(ParseJsonTolerant(parser, R"({"a": 1e400)", &root), simdjson::SUCCESS);
+}
+
+// The path of the conflicting duplicate in `text`, or "" when it has none.
+std::string DuplicatePath(const std::string& text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  EXPECT_EQ(parser.parse(text).get(root), simdjson::SUCCESS) << text;
+  auto d = FindConflictingDuplicateKey(root);
+  return d ? d->path : "";
+}
+
+TEST(JsonDuplicateKeysTest, DifferentValuesNameTheKeyPath) {
+  EXPECT_EQ(DuplicatePath(R"({"vocab_size": 512, "hidden_size": 8, "vocab_size": 513})"), "vocab_size");
+  EXPECT_EQ(DuplicatePath(R"({"added_tokens": [{"id": 0, "content": "<s>"}, {"id": 1},)"
+                          R"( {"id": 2}, {"content": "a", "id": 3, "content": "b"}]})"),
+            "added_tokens[3].content");
+  EXPECT_EQ(DuplicatePath(R"({"model": {"vocab": {"a": 0, "b": 1, "a": 2}}})"), "model.vocab.a");
+  EXPECT_EQ(DuplicatePath(R"([[1], [2, {"x": {"y": true, "y": false}}]])"), "[1][1].x.y");
+  // Type differences count: 1 vs "1", null vs 0, [] vs {}.
+  EXPECT_EQ(DuplicatePath(R"({"a": 1, "a": "1"})"), "a");
+  EXPECT_EQ(DuplicatePath(R"({"a": null, "a": 0})"), "a");
+  EXPECT_EQ(DuplicatePath(R"({"a": [], "a": {}})"), "a");
+  EXPECT_EQ(DuplicatePath(R"({"a": [1, 2], "a": [2, 1]})"), "a");
+  EXPECT_EQ(DuplicatePath(R"({"a": {"x": 1}, "a": {"x": 1, "y": 2}})"), "a");
+  // Keys that would make a dotted path ambiguous are quoted.
+  EXPECT_EQ(DuplicatePath(R"({"w": {"layers.0.weight": 1, "layers.0.weight": 2}})"),
+            R"(w["layers.0.weight"])");
+  EXPECT_EQ(DuplicatePath(R"({"q\"k": 1, "q\"k": 2})"), R"(["q\"k"])");
+  // The first conflict in document order is the one reported.
+  EXPECT_EQ(DuplicatePath(R"({"a": {"z": 1, "z": 2}, "b": 1, "b": 2})"), "a.z");
+}
+
+TEST(JsonDuplicateKeysTest, IdenticalDuplicatesAndDistinctKeysAreAccepted) {
+  EXPECT_EQ(DuplicatePath(R"({"a": 1, "b": 2, "c": {"a": 3}, "d": [{"a": 4}, {"a": 5}]})"), "");
+  EXPECT_EQ(DuplicatePath(R"({"a": 1, "a": 1, "s": "x", "s": "x", "n": null, "n": null})"), "");
+  // Numbers compare by value (Python's json reads 1 and 1.0 as equal); objects ignore order.
+  EXPECT_EQ(DuplicatePath(R"({"a": 1, "a": 1.0, "e": 1e2, "e": 100})"), "");
+  EXPECT_EQ(DuplicatePath(R"({"o": {"x": 1, "y": [2]}, "o": {"y": [2], "x": 1}})"), "");
+  // Case matters; an escape spelling the same text ("\u0061" is "a") does not hide a duplicate.
+  EXPECT_EQ(DuplicatePath(R"({"A": 1, "a": 2})"), "");
+  EXPECT_EQ(DuplicatePath(R"({"\u0061": 1, "a": 2})"), "a");
+  EXPECT_EQ(DuplicatePath(R"("just a string")"), "");
+  EXPECT_EQ(DuplicatePath("[]"), "");
+}
+
+TEST(JsonDuplicateKeysTest, LargeObjectsPastThePairwiseLimit) {
+  // 1000 members: past the pairwise limit, as a tokenizer vocab is.
+  std::string text = "{";
+  for (int i = 0; i < 1000; ++i) text += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+  EXPECT_EQ(DuplicatePath(text + "\"k7\": 7}"), "");           // identical repeat
+  EXPECT_EQ(DuplicatePath(text + "\"k999\": 5}"), "k999");     // conflicting repeat, last key
+  EXPECT_EQ(DuplicatePath(text + "\"k0\": 0, \"k3\": 4}"), "k3");
+}
+
+TEST(JsonDuplicateKeysTest, ErrorNamesFileFieldAndBothValues) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(std::string(R"({"dtype": "F32", "shape": [2], "dtype": "BF16"})")).get(root),
+            simdjson::SUCCESS);
+  try {
+    CheckDuplicateKeys(root, ErrorKind::kFormat, "m/model.safetensors", "header.");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFormat);
+    EXPECT_EQ(e.file(), "m/model.safetensors");
+    EXPECT_EQ(e.field(), "header.dtype");
+    EXPECT_NE(e.message().find(R"("F32", then "BF16")"), std::string::npos) << e.message();
+  }
+  // Long values are cut so the message stays one line.
+  ASSERT_EQ(parser.parse(R"({"a": ")" + std::string(500, 'x') + R"(", "a": 1})").get(root),
+            simdjson::SUCCESS);
+  auto d = FindConflictingDuplicateKey(root);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_LT(d->first.size(), 70u);
+  EXPECT_EQ(d->second, "1");
+  EXPECT_NO_THROW(CheckDuplicateKeys(root["a"], ErrorKind::kFormat, "f"));
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 // an archive entry escaping the target directory, a count that differs from the manifest.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -491,6 +493,77 @@ TEST_F(FetchTest, CountDifferentFromManifestIsAnErrorUnlessAllowed) {
   o.allow_count_mismatch = true;
   EXPECT_EQ(FetchDatasets(o).size(), 2u);
   EXPECT_TRUE(fs::exists(data_.path() + "/arc_easy/test.jsonl"));
+}
+
+// A fetch that fetched nothing never succeeds: a source with no rows (even with
+// --allow-count-mismatch), an empty --tasks list, a 404.
+TEST_F(FetchTest, FetchThatFetchedNothingIsAnError) {
+  WriteManifests(Known(Sha(arc_zip_)));
+  std::string m = Slurp(manifests_.path() + "/triviaqa.json");
+  m.replace(m.find("datasets-server.example/rows\""), 29, "datasets-server.example/empty-rows\"");
+  Spit(manifests_.path() + "/triviaqa.json", m);
+  server_.Handle("/empty-rows?", [](const std::string&) {
+    return TestHttpServer::Response{200, R"({"features":[],"rows":[],"num_rows_total":0,"partial":false})"};
+  });
+  FetchOptions o = Options({"triviaqa"});
+  o.allow_count_mismatch = true;
+  try {
+    FetchDatasets(o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kDataset);
+    EXPECT_EQ(e.file(), manifests_.path() + "/triviaqa.json");
+    EXPECT_EQ(e.field(), "splits[0]");
+    EXPECT_NE(e.message().find("no documents"), std::string::npos) << e.what();
+  }
+  ExpectNothingFor("triviaqa");
+  // An empty source file: the same, through the file path of fetch.
+  server_.Serve("/rowanz/empty_val.jsonl", "");
+  m = Slurp(manifests_.path() + "/hellaswag.json");
+  m.replace(m.find("hellaswag_val.jsonl"), 19, "empty_val.jsonl");
+  Spit(manifests_.path() + "/hellaswag.json", m);
+  o.datasets = {"hellaswag"};
+  EXPECT_THROW(FetchDatasets(o), Error);
+  EXPECT_FALSE(fs::exists(data_.path() + "/hellaswag/validation.jsonl"));
+
+  // The CLI: exit 3 for both, 2 for a --tasks that names nothing (it would otherwise mean all
+  // eight), and no request made for the latter.
+  const std::string common = std::string(DOGE_BINARY) + " data fetch --retry-backoff-ms 10 --allow-count-mismatch --dir " +
+                             data_.path() + " --manifest-dir " + manifests_.path() + " --base-url " + server_.base_url();
+  auto exit_code = [](const std::string& cmd) {
+    const int status = std::system((cmd + " > /dev/null 2>&1").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(exit_code(common + " --tasks triviaqa"), 3);
+  EXPECT_EQ(exit_code(common + " --tasks hellaswag"), 3);
+  const size_t requests = server_.requests().size();
+  EXPECT_EQ(exit_code(common + " --tasks ''"), 2);
+  EXPECT_EQ(exit_code(common + " --tasks ' , '"), 2);
+  EXPECT_EQ(server_.requests().size(), requests);
+  m.replace(m.find("empty_val.jsonl"), 15, "missing_val.jsonl");
+  Spit(manifests_.path() + "/hellaswag.json", m);
+  EXPECT_EQ(exit_code(common + " --tasks hellaswag --retries 0"), 3);
+  ExpectNothingFor("triviaqa");
+  EXPECT_FALSE(fs::exists(data_.path() + "/hellaswag/validation.jsonl"));
+}
+
+TEST_F(FetchTest, RowsApiKeyGivenTwiceWithDifferentValuesIsNamed) {
+  WriteManifests(Known(Sha(arc_zip_)));
+  std::string m = Slurp(manifests_.path() + "/triviaqa.json");
+  m.replace(m.find("datasets-server.example/rows\""), 29, "datasets-server.example/dup-rows\"");
+  Spit(manifests_.path() + "/triviaqa.json", m);
+  server_.Handle("/dup-rows?", [](const std::string&) {
+    return TestHttpServer::Response{200, R"({"rows":[],"num_rows_total":5,"num_rows_total":0})"};
+  });
+  try {
+    FetchDatasets(Options({"triviaqa"}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNetwork);
+    EXPECT_NE(e.file().find("/dup-rows?"), std::string::npos) << e.what();
+    EXPECT_EQ(e.field(), "num_rows_total");
+  }
+  ExpectNothingFor("triviaqa");
 }
 
 TEST_F(FetchTest, CliFetchWithMirrorEnvThenVerifyAndLs) {

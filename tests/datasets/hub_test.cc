@@ -407,6 +407,39 @@ TEST_F(HubFetchTest, MissingHubHeadersAndHttpErrorsAreClear) {
   EXPECT_THROW(data::FetchHubModel(opt_), Error);
 }
 
+// A fetch that fetched nothing exits non-zero and leaves no ref: every listed file missing
+// (404), a repository without the files doge reads, a model-info answer that says two things.
+TEST_F(HubFetchTest, FetchThatFetchedNothingIsAnError) {
+  const std::string info = "/api/models/TestOrg/";
+  auto serve_info = [&](const std::string& repo, const std::string& json) {
+    server_.Serve(info + repo + "/revision/main", json);
+  };
+  const std::string sha = "\"sha\":\"" + kCommit + "\"";
+  serve_info("gone", "{" + sha + R"(,"siblings":[{"rfilename":"config.json"},{"rfilename":"model.safetensors"}]})");
+  serve_info("empty", "{" + sha + R"(,"siblings":[]})");
+  serve_info("docs-only", "{" + sha + R"(,"siblings":[{"rfilename":"README.md"},{"rfilename":"pytorch_model.bin"}]})");
+  serve_info("two-shas", "{" + sha + R"(,"siblings":[{"rfilename":"config.json"}],"sha":")" +
+                             kCommitV1 + "\"}");
+  const std::string home = tmp_.path() + "/hf-home-nothing";
+  const std::string env = "env -u HF_HUB_CACHE -u HUGGINGFACE_HUB_CACHE -u HF_HUB_OFFLINE -u HF_TOKEN HF_ENDPOINT=" +
+                          server_.base_url() + " HF_HOME=" + home + " ";
+  for (const char* repo : {"gone", "empty", "docs-only", "two-shas"}) {
+    SCOPED_TRACE(repo);
+    const std::string err = tmp_.path() + "/err.txt";
+    EXPECT_EQ(RunShell(env + DOGE_BINARY + " model fetch TestOrg/" + repo + " > /dev/null 2> " + err), 3);
+    EXPECT_FALSE(fs::exists(home + "/hub/models--TestOrg--" + std::string(repo) + "/refs/main"));
+    const std::string msg = Slurp(err);
+    if (std::string(repo) == "gone") {
+      EXPECT_NE(msg.find("config.json: HTTP 404"), std::string::npos) << msg;
+    } else if (std::string(repo) == "two-shas") {
+      EXPECT_NE(msg.find(": sha: appears twice in one object with different values"), std::string::npos) << msg;
+    } else {
+      EXPECT_NE(msg.find("siblings: "), std::string::npos) << msg;
+      EXPECT_NE(msg.find("has no config.json or no *.safetensors weights"), std::string::npos) << msg;
+    }
+  }
+}
+
 TEST_F(HubFetchTest, CliHonoursHfEndpointHfHomeAndHfToken) {
   const std::string home = tmp_.path() + "/hf-home";
   const std::string out = tmp_.path() + "/out.txt";

@@ -367,5 +367,34 @@ TEST(ImportTest, EmptySourceAndSemanticErrorsFailWithoutOutput) {
   EXPECT_NE(r.output.find("1: field \"sentence\": has more than one \"_\""), std::string::npos) << r.output;
 }
 
+TEST(ImportBadInputTest, KeyGivenTwiceWithDifferentValuesInTheSource) {
+  TempDir tmp;
+  // JSONL source (ARC): the answer key given twice.
+  std::string arc = Slurp(kSamples + "/arc/ARC-Easy-Test.jsonl");
+  const size_t second = arc.find('\n') + 1;
+  const size_t key = arc.find("\"answerKey\"", second);
+  ASSERT_NE(key, std::string::npos);
+  arc.insert(key, "\"answerKey\": \"Z\", ");
+  Spit(tmp.path() + "/ARC-Easy-Test.jsonl", arc);
+  try {
+    ImportSplit("arc_easy", "test", tmp.path() + "/ARC-Easy-Test.jsonl", tmp.path() + "/out");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.file(), tmp.path() + "/ARC-Easy-Test.jsonl");
+    EXPECT_EQ(e.field(), "2: field \"answerKey\"");
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/out/arc_easy/test.jsonl"));
+  // JSON source (TriviaQA rc): inside the Data array.
+  Spit(tmp.path() + "/web-test.json",
+       R"({"Data": [{"Question": "A?", "QuestionId": "q_0"}, {"Question": "Who?", "QuestionId": "q_1", "QuestionId": "q_2"}]})");
+  try {
+    ImportOne("triviaqa", "test", tmp.path() + "/web-test.json", tmp.path() + "/out");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.file(), tmp.path() + "/web-test.json");
+    EXPECT_EQ(e.field(), "Data[1].QuestionId");
+  }
+}
+
 }  // namespace
 }  // namespace doge::data

@@ -310,5 +310,31 @@ TEST(DefaultDataDirTest, FollowsXdgCacheHome) {
   if (old) setenv("XDG_CACHE_HOME", saved.c_str(), 1);
 }
 
+TEST(LoadersBadInputTest, KeyGivenTwiceWithDifferentValuesNamesLineAndField) {
+  TempDir tmp;
+  Error e = PiqaError(tmp, std::string(kGoodPiqa) + R"({"goal":"g","sol1":"a","sol2":"b","label":0,"label":1})" "\n");
+  EXPECT_EQ(e.kind(), ErrorKind::kDataset);
+  EXPECT_EQ(e.file(), tmp.path() + "/piqa/validation.jsonl");
+  EXPECT_EQ(e.field(), "2: field \"label\"");
+  EXPECT_NE(e.message().find("twice in one object with different values: 0, then 1"), std::string::npos)
+      << e.what();
+  e = PiqaError(tmp, std::string(kGoodPiqa) + kGoodPiqa + kGoodPiqa +
+                         R"({"goal":"g","goal":"h","sol1":"a","sol2":"b","label":0})" "\n");
+  EXPECT_EQ(e.field(), "4: field \"goal\"");
+  // Nested: TriviaQA's answer object.
+  Spit(tmp.path() + "/triviaqa/validation.jsonl",
+       R"({"question":"q","question_id":"i","answer":{"aliases":["a"],"normalized_aliases":["a"],)"
+       R"("value":"a","normalized_value":"a","value":"b"}})" "\n");
+  try {
+    LoadTriviaqa(tmp.path(), "validation");
+    FAIL();
+  } catch (const Error& err) {
+    EXPECT_EQ(err.field(), "1: field \"answer.value\"");
+  }
+  // An identical repeat loads.
+  Spit(tmp.path() + "/piqa/validation.jsonl", R"({"goal":"g","sol1":"a","label":0,"sol2":"b","label":0})" "\n");
+  EXPECT_EQ(LoadPiqa(tmp.path(), "validation").size(), 1u);
+}
+
 }  // namespace
 }  // namespace doge::data

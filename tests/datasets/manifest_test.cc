@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "tasks/data/documents.h"
+#include "tasks/data/lock.h"
 #include "tasks/data/manifest.h"
 #include "tests/datasets/test_util.h"
 
@@ -152,6 +153,52 @@ TEST(ManifestSchemaTest, ErrorsNameTheField) {
   EXPECT_EQ(e.field(), "dataset");
   e = BadManifest("{not json");
   EXPECT_NE(e.message().find("invalid JSON"), std::string::npos);
+}
+
+TEST(ManifestSchemaTest, KeyGivenTwiceWithDifferentValuesIsNamed) {
+  auto replace = [](std::string s, const std::string& from, const std::string& to) {
+    size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  Error e = BadManifest(replace(kGood, R"("count":25)", R"("count":25,"count":26)"));
+  EXPECT_EQ(e.kind(), ErrorKind::kConfig);
+  EXPECT_EQ(e.field(), "splits[0].count");
+  EXPECT_NE(e.message().find("25, then 26"), std::string::npos) << e.what();
+  e = BadManifest(replace(kGood, R"("license":"AFL-3.0")", R"("license":"AFL-3.0","license":"MIT")"));
+  EXPECT_EQ(e.field(), "license");
+  e = BadManifest(replace(kGood, R"("id":"l",)", R"("id":"l","url":"https://h/other",)"));
+  EXPECT_EQ(e.field(), "sources[1].url");
+  // The same value twice: loads.
+  TempDir tmp;
+  Spit(tmp.path() + "/piqa.json", replace(kGood, R"("count":25)", R"("count":25,"count":25)"));
+  EXPECT_EQ(ExpectedCount(LoadDatasetManifest(tmp.path(), "piqa"), "validation", ""), 25);
+}
+
+TEST(LockFileTest, KeyGivenTwiceWithDifferentValuesIsNamed) {
+  TempDir tmp;
+  const std::string sha(64, 'a'), other(64, 'b');
+  const std::string entry = R"({"sha256":")" + sha + R"(","bytes":10,"rows":-1,"url":"u"})";
+  Spit(LockFile::PathFor(tmp.path()), R"({"entries":{"piqa:v":)" + entry + R"(,"piqa:v":{"sha256":")" +
+                                          other + R"(","bytes":10,"rows":-1,"url":"u"}}})");
+  try {
+    LockFile::Load(tmp.path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kDataset);
+    EXPECT_EQ(e.file(), LockFile::PathFor(tmp.path()));
+    EXPECT_EQ(e.field(), "entries[\"piqa:v\"]");
+  }
+  Spit(LockFile::PathFor(tmp.path()), R"({"entries":{"piqa:v":{"sha256":")" + sha +
+                                          R"(","bytes":10,"bytes":11,"rows":-1,"url":"u"}}})");
+  try {
+    LockFile::Load(tmp.path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.field(), "entries[\"piqa:v\"].bytes");
+  }
+  Spit(LockFile::PathFor(tmp.path()), R"({"entries":{"piqa:v":)" + entry + ",\"piqa:v\":" + entry + "}}");
+  ASSERT_NE(LockFile::Load(tmp.path()).Find("piqa:v"), nullptr);
 }
 
 }  // namespace

@@ -203,5 +203,21 @@ TEST(ConfigTest, HugeNumbersInUnusedKeysLoadAndInUsedKeysNameTheKey) {
   ExpectConfigError(WithShape(R"("rms_norm_eps": 1e999)"), "rms_norm_eps");
 }
 
+TEST(ConfigTest, KeyGivenTwiceWithDifferentValuesIsNamed) {
+  // transformers (Python's json) would read the last value, this loader the first: refused.
+  ExpectConfigError(WithShape(R"("hidden_size": 1024, "num_hidden_layers": 32, "hidden_size": 512)"),
+                    "hidden_size");
+  ExpectConfigError(WithShape(R"("rope_scaling": {"rope_type": "dynamic", "factor": 2.0, "factor": 4.0})"),
+                    "rope_scaling.factor");
+  ExpectConfigError(WithShape(R"("architectures": ["DogeForCausalLM"], "architectures": ["LlamaForCausalLM"])"),
+                    "architectures");
+  ExpectConfigError(WithShape(R"("zzz_unused": 1, "zzz_unused": 2)"), "zzz_unused");
+  // The same value twice says one thing: accepted.
+  DogeConfig c = ParseConfig(WithShape(R"("hidden_size": 1024, "tie_word_embeddings": true,)"
+                                       R"( "hidden_size": 1024.0, "tie_word_embeddings": true)"),
+                             "config.json");
+  EXPECT_EQ(c.hidden_size, 1024);
+}
+
 }  // namespace
 }  // namespace doge

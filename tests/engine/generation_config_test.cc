@@ -181,5 +181,14 @@ TEST(GenerationConfigModelTest, AHonouredFieldChangesTheModelsGreedyOutput) {
   EXPECT_EQ(lm->GenerateGreedy(prompt, 6, never).at(0), plain);
 }
 
+TEST_F(GenerationConfigFileTest, KeyGivenTwiceWithDifferentValuesIsNamed) {
+  EXPECT_EQ(Refused(R"({"repetition_penalty": 1.3, "repetition_penalty": 1.0})"), "repetition_penalty");
+  EXPECT_EQ(Refused(R"({"suppress_tokens": [5], "min_new_tokens": 2, "suppress_tokens": [5, 7]})"),
+            "suppress_tokens");
+  EXPECT_EQ(Refused(R"({"do_sample": true, "do_sample": false})"), "do_sample");
+  const LoadedGenerationConfig g = Load(R"({"min_new_tokens": 2, "min_new_tokens": 2})");
+  EXPECT_EQ(g.config.min_new_tokens, 2);
+}
+
 }  // namespace
 }  // namespace doge

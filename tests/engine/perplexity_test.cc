@@ -16,6 +16,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -25,6 +26,7 @@
 
 #include <simdjson.h>
 
+#include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/json_writer.h"
 #include "engine/perplexity.h"
@@ -454,6 +456,98 @@ TEST(PerplexityCliTest, Bf16AgainstF32MatchesKlComputedFromBothModelsLogits) {
   EXPECT_GT(double(kt["mean_rest_mass"]), 0);
   EXPECT_EQ(double(kt["top1_agreement"]), double(k["top1_agreement"]));
   EXPECT_EQ(double(kt["ppl_base"]), double(k["ppl_base"]));
+}
+
+// fuzz_kld_base found this: a top-k record whose token id lies outside the vocabulary was used
+// as an index into the run's logits (an out-of-bounds read). Every id of a record is now checked.
+TEST(KldBaseReaderTest, RecordIdOutsideTheVocabularyIsAFormatError) {
+  const std::string path = DOGE_TEST_DATA "/fuzz-regressions/kld-base-top-id-out-of-range.kld";
+  try {
+    KldBaseReader reader(path);
+    KldBaseReader::Position p;
+    for (int64_t i = 0; i < reader.header().n_positions; ++i) reader.Read(i, &p);
+    FAIL() << "read every position";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFormat) << e.what();
+    EXPECT_EQ(e.field().rfind("position ", 0), 0u) << e.what();
+    EXPECT_NE(e.message().find("outside [0, 16)"), std::string::npos) << e.what();
+  }
+}
+
+// Header numbers whose record arithmetic would overflow are refused before any record is read.
+TEST(KldBaseReaderTest, HeaderSizesThatWouldOverflowAreFormatErrors) {
+  const std::string text = TextFile(), base = Tmp("overflow-base.bin");
+  ASSERT_EQ(Doge(std::string("perplexity --model ") + kTinyModel + " --file " + text + " --ctx 32 --save-logits " + base).code, 0);
+  const std::string whole = ReadFileToString(base);
+  uint64_t hlen = 0;
+  std::memcpy(&hlen, whole.data() + 8, 8);
+  const std::string json = whole.substr(16, hlen), records = whole.substr(16 + hlen);
+  auto with = [&](const std::string& key, const std::string& value) {
+    std::string h = json;
+    const size_t at = h.find("\"" + key + "\":");
+    EXPECT_NE(at, std::string::npos) << key;
+    const size_t from = at + key.size() + 3, to = h.find_first_of(",}", from);
+    h.replace(from, to - from, value);
+    std::string out = whole.substr(0, 8) + std::string(8, '\0') + h + records;
+    const uint64_t n = h.size();
+    std::memcpy(&out[8], &n, 8);
+    const std::string path = Tmp("overflow.bin");
+    WriteFileAtomic(path, out);
+    return path;
+  };
+  struct Case {
+    std::string key, value, field;
+  };
+  const Case cases[] = {{"vocab_size", "1099511627776", "header.vocab_size"},
+                        {"n_positions", "2305843009213693952", "n_positions"},
+                        {"n_positions", "9223372036854775807", "n_positions"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key + "=" + c.value);
+    try {
+      KldBaseReader reader(with(c.key, c.value));
+      FAIL() << "opened";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kFormat) << e.what();
+      EXPECT_EQ(e.field(), c.field) << e.what();
+    }
+  }
+}
+
+TEST(PerplexityCliTest, BaselineHeaderKeyGivenTwiceWithDifferentValuesIsNamed) {
+  const std::string text = TextFile(), base = Tmp("dup-base.bin");
+  ASSERT_EQ(Doge(std::string("perplexity --model ") + kTinyModel + " --file " + text + " --ctx 32 --save-logits " + base).code, 0);
+  const std::string whole = ReadFileToString(base);
+  uint64_t hlen = 0;
+  std::memcpy(&hlen, whole.data() + 8, 8);
+  const std::string json = whole.substr(16, hlen), records = whole.substr(16 + hlen);
+  auto rebuilt = [&](const std::string& header) {
+    std::string out = whole.substr(0, 8) + std::string(8, '\0') + header + records;
+    const uint64_t n = header.size();
+    std::memcpy(&out[8], &n, 8);
+    return out;
+  };
+  ASSERT_EQ(json[0], '{');
+  struct Case {
+    std::string insert, field;
+  };
+  const Case cases[] = {{"\"ctx\":16,", "header.ctx"}, {"\"storage\":\"top-k\",", "header.storage"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.insert);
+    ASSERT_NE(json.find(c.field.substr(7) + "\""), std::string::npos) << json;
+    const std::string dup = Tmp("dup.bin");
+    WriteFileAtomic(dup, rebuilt("{" + c.insert + json.substr(1)));
+    try {
+      KldBaseReader reader(dup);
+      FAIL() << "read";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.file(), dup);
+      EXPECT_EQ(e.field(), c.field) << e.what();
+    }
+  }
+  // Rebuilding with the header unchanged reads (the test's own rewriting is sound).
+  const std::string same = Tmp("same.bin");
+  WriteFileAtomic(same, rebuilt(json));
+  EXPECT_EQ(KldBaseReader(same).header().ctx, 32);
 }
 
 TEST(PerplexityCliTest, RefusesABaselineOfAnotherContextTextOrModel) {

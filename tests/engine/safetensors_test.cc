@@ -340,5 +340,41 @@ TEST_F(CheckpointTest, ParameterCountIsEveryStoredTensor) {
   EXPECT_EQ(bf->weights().widened_bytes, n * 4);
 }
 
+TEST(SafetensorsFormatTest, HeaderKeyGivenTwiceWithDifferentValues) {
+  const std::string p = TempDir("dupkey") + "/x.safetensors";
+  WriteRaw(p, R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},)"
+              R"( "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
+           std::string(8, '\0'));
+  ExpectError([&] { SafetensorsFile f(p); }, ErrorKind::kFormat, p, "header.a");
+  WriteRaw(p, R"({"a": {"dtype": "F32", "shape": [2], "dtype": "F16", "data_offsets": [0, 8]}})",
+           std::string(8, '\0'));
+  ExpectError([&] { SafetensorsFile f(p); }, ErrorKind::kFormat, p, "header.a.dtype");
+  WriteRaw(p, R"({"__metadata__": {"format": "pt", "format": "tf"},)"
+              R"( "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})",
+           std::string(8, '\0'));
+  ExpectError([&] { SafetensorsFile f(p); }, ErrorKind::kFormat, p, "header.__metadata__.format");
+  // An identical repeat is accepted.
+  WriteRaw(p, R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8], "shape": [2]}})",
+           std::string(8, '\0'));
+  SafetensorsFile f(p);
+}
+
+TEST_F(CheckpointTest, IndexNamingATensorTwiceWithDifferentShards) {
+  const std::string d = TempDir("dup_index");
+  WriteFileAtomic(d + "/config.json", ReadFileToString(src_ + "/config.json"));
+  WriteSafetensors(d + "/model-00001-of-00001.safetensors", tensors_);
+  std::string index = "{\"metadata\": {}, \"weight_map\": {";
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    index += (i ? "," : "") + std::string("\"") + tensors_[i].name + "\": \"model-00001-of-00001.safetensors\"";
+  }
+  WriteFileAtomic(d + "/model.safetensors.index.json", index + "}}");
+  EXPECT_EQ(Logits(d, 17), Logits(src_, 17));
+  const std::string name = tensors_[0].name;
+  WriteFileAtomic(d + "/model.safetensors.index.json",
+                  index + ",\"" + name + "\": \"model-00002-of-00002.safetensors\"}}");
+  ExpectError([&] { DogeModel::Load(d); }, ErrorKind::kFormat, "model.safetensors.index.json",
+              "weight_map[\"" + name + "\"]");
+}
+
 }  // namespace
 }  // namespace doge

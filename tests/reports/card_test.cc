@@ -110,6 +110,43 @@ TEST(CardTest, WrongSchemaNamesFileAndField) {
   ExpectCardError(o, {"doge-160m.json", "expected a JSON array of doge bench rows"});
 }
 
+TEST(CardTest, KeyGivenTwiceWithDifferentValuesNamesFileAndPath) {
+  TempDir dir;
+  const std::string results = Slurp(CardFile("doge-20m.json"));
+  const std::string bench = Slurp(CardFile("bench-e2e.json"));
+  struct Case {
+    std::string file, from, to, path;
+  };
+  const Case cases[] = {
+      {"doge-20m.json", "\"acc\": 0.2543,", "\"acc\": 0.2543, \"acc\": 0.3,", "tasks.mmlu.metrics.acc"},
+      {"doge-20m.json", "\"protocol\": \"card-a\",", "\"protocol\": \"card-a\", \"protocol\": \"card-b\",",
+       "protocol"},
+      {"bench-e2e.json", "\"avg_ts\": 450.0", "\"avg_ts\": 450.0, \"avg_ts\": 500.0", "[0].avg_ts"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.to);
+    std::string edited = c.file == "bench-e2e.json" ? bench : results;
+    ASSERT_NE(edited.find(c.from), std::string::npos);
+    edited.replace(edited.find(c.from), c.from.size(), c.to);
+    const std::string bad = dir.File("dup-" + c.file);
+    Spit(bad, edited);
+    auto r = c.file == "bench-e2e.json"
+                 ? testing::RunDoge("report card " + CardFile("doge-20m.json") + " --bench " + bad)
+                 : testing::RunDoge("report card " + bad);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find(bad + ": " + c.path + ": appears twice in one object with different values"),
+              std::string::npos)
+        << r.err;
+  }
+  // The same value repeated is accepted.
+  std::string same = results;
+  same.replace(same.find("\"acc\": 0.2543,"), 14, "\"acc\": 0.2543, \"acc\": 0.2543,");
+  Spit(dir.File("same.json"), same);
+  auto r = testing::RunDoge("report card " + dir.File("same.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("25.4"), std::string::npos) << r.out;
+}
+
 TEST(CardTest, MissingTaskIsAnErrorUnlessAllowed) {
   TempDir dir;
   std::string text = Slurp(CardFile("doge-20m.json"));

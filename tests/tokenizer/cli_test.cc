@@ -104,6 +104,25 @@ TEST(TokenizeCliTest, BadInputLinesNameFileAndLine) {
   EXPECT_EQ(r.exit_code, 3);
 }
 
+TEST(TokenizeCliTest, InputKeyGivenTwiceWithDifferentValuesNamesTheLine) {
+  const std::string dir = testing::MakeTempDir("cli_dup");
+  WriteFileAtomic(dir + "/in.jsonl", "{\"text\":\"ok\"}\n{\"text\":\"ok\"}\n{\"text\":\"a\",\"text\":\"b\"}\n");
+  auto r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/in.jsonl"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find(dir + "/in.jsonl: line 3: text: appears twice in one object with different values: "
+                             "\"a\", then \"b\""),
+            std::string::npos)
+      << r.err;
+  WriteFileAtomic(dir + "/ids.jsonl", "{\"ids\":[1],\"meta\":{\"k\":1,\"k\":2}}\n");
+  r = RunDoge({"detokenize", "--tokenizer", kDoge, "--input", dir + "/ids.jsonl"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("line 1: meta.k: appears twice"), std::string::npos) << r.err;
+  // The same value twice is one value.
+  WriteFileAtomic(dir + "/same.jsonl", "{\"text\":\"ok\",\"text\":\"ok\"}\n");
+  r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/same.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 // Issue 15: an --input that is a folder or an empty file used to exit 0 with no output.
 TEST(TokenizeCliTest, FolderOrEmptyInputIsAnError) {
   const std::string dir = testing::MakeTempDir("cli_nothing");

@@ -185,5 +185,33 @@ TEST(MalformedTokenizerTest, TokenizerConfigWithIntegerBeyond64BitsLoads) {
   }
 }
 
+TEST(MalformedTokenizerTest, KeyGivenTwiceWithDifferentValuesIsNamed) {
+  const std::string base = TinyTokenizerJson(Base());
+  const std::string dup = "appears twice in one object with different values";
+  // A vocab entry redefined: Python's json would keep the second id, this loader the first.
+  TinySpec spec = Base();
+  spec.vocab_extra_json = ",\"ab\":97";
+  ExpectLoadError(TinyTokenizerJson(spec), {ErrorKind::kFormat, "model.vocab.ab", "256, then 97"});
+  // Inside an added token, and at the top of a pipeline part.
+  ExpectLoadError(Replace(base, "\"content\":\"<m>\"", "\"content\":\"<m>\",\"content\":\"<n>\""),
+                  {ErrorKind::kFormat, "added_tokens[0].content", dup});
+  ExpectLoadError(Replace(base, "{", "{\"truncation\":null,\"truncation\":{\"max_length\":8},"),
+                  {ErrorKind::kFormat, "truncation", dup});
+  // Repeating a member with the same value changes nothing.
+  const std::string dir = testing::MakeTempDir("dup_same");
+  testing::WriteTinyTokenizer(dir, Replace(base, "\"content\":\"<m>\"", "\"content\":\"<m>\",\"content\":\"<m>\""));
+  EXPECT_EQ(LoadTokenizer(dir)->Encode("abc<m>", false), (std::vector<int32_t>{258, 259}));
+  // tokenizer_config.json: its file is the one named.
+  WriteFileAtomic(dir + "/tokenizer_config.json",
+                  R"({"eos_token": {"content": "<m>", "lstrip": false, "content": "</s>"}})");
+  try {
+    LoadTokenizer(dir);
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.file(), dir + "/tokenizer_config.json") << e.what();
+    EXPECT_EQ(e.field(), "eos_token.content") << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace doge
