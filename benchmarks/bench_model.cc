@@ -8,7 +8,7 @@
 #include <omp.h>
 #endif
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/quantize.h"
 #include "engine/random_checkpoint.h"
 #include "engine/scoring.h"

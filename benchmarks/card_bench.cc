@@ -8,9 +8,9 @@
 #include <random>
 
 #include "benchmarks/e2e.h"
-#include "engine/error.h"
-#include "engine/fingerprint.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/json_writer.h"
 #include "engine/prefix_cache.h"
 #include "engine/scoring.h"
 

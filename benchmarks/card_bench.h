@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "benchmarks/bench_model.h"
-#include "engine/machine_load.h"
+#include "engine/base/machine_load.h"
 
 namespace doge {
 

@@ -12,8 +12,8 @@
 #include <cpuid.h>
 #endif
 
-#include "engine/fingerprint.h"
-#include "engine/json_writer.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/json_writer.h"
 
 namespace doge {
 

@@ -11,8 +11,8 @@
 #include <utility>
 #include <string>
 
-#include "engine/json_writer.h"
-#include "engine/machine_load.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/machine_load.h"
 #include <vector>
 
 #include "benchmarks/model_cost.h"

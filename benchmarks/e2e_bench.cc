@@ -25,9 +25,9 @@
 
 #include "benchmarks/bench_model.h"
 #include "benchmarks/peak_probe.h"
-#include "engine/error.h"
-#include "engine/fingerprint.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/json_writer.h"
 
 namespace {
 

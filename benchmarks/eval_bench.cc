@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "engine/fingerprint.h"
-#include "engine/json_writer.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/json_writer.h"
 
 namespace doge {
 

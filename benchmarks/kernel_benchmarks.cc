@@ -14,10 +14,10 @@
 #endif
 
 #include "benchmarks/peak_probe.h"
-#include "engine/error.h"
-#include "engine/fingerprint.h"
-#include "engine/json_writer.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/error.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/kernel_isa.h"
 #include "engine/kernels/kernel_cases.h"
 #include "engine/kernels/kernel_set.h"
 

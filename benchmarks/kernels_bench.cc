@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "benchmarks/kernel_benchmarks.h"
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 int main(int argc, char** argv) {
   try {

@@ -1,7 +1,7 @@
 #include "benchmarks/peak_probe.h"
 
 #include "benchmarks/peak_probe_isa.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/kernel_isa.h"
 
 #include <sys/mman.h>
 
@@ -32,7 +32,7 @@ volatile float g_sink = 0;
 // Read at run time so the compiler cannot fold the FMA chains into constants.
 volatile float g_fma_mul = 0.9999999f, g_fma_add = 1e-7f, g_fma_init = 1.0f;
 
-// The probe loops of the widest ISA this machine runs (engine/kernel_isa.h): the machine's
+// The probe loops of the widest ISA this machine runs (engine/base/kernel_isa.h): the machine's
 // limits, whichever kernels the process was told to use.
 struct ProbeLoops {
   const char* (*name)();

@@ -24,7 +24,7 @@ struct ProbeResult {
   std::vector<double> samples;
 };
 
-// The FMA the probes run: the widest this machine and binary have (engine/kernel_isa.h):
+// The FMA the probes run: the widest this machine and binary have (engine/base/kernel_isa.h):
 // "avx512f", "avx2+fma", "sse2 (mul+add)" or "scalar".
 const char* FmaProbeIsa();
 

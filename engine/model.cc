@@ -24,8 +24,8 @@
 #include <omp.h>
 #endif
 
-#include "engine/error.h"
-#include "engine/hub_cache.h"
+#include "engine/base/error.h"
+#include "engine/base/hub_cache.h"
 #include "engine/kernels/parallel_thresholds.h"
 
 namespace doge {

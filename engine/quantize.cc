@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "engine/kernels/q8.h"
 #include "engine/random_checkpoint.h"
 #include "engine/safetensors.h"

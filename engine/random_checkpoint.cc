@@ -7,9 +7,9 @@
 #include <cstring>
 #include <map>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
 #include "engine/safetensors.h"
 #include "engine/tensor_table.h"
 

@@ -11,9 +11,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_duplicate_keys.h"
 
 namespace doge {
 

@@ -76,7 +76,7 @@ struct TensorToWrite {
 // Header JSON (sorted by name, data offsets contiguous) padded to 8 bytes, as the Python library
 // writes it. Returns the 8-byte length prefix + header.
 std::string SafetensorsHeader(const std::vector<TensorToWrite>& tensors);
-// Writes atomically (engine/file_util.h), streaming tensor bytes.
+// Writes atomically (engine/base/file_util.h), streaming tensor bytes.
 void WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors);
 
 // fp32 <- bf16/f16 bit patterns.

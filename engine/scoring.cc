@@ -11,7 +11,7 @@
 #include <omp.h>
 #endif
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/prefix_cache.h"
 
 namespace doge {

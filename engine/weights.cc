@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/kernels/kernel_set.h"
 #include "engine/kernels/q8.h"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "fuzz/fuzz_util.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/documents.h"

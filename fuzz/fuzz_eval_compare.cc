@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "fuzz/fuzz_util.h"
 #include "reports/src/eval_compare.h"
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/file_util.h"
-#include "engine/hub_cache.h"
+#include "engine/base/file_util.h"
+#include "engine/base/hub_cache.h"
 #include "fuzz/fuzz_util.h"
 #include "tasks/data/hub_fetch.h"
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "fuzz/fuzz_util.h"
 #include "fuzz/tokenizer_probe.h"

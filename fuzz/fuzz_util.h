@@ -14,7 +14,7 @@
 
 #include <unistd.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge::fuzz {
 

@@ -14,7 +14,7 @@
 #include <exception>
 #include <thread>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge::tasks {
 

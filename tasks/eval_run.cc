@@ -8,9 +8,9 @@
 #include <limits>
 #include <unordered_map>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/fingerprint.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/fingerprint.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/task_names.h"

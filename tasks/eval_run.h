@@ -5,7 +5,7 @@
 // run, then document lines appended batch by batch; <task>.jsonl.run: the finished file's run).
 // The evaluator, `doge eval`, `doge eval merge` and `doge tasks render` all write through here, so
 // each line format and schema name exists once; reports/ reads results.json with the same
-// schema name (engine/run_schema.h).
+// schema name (engine/base/run_schema.h).
 #ifndef DOGE_TASKS_EVAL_RUN_H_
 #define DOGE_TASKS_EVAL_RUN_H_
 
@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/json_writer.h"
-#include "engine/run_schema.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/run_schema.h"
 #include "tasks/distributed.h"
 #include "tasks/evaluator.h"
 

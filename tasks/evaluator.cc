@@ -12,11 +12,11 @@
 
 #include <simdjson.h>
 
-#include "engine/error.h"
-#include "engine/interrupt.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
-#include "engine/progress.h"
+#include "engine/base/error.h"
+#include "engine/base/interrupt.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/progress.h"
 #include "tasks/data/datasets.h"
 #include "tasks/eval_run.h"
 #include "tasks/generation.h"
@@ -356,7 +356,7 @@ GenerationBudget TaskGenerationBudget(const PreparedTask& task, const LanguageMo
 
 // Scores `pending` in this process, in batches of at most `max_batch` documents sized so that one
 // takes about kBatchSeconds: the partial file then never lags more than that behind the work, and
-// a Ctrl-C (engine/interrupt.h), honoured between batches, is answered within it. The first batch
+// a Ctrl-C (engine/base/interrupt.h), honoured between batches, is answered within it. The first batch
 // is small because nothing is measured yet. Results do not depend on batch sizes. `saved_to`: the
 // partial file named in the interruption message ("" when nothing is kept).
 void ScoreLocally(BatchScorer& scorer, const TaskSpec& spec, const std::vector<const EvalDoc*>& docs,

@@ -6,10 +6,10 @@
 #include <cmath>
 #include <map>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/hub_cache.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/hub_cache.h"
+#include "engine/base/json_writer.h"
 #include "tasks/spec.h"
 
 namespace doge::tasks {

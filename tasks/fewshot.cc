@@ -5,7 +5,7 @@
 #include <map>
 #include <numeric>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/py_random.h"
 
 namespace doge::tasks {

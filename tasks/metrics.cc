@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/text_util.h"
 
 namespace doge::tasks {

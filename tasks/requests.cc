@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <map>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/eval_run.h"

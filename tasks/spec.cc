@@ -7,8 +7,8 @@
 
 #include <simdjson.h>
 
-#include "engine/error.h"
-#include "engine/json_duplicate_keys.h"
+#include "engine/base/error.h"
+#include "engine/base/json_duplicate_keys.h"
 
 namespace doge::tasks {
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/data/documents.h"
 #include "tasks/spec.h"
 

@@ -4,7 +4,7 @@
 #include <unicode/ucasemap.h>
 #include <unicode/utypes.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/tokenizer/unicode_util.h"
 
 namespace doge::tasks {

@@ -1,12 +1,12 @@
 // OptimizedKernels(): the per-ISA kernel sets and the run-time choice between them
-// (engine/kernel_isa.h), plus the ISA-independent pieces: the packed weight layout and the
+// (engine/base/kernel_isa.h), plus the ISA-independent pieces: the packed weight layout and the
 // kernels' scratch buffers.
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 
-#include "engine/error.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/error.h"
+#include "engine/base/kernel_isa.h"
 #include "engine/kernels/kernel_internal.h"
 #include "engine/kernels/kernel_set.h"
 #include "engine/kernels/q8.h"

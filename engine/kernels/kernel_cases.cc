@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/kernels/q8.h"
 #include "engine/safetensors.h"
 

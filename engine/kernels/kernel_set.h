@@ -1,7 +1,7 @@
 // KernelSet: the numeric kernels the forward pass calls, as a struct of typed function pointers
 // with two instances (house-style §3): ReferenceKernels() (plain scalar loops, the oracle) and
 // OptimizedKernels() (SIMD + OpenMP across output rows; compiled per instruction set and chosen at
-// run time, engine/kernel_isa.h). tests/engine/kernels_test.cc and the benchmarks iterate
+// run time, engine/base/kernel_isa.h). tests/engine/kernels_test.cc and the benchmarks iterate
 // engine/kernels/kernel_cases.h over both (the tests over every ISA this machine runs).
 //
 // Determinism contract (both sets): for fixed shapes the result never depends on the thread count
@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "engine/kernel_isa.h"
+#include "engine/base/kernel_isa.h"
 
 namespace doge {
 
@@ -115,7 +115,7 @@ void PackWeights16(const void* w, int64_t rows, int64_t cols, uint16_t* packed);
 void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out);
 
 const KernelSet& ReferenceKernels();
-// What DogeModel uses by default: the optimized set of ActiveKernelIsa() (engine/kernel_isa.h).
+// What DogeModel uses by default: the optimized set of ActiveKernelIsa() (engine/base/kernel_isa.h).
 const KernelSet& OptimizedKernels();
 // The optimized set of one ISA; throws doge::Error when this binary or machine cannot run it.
 const KernelSet& OptimizedKernelsFor(KernelIsa isa);

@@ -9,9 +9,9 @@
 #include <queue>
 #include <unordered_set>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_numbers.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_numbers.h"
 #include "engine/tokenizer/unicode_util.h"
 
 namespace doge {

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge {
 namespace {

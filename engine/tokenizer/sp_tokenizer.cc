@@ -5,8 +5,8 @@
 #include <sentencepiece_processor.h>
 #include <simdjson.h>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "engine/tokenizer/hf_tokenizer.h"
 #include "engine/tokenizer/unicode_util.h"
 

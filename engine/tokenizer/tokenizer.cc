@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/hub_cache.h"
-#include "engine/json_duplicate_keys.h"
-#include "engine/json_numbers.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/hub_cache.h"
+#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_numbers.h"
 #include "engine/tokenizer/hf_tokenizer.h"
 #include "engine/tokenizer/sp_tokenizer.h"
 
@@ -28,7 +28,7 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 }
 
 // A key given twice with different values in tokenizer.json or tokenizer_config.json is an error
-// naming the key (engine/json_duplicate_keys.h). The backends parse these files themselves; this
+// naming the key (engine/base/json_duplicate_keys.h). The backends parse these files themselves; this
 // parses them once more before they do. Malformed JSON passes here: the backend reports it in its
 // own words.
 void CheckTokenizerJson(const std::string& path) {

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "reports/src/json_read.h"
 
 namespace doge::reports {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/fingerprint.h"
+#include "engine/base/fingerprint.h"
 
 namespace doge::reports {
 

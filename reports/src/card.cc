@@ -8,8 +8,8 @@
 #include <limits>
 #include <set>
 
-#include "engine/error.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/json_writer.h"
 #include "reports/src/bench_rows.h"
 #include "reports/src/json_read.h"
 #include "reports/src/render.h"

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/fingerprint.h"
-#include "engine/run_schema.h"  // kResultsSchema: the results.json tasks/ writes
+#include "engine/base/fingerprint.h"
+#include "engine/base/run_schema.h"  // kResultsSchema: the results.json tasks/ writes
 #include "reports/src/decimal.h"
 
 namespace doge::reports {

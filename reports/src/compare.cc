@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <map>
 
-#include "engine/error.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/json_writer.h"
 #include "reports/src/bench_rows.h"
 #include "reports/src/render.h"
 #include "reports/src/stats.h"

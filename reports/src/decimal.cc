@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge::reports {
 

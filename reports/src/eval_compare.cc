@@ -8,10 +8,10 @@
 #include <memory>
 #include <set>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
-#include "engine/run_schema.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/run_schema.h"
 #include "reports/src/json_read.h"
 #include "reports/src/render.h"
 

@@ -3,10 +3,10 @@
 #include <cmath>
 #include <sstream>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
-#include "engine/json_numbers.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_numbers.h"
 
 namespace doge::reports {
 
@@ -33,7 +33,7 @@ std::string JsonNode::TypeName() const {
     case simdjson::dom::element_type::ARRAY: return "array";
     case simdjson::dom::element_type::OBJECT: return "object";
     case simdjson::dom::element_type::STRING: {
-      // engine/json_numbers.h hands a number beyond double range on as such a string.
+      // engine/base/json_numbers.h hands a number beyond double range on as such a string.
       const std::string_view s(element_);
       if (s.rfind(kOutOfRangeNumberPrefix, 0) == 0) {
         return "a number beyond double range (" + std::string(s.substr(kOutOfRangeNumberPrefix.size())) + ")";

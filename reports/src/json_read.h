@@ -1,7 +1,7 @@
 // Reading the JSON files that `doge eval` and `doge bench` write, with errors that name the file,
 // the field path (e.g. "tasks.piqa.metrics.acc_norm") and what was expected versus found. Also the
 // schema check every report command applies to its inputs, and the fingerprint parser (the
-// inverse of engine/fingerprint.h WriteFingerprintJson).
+// inverse of engine/base/fingerprint.h WriteFingerprintJson).
 #ifndef DOGE_REPORTS_SRC_JSON_READ_H_
 #define DOGE_REPORTS_SRC_JSON_READ_H_
 
@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/fingerprint.h"
+#include "engine/base/fingerprint.h"
 
 namespace doge::reports {
 

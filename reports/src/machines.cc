@@ -6,8 +6,8 @@
 #include <map>
 #include <tuple>
 
-#include "engine/error.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/json_writer.h"
 #include "reports/src/bench_rows.h"
 #include "reports/src/card.h"
 #include "reports/src/render.h"
@@ -137,7 +137,7 @@ std::vector<std::vector<std::string>> MachineRows(const MachinesReport& r) {
   std::vector<std::vector<std::string>> rows;
   for (const MachineRun& m : r.machines) {
     const MachineFingerprint& f = m.fingerprint;
-    // The kernels pick their instruction set at start-up (engine/kernel_isa.h), so the compile
+    // The kernels pick their instruction set at start-up (engine/base/kernel_isa.h), so the compile
     // target says little; files written before the fingerprint recorded it show "?".
     rows.push_back({m.label, m.file, m.cpu_info.empty() ? f.cpu_model : m.cpu_info, std::to_string(f.n_cores),
                     f.kernel_isa.empty() ? "?" : f.kernel_isa, Join(f.isa_compiled),

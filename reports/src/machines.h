@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/fingerprint.h"
+#include "engine/base/fingerprint.h"
 
 namespace doge::reports {
 

@@ -14,9 +14,9 @@
 #include <boost/program_options.hpp>
 #include <simdjson.h>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/cli/flags.h"
 #include "tasks/cli/json_copy.h"

@@ -9,7 +9,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/cli/commands.h"
 #include "tasks/data/datasets.h"
 #include "tasks/cli/flags.h"

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/hub_cache.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/error.h"
+#include "engine/base/hub_cache.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/kernel_isa.h"
 #include "engine/model.h"
 #include "engine/quantize.h"
 #include "engine/random_checkpoint.h"

@@ -18,12 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/interrupt.h"
-#include "engine/file_util.h"
-#include "engine/fingerprint.h"
-#include "engine/hub_cache.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/interrupt.h"
+#include "engine/base/file_util.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/hub_cache.h"
+#include "engine/base/json_writer.h"
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
@@ -248,7 +248,7 @@ struct EvalFlags {
 EvalFlags ReadEvalFlags(const po::variables_map& vm) {
   EvalFlags f;
   f.model_arg = vm["model"].as<std::string>();
-  // A folder, or ORG/NAME[@REV] resolved in the Hugging Face cache (engine/hub_cache.h).
+  // A folder, or ORG/NAME[@REV] resolved in the Hugging Face cache (engine/base/hub_cache.h).
   f.model_dir = ResolveModelPath(f.model_arg);
   f.data_dir = vm.count("data-dir") ? vm["data-dir"].as<std::string>() : data::DefaultDataDir();
   f.allow = vm.count("allow-count-mismatch") > 0;

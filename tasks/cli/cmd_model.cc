@@ -1,4 +1,4 @@
-// `doge model fetch|ls|path`: Doge checkpoints in the Hugging Face cache (engine/hub_cache.h for
+// `doge model fetch|ls|path`: Doge checkpoints in the Hugging Face cache (engine/base/hub_cache.h for
 // the layout and the lookup every --model goes through, tasks/data/hub_fetch.h for downloads).
 #include <unistd.h>
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/hub_cache.h"
+#include "engine/base/error.h"
+#include "engine/base/hub_cache.h"
 #include "tasks/cli/commands.h"
 #include "tasks/cli/flags.h"
 #include "tasks/data/hub_fetch.h"

@@ -13,14 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/fingerprint.h"
-#include "engine/json_writer.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/kernel_isa.h"
 #include "engine/model.h"
 #include "engine/perplexity.h"
-#include "engine/progress.h"
+#include "engine/base/progress.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/cli/flags.h"

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <string>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/quantize.h"
 #include "tasks/cli/commands.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "reports/src/card.h"
 #include "reports/src/compare.h"
 #include "reports/src/eval_compare.h"

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_writer.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
 

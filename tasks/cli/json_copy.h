@@ -6,7 +6,7 @@
 
 #include <simdjson.h>
 
-#include "engine/json_writer.h"
+#include "engine/base/json_writer.h"
 
 namespace doge::cli {
 

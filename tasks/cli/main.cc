@@ -12,10 +12,10 @@
 
 #include <boost/program_options/errors.hpp>
 
-#include "engine/error.h"
-#include "engine/fingerprint.h"
-#include "engine/kernel_isa.h"
-#include "engine/machine_load.h"
+#include "engine/base/error.h"
+#include "engine/base/fingerprint.h"
+#include "engine/base/kernel_isa.h"
+#include "engine/base/machine_load.h"
 #include "tasks/cli/commands.h"
 
 namespace doge::cli {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge::cli {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "engine/error.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/json_writer.h"
 #include "tasks/data/datasets.h"
 
 namespace doge::data {

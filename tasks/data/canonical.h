@@ -1,5 +1,5 @@
 // Canonical JSONL rows: one function per document type that appends the row in the schema order
-// of documents.h (compact JSON via engine/json_writer.h, then "\n"), and one parser per type that
+// of documents.h (compact JSON via engine/base/json_writer.h, then "\n"), and one parser per type that
 // reads a row back with field-level errors. Fetch, import and the loaders all use these, so the
 // bytes (and therefore the hashes in the lock file) depend only on the documents.
 #ifndef DOGE_TASKS_DATA_CANONICAL_H_

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/documents.h"
 #include "tasks/text_util.h"

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/jsonl.h"

@@ -14,10 +14,10 @@
 #include <memory>
 #include <thread>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
-#include "engine/progress.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/progress.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"

@@ -15,10 +15,10 @@
 #include <memory>
 #include <thread>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/hub_cache.h"
-#include "engine/json_duplicate_keys.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/hub_cache.h"
+#include "engine/base/json_duplicate_keys.h"
 
 namespace doge::data {
 

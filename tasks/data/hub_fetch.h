@@ -1,6 +1,6 @@
 // `doge model fetch ORG/NAME [--revision R]`: downloads what the engine needs of a hub model
 // (config, generation config, safetensors weights incl. the sharded index, tokenizer files) into
-// the Hugging Face cache in huggingface_hub's layout (engine/hub_cache.h), so transformers and
+// the Hugging Face cache in huggingface_hub's layout (engine/base/hub_cache.h), so transformers and
 // doge share one copy.
 //
 // The protocol, as huggingface_hub speaks it (file_download.py / hf_api.py):

@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "engine/error.h"
-#include "engine/json_duplicate_keys.h"
+#include "engine/base/error.h"
+#include "engine/base/json_duplicate_keys.h"
 
 namespace doge::data {
 

@@ -2,10 +2,10 @@
 
 #include <simdjson.h>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_writer.h"
 
 namespace doge::data {
 

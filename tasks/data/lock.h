@@ -1,7 +1,7 @@
 // <dir>/doge-datasets.lock.json: trust-on-first-use checksums. Where the manifest cannot know a
 // SHA-256 (the docs quote only truncated ones), the first verified fetch records the digest of
 // every downloaded file and of every canonical split it wrote; later fetches and `doge data
-// verify` must match it. Written atomically (engine/file_util.h), keys sorted, so it diffs well.
+// verify` must match it. Written atomically (engine/base/file_util.h), keys sorted, so it diffs well.
 #ifndef DOGE_TASKS_DATA_LOCK_H_
 #define DOGE_TASKS_DATA_LOCK_H_
 

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <set>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_duplicate_keys.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 

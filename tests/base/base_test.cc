@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_duplicate_keys.h"
-#include "engine/json_numbers.h"
-#include "engine/json_writer.h"
-#include "engine/progress.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_numbers.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/progress.h"
 
 namespace doge {
 namespace {
@@ -108,7 +108,7 @@ TEST(ProgressTest, Formatting) {
 }  // namespace
 }  // namespace doge
 
-#include "engine/fingerprint.h"
+#include "engine/base/fingerprint.h"
 
 namespace doge {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "benchmarks/card_bench.h"
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 
 namespace doge {
 namespace {

@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/fetch.h"
 #include "tasks/data/import.h"

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/hub_cache.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/hub_cache.h"
 #include "tasks/data/hub_fetch.h"
 #include "tests/datasets/http_test_server.h"
 #include "tests/datasets/test_util.h"

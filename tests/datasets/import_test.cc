@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/import.h"
 #include "tests/datasets/test_util.h"

@@ -3,7 +3,7 @@
 // the line and the field.
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/jsonl.h"
 #include "tests/datasets/test_util.h"

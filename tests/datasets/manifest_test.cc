@@ -5,7 +5,7 @@
 
 #include <numeric>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/lock.h"
 #include "tasks/data/manifest.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <sys/wait.h>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "engine/model.h"
 #include "engine/safetensors.h"
 #include "tests/engine/golden_util.h"
@@ -112,7 +112,7 @@ TEST(EngineCliTest, GeneratePromptAndScoreText) {
   EXPECT_EQ(Doge(s).out, Doge(s).out);
 }
 
-// DOGE_KERNEL_ISA pins the kernels (engine/kernel_isa.h): `doge logits` under the portable set
+// DOGE_KERNEL_ISA pins the kernels (engine/base/kernel_isa.h): `doge logits` under the portable set
 // matches the goldens as the default does, and a bad value fails up front with the variable named.
 TEST(EngineCliTest, KernelIsaEnvironmentVariable) {
   const std::string m = testing::FixtureDir("b-dense");

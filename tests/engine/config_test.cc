@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/config.h"
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tests/engine/golden_util.h"
 
 namespace doge {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "engine/kernels/kernel_set.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/kernel_isa.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
 #include "tests/engine/golden_util.h"

@@ -1,6 +1,6 @@
 // Optimized vs reference kernels over the one case table (engine/kernels/kernel_cases.h), in the
 // order of house-style §3: NaN/Inf presence agrees, sentinel words intact, NMSE within max_nmse;
-// for the optimized set of every kernel ISA this machine runs (engine/kernel_isa.h), not only the
+// for the optimized set of every kernel ISA this machine runs (engine/base/kernel_isa.h), not only the
 // one OptimizedKernels() picked. Plus: every KernelSet member has a case, kernels do not depend on
 // the thread count, and the avx2 and avx512 builds give the same bits.
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@
 #include <omp.h>
 #endif
 
-#include "engine/kernel_isa.h"
+#include "engine/base/kernel_isa.h"
 #include "engine/kernels/kernel_cases.h"
 #include "engine/kernels/kernel_set.h"
 
@@ -219,7 +219,7 @@ TEST(ReferenceKernelsTest, HandComputedValues) {
 }
 
 #if defined(__x86_64__) && defined(__linux__)
-// The kernel-ISA levels read with CPUID/XGETBV (engine/kernel_isa.cc) agree with the flags the
+// The kernel-ISA levels read with CPUID/XGETBV (engine/base/kernel_isa.cc) agree with the flags the
 // Linux kernel reports for this CPU in /proc/cpuinfo: an independent reading of the same bits
 // that needs neither compiler's __builtin_cpu_supports (clang 14 rejects "x86-64-v3").
 TEST(KernelIsaTest, LevelsAgreeWithProcCpuinfo) {

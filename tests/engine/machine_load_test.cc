@@ -1,6 +1,6 @@
-// Machine-load accounting (engine/machine_load.h) against hand-computed snapshots, and the
+// Machine-load accounting (engine/base/machine_load.h) against hand-computed snapshots, and the
 // start-up OpenMP wait policy as `doge bench` reports it from outside.
-#include "engine/machine_load.h"
+#include "engine/base/machine_load.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 
 namespace doge {
 namespace {

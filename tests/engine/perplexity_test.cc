@@ -26,9 +26,9 @@
 
 #include <simdjson.h>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
 #include "engine/perplexity.h"
 #include "engine/safetensors.h"
 

@@ -28,9 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
+#include "engine/base/kernel_isa.h"
 #include "engine/kernels/kernel_set.h"
 #include "engine/kernels/q8.h"
 #include "engine/model.h"

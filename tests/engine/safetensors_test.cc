@@ -8,8 +8,8 @@
 #include <fstream>
 #include <functional>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "engine/model.h"
 #include "engine/random_checkpoint.h"
 #include "engine/safetensors.h"

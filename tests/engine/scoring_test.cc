@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/scoring.h"
 #include "tests/engine/golden_util.h"
 

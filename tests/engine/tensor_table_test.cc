@@ -7,8 +7,8 @@
 #include <set>
 #include <string>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "engine/model.h"
 #include "engine/random_checkpoint.h"
 #include "engine/safetensors.h"

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "reports/src/card.h"
 #include "tests/reports/report_test_util.h"
 
@@ -292,7 +292,7 @@ TEST(CardTest, OutOfRangeBenchNumbersNameFileAndField) {
       {"\"avg_ts\": 450.0", "\"avg_ts\": -5", "avg_ts: expected tokens/s in [0, 1e+12], found -5"},
       {"\"avg_ts\": 450.0", "\"avg_ts\": \"fast\"", "avg_ts: expected a number, found string"},
       {"\"avg_ts\": 450.0", "\"avg_ts\": null", "avg_ts: expected a number, found null"},
-      // Beyond double range: handed on as a marked string (engine/json_numbers.h), named as such.
+      // Beyond double range: handed on as a marked string (engine/base/json_numbers.h), named as such.
       {"\"avg_ts\": 450.0", "\"avg_ts\": 1e400",
        "avg_ts: expected a number, found a number beyond double range (1e400)"},
   };

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "reports/src/card.h"
 #include "reports/src/decimal.h"
 #include "reports/src/stats.h"

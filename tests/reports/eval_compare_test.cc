@@ -14,8 +14,8 @@
 
 #include <simdjson.h>
 
-#include "engine/error.h"
-#include "engine/json_writer.h"
+#include "engine/base/error.h"
+#include "engine/base/json_writer.h"
 #include "reports/src/eval_compare.h"
 #include "tests/reports/report_test_util.h"
 

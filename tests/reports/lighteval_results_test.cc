@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "reports/src/card.h"
 #include "tests/reports/report_test_util.h"
 

@@ -2,7 +2,7 @@
 // against hand-written expected markdown, plus input errors.
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "reports/src/machines.h"
 #include "tests/reports/report_test_util.h"
 

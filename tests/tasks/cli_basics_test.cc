@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 
 namespace doge {
 namespace {

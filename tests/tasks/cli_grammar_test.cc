@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "tasks/cli/flags.h"
 
 namespace doge::cli {

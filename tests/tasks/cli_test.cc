@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "engine/scoring.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/eval_run.h"

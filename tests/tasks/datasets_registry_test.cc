@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <set>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"

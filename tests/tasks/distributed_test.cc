@@ -21,7 +21,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 
 namespace doge::tasks {
 namespace {

@@ -16,8 +16,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"
 

@@ -28,8 +28,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "tasks/export_formats.h"
 
 namespace doge::tasks {

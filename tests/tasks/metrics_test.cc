@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge::tasks {
 namespace {

@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "tasks/prompt.h"
 #include "tasks/requests.h"
 #include "tasks/spec.h"

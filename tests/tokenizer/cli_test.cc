@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 #include "tests/tokenizer/golden_util.h"
 #include "tests/tokenizer/tiny_tokenizer.h"
 

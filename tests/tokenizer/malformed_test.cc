@@ -2,8 +2,8 @@
 // file, the JSON path and what was expected versus found (issue #3 acceptance).
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "engine/tokenizer/hf_tokenizer.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tests/tokenizer/tiny_tokenizer.h"

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 #include "engine/tokenizer/sp_tokenizer.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tests/tokenizer/golden_util.h"

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/file_util.h"
-#include "engine/json_writer.h"
+#include "engine/base/file_util.h"
+#include "engine/base/json_writer.h"
 #include "engine/tokenizer/unicode_util.h"
 
 namespace doge::testing {

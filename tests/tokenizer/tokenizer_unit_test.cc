@@ -7,7 +7,7 @@
 #include <random>
 #include <thread>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 #include "engine/tokenizer/hf_tokenizer.h"
 #include "engine/tokenizer/pcre2_regex.h"
 #include "engine/tokenizer/tokenizer.h"

@@ -1,8 +1,8 @@
 // doge::Error: the one exception type that loading code throws. It always names the file, a field
 // (JSON key, tensor name, `line:col`) and what was expected versus found. Kernels and the forward
 // pass never throw; they use DOGE_CHECK / DOGE_DCHECK.
-#ifndef DOGE_ENGINE_ERROR_H_
-#define DOGE_ENGINE_ERROR_H_
+#ifndef DOGE_ENGINE_BASE_ERROR_H_
+#define DOGE_ENGINE_BASE_ERROR_H_
 
 #include <cstdint>
 #include <stdexcept>
@@ -65,4 +65,4 @@ namespace doge::internal {
 [[noreturn]] void CheckFailed(const char* cond, const char* file, int line);
 }  // namespace doge::internal
 
-#endif  // DOGE_ENGINE_ERROR_H_
+#endif  // DOGE_ENGINE_BASE_ERROR_H_

@@ -1,4 +1,4 @@
-#include "engine/progress.h"
+#include "engine/base/progress.h"
 
 #include <unistd.h>
 

@@ -2,8 +2,8 @@
 // numbers came from a busy machine instead of publishing them as comparable), and the OpenMP
 // waiting policy doge chooses at start-up so that busy cores do not collapse multi-thread runs
 // (README "OpenMP waiting on a busy machine"). Linux /proc based; elsewhere the load is reported as unknown.
-#ifndef DOGE_ENGINE_MACHINE_LOAD_H_
-#define DOGE_ENGINE_MACHINE_LOAD_H_
+#ifndef DOGE_ENGINE_BASE_MACHINE_LOAD_H_
+#define DOGE_ENGINE_BASE_MACHINE_LOAD_H_
 
 #include <string>
 
@@ -55,4 +55,4 @@ std::string OmpWaitPolicy();  // e.g. "GOMP_SPINCOUNT=1000 (doge default, quiet 
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_MACHINE_LOAD_H_
+#endif  // DOGE_ENGINE_BASE_MACHINE_LOAD_H_

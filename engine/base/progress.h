@@ -2,8 +2,8 @@
 // On a terminal it redraws one line: "label  [#####.....]  42%  1.2/3.0 MB  4.1 MB/s  ETA 0:07".
 // Otherwise (a pipe, CI) it prints a plain line at most every `plain_interval_s` seconds and at
 // the end, so logs stay readable.
-#ifndef DOGE_ENGINE_PROGRESS_H_
-#define DOGE_ENGINE_PROGRESS_H_
+#ifndef DOGE_ENGINE_BASE_PROGRESS_H_
+#define DOGE_ENGINE_BASE_PROGRESS_H_
 
 #include <chrono>
 #include <cstdint>
@@ -51,4 +51,4 @@ class Progress {
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_PROGRESS_H_
+#endif  // DOGE_ENGINE_BASE_PROGRESS_H_

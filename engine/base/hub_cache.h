@@ -13,8 +13,8 @@
 // LoadConfig, LoadTokenizer and the CLI call it): a local path that exists always wins; anything
 // else that reads as ORG/NAME[@REVISION] is looked up in the cache, offline (no network, so
 // HF_HUB_OFFLINE=1 changes nothing here). Fetching is tasks/data/hub_fetch.h.
-#ifndef DOGE_ENGINE_HUB_CACHE_H_
-#define DOGE_ENGINE_HUB_CACHE_H_
+#ifndef DOGE_ENGINE_BASE_HUB_CACHE_H_
+#define DOGE_ENGINE_BASE_HUB_CACHE_H_
 
 #include <map>
 #include <string>
@@ -68,4 +68,4 @@ std::vector<CachedModel> ListCachedModels(const std::string& cache_dir);
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_HUB_CACHE_H_
+#endif  // DOGE_ENGINE_BASE_HUB_CACHE_H_

@@ -1,4 +1,4 @@
-#include "engine/file_util.h"
+#include "engine/base/file_util.h"
 
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge {
 

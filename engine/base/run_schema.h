@@ -1,8 +1,8 @@
 // Schema names of the run files that cross layers: tasks/ writes results.json and the details
 // files (tasks/eval_run.h), reports/ reads results.json. reports/ may depend on doge_base only,
 // so the names live here, at the lowest layer both use, and nowhere else.
-#ifndef DOGE_ENGINE_RUN_SCHEMA_H_
-#define DOGE_ENGINE_RUN_SCHEMA_H_
+#ifndef DOGE_ENGINE_BASE_RUN_SCHEMA_H_
+#define DOGE_ENGINE_BASE_RUN_SCHEMA_H_
 
 namespace doge {
 
@@ -14,4 +14,4 @@ inline constexpr char kDetailsPartialSchema[] = "doge.details-partial/1";
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_RUN_SCHEMA_H_
+#endif  // DOGE_ENGINE_BASE_RUN_SCHEMA_H_

@@ -7,8 +7,8 @@
 // double range by a JSON string naming the literal (kOutOfRangeNumberPrefix). A field nobody reads is thereby accepted;
 // a field the caller reads as an integer or a number fails there, with the caller's usual type
 // error naming the field.
-#ifndef DOGE_ENGINE_JSON_NUMBERS_H_
-#define DOGE_ENGINE_JSON_NUMBERS_H_
+#ifndef DOGE_ENGINE_BASE_JSON_NUMBERS_H_
+#define DOGE_ENGINE_BASE_JSON_NUMBERS_H_
 
 #include <simdjson.h>
 
@@ -32,4 +32,4 @@ simdjson::error_code ParseJsonTolerant(simdjson::dom::parser& parser, std::strin
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_JSON_NUMBERS_H_
+#endif  // DOGE_ENGINE_BASE_JSON_NUMBERS_H_

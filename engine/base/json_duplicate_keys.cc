@@ -1,4 +1,4 @@
-#include "engine/json_duplicate_keys.h"
+#include "engine/base/json_duplicate_keys.h"
 
 #include <cstdint>
 #include <functional>

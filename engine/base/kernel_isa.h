@@ -5,8 +5,8 @@
 //
 // Choice: the environment variable DOGE_KERNEL_ISA (portable | avx2 | avx512) when set, else the
 // widest ISA this binary has code for and this CPU and OS run. It is read once per process.
-#ifndef DOGE_ENGINE_KERNEL_ISA_H_
-#define DOGE_ENGINE_KERNEL_ISA_H_
+#ifndef DOGE_ENGINE_BASE_KERNEL_ISA_H_
+#define DOGE_ENGINE_BASE_KERNEL_ISA_H_
 
 #include <string>
 #include <vector>
@@ -36,4 +36,4 @@ KernelIsa ActiveKernelIsa();
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_KERNEL_ISA_H_
+#endif  // DOGE_ENGINE_BASE_KERNEL_ISA_H_

@@ -1,5 +1,5 @@
 // Machine load from /proc/stat, /proc/loadavg and getrusage; the start-up OpenMP wait policy.
-#include "engine/machine_load.h"
+#include "engine/base/machine_load.h"
 
 #include <sys/resource.h>
 #include <unistd.h>

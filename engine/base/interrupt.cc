@@ -1,4 +1,4 @@
-#include "engine/interrupt.h"
+#include "engine/base/interrupt.h"
 
 #include <csignal>
 

@@ -1,8 +1,8 @@
 // MachineFingerprint: what machine and build produced a number. Every JSON the project writes
 // (results.json, doge bench rows, kernel benchmark context) embeds it under "fingerprint", and
 // `doge report compare` refuses to compare runs whose fingerprints differ unless --force.
-#ifndef DOGE_ENGINE_FINGERPRINT_H_
-#define DOGE_ENGINE_FINGERPRINT_H_
+#ifndef DOGE_ENGINE_BASE_FINGERPRINT_H_
+#define DOGE_ENGINE_BASE_FINGERPRINT_H_
 
 #include <cstdint>
 #include <string>
@@ -18,7 +18,7 @@ struct MachineFingerprint {
   std::vector<std::string> isa;    // CPU features relevant to the kernels: avx2 fma avx512f ...
   std::vector<std::string> isa_compiled;  // features the binary was compiled for (__AVX2__ ...)
   std::string kernel_isa;          // the kernels the run used: portable | avx2 | avx512
-                                   // (engine/kernel_isa.h); empty in files written before it
+                                   // (engine/base/kernel_isa.h); empty in files written before it
   int64_t memory_bytes = 0;        // /proc/meminfo MemTotal
   std::string compiler;            // "g++ 12.2.0"
   std::string build_type;          // "Release"
@@ -42,4 +42,4 @@ std::vector<std::string> FingerprintDifferences(const MachineFingerprint& a,
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_FINGERPRINT_H_
+#endif  // DOGE_ENGINE_BASE_FINGERPRINT_H_

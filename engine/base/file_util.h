@@ -1,8 +1,8 @@
 // File helpers shared by every layer: whole-file reads with typed errors, atomic writes
 // (temp file + fsync + rename, so an interrupted run never leaves a file that looks complete),
 // SHA-256 of files and buffers.
-#ifndef DOGE_ENGINE_FILE_UTIL_H_
-#define DOGE_ENGINE_FILE_UTIL_H_
+#ifndef DOGE_ENGINE_BASE_FILE_UTIL_H_
+#define DOGE_ENGINE_BASE_FILE_UTIL_H_
 
 #include <cstdio>
 #include <string>
@@ -47,4 +47,4 @@ bool IsDirectory(const std::string& path);
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_FILE_UTIL_H_
+#endif  // DOGE_ENGINE_BASE_FILE_UTIL_H_

@@ -4,15 +4,15 @@
 // values is therefore an error naming the key's path (e.g. `added_tokens[3].content`); a key
 // repeated with an identical value (a harmless copy-paste) is accepted. Every reader of a file a
 // user might get from elsewhere calls CheckDuplicateKeys right after parsing.
-#ifndef DOGE_ENGINE_JSON_DUPLICATE_KEYS_H_
-#define DOGE_ENGINE_JSON_DUPLICATE_KEYS_H_
+#ifndef DOGE_ENGINE_BASE_JSON_DUPLICATE_KEYS_H_
+#define DOGE_ENGINE_BASE_JSON_DUPLICATE_KEYS_H_
 
 #include <simdjson.h>
 
 #include <optional>
 #include <string>
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge {
 
@@ -39,4 +39,4 @@ void CheckDuplicateKeys(simdjson::dom::element root, ErrorKind kind, const std::
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_JSON_DUPLICATE_KEYS_H_
+#endif  // DOGE_ENGINE_BASE_JSON_DUPLICATE_KEYS_H_

@@ -1,4 +1,4 @@
-#include "engine/fingerprint.h"
+#include "engine/base/fingerprint.h"
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -8,9 +8,9 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/error.h"
-#include "engine/json_writer.h"
-#include "engine/kernel_isa.h"
+#include "engine/base/error.h"
+#include "engine/base/json_writer.h"
+#include "engine/base/kernel_isa.h"
 
 #ifndef DOGE_GIT_REVISION
 #define DOGE_GIT_REVISION "unknown"

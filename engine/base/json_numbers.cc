@@ -1,4 +1,4 @@
-#include "engine/json_numbers.h"
+#include "engine/base/json_numbers.h"
 
 #include <algorithm>
 #include <cerrno>

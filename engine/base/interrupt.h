@@ -3,8 +3,8 @@
 // check between units of work (a batch of documents), so they can save what is finished, say how
 // to resume and exit with code 130 (ErrorKind::kInterrupted). A second signal is not waited for:
 // the default action runs (the process ends at once, losing at most the unsaved batch).
-#ifndef DOGE_ENGINE_INTERRUPT_H_
-#define DOGE_ENGINE_INTERRUPT_H_
+#ifndef DOGE_ENGINE_BASE_INTERRUPT_H_
+#define DOGE_ENGINE_BASE_INTERRUPT_H_
 
 namespace doge {
 
@@ -14,4 +14,4 @@ bool InterruptRequested();
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_INTERRUPT_H_
+#endif  // DOGE_ENGINE_BASE_INTERRUPT_H_

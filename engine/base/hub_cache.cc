@@ -1,4 +1,4 @@
-#include "engine/hub_cache.h"
+#include "engine/base/hub_cache.h"
 
 #include <simdjson.h>
 
@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include "engine/error.h"
-#include "engine/file_util.h"
+#include "engine/base/error.h"
+#include "engine/base/file_util.h"
 
 namespace doge {
 

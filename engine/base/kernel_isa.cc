@@ -1,4 +1,4 @@
-#include "engine/kernel_isa.h"
+#include "engine/base/kernel_isa.h"
 
 #include <cstdlib>
 
@@ -6,7 +6,7 @@
 #include <cpuid.h>
 #endif
 
-#include "engine/error.h"
+#include "engine/base/error.h"
 
 namespace doge {
 

@@ -1,7 +1,7 @@
 // JsonWriter: a small streaming JSON writer (simdjson only parses). Used for every JSON/JSONL file
 // and line the project writes, so escaping and number formatting are the same everywhere.
-#ifndef DOGE_ENGINE_JSON_WRITER_H_
-#define DOGE_ENGINE_JSON_WRITER_H_
+#ifndef DOGE_ENGINE_BASE_JSON_WRITER_H_
+#define DOGE_ENGINE_BASE_JSON_WRITER_H_
 
 #include <cstdint>
 #include <string>
@@ -70,4 +70,4 @@ JsonWriter& JsonWriter::Field(std::string_view key, const T& v) {
 
 }  // namespace doge
 
-#endif  // DOGE_ENGINE_JSON_WRITER_H_
+#endif  // DOGE_ENGINE_BASE_JSON_WRITER_H_
