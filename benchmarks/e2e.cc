@@ -95,6 +95,144 @@ std::string E2eTestName(int n_prompt, int n_gen) {
   return "pp" + std::to_string(n_prompt) + "+tg" + std::to_string(n_gen);
 }
 
+namespace {
+
+double ElapsedNs(Clock::time_point t0) {
+  return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+}
+
+// The prompt as the calls that feed it: n_batch tokens each, cut before timing.
+std::vector<std::vector<int32_t>> ChunksOf(const std::vector<int32_t>& prompt, int n_batch) {
+  std::vector<std::vector<int32_t>> chunks;
+  for (size_t i = 0; i < prompt.size(); i += static_cast<size_t>(n_batch)) {
+    const size_t end = std::min(prompt.size(), i + static_cast<size_t>(n_batch));
+    chunks.emplace_back(prompt.begin() + static_cast<std::ptrdiff_t>(i),
+                        prompt.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return chunks;
+}
+
+double PeakWith(const ProbeResult& first, const std::vector<double>& adjacent) {
+  std::vector<double> all = first.samples;
+  all.insert(all.end(), adjacent.begin(), adjacent.end());
+  return Median(all);
+}
+
+// The tests of one (threads, n_batch) pair: pp, tg and pp+tg rows timed the same way.
+struct E2eTests {
+  E2eTarget& target;
+  const E2eModelInfo& info;
+  const E2eOptions& options;
+  int threads, n_batch, reps;
+  int64_t decode_bytes;
+  // Peaks at this thread count, measured when the thread count starts (not at start-up of the
+  // process) so that they see the same machine state as the rows that follow; each row then adds
+  // one short probe right before each of its timed repetitions and uses the median of all of
+  // them, so a neighbour that slows the machine down for a few seconds moves the bound along
+  // with the samples.
+  ProbeResult bw0, fma0;
+  ProbeOptions quick;
+
+  E2eRow NewRow(int n_prompt, int n_gen) const {
+    E2eRow r;
+    r.info = info;
+    r.test = E2eTestName(n_prompt, n_gen);
+    r.n_prompt = n_prompt;
+    r.n_gen = n_gen;
+    r.n_batch = n_batch;
+    r.n_threads = threads;
+    r.n_reps = reps;
+    r.test_time = UtcNowIso8601();
+    return r;
+  }
+
+  // Prompt processing: the n tokens from an empty cache in calls of n_batch tokens, each
+  // computing the last token's logits only.
+  E2eRow Prompt(int n) {
+    E2eRow r = NewRow(n, 0);
+    std::vector<double> adjacent;
+    // Token ids are drawn before timing; tokenization is not part of the benchmark.
+    const auto chunks = ChunksOf(RandomTokens(n, info, options.seed), n_batch);
+    target.Reset();
+    for (const auto& c : chunks) target.Prefill(c);  // warm-up, untimed
+    const CpuSnapshot load0 = TakeCpuSnapshot();
+    for (int rep = 0; rep < reps; ++rep) {
+      target.Reset();
+      adjacent.push_back(MeasureFmaPeak(threads, quick).median);
+      auto t0 = Clock::now();
+      for (const auto& c : chunks) target.Prefill(c);
+      r.samples_ns.push_back(ElapsedNs(t0));
+    }
+    r.load = LoadBetween(load0, TakeCpuSnapshot());
+    r.peak = PeakWith(fma0, adjacent);
+    r.bound_ts = r.peak * 1e9 / info.cost.PrefillFlopsPerToken(n);
+    FinishStats(r, n);
+    return r;
+  }
+
+  // Text generation, as llama-bench's tg test: an empty prompt, then n single-token forward
+  // calls at positions 0..n-1; the first token is BOS, the others are pre-drawn random ids
+  // (no sampling: choosing the next token is not engine work, and random ids make the run
+  // independent of the weights). Every step computes the full-vocabulary logits.
+  E2eRow Generate(int n) {
+    E2eRow r = NewRow(0, n);
+    std::vector<double> adjacent;
+    const std::vector<int32_t> tokens = RandomTokens(n, info, options.seed + 1);
+    target.Reset();
+    for (int32_t t : tokens) target.Decode(t);  // warm-up, untimed
+    const CpuSnapshot load0 = TakeCpuSnapshot();
+    for (int rep = 0; rep < reps; ++rep) {
+      target.Reset();  // outside the timed region
+      adjacent.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
+      auto t0 = Clock::now();
+      for (int32_t t : tokens) target.Decode(t);
+      r.samples_ns.push_back(ElapsedNs(t0));
+    }
+    r.load = LoadBetween(load0, TakeCpuSnapshot());
+    r.peak = PeakWith(bw0, adjacent);
+    r.bound_ts = r.peak * 1e9 / info.cost.DecodeBytesPerToken();
+    FinishStats(r, n);
+    return r;
+  }
+
+  // Prompt then generation (llama-bench -pg): the prompt from an empty cache as above, then
+  // n_gen single-token steps continuing at positions n_prompt.., all in one timed region.
+  // The bound adds the two parts' times at their own peaks: n_prompt / pp bound + n_gen /
+  // tg bound.
+  E2eRow PromptThenGenerate(int np, int ng) {
+    E2eRow r = NewRow(np, ng);
+    std::vector<double> adjacent_fma, adjacent_bw;
+    const auto chunks = ChunksOf(RandomTokens(np, info, options.seed), n_batch);
+    std::vector<int32_t> gen = RandomTokens(ng + 1, info, options.seed + 2);
+    gen.erase(gen.begin());  // the prompt already starts with BOS
+    auto run = [&] {
+      for (const auto& c : chunks) target.Prefill(c);
+      for (int32_t t : gen) target.Decode(t);
+    };
+    target.Reset();
+    run();  // warm-up, untimed
+    const CpuSnapshot load0 = TakeCpuSnapshot();
+    for (int rep = 0; rep < reps; ++rep) {
+      target.Reset();
+      adjacent_fma.push_back(MeasureFmaPeak(threads, quick).median);
+      adjacent_bw.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
+      auto t0 = Clock::now();
+      run();
+      r.samples_ns.push_back(ElapsedNs(t0));
+    }
+    r.load = LoadBetween(load0, TakeCpuSnapshot());
+    r.peak = PeakWith(fma0, adjacent_fma);
+    r.peak_read = PeakWith(bw0, adjacent_bw);
+    const double seconds = (np > 0 ? np * info.cost.PrefillFlopsPerToken(np) / (r.peak * 1e9) : 0) +
+                           ng * info.cost.DecodeBytesPerToken() / (r.peak_read * 1e9);
+    r.bound_ts = (np + ng) / seconds;
+    FinishStats(r, np + ng);
+    return r;
+  }
+};
+
+}  // namespace
+
 std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
                            const E2eOptions& options) {
   std::vector<E2eRow> rows;
@@ -108,135 +246,23 @@ std::vector<E2eRow> RunE2e(E2eTarget& target, const E2eModelInfo& info,
     rows.push_back(std::move(r));
     if (options.on_row) options.on_row(rows.back(), rows.size(), n_rows);
   };
-  auto elapsed_ns = [](Clock::time_point t0) {
-    return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-  };
   for (int threads : options.threads) {
     target.SetThreads(threads);
-    // Peaks at this thread count, measured now (not at start-up of the process) so that they see
-    // the same machine state as the rows that follow; each row then adds one short probe right
-    // before each of its timed repetitions and uses the median of all of them, so a neighbour
-    // that slows the machine down for a few seconds moves the bound along with the samples.
     const int64_t decode_bytes = static_cast<int64_t>(info.cost.DecodeBytesPerToken());
     const ProbeResult bw0 = MeasureReadBandwidth(decode_bytes, threads, options.probe);
     const ProbeResult fma0 = MeasureFmaPeak(threads, options.probe);
     ProbeOptions quick = options.probe;
     quick.repetitions = 1;
-    auto peak_with = [](const ProbeResult& first, const std::vector<double>& adjacent) {
-      std::vector<double> all = first.samples;
-      all.insert(all.end(), adjacent.begin(), adjacent.end());
-      return Median(all);
-    };
-
     for (const int n_batch : options.n_batch) {
-      // The prompt as the calls that feed it: n_batch tokens each, cut before timing.
-      auto chunks_of = [n_batch](const std::vector<int32_t>& prompt) {
-        std::vector<std::vector<int32_t>> chunks;
-        for (size_t i = 0; i < prompt.size(); i += static_cast<size_t>(n_batch)) {
-          const size_t end = std::min(prompt.size(), i + static_cast<size_t>(n_batch));
-          chunks.emplace_back(prompt.begin() + static_cast<std::ptrdiff_t>(i),
-                              prompt.begin() + static_cast<std::ptrdiff_t>(end));
-        }
-        return chunks;
-      };
-      auto new_row = [&](int n_prompt, int n_gen) {
-        E2eRow r;
-        r.info = info;
-        r.test = E2eTestName(n_prompt, n_gen);
-        r.n_prompt = n_prompt;
-        r.n_gen = n_gen;
-        r.n_batch = n_batch;
-        r.n_threads = threads;
-        r.n_reps = reps;
-        r.test_time = UtcNowIso8601();
-        return r;
-      };
-
-      // Prompt processing: the n tokens from an empty cache in calls of n_batch tokens, each
-      // computing the last token's logits only.
+      E2eTests tests{target, info, options, threads, n_batch, reps, decode_bytes, bw0, fma0, quick};
       for (int n : options.n_prompt) {
-        if (n <= 0) continue;
-        E2eRow r = new_row(n, 0);
-        std::vector<double> adjacent;
-        // Token ids are drawn before timing; tokenization is not part of the benchmark.
-        const auto chunks = chunks_of(RandomTokens(n, info, options.seed));
-        target.Reset();
-        for (const auto& c : chunks) target.Prefill(c);  // warm-up, untimed
-        const CpuSnapshot load0 = TakeCpuSnapshot();
-        for (int rep = 0; rep < reps; ++rep) {
-          target.Reset();
-          adjacent.push_back(MeasureFmaPeak(threads, quick).median);
-          auto t0 = Clock::now();
-          for (const auto& c : chunks) target.Prefill(c);
-          r.samples_ns.push_back(elapsed_ns(t0));
-        }
-        r.load = LoadBetween(load0, TakeCpuSnapshot());
-        r.peak = peak_with(fma0, adjacent);
-        r.bound_ts = r.peak * 1e9 / info.cost.PrefillFlopsPerToken(n);
-        FinishStats(r, n);
-        finish(std::move(r));
+        if (n > 0) finish(tests.Prompt(n));
       }
-
-      // Text generation, as llama-bench's tg test: an empty prompt, then n single-token forward
-      // calls at positions 0..n-1; the first token is BOS, the others are pre-drawn random ids
-      // (no sampling: choosing the next token is not engine work, and random ids make the run
-      // independent of the weights). Every step computes the full-vocabulary logits.
       for (int n : options.n_gen) {
-        if (n <= 0) continue;
-        E2eRow r = new_row(0, n);
-        std::vector<double> adjacent;
-        const std::vector<int32_t> tokens = RandomTokens(n, info, options.seed + 1);
-        target.Reset();
-        for (int32_t t : tokens) target.Decode(t);  // warm-up, untimed
-        const CpuSnapshot load0 = TakeCpuSnapshot();
-        for (int rep = 0; rep < reps; ++rep) {
-          target.Reset();  // outside the timed region
-          adjacent.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
-          auto t0 = Clock::now();
-          for (int32_t t : tokens) target.Decode(t);
-          r.samples_ns.push_back(elapsed_ns(t0));
-        }
-        r.load = LoadBetween(load0, TakeCpuSnapshot());
-        r.peak = peak_with(bw0, adjacent);
-        r.bound_ts = r.peak * 1e9 / info.cost.DecodeBytesPerToken();
-        FinishStats(r, n);
-        finish(std::move(r));
+        if (n > 0) finish(tests.Generate(n));
       }
-
-      // Prompt then generation (llama-bench -pg): the prompt from an empty cache as above, then
-      // n_gen single-token steps continuing at positions n_prompt.., all in one timed region.
-      // The bound adds the two parts' times at their own peaks: n_prompt / pp bound + n_gen /
-      // tg bound.
       for (const auto& [np, ng] : options.n_pg) {
-        if (np <= 0 && ng <= 0) continue;
-        E2eRow r = new_row(np, ng);
-        std::vector<double> adjacent_fma, adjacent_bw;
-        const auto chunks = chunks_of(RandomTokens(np, info, options.seed));
-        std::vector<int32_t> gen = RandomTokens(ng + 1, info, options.seed + 2);
-        gen.erase(gen.begin());  // the prompt already starts with BOS
-        auto run = [&] {
-          for (const auto& c : chunks) target.Prefill(c);
-          for (int32_t t : gen) target.Decode(t);
-        };
-        target.Reset();
-        run();  // warm-up, untimed
-        const CpuSnapshot load0 = TakeCpuSnapshot();
-        for (int rep = 0; rep < reps; ++rep) {
-          target.Reset();
-          adjacent_fma.push_back(MeasureFmaPeak(threads, quick).median);
-          adjacent_bw.push_back(MeasureReadBandwidth(decode_bytes, threads, quick).median);
-          auto t0 = Clock::now();
-          run();
-          r.samples_ns.push_back(elapsed_ns(t0));
-        }
-        r.load = LoadBetween(load0, TakeCpuSnapshot());
-        r.peak = peak_with(fma0, adjacent_fma);
-        r.peak_read = peak_with(bw0, adjacent_bw);
-        const double seconds = (np > 0 ? np * info.cost.PrefillFlopsPerToken(np) / (r.peak * 1e9) : 0) +
-                               ng * info.cost.DecodeBytesPerToken() / (r.peak_read * 1e9);
-        r.bound_ts = (np + ng) / seconds;
-        FinishStats(r, np + ng);
-        finish(std::move(r));
+        if (np > 0 || ng > 0) finish(tests.PromptThenGenerate(np, ng));
       }
     }
   }

@@ -127,6 +127,105 @@ std::string DefaultManifestDir() {
   return std::string(DOGE_SOURCE_DIR) + "/datasets-manifest";
 }
 
+namespace {
+
+// One entry of "sources": its id is added to `ids` (ids are unique within a manifest).
+ManifestSource ParseSource(Reader& r, element s, const std::string& where, std::set<std::string>* ids_out) {
+  std::set<std::string>& ids = *ids_out;
+  if (!s.is_object()) r.Fail(where, "expected object");
+  r.CheckKeys(s, where, {"id", "kind", "url", "sha256", "bytes", "hf_dataset", "hf_config", "hf_split", "page_length", "note"});
+  ManifestSource src;
+  src.id = r.Str(s, where, "id", true);
+  if (!ids.insert(src.id).second) r.Fail(where + ".id", "duplicate id '" + src.id + "'");
+  src.kind = r.Str(s, where, "kind", true);
+  if (!kKinds.count(src.kind)) {
+    r.Fail(where + ".kind", UnknownNameMessage("source kind", src.kind, {kKinds.begin(), kKinds.end()}));
+  }
+  src.url = r.Str(s, where, "url", true);
+  if (src.url.rfind("https://", 0) != 0 && src.url.rfind("http://", 0) != 0) {
+    r.Fail(where + ".url", "expected an http(s) URL, found '" + src.url + "'");
+  }
+  src.bytes = r.Int(s, where, "bytes", -1);
+  if (src.kind == "hf_rows") {
+    src.hf_dataset = r.Str(s, where, "hf_dataset", true);
+    src.hf_config = r.Str(s, where, "hf_config", true);
+    src.hf_split = r.Str(s, where, "hf_split", true);
+    src.page_length = r.Int(s, where, "page_length", 100);
+    if (src.page_length < 1 || src.page_length > 100) r.Fail(where + ".page_length", "expected 1..100 (the rows API's limit)");
+  } else {
+    src.sha256 = r.Sha(s, where, "sha256");
+  }
+  return src;
+}
+
+// One entry of "splits", checked against the dataset's adapter and the manifest's sources.
+ManifestSplit ParseSplit(Reader& r, element s, const std::string& where, const DatasetManifest& m,
+                         const std::set<std::string>& ids, std::set<std::string>* seen_splits) {
+  if (!s.is_object()) r.Fail(where, "expected object");
+  r.CheckKeys(s, where, {"split", "role", "format", "source", "member", "member_sha256", "labels_source", "labels_member", "labels_sha256", "count", "subject_counts", "canonical_sha256", "note"});
+  ManifestSplit sp;
+  sp.split = r.Str(s, where, "split", true);
+  const DatasetAdapter& adapter = FindDatasetAdapter(m.dataset);
+  const bool per_subject = adapter.per_subject();
+  const std::vector<std::string>& allowed = adapter.splits;
+  if (std::find(allowed.begin(), allowed.end(), sp.split) == allowed.end()) {
+    r.Fail(where + ".split", UnknownNameMessage("split", sp.split, allowed));
+  }
+  if (!seen_splits->insert(sp.split).second) r.Fail(where + ".split", "duplicate split '" + sp.split + "'");
+  sp.role = r.Str(s, where, "role", true);
+  sp.format = r.Str(s, where, "format", true);
+  const std::set<std::string>& formats = AcceptedFormats();
+  if (!formats.count(sp.format)) {
+    r.Fail(where + ".format", UnknownNameMessage("format", sp.format, {formats.begin(), formats.end()}));
+  }
+  sp.source = r.Str(s, where, "source", true);
+  if (!ids.count(sp.source)) r.Fail(where + ".source", "no source with id '" + sp.source + "'");
+  const ManifestSource& src = m.Source(sp.source);
+  bool archive = src.kind == "zip" || src.kind == "tar" || src.kind == "tar.gz";
+  sp.member = r.Str(s, where, "member", archive);
+  if (!archive && !sp.member.empty()) r.Fail(where + ".member", "only archives have members");
+  if (per_subject && sp.member.find("{subject}") == std::string::npos) {
+    r.Fail(where + ".member", m.dataset + " members must contain {subject}");
+  }
+  if (archive) sp.member_sha256 = r.Sha(s, where, "member_sha256");
+  sp.labels_source = r.Str(s, where, "labels_source", false);
+  sp.labels_member = r.Str(s, where, "labels_member", false);
+  if (!sp.labels_source.empty() && !ids.count(sp.labels_source)) {
+    r.Fail(where + ".labels_source", "no source with id '" + sp.labels_source + "'");
+  }
+  bool needs_labels =
+      adapter.labels_file == DatasetAdapter::Labels::kRequired && sp.format == adapter.source_format;
+  if (needs_labels && sp.labels_source.empty() && sp.labels_member.empty()) {
+    r.Fail(where, m.dataset + " needs labels_source or labels_member (the .lst file)");
+  }
+  if (!sp.labels_member.empty()) sp.labels_sha256 = r.Sha(s, where, "labels_sha256");
+  sp.count = r.Int(s, where, "count", -1);
+  element sc;
+  if (s["subject_counts"].get(sc) == simdjson::SUCCESS && !sc.is_null()) {
+    if (!per_subject) r.Fail(where + ".subject_counts", "only for per-subject datasets (mmlu)");
+    if (!sc.is_object()) r.Fail(where + ".subject_counts", "expected object");
+    int64_t total = 0;
+    for (auto [key, value] : object(sc)) {
+      std::string subj(key);
+      const auto& subjects = MmluSubjects();
+      if (std::find(subjects.begin(), subjects.end(), subj) == subjects.end()) {
+        r.Fail(where + ".subject_counts." + subj, UnknownNameMessage("subject", subj, subjects));
+      }
+      int64_t n;
+      if (value.get(n) != simdjson::SUCCESS || n < 0) r.Fail(where + ".subject_counts." + subj, "expected a non-negative integer");
+      sp.subject_counts[subj] = n;
+      total += n;
+    }
+    if (sp.subject_counts.size() == MmluSubjects().size() && sp.count >= 0 && total != sp.count) {
+      r.Fail(where + ".count", "is " + std::to_string(sp.count) + " but subject_counts sum to " + std::to_string(total));
+    }
+  }
+  sp.canonical_sha256 = r.Sha(s, where, "canonical_sha256");
+  return sp;
+}
+
+}  // namespace
+
 DatasetManifest LoadManifest(const std::string& path) {
   Reader r(path);
   std::string text = ReadFileToString(path);
@@ -160,97 +259,12 @@ DatasetManifest LoadManifest(const std::string& path) {
   size_t i = 0;
   std::set<std::string> ids;
   for (element s : sources) {
-    std::string where = "sources[" + std::to_string(i++) + "]";
-    if (!s.is_object()) r.Fail(where, "expected object");
-    r.CheckKeys(s, where, {"id", "kind", "url", "sha256", "bytes", "hf_dataset", "hf_config", "hf_split", "page_length", "note"});
-    ManifestSource src;
-    src.id = r.Str(s, where, "id", true);
-    if (!ids.insert(src.id).second) r.Fail(where + ".id", "duplicate id '" + src.id + "'");
-    src.kind = r.Str(s, where, "kind", true);
-    if (!kKinds.count(src.kind)) {
-      r.Fail(where + ".kind", UnknownNameMessage("source kind", src.kind, {kKinds.begin(), kKinds.end()}));
-    }
-    src.url = r.Str(s, where, "url", true);
-    if (src.url.rfind("https://", 0) != 0 && src.url.rfind("http://", 0) != 0) {
-      r.Fail(where + ".url", "expected an http(s) URL, found '" + src.url + "'");
-    }
-    src.bytes = r.Int(s, where, "bytes", -1);
-    if (src.kind == "hf_rows") {
-      src.hf_dataset = r.Str(s, where, "hf_dataset", true);
-      src.hf_config = r.Str(s, where, "hf_config", true);
-      src.hf_split = r.Str(s, where, "hf_split", true);
-      src.page_length = r.Int(s, where, "page_length", 100);
-      if (src.page_length < 1 || src.page_length > 100) r.Fail(where + ".page_length", "expected 1..100 (the rows API's limit)");
-    } else {
-      src.sha256 = r.Sha(s, where, "sha256");
-    }
-    m.sources.push_back(src);
+    m.sources.push_back(ParseSource(r, s, "sources[" + std::to_string(i++) + "]", &ids));
   }
   i = 0;
   std::set<std::string> seen_splits;
   for (element s : splits) {
-    std::string where = "splits[" + std::to_string(i++) + "]";
-    if (!s.is_object()) r.Fail(where, "expected object");
-    r.CheckKeys(s, where, {"split", "role", "format", "source", "member", "member_sha256", "labels_source", "labels_member", "labels_sha256", "count", "subject_counts", "canonical_sha256", "note"});
-    ManifestSplit sp;
-    sp.split = r.Str(s, where, "split", true);
-    const DatasetAdapter& adapter = FindDatasetAdapter(m.dataset);
-    const bool per_subject = adapter.per_subject();
-    const std::vector<std::string>& allowed = adapter.splits;
-    if (std::find(allowed.begin(), allowed.end(), sp.split) == allowed.end()) {
-      r.Fail(where + ".split", UnknownNameMessage("split", sp.split, allowed));
-    }
-    if (!seen_splits.insert(sp.split).second) r.Fail(where + ".split", "duplicate split '" + sp.split + "'");
-    sp.role = r.Str(s, where, "role", true);
-    sp.format = r.Str(s, where, "format", true);
-    const std::set<std::string>& formats = AcceptedFormats();
-    if (!formats.count(sp.format)) {
-      r.Fail(where + ".format", UnknownNameMessage("format", sp.format, {formats.begin(), formats.end()}));
-    }
-    sp.source = r.Str(s, where, "source", true);
-    if (!ids.count(sp.source)) r.Fail(where + ".source", "no source with id '" + sp.source + "'");
-    const ManifestSource& src = m.Source(sp.source);
-    bool archive = src.kind == "zip" || src.kind == "tar" || src.kind == "tar.gz";
-    sp.member = r.Str(s, where, "member", archive);
-    if (!archive && !sp.member.empty()) r.Fail(where + ".member", "only archives have members");
-    if (per_subject && sp.member.find("{subject}") == std::string::npos) {
-      r.Fail(where + ".member", m.dataset + " members must contain {subject}");
-    }
-    if (archive) sp.member_sha256 = r.Sha(s, where, "member_sha256");
-    sp.labels_source = r.Str(s, where, "labels_source", false);
-    sp.labels_member = r.Str(s, where, "labels_member", false);
-    if (!sp.labels_source.empty() && !ids.count(sp.labels_source)) {
-      r.Fail(where + ".labels_source", "no source with id '" + sp.labels_source + "'");
-    }
-    bool needs_labels =
-        adapter.labels_file == DatasetAdapter::Labels::kRequired && sp.format == adapter.source_format;
-    if (needs_labels && sp.labels_source.empty() && sp.labels_member.empty()) {
-      r.Fail(where, m.dataset + " needs labels_source or labels_member (the .lst file)");
-    }
-    if (!sp.labels_member.empty()) sp.labels_sha256 = r.Sha(s, where, "labels_sha256");
-    sp.count = r.Int(s, where, "count", -1);
-    element sc;
-    if (s["subject_counts"].get(sc) == simdjson::SUCCESS && !sc.is_null()) {
-      if (!per_subject) r.Fail(where + ".subject_counts", "only for per-subject datasets (mmlu)");
-      if (!sc.is_object()) r.Fail(where + ".subject_counts", "expected object");
-      int64_t total = 0;
-      for (auto [key, value] : object(sc)) {
-        std::string subj(key);
-        const auto& subjects = MmluSubjects();
-        if (std::find(subjects.begin(), subjects.end(), subj) == subjects.end()) {
-          r.Fail(where + ".subject_counts." + subj, UnknownNameMessage("subject", subj, subjects));
-        }
-        int64_t n;
-        if (value.get(n) != simdjson::SUCCESS || n < 0) r.Fail(where + ".subject_counts." + subj, "expected a non-negative integer");
-        sp.subject_counts[subj] = n;
-        total += n;
-      }
-      if (sp.subject_counts.size() == MmluSubjects().size() && sp.count >= 0 && total != sp.count) {
-        r.Fail(where + ".count", "is " + std::to_string(sp.count) + " but subject_counts sum to " + std::to_string(total));
-      }
-    }
-    sp.canonical_sha256 = r.Sha(s, where, "canonical_sha256");
-    m.splits.push_back(sp);
+    m.splits.push_back(ParseSplit(r, s, "splits[" + std::to_string(i++) + "]", m, ids, &seen_splits));
   }
   if (m.splits.empty()) r.Fail("splits", "expected at least one split");
   return m;
