@@ -318,7 +318,7 @@ constexpr int64_t kRowChunk = 64;
 // n input rows against weight rows in fixed chunks: RowsTimesInputs (the DotBlock order).
 void SmallBatch(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out) {
   const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-  const bool par = !InParallel() && n * rows * cols >= kParallelPlainGemmMacs;
+  [[maybe_unused]] const bool par = !InParallel() && n * rows * cols >= kParallelPlainGemmMacs;
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t ch = 0; ch < n_chunks; ++ch) {
     const int64_t r0 = ch * kRowChunk, r1 = Min(rows, r0 + kRowChunk);
@@ -340,7 +340,7 @@ void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int
     // Fixed 64-row chunks of W: each chunk is one single-threaded Eigen GEMM whose shape (and so
     // blocking and summation order) never depends on the number of threads.
     const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-    const bool par = !InParallel();
+    [[maybe_unused]] const bool par = !InParallel();
     Eigen::Map<const RowMat> xm(x, n, cols);
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t ch = 0; ch < n_chunks; ++ch) {
@@ -837,7 +837,7 @@ void PortableBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, i
 void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K,
                   float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  const bool par = !InParallel() && n * rows * K >= kParallelPlainGemmMacs;
+  [[maybe_unused]] const bool par = !InParallel() && n * rows * K >= kParallelPlainGemmMacs;
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t b = 0; b < n_blocks; ++b) {
     PortableBlocks(wp, x, n, rows, K, b, b + 1, out + b * kPackRows, rows);
@@ -1206,7 +1206,7 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
       KernelScratch(1, cells * (sizeof(SegmentStats) / sizeof(float))));
   float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
   const bool par = !InParallel() && n_chunks > 1 && n * V * H >= kParallelVocabMacs;
-  const int team = TeamSize(par);
+  [[maybe_unused]] const int team = TeamSize(par);  // read only by the pragma (unused without OpenMP)
   // A q8 head: every row quantized once, here (the calling thread's buffer, read by the team).
   const bool q8 = packed.data != nullptr && packed.type == PackedType::kQ8;
   Q8Rows xq;
