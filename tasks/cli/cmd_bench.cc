@@ -1,4 +1,4 @@
-// `doge bench kernels|e2e|eval`: the benchmark front end (issue #6). The work lives in
+// `doge bench kernels|e2e|eval`: the benchmark front end. The work lives in
 // benchmarks/ (library doge_bench, linked into this binary by benchmarks/CMakeLists.txt, which
 // also defines DOGE_HAVE_BENCH); this file only parses options and prints.
 #include <unistd.h>

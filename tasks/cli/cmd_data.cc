@@ -1,4 +1,4 @@
-// `doge data fetch|import|verify|ls` (issue #4): getting the evaluation datasets into the
+// `doge data fetch|import|verify|ls`: getting the evaluation datasets into the
 // canonical layout of tasks/data/documents.h, and checking what a data directory holds. The
 // `import` contract (--dataset NAME --split SPLIT --from PATH [--data-dir D]; --dir D until the
 // next release) is used by outside checks; keep it stable.

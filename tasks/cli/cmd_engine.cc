@@ -1,4 +1,4 @@
-// Engine subcommands (issue #2): logits, generate, info, score, dev random-checkpoint.
+// Engine subcommands: logits, generate, info, score, dev random-checkpoint.
 // `doge logits` is an outside contract: a safetensors file holding one F32 tensor `logits` of
 // shape [T, vocab], row t = the logits at position t.
 #include <boost/program_options.hpp>

@@ -1,4 +1,4 @@
-// `doge report card|compare|machines` (issue #7): the model-card table, the benchmark comparison
+// `doge report card|compare|machines`: the model-card table, the benchmark comparison
 // verdict, and the cross-machine throughput table. The work is in reports/src; this file parses
 // options, prints warnings to stderr and writes the output (stdout, or -o/--output atomically).
 #include <boost/program_options.hpp>

@@ -1,4 +1,4 @@
-// doge tokenize / doge detokenize (issue #3). The contract is checked from outside; keep it:
+// doge tokenize / doge detokenize. The contract is checked from outside; keep it:
 //   doge tokenize   --tokenizer PATH (--text STR | --input FILE.jsonl) [--no-special]
 //     --text: prints one line {"ids": [...]}. --input: each line {"text": ...} gives one line
 //     {"ids": [...]}, in order. add_special_tokens is on unless --no-special (Doge: BOS first).

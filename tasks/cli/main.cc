@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   ConfigureOpenMpWaiting(argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
-    PrintUsage(stdout);  // bare `doge` too: help on stdout, exit 0 (issue #18)
+    PrintUsage(stdout);  // bare `doge` too: help on stdout, exit 0, as other tools do
     return 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
