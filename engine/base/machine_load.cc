@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace doge {
 namespace {
@@ -26,7 +28,35 @@ int OnlineCpus() {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+// /proc/stat's procs_running: threads running or ready to run now, this one included.
+int ProcsRunning() {
+  std::ifstream in("/proc/stat");
+  std::string key;
+  long long value = 0;
+  while (in >> key) {
+    if (key == "procs_running") return in >> value ? static_cast<int>(value) : -1;
+    in.ignore(1 << 16, '\n');
+  }
+  return -1;
+}
+
 }  // namespace
+
+int OtherRunnableThreadsNow() {
+  std::vector<int> others;
+  for (int i = 0; i < 9; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::microseconds(500));
+    const int n = ProcsRunning();
+    if (n < 0) return -1;
+    others.push_back(std::max(0, n - 1));  // ourselves
+  }
+  std::nth_element(others.begin(), others.begin() + 4, others.end());
+  return others[4];
+}
+
+bool WaitPassivelyAtStart(int other_runnable, int cpus) {
+  return other_runnable >= 0 && 2 * other_runnable >= cpus;
+}
 
 CpuSnapshot TakeCpuSnapshot() {
   CpuSnapshot s;
@@ -87,18 +117,18 @@ void ConfigureOpenMpWaiting(char** argv) {
     setenv("DOGE_OMP_WAIT", "set by the user (OMP_WAIT_POLICY / GOMP_SPINCOUNT)", 1);
     return;
   }
-  const double load = LoadAverage1m();
+  const int others = OtherRunnableThreadsNow();
   const int cpus = OnlineCpus();
-  const bool busy = load >= 0.5 * cpus;
-  char why[160];
-  if (busy) {
+  char state[120];
+  std::snprintf(state, sizeof state, "%d other runnable threads on %d CPUs at start, load average %.2f",
+                others, cpus, LoadAverage1m());
+  char why[200];
+  if (WaitPassivelyAtStart(others, cpus)) {
     setenv("OMP_WAIT_POLICY", "passive", 1);
-    std::snprintf(why, sizeof why, "OMP_WAIT_POLICY=passive (doge default: load %.2f on %d CPUs at start)",
-                  load, cpus);
+    std::snprintf(why, sizeof why, "OMP_WAIT_POLICY=passive (doge default: %s)", state);
   } else {
     setenv("GOMP_SPINCOUNT", "1000", 1);
-    std::snprintf(why, sizeof why, "GOMP_SPINCOUNT=1000 (doge default: load %.2f on %d CPUs at start)",
-                  load, cpus);
+    std::snprintf(why, sizeof why, "GOMP_SPINCOUNT=1000 (doge default: %s)", state);
   }
   setenv("DOGE_OMP_WAIT", why, 1);
   execv("/proc/self/exe", argv);
