@@ -467,7 +467,10 @@ inline __m512 Load16(const void* base, int64_t i) {
 // row's (two cheap ALU ops instead of vpmovzxwd, a cross-lane shuffle, per 16 rows). The
 // accumulators then hold the even and the odd rows; they are put back in row order once per block.
 // Each row is still one FMA chain over k with the same values, so the bits equal the f32 path's.
-// Two blocks in flight (four chains) hide the FMA latency when the weights come from cache.
+// One block at a time, one sequential stream: two blocks in flight (four zmm or eight ymm chains,
+// two streams 32·K·2 bytes apart) ran Doge-20M bf16 decode at 1 thread 30–40% slower end to end
+// (AVX-512 930–990 t/s against 1,300–1,430 for one block; AVX2 705–830 against 1,220–1,330;
+// idle Zen 4, 2026-12-07), though it won in an L1-resident microbenchmark.
 void PackedGemvBf16Blocks(const void* wp, const float* x, int64_t b0, int64_t b1, int64_t rows,
                           int64_t K, float* out) {
   const auto* base = static_cast<const uint16_t*>(wp);
@@ -487,24 +490,7 @@ void PackedGemvBf16Blocks(const void* wp, const float* x, int64_t b0, int64_t b1
       _mm512_mask_storeu_ps(ob + 16, v1 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << v1) - 1), r1);
     }
   };
-  int64_t b = b0;
-  for (; b + 1 < b1; b += 2) {
-    const uint16_t* p0 = base + b * kPackRows * K;
-    const uint16_t* p1 = p0 + kPackRows * K;
-    __m512 e0 = _mm512_setzero_ps(), o0 = e0, e1 = e0, o1 = e0;
-    for (int64_t k = 0; k < K; ++k) {
-      const __m512 xb = _mm512_set1_ps(x[k]);
-      const __m512i v0 = _mm512_loadu_si512(p0 + k * kPackRows);
-      const __m512i v1 = _mm512_loadu_si512(p1 + k * kPackRows);
-      e0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), xb, e0);
-      o0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, odd_mask)), xb, o0);
-      e1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v1, 16)), xb, e1);
-      o1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v1, odd_mask)), xb, o1);
-    }
-    store(b, e0, o0);
-    store(b + 1, e1, o1);
-  }
-  for (; b < b1; ++b) {
+  for (int64_t b = b0; b < b1; ++b) {
     const uint16_t* p0 = base + b * kPackRows * K;
     __m512 e0 = _mm512_setzero_ps(), o0 = e0;
     for (int64_t k = 0; k < K; ++k) {
