@@ -54,8 +54,8 @@ int OtherRunnableThreadsNow() {
   return others[4];
 }
 
-bool WaitPassivelyAtStart(int other_runnable, int cpus) {
-  return other_runnable >= 0 && 2 * other_runnable >= cpus;
+bool WaitPassivelyAtStart(int other_runnable, double loadavg_1m, int cpus) {
+  return other_runnable >= 0 && 2 * other_runnable >= cpus && 2 * loadavg_1m >= cpus;
 }
 
 CpuSnapshot TakeCpuSnapshot() {
@@ -119,11 +119,12 @@ void ConfigureOpenMpWaiting(char** argv) {
   }
   const int others = OtherRunnableThreadsNow();
   const int cpus = OnlineCpus();
+  const double load = LoadAverage1m();
   char state[120];
   std::snprintf(state, sizeof state, "%d other runnable threads on %d CPUs at start, load average %.2f",
-                others, cpus, LoadAverage1m());
+                others, cpus, load);
   char why[200];
-  if (WaitPassivelyAtStart(others, cpus)) {
+  if (WaitPassivelyAtStart(others, load, cpus)) {
     setenv("OMP_WAIT_POLICY", "passive", 1);
     std::snprintf(why, sizeof why, "OMP_WAIT_POLICY=passive (doge default: %s)", state);
   } else {

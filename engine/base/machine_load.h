@@ -44,14 +44,15 @@ std::string DescribeLoad(const MachineLoad& load);
 // spinning then sleeping (GOMP_SPINCOUNT=1000, libgomp's own count for oversubscribed teams,
 // instead of its default 300000: tens of microseconds, longer than the skew of a balanced
 // parallel region) on a machine that is quiet at start, and sleeping at once
-// (OMP_WAIT_POLICY=passive) when other threads already want at least half the CPUs: a thread
-// spinning for a descheduled partner wastes the core the partner needs (measured on a loaded
-// 2-CPU machine, 2-thread decode of Doge-20M: 10-28 t/s with libgomp's default, 12 with 10000
-// spins, 75-81 with 1000, 150 passive). "Other threads" are counted now (OtherRunnableThreadsNow),
-// not read from the 1-minute load average: that average trails by a minute, so a run started
-// right after another (or after a compile that has ended) saw load 1.4 on an idle 2-CPU
-// machine, slept passively, and decoded 314 t/s at 2 threads instead of 1,258 (f32) and 366
-// instead of 4,479 (q8), Doge-20M, AMD EPYC Zen 4.
+// (OMP_WAIT_POLICY=passive) when other threads already want at least half the CPUs, now and over
+// the last minute: a thread spinning for a descheduled partner wastes the core the partner needs
+// (measured on a loaded 2-CPU machine, 2-thread decode of Doge-20M: 10-28 t/s with libgomp's
+// default, 12 with 10000 spins, 75-81 with 1000, 150 passive). Both signals, because each alone
+// misleads: the 1-minute load average trails by a minute (a run started right after another, or
+// after a compile had ended, saw load 1.4 on an idle 2-CPU machine, slept passively, and decoded
+// 314 t/s at 2 threads instead of 1,258 (f32), 366 instead of 4,479 (q8), Doge-20M, Zen 4), and
+// the runnable count alone catches passing processes (`doge ... | python3` samples python's
+// start-up: passive, and 2-thread q8 decode of Doge-60M fell from 550 to 137-160 t/s).
 // The choice is recorded in DOGE_OMP_WAIT (read back by OmpWaitPolicy()). Returns only if no
 // re-exec happened.
 void ConfigureOpenMpWaiting(char** argv);
@@ -59,8 +60,9 @@ void ConfigureOpenMpWaiting(char** argv);
 // /proc/stat's procs_running half a millisecond apart (a passing shell is not a load); -1 if
 // unreadable.
 int OtherRunnableThreadsNow();
-// The start-up rule: sleep at once when others want at least half the CPUs (-1: unknown -> no).
-bool WaitPassivelyAtStart(int other_runnable, int cpus);
+// The start-up rule: sleep at once when others want at least half the CPUs now (-1: unknown ->
+// no) and the 1-minute load average says so too.
+bool WaitPassivelyAtStart(int other_runnable, double loadavg_1m, int cpus);
 std::string OmpWaitPolicy();  // e.g. "GOMP_SPINCOUNT=1000 (doge default, quiet start)"
 
 }  // namespace doge

@@ -66,13 +66,17 @@ TEST(MachineLoadTest, SnapshotsReadThisMachine) {
   EXPECT_GE(l.n_cpus, 1);
 }
 
-TEST(MachineLoadTest, PassiveWaitingWhenOthersWantHalfTheCpus) {
-  EXPECT_FALSE(WaitPassivelyAtStart(0, 2));
-  EXPECT_TRUE(WaitPassivelyAtStart(1, 2));  // one busy core of two: a spinning partner stalls
-  EXPECT_TRUE(WaitPassivelyAtStart(5, 2));
-  EXPECT_FALSE(WaitPassivelyAtStart(3, 8));
-  EXPECT_TRUE(WaitPassivelyAtStart(4, 8));
-  EXPECT_FALSE(WaitPassivelyAtStart(-1, 2));  // /proc unreadable: spin briefly, as on a quiet machine
+TEST(MachineLoadTest, PassiveWaitingWhenOthersWantHalfTheCpusNowAndLately) {
+  EXPECT_FALSE(WaitPassivelyAtStart(0, 0.1, 2));
+  EXPECT_TRUE(WaitPassivelyAtStart(1, 1.0, 2));  // one busy core of two: a spinning partner stalls
+  EXPECT_TRUE(WaitPassivelyAtStart(5, 12.0, 2));
+  EXPECT_FALSE(WaitPassivelyAtStart(3, 9.0, 8));
+  EXPECT_TRUE(WaitPassivelyAtStart(4, 4.0, 8));
+  // A finished compile or an earlier doge run: the average remembers it, nothing runs now.
+  EXPECT_FALSE(WaitPassivelyAtStart(0, 1.4, 2));
+  // A process starting beside us (`doge ... | python3`): runnable now, no history.
+  EXPECT_FALSE(WaitPassivelyAtStart(1, 0.2, 2));
+  EXPECT_FALSE(WaitPassivelyAtStart(-1, 5.0, 2));  // /proc unreadable: spin briefly
 }
 
 TEST(MachineLoadTest, RunnableThreadsAreCountedNowNotFromTheLoadAverage) {
