@@ -12,9 +12,7 @@
 #include "engine/base/json_writer.h"
 #include "engine/base/kernel_isa.h"
 
-#ifndef DOGE_GIT_REVISION
-#define DOGE_GIT_REVISION "unknown"
-#endif
+#include "doge_git_revision.h"  // generated at build time: DOGE_GIT_REVISION
 #ifndef DOGE_BUILD_TYPE
 #define DOGE_BUILD_TYPE "unknown"
 #endif
@@ -23,6 +21,8 @@
 #endif
 
 namespace doge {
+
+const char* GitRevision() { return DOGE_GIT_REVISION; }
 
 namespace {
 
@@ -91,7 +91,7 @@ MachineFingerprint Probe() {
 #endif
   f.build_type = DOGE_BUILD_TYPE;
   f.flags = DOGE_BUILD_FLAGS;
-  f.git_revision = DOGE_GIT_REVISION;
+  f.git_revision = GitRevision();
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) == 0) f.hostname = host;
   struct utsname u;

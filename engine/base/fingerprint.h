@@ -12,6 +12,10 @@ namespace doge {
 
 class JsonWriter;
 
+// The short git hash of the source tree this binary was built from ("-dirty" when tracked files
+// differed from it, "unknown" outside a checkout), taken at build time.
+const char* GitRevision();
+
 struct MachineFingerprint {
   std::string cpu_model;           // /proc/cpuinfo "model name"
   int32_t n_cores = 0;             // logical CPUs available to this process

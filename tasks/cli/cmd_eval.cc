@@ -340,7 +340,7 @@ std::unique_ptr<tasks::MpiDispatcher> StartDistributed(tasks::MpiSession& mpi, c
   std::string task_list;
   for (const std::string& n : plan.names) task_list += (task_list.empty() ? "" : ",") + n;
   std::vector<std::pair<std::string, std::string>> same = {
-      {"doge git revision", DOGE_GIT_REVISION},
+      {"doge git revision", GitRevision()},
       {"--tasks", task_list},
       {"protocol, limit, shard",
        protocol + " limit=" + std::to_string(f.limit) + (f.sharded ? " shard=" + tasks::ShardName(f.shard) : "")},

@@ -95,7 +95,7 @@ void PrintUsage(std::FILE* out) {
                "doge %s (%s): evaluation harness and benchmarks for the SmallDoge Doge models\n\n"
                "usage: doge <command> [options]     doge <command> --help for its options\n\n"
                "commands:\n",
-               DOGE_VERSION, DOGE_GIT_REVISION);
+               DOGE_VERSION, GitRevision());
   for (const auto& c : kCommands) std::fprintf(out, "  %-11s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\nexample: doge eval --model tests/data/tiny-model --tasks card "
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    std::printf("doge %s (%s)\n", DOGE_VERSION, DOGE_GIT_REVISION);
+    std::printf("doge %s (%s)\n", DOGE_VERSION, GitRevision());
     // The kernels this CPU would run (DOGE_KERNEL_ISA pins one) and how the binary was built.
     try {
       const MachineFingerprint& fp = GetMachineFingerprint();

@@ -1,10 +1,11 @@
 // The `doge` binary's own basics (issue #18): bare `doge` prints its help on stdout and exits 0;
-// `doge --version` names the kernel ISA it would run (the DOGE_KERNEL_ISA pin included) and the
-// build type.
+// `doge --version` names the kernel ISA it would run (the DOGE_KERNEL_ISA pin included), the
+// build type and the git revision the binary was built from.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -45,6 +46,29 @@ TEST(CliBasicsTest, VersionNamesTheKernelIsaAndTheBuildType) {
   r = Doge("DOGE_KERNEL_ISA=avx9000|--version");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("DOGE_KERNEL_ISA"), std::string::npos) << r.err;
+}
+
+// The revision is taken at build time, not at configure time: a build after a commit names the
+// new commit without a re-configure (before, it kept the revision of the last configure).
+TEST(CliBasicsTest, VersionNamesTheRevisionOfTheBuiltTree) {
+  const std::string head_file = "/tmp/doge_cli_basics_head_" + std::to_string(getpid());
+  const std::string git = "git -C " + std::string(DOGE_SOURCE_DIR) + " rev-parse --short=12 HEAD > " +
+                          head_file + " 2>/dev/null";
+  if (std::system(git.c_str()) != 0) {
+    std::remove(head_file.c_str());
+    GTEST_SKIP() << "not a git checkout: the binary says (unknown)";
+  }
+  std::string head = ReadFileToString(head_file);
+  std::remove(head_file.c_str());
+  while (!head.empty() && (head.back() == '\n' || head.back() == '\r')) head.pop_back();
+  ASSERT_EQ(head.size(), 12u) << head;
+  const CliRun r = Doge("|--version");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string first = r.out.substr(0, r.out.find('\n'));
+  // "doge 0.1.0 (<hash>)" or "(<hash>-dirty)" when tracked files differed at build time.
+  EXPECT_TRUE(first.find("(" + head + ")") != std::string::npos ||
+              first.find("(" + head + "-dirty)") != std::string::npos)
+      << first << " vs HEAD " << head;
 }
 
 }  // namespace
