@@ -86,11 +86,10 @@ class JsonNode {
   double NumberIn(double lo, double hi, const std::string& what) const;
   int64_t IntIn(int64_t lo, int64_t hi, const std::string& what) const;
 
-  // Get(key) then the typed read: the error names "<path>.<key>".
+  // Get(key) then the typed read, for the reads every loader repeats (other types: Get(key) and
+  // the value's getter): the error names "<path>.<key>".
   std::string GetString(std::string_view key) const { return Get(key).String(); }
-  double GetNumber(std::string_view key) const { return Get(key).Number(); }
   int64_t GetInt(std::string_view key) const { return Get(key).Int(); }
-  bool GetBool(std::string_view key) const { return Get(key).Bool(); }
   std::vector<std::string> GetStringArray(std::string_view key) const {
     return Get(key).StringArray();
   }

@@ -24,8 +24,8 @@ MachineFingerprint ParseFingerprint(const JsonNode& node) {
   MachineFingerprint f;
   f.cpu_model = node.GetString("cpu_model");
   f.n_cores = static_cast<int32_t>(node.GetInt("n_cores"));
-  for (const JsonNode& s : node.Get("isa").Items()) f.isa.push_back(s.String());
-  for (const JsonNode& s : node.Get("isa_compiled").Items()) f.isa_compiled.push_back(s.String());
+  f.isa = node.GetStringArray("isa");
+  f.isa_compiled = node.GetStringArray("isa_compiled");
   if (auto k = node.Find("kernel_isa")) f.kernel_isa = k->String();  // absent before it existed
   f.memory_bytes = node.GetInt("memory_bytes");
   f.compiler = node.GetString("compiler");

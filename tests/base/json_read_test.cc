@@ -30,10 +30,10 @@ TEST(JsonReadTest, TypedGettersReadTheValues) {
   auto doc = ParseJsonText("m/config.json", kDoc, ErrorKind::kConfig);
   const JsonNode root = doc->root();
   EXPECT_EQ(root.GetInt("n"), 7);
-  EXPECT_EQ(root.GetNumber("x"), 1.5);
-  EXPECT_EQ(root.GetNumber("n"), 7.0);
+  EXPECT_EQ(root.Get("x").Number(), 1.5);
+  EXPECT_EQ(root.Get("n").Number(), 7.0);
   EXPECT_EQ(root.GetString("s"), "fast");
-  EXPECT_TRUE(root.GetBool("b"));
+  EXPECT_TRUE(root.Get("b").Bool());
   EXPECT_TRUE(root.Has("z"));                  // null counts as present
   EXPECT_FALSE(root.FindValue("z").has_value());  // ... but keeps an optional field's default
   EXPECT_FALSE(root.Find("absent").has_value());
@@ -63,7 +63,7 @@ TEST(JsonReadTest, ErrorsNameFileFieldExpectedAndFound) {
   EXPECT_EQ(e.message(), "expected a string, found number 3");
   e = ErrorOf([&] { root.GetInt("x"); });
   EXPECT_EQ(e.message(), "expected an integer, found number 1.5");
-  e = ErrorOf([&] { root.GetBool("z"); });
+  e = ErrorOf([&] { root.Get("z").Bool(); });
   EXPECT_EQ(e.message(), "expected true/false, found null");
   e = ErrorOf([&] { root.GetObject("s"); });
   EXPECT_EQ(e.message(), "expected an object, found string \"fast\"");
@@ -117,7 +117,7 @@ TEST(JsonReadTest, NumbersBeyond64BitsAreFineWhereNobodyReadsThem) {
   Error e = ErrorOf([&] { root.GetInt("big"); });
   EXPECT_EQ(e.field(), "big");
   EXPECT_EQ(e.message(), "expected an integer, found number 1e+30");
-  e = ErrorOf([&] { root.GetNumber("huge"); });
+  e = ErrorOf([&] { root.Get("huge").Number(); });
   EXPECT_EQ(e.message(), "expected a number, found a number beyond double range (1e400)");
 }
 
