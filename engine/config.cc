@@ -1,4 +1,4 @@
-// config.json parsing (simdjson DOM) and validation for DogeConfig.
+// config.json parsing (engine/base/json_read.h over simdjson DOM) and validation for DogeConfig.
 #include "engine/config.h"
 
 #include <simdjson.h>
@@ -11,121 +11,49 @@
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
 #include "engine/base/hub_cache.h"
-#include "engine/base/json_duplicate_keys.h"
-#include "engine/base/json_numbers.h"
+#include "engine/base/json_read.h"
 
 namespace doge {
 namespace {
 
-using simdjson::dom::element;
-using simdjson::dom::object;
-
-// Typed readers: absent or null keys keep the default; a wrong type is a config error.
-class Reader {
- public:
-  Reader(object obj, std::string file) : obj_(obj), file_(std::move(file)) {}
-
-  bool Has(const char* key) const {
-    element e;
-    return !obj_[key].get(e) && !e.is_null();
+// Optional members, read through engine/base/json_read.h: absent or null keep the default (as
+// transformers' PretrainedConfig does); a wrong type is a config error naming the key.
+void ReadInt(const JsonNode& obj, const char* key, int64_t* out) {
+  if (auto v = obj.FindValue(key)) *out = v->WholeNumber();
+}
+// An integer, or a list of integers whose first element is taken (generation configs and some
+// model configs list several eos ids).
+void ReadIntOrFirst(const JsonNode& obj, const char* key, int64_t* out) {
+  const std::optional<JsonNode> v = obj.FindValue(key);
+  if (!v) return;
+  if (!v->IsArray()) {
+    *out = v->WholeNumber();
+    return;
   }
-  void Int(const char* key, int64_t* out) const {
-    element e;
-    if (obj_[key].get(e) || e.is_null()) return;
-    int64_t v;
-    if (!e.get_int64().get(v)) {
-      *out = v;
-      return;
-    }
-    double d;
-    if (!e.get_double().get(d) && std::floor(d) == d && std::fabs(d) < 9e15) {
-      *out = static_cast<int64_t>(d);
-      return;
-    }
-    throw Error(ErrorKind::kConfig, file_, key, "expected an integer, found " + Render(e));
-  }
-  // An integer, or a list of integers whose first element is taken (generation configs and some
-  // model configs list several eos ids).
-  void IntOrFirst(const char* key, int64_t* out) const {
-    element e;
-    if (obj_[key].get(e) || e.is_null()) return;
-    simdjson::dom::array arr;
-    if (!e.get_array().get(arr)) {
-      if (arr.size() == 0) return;
-      int64_t v;
-      if (arr.at(0).get_int64().get(v)) {
-        throw Error(ErrorKind::kConfig, file_, key, "expected a list of integers, found " + Render(e));
-      }
-      *out = v;
-      return;
-    }
-    Int(key, out);
-  }
-  void Double(const char* key, double* out) const {
-    element e;
-    if (obj_[key].get(e) || e.is_null()) return;
-    double d;
-    if (!e.get_double().get(d)) {
-      *out = d;
-      return;
-    }
-    int64_t i;
-    if (!e.get_int64().get(i)) {
-      *out = static_cast<double>(i);
-      return;
-    }
-    throw Error(ErrorKind::kConfig, file_, key, "expected a number, found " + Render(e));
-  }
-  void Bool(const char* key, bool* out) const {
-    element e;
-    if (obj_[key].get(e) || e.is_null()) return;
-    bool b;
-    if (e.get_bool().get(b)) {
-      throw Error(ErrorKind::kConfig, file_, key, "expected true/false, found " + Render(e));
-    }
-    *out = b;
-  }
-  void String(const char* key, std::string* out) const {
-    element e;
-    if (obj_[key].get(e) || e.is_null()) return;
-    std::string_view s;
-    if (e.get_string().get(s)) {
-      throw Error(ErrorKind::kConfig, file_, key, "expected a string, found " + Render(e));
-    }
-    *out = std::string(s);
-  }
-  bool Object(const char* key, object* out) const {
-    element e;
-    if (obj_[key].get(e) || e.is_null()) return false;
-    if (e.get_object().get(*out)) {
-      throw Error(ErrorKind::kConfig, file_, key, "expected an object, found " + Render(e));
-    }
-    return true;
-  }
-
- private:
-  static std::string Render(const element& e) {
-    std::string s = simdjson::to_string(e);
-    if (s.size() > 60) s = s.substr(0, 60) + "...";
-    return s;
-  }
-  object obj_;
-  std::string file_;
-};
-
-void ReadRope(const Reader& r, const std::string& file, const char* key, DogeConfig* c) {
-  object rope;
-  if (!r.Object(key, &rope)) return;
-  Reader rr(rope, file);
-  std::string type = "default";
-  rr.String("type", &type);  // legacy spelling
-  rr.String("rope_type", &type);
-  c->rope_scaling_type = type;
-  rr.Double("factor", &c->rope_scaling_factor);
-  rr.Int("original_max_position_embeddings", &c->rope_scaling_original_max_position_embeddings);
-  rr.Double("rope_theta", &c->rope_theta);  // transformers v5 keeps the base here
+  const std::vector<JsonNode> items = v->Items();
+  if (!items.empty()) *out = items[0].Int();
+}
+void ReadDouble(const JsonNode& obj, const char* key, double* out) {
+  if (auto v = obj.FindValue(key)) *out = v->Number();
+}
+void ReadBool(const JsonNode& obj, const char* key, bool* out) {
+  if (auto v = obj.FindValue(key)) *out = v->Bool();
+}
+void ReadString(const JsonNode& obj, const char* key, std::string* out) {
+  if (auto v = obj.FindValue(key)) *out = v->String();
 }
 
+void ReadRope(const JsonNode& obj, const char* key, DogeConfig* c) {
+  if (!obj.FindValue(key)) return;
+  const JsonNode rope = obj.GetObject(key);
+  std::string type = "default";
+  ReadString(rope, "type", &type);  // legacy spelling
+  ReadString(rope, "rope_type", &type);
+  c->rope_scaling_type = type;
+  ReadDouble(rope, "factor", &c->rope_scaling_factor);
+  ReadInt(rope, "original_max_position_embeddings", &c->rope_scaling_original_max_position_embeddings);
+  ReadDouble(rope, "rope_theta", &c->rope_theta);  // transformers v5 keeps the base here
+}
 
 // The shape keys: without them the checkpoint's tensors cannot be checked, and a default would
 // only move the blame to model.safetensors.
@@ -170,53 +98,43 @@ bool IsKnownKey(std::string_view key) {
 }
 
 // model_type / architectures name another model family: refuse before any tensor is read.
-void CheckModelFamily(const object& obj, const std::string& file) {
-  element e;
-  if (!obj["model_type"].get(e) && !e.is_null()) {
-    std::string_view type;
-    if (e.get_string().get(type) || type != "doge") {
-      throw Error(ErrorKind::kConfig, file, "model_type",
-                  "doge runs Doge checkpoints only (model_type \"doge\", architectures "
-                  "[\"DogeForCausalLM\"]), found " + simdjson::to_string(e));
-    }
+void CheckModelFamily(const JsonNode& obj) {
+  if (auto type = obj.FindValue("model_type"); type && !(type->IsString() && type->StringView() == "doge")) {
+    type->Fail("doge runs Doge checkpoints only (model_type \"doge\", architectures "
+               "[\"DogeForCausalLM\"]), found " + simdjson::to_string(type->element()));
   }
-  if (!obj["architectures"].get(e) && !e.is_null()) {
-    simdjson::dom::array arr;
+  if (auto arch = obj.FindValue("architectures")) {
     bool doge = false;
-    if (!e.get_array().get(arr)) {
-      for (element a : arr) {
-        std::string_view name;
-        if (!a.get_string().get(name) && name == "DogeForCausalLM") doge = true;
+    if (arch->IsArray()) {
+      for (const JsonNode& a : arch->Items()) {
+        if (a.IsString() && a.StringView() == "DogeForCausalLM") doge = true;
       }
     }
     if (!doge) {
-      throw Error(ErrorKind::kConfig, file, "architectures",
-                  "doge runs DogeForCausalLM checkpoints only, found " + simdjson::to_string(e));
+      arch->Fail("doge runs DogeForCausalLM checkpoints only, found " +
+                 simdjson::to_string(arch->element()));
     }
   }
 }
 
 // Required keys present; unknown keys collected as warnings with their nearest known key.
-void CheckKeys(const object& obj, const std::string& file, std::vector<std::string>* warnings) {
+void CheckKeys(const JsonNode& obj, std::vector<std::string>* warnings) {
   std::vector<std::string> unknown;
-  for (auto field : obj) {
-    const std::string_view key = field.key;
+  for (const auto& [key, value] : obj.Members()) {
     if (IsKnownKey(key)) continue;
-    unknown.emplace_back(key);
+    unknown.push_back(key);
     const std::string near =
-        NearestName(std::string(key), std::vector<std::string>(std::begin(kKnownKeys), std::end(kKnownKeys)));
-    warnings->push_back(file + ": unknown key '" + std::string(key) + "'" +
+        NearestName(key, std::vector<std::string>(std::begin(kKnownKeys), std::end(kKnownKeys)));
+    warnings->push_back(obj.file() + ": unknown key '" + key + "'" +
                         (near.empty() ? std::string() : " (did you mean '" + near + "'?)") +
                         "; ignored");
   }
   for (const char* key : kRequiredKeys) {
-    element e;
-    if (!obj[key].get(e) && !e.is_null()) continue;
+    if (obj.FindValue(key)) continue;
     const std::string typo = NearestName(key, unknown);
-    throw Error(ErrorKind::kConfig, file, key,
-                "required key missing" +
-                    (typo.empty() ? std::string(" (the model's shape cannot be guessed)")
-                                  : " (the file has '" + typo + "': a misspelling?)"));
+    obj.FailAt(key, "required key missing" +
+                        (typo.empty() ? std::string(" (the model's shape cannot be guessed)")
+                                      : " (the file has '" + typo + "': a misspelling?)"));
   }
 }
 
@@ -297,55 +215,49 @@ void DogeConfig::Validate(const std::string& file) const {
 }
 
 DogeConfig ParseConfig(const std::string& json, const std::string& file) {
-  simdjson::dom::parser parser;
-  element root;
-  if (auto err = ParseJsonTolerant(parser, json, &root)) {
-    throw Error(ErrorKind::kConfig, file, "", std::string("malformed JSON: ") +
-                                                  simdjson::error_message(err));
-  }
-  CheckDuplicateKeys(root, ErrorKind::kConfig, file);
-  object obj;
-  if (root.get_object().get(obj)) {
+  const std::unique_ptr<JsonDocument> doc =
+      ParseJsonText(file, json, ErrorKind::kConfig, "malformed JSON");
+  const JsonNode r = doc->root();
+  if (!r.IsObject()) {
     throw Error(ErrorKind::kConfig, file, "", "expected a JSON object at the top level");
   }
   DogeConfig c;
-  CheckModelFamily(obj, file);
-  CheckKeys(obj, file, &c.warnings);
-  Reader r(obj, file);
-  r.Int("vocab_size", &c.vocab_size);
-  r.Int("hidden_size", &c.hidden_size);
-  r.Int("intermediate_size", &c.intermediate_size);
-  r.Int("num_hidden_layers", &c.num_hidden_layers);
-  r.Int("num_attention_heads", &c.num_attention_heads);
+  CheckModelFamily(r);
+  CheckKeys(r, &c.warnings);
+  ReadInt(r, "vocab_size", &c.vocab_size);
+  ReadInt(r, "hidden_size", &c.hidden_size);
+  ReadInt(r, "intermediate_size", &c.intermediate_size);
+  ReadInt(r, "num_hidden_layers", &c.num_hidden_layers);
+  ReadInt(r, "num_attention_heads", &c.num_attention_heads);
   c.num_key_value_heads = c.num_attention_heads;
-  r.Int("num_key_value_heads", &c.num_key_value_heads);
-  r.Double("hidden_dropout", &c.hidden_dropout);
-  r.Double("attention_dropout", &c.attention_dropout);
-  r.String("hidden_act", &c.hidden_act);
-  r.Double("initializer_range", &c.initializer_range);
-  r.Double("rms_norm_eps", &c.rms_norm_eps);
-  r.Bool("use_cache", &c.use_cache);
-  r.Bool("tie_word_embeddings", &c.tie_word_embeddings);
-  r.Int("max_position_embeddings", &c.max_position_embeddings);
-  r.Double("rope_theta", &c.rope_theta);
-  ReadRope(r, file, "rope_scaling", &c);
-  ReadRope(r, file, "rope_parameters", &c);
-  r.Bool("attention_bias", &c.attention_bias);
-  r.Bool("mlp_bias", &c.mlp_bias);
-  r.Int("sliding_window", &c.sliding_window);
-  c.keep_window_size_present = r.Has("keep_window_size");
-  r.Int("keep_window_size", &c.keep_window_size);
-  r.Bool("is_moe", &c.is_moe);
-  r.Int("num_experts", &c.num_experts);
-  r.Int("num_experts_per_tok", &c.num_experts_per_tok);
-  r.Bool("norm_topk_prob", &c.norm_topk_prob);
-  r.Bool("output_router_logits", &c.output_router_logits);
-  r.Double("router_aux_loss_coef", &c.router_aux_loss_coef);
-  r.IntOrFirst("bos_token_id", &c.bos_token_id);
-  r.IntOrFirst("eos_token_id", &c.eos_token_id);
-  r.IntOrFirst("pad_token_id", &c.pad_token_id);
-  r.String("torch_dtype", &c.torch_dtype);
-  r.String("dtype", &c.torch_dtype);  // transformers v5 spelling
+  ReadInt(r, "num_key_value_heads", &c.num_key_value_heads);
+  ReadDouble(r, "hidden_dropout", &c.hidden_dropout);
+  ReadDouble(r, "attention_dropout", &c.attention_dropout);
+  ReadString(r, "hidden_act", &c.hidden_act);
+  ReadDouble(r, "initializer_range", &c.initializer_range);
+  ReadDouble(r, "rms_norm_eps", &c.rms_norm_eps);
+  ReadBool(r, "use_cache", &c.use_cache);
+  ReadBool(r, "tie_word_embeddings", &c.tie_word_embeddings);
+  ReadInt(r, "max_position_embeddings", &c.max_position_embeddings);
+  ReadDouble(r, "rope_theta", &c.rope_theta);
+  ReadRope(r, "rope_scaling", &c);
+  ReadRope(r, "rope_parameters", &c);
+  ReadBool(r, "attention_bias", &c.attention_bias);
+  ReadBool(r, "mlp_bias", &c.mlp_bias);
+  ReadInt(r, "sliding_window", &c.sliding_window);
+  c.keep_window_size_present = r.FindValue("keep_window_size").has_value();
+  ReadInt(r, "keep_window_size", &c.keep_window_size);
+  ReadBool(r, "is_moe", &c.is_moe);
+  ReadInt(r, "num_experts", &c.num_experts);
+  ReadInt(r, "num_experts_per_tok", &c.num_experts_per_tok);
+  ReadBool(r, "norm_topk_prob", &c.norm_topk_prob);
+  ReadBool(r, "output_router_logits", &c.output_router_logits);
+  ReadDouble(r, "router_aux_loss_coef", &c.router_aux_loss_coef);
+  ReadIntOrFirst(r, "bos_token_id", &c.bos_token_id);
+  ReadIntOrFirst(r, "eos_token_id", &c.eos_token_id);
+  ReadIntOrFirst(r, "pad_token_id", &c.pad_token_id);
+  ReadString(r, "torch_dtype", &c.torch_dtype);
+  ReadString(r, "dtype", &c.torch_dtype);  // transformers v5 spelling
   c.Validate(file);
   return c;
 }

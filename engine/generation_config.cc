@@ -8,11 +8,12 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
-#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_read.h"
 
 namespace doge {
 namespace {
@@ -223,20 +224,10 @@ LoadedGenerationConfig LoadGenerationConfig(const std::string& model_dir) {
   out.path = model_dir + "/generation_config.json";
   if (!FileExists(out.path)) return out;
   out.present = true;
-  simdjson::padded_string text;
-  if (auto err = simdjson::padded_string::load(out.path).get(text)) {
-    throw Error(ErrorKind::kIo, out.path, "",
-                std::string("cannot read: ") + simdjson::error_message(err));
-  }
-  simdjson::dom::parser parser;
-  element root;
-  if (auto err = parser.parse(text).get(root)) {
-    throw Error(ErrorKind::kConfig, out.path, "",
-                std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
-  CheckDuplicateKeys(root, ErrorKind::kConfig, out.path);
+  const std::unique_ptr<JsonDocument> doc =
+      LoadJsonFile(out.path, ErrorKind::kConfig, "invalid JSON");
   simdjson::dom::object obj;
-  if (root.get_object().get(obj))
+  if (doc->root_element.get_object().get(obj))
     throw Error(ErrorKind::kConfig, out.path, "", "expected a JSON object");
 
   std::vector<std::string> overridden, no_effect, unknown;

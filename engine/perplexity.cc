@@ -18,6 +18,7 @@
 #include "engine/base/file_util.h"
 #include "engine/base/json_duplicate_keys.h"
 #include "engine/base/json_writer.h"
+#include "engine/base/utf8.h"
 
 namespace doge {
 
@@ -78,16 +79,6 @@ std::vector<ScoringWindow> LmEvalRollingWindows(const std::vector<int32_t>& toke
 
 namespace {
 
-// Decodes one code point of valid UTF-8 at s[*i] (caller validated) and advances *i.
-uint32_t NextCodePoint(std::string_view s, size_t* i) {
-  const unsigned char c = static_cast<unsigned char>(s[*i]);
-  int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[*i + k]) & 0x3F);
-  *i += static_cast<size_t>(len);
-  return cp;
-}
-
 bool IsPythonSpace(uint32_t cp) {
   if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
   return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
@@ -108,42 +99,6 @@ int64_t LmEvalWordCount(std::string_view text) {
     in_space = sp;
   }
   return runs + 1;
-}
-
-int64_t FirstInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte (Unicode Table 3-7)
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;        // no overlongs
-      if (c == 0xED) hi = 0x9F;        // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;        // no overlongs
-      if (c == 0xF4) hi = 0x8F;        // nothing above U+10FFFF
-    } else {
-      return static_cast<int64_t>(i);
-    }
-    if (i + static_cast<size_t>(len) > n) return static_cast<int64_t>(i);
-    const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) return static_cast<int64_t>(i);
-    for (int k = 2; k < len; ++k) {
-      const unsigned char ck = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-      if (ck < 0x80 || ck > 0xBF) return static_cast<int64_t>(i);
-    }
-    i += static_cast<size_t>(len);
-  }
-  return -1;
 }
 
 double LogSumExp(const float* x, int64_t n) {

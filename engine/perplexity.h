@@ -57,10 +57,6 @@ std::vector<ScoringWindow> LmEvalRollingWindows(const std::vector<int32_t>& toke
 // U+3000), i.e. 1 + the number of maximal whitespace runs. `text` must be valid UTF-8.
 int64_t LmEvalWordCount(std::string_view text);
 
-// Byte offset of the first ill-formed UTF-8 sequence (overlongs, surrogates and code points above
-// U+10FFFF are ill-formed), or -1 when `text` is valid.
-int64_t FirstInvalidUtf8(std::string_view text);
-
 // log(sum(exp(x))) over n floats, accumulated in float64 around the maximum.
 double LogSumExp(const float* x, int64_t n);
 

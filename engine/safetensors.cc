@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
 #include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_read.h"
 
 namespace doge {
 
@@ -246,29 +248,19 @@ std::unique_ptr<TensorSet> TensorSet::Open(const std::string& model_dir) {
   const std::string single = model_dir + "/model.safetensors";
   if (FileExists(index)) {
     set->describe_ = index;
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    std::string text = ReadFileToString(index);
-    if (auto err = parser.parse(text).get(root)) {
-      throw Error(ErrorKind::kFormat, index, "",
-                  std::string("malformed JSON: ") + simdjson::error_message(err));
-    }
-    CheckDuplicateKeys(root, ErrorKind::kFormat, index);
-    simdjson::dom::object map;
-    if (root["weight_map"].get_object().get(map)) {
+    const std::unique_ptr<JsonDocument> doc =
+        LoadJsonFile(index, ErrorKind::kFormat, "malformed JSON");
+    const JsonNode root = doc->root();
+    const std::optional<JsonNode> map = root.IsObject() ? root.Find("weight_map") : std::nullopt;
+    if (!map || !map->IsObject()) {
       throw Error(ErrorKind::kFormat, index, "weight_map", "missing or not an object");
     }
     std::map<std::string, SafetensorsFile*> opened;
-    for (auto field : map) {
-      std::string_view shard;
-      std::string name(field.key);
-      if (field.value.get_string().get(shard)) {
-        throw Error(ErrorKind::kFormat, index, "weight_map." + name, "expected a file name");
-      }
-      std::string shard_name(shard);
+    for (const auto& [name, shard] : map->Members()) {
+      if (!shard.IsString()) shard.Fail("expected a file name, found " + shard.Found());
+      const std::string shard_name = shard.String();
       if (shard_name.find('/') != std::string::npos || shard_name.empty()) {
-        throw Error(ErrorKind::kFormat, index, "weight_map." + name,
-                    "shard must be a plain file name in the model folder, got \"" + shard_name + "\"");
+        shard.Fail("shard must be a plain file name in the model folder, got \"" + shard_name + "\"");
       }
       auto it = opened.find(shard_name);
       if (it == opened.end()) {

@@ -1,7 +1,6 @@
 // The run folder's files; see eval_run.h.
 #include "tasks/eval_run.h"
 
-#include <simdjson.h>
 
 #include <cstdio>
 #include <ctime>
@@ -11,6 +10,7 @@
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
 #include "engine/base/fingerprint.h"
+#include "engine/base/json_read.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/task_names.h"
@@ -170,70 +170,37 @@ std::string DetailLine(const DocResult& r) {
 }
 
 DocResult ParseDetailLine(const std::string& line, const std::string& where) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  auto fail = [&](const std::string& field, const std::string& msg) -> void {
-    throw Error(ErrorKind::kFormat, where, field, msg);
-  };
-  if (auto err = parser.parse(line).get(root))
-    fail("", std::string("invalid JSON: ") + simdjson::error_message(err));
+  const std::unique_ptr<JsonDocument> doc =
+      ParseJsonText(where, line, ErrorKind::kFormat, "invalid JSON");
+  const JsonNode root = doc->root();
+  constexpr int64_t kIntMin = std::numeric_limits<int32_t>::min();
+  constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
   DocResult r;
-  std::string_view sv;
-  int64_t iv;
-  if (root["task"].get_string().get(sv)) fail("task", "expected a string");
-  r.subtask = std::string(sv);
-  if (root["doc_index"].get_int64().get(r.doc_index)) fail("doc_index", "expected an integer");
-  if (root["query"].get_string().get(sv)) fail("query", "expected a string");
-  r.query = std::string(sv);
-  if (root["gold_index"].get_int64().get(iv)) fail("gold_index", "expected an integer");
-  r.gold_index = static_cast<int>(iv);
-  simdjson::dom::array a;
-  if (root["choices"].get_array().get(a)) fail("choices", "expected an array");
-  for (auto e : a) {
-    if (e.get_string().get(sv)) fail("choices", "expected strings");
-    r.choices.emplace_back(sv);
+  r.subtask = root.GetString("task");
+  r.doc_index = root.GetInt("doc_index");
+  r.query = root.GetString("query");
+  r.gold_index = static_cast<int>(root.Get("gold_index").IntIn(kIntMin, kIntMax, "a 32-bit integer"));
+  r.choices = root.GetStringArray("choices");
+  for (const JsonNode& e : root.Get("fewshot_indices").Items()) r.fewshot_indices.push_back(e.Int());
+  for (const JsonNode& e : root.Get("logprobs").Items()) {
+    // JsonWriter writes -inf as null.
+    r.logprobs.push_back(e.IsNull() ? -std::numeric_limits<double>::infinity() : e.Number());
   }
-  if (root["fewshot_indices"].get_array().get(a)) fail("fewshot_indices", "expected an array");
-  for (auto e : a) {
-    if (e.get_int64().get(iv)) fail("fewshot_indices", "expected integers");
-    r.fewshot_indices.push_back(iv);
+  for (const JsonNode& e : root.Get("n_tokens").Items()) {
+    r.n_tokens.push_back(static_cast<int32_t>(e.IntIn(kIntMin, kIntMax, "a 32-bit integer")));
   }
-  if (root["logprobs"].get_array().get(a)) fail("logprobs", "expected an array");
-  for (auto e : a) {
-    double d;
-    if (e.is_null()) {
-      d = -std::numeric_limits<double>::infinity();  // JsonWriter writes -inf as null
-    } else if (e.get_double().get(d)) {
-      fail("logprobs", "expected numbers");
-    }
-    r.logprobs.push_back(d);
+  if (auto greedy = root.Find("is_greedy"); greedy && greedy->IsArray()) {
+    for (const JsonNode& e : greedy->Items()) r.is_greedy.push_back(e.Bool());
   }
-  if (root["n_tokens"].get_array().get(a)) fail("n_tokens", "expected an array");
-  for (auto e : a) {
-    if (e.get_int64().get(iv)) fail("n_tokens", "expected integers");
-    r.n_tokens.push_back(static_cast<int32_t>(iv));
-  }
-  if (!root["is_greedy"].get_array().get(a)) {
-    for (auto e : a) {
-      bool b;
-      if (e.get_bool().get(b)) fail("is_greedy", "expected booleans");
-      r.is_greedy.push_back(b);
-    }
-  }
-  simdjson::dom::element pred;
-  if (root["prediction"].get(pred)) fail("prediction", "missing");
-  if (pred.is_string()) {
-    r.generation = std::string(pred.get_string().value());
+  const JsonNode pred = root.Get("prediction");
+  if (pred.IsString()) {
+    r.generation = pred.String();
     r.prediction = -1;
-  } else if (pred.get_int64().get(iv)) {
-    fail("prediction", "expected an integer or a string");
   } else {
-    r.prediction = static_cast<int>(iv);
+    r.prediction = static_cast<int>(pred.IntIn(kIntMin, kIntMax, "a choice index or a string"));
   }
-  if (root["context_tokens"].get_int64().get(r.context_tokens))
-    fail("context_tokens", "expected an integer");
-  if (root["processed_tokens"].get_int64().get(r.processed_tokens))
-    fail("processed_tokens", "expected an integer");
+  r.context_tokens = root.GetInt("context_tokens");
+  r.processed_tokens = root.GetInt("processed_tokens");
   return r;
 }
 

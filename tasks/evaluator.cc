@@ -10,8 +10,6 @@
 #include <sstream>
 #include <unordered_map>
 
-#include <simdjson.h>
-
 #include "engine/base/error.h"
 #include "engine/base/interrupt.h"
 #include "engine/base/file_util.h"

@@ -2,13 +2,13 @@
 #include "tasks/spec.h"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 
-#include <simdjson.h>
-
 #include "engine/base/error.h"
-#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_read.h"
 
 namespace doge::tasks {
 
@@ -17,73 +17,49 @@ const std::vector<std::pair<std::string, std::string>>& EmbeddedSpecFiles();
 
 namespace {
 
-using simdjson::dom::element;
-using simdjson::dom::object;
-
 [[noreturn]] void Fail(const std::string& file, const std::string& field, const std::string& msg) {
   throw Error(ErrorKind::kConfig, file, field, msg);
 }
 
-std::string GetString(const object& o, const char* key, const std::string& file, bool required,
-                      const std::string& def = "") {
-  element e;
-  if (o[key].get(e)) {
-    if (required) Fail(file, key, "missing required field");
+// Spec fields are read through engine/base/json_read.h. An absent optional field takes its
+// default; a present one, null included, must have the field's type.
+std::string GetString(const JsonNode& o, const char* key, bool required, const std::string& def = "") {
+  const std::optional<JsonNode> v = o.Find(key);
+  if (!v) {
+    if (required) o.FailAt(key, "missing");
     return def;
   }
-  std::string_view s;
-  if (e.get_string().get(s)) Fail(file, key, "expected a string");
-  return std::string(s);
+  return v->String();
 }
 
-int GetInt(const object& o, const char* key, const std::string& file, bool required, int def = 0) {
-  element e;
-  if (o[key].get(e)) {
-    if (required) Fail(file, key, "missing required field");
+int GetInt(const JsonNode& o, const char* key, bool required, int def = 0) {
+  const std::optional<JsonNode> v = o.Find(key);
+  if (!v) {
+    if (required) o.FailAt(key, "missing");
     return def;
   }
-  int64_t v;
-  if (e.get_int64().get(v)) Fail(file, key, "expected an integer");
-  return static_cast<int>(v);
+  return static_cast<int>(
+      v->IntIn(std::numeric_limits<int>::min(), std::numeric_limits<int>::max(), "a 32-bit integer"));
 }
 
-std::vector<std::string> GetStringList(const element& e, const std::string& file,
-                                       const std::string& field) {
-  simdjson::dom::array a;
-  if (e.get_array().get(a)) Fail(file, field, "expected an array of strings");
-  std::vector<std::string> out;
-  for (element x : a) {
-    std::string_view s;
-    if (x.get_string().get(s)) Fail(file, field, "expected an array of strings");
-    out.emplace_back(s);
-  }
-  return out;
-}
-
-ChoiceSpec ParseChoices(const object& o, const char* key, const std::string& file) {
+ChoiceSpec ParseChoices(const JsonNode& o, const char* key) {
   ChoiceSpec c;
-  element e;
-  if (o[key].get(e)) return c;
-  object co;
-  if (e.get_object().get(co)) Fail(file, key, "expected an object");
-  for (auto [k, v] : co) {
-    const std::string field = std::string(key) + "." + std::string(k);
+  const std::optional<JsonNode> e = o.Find(key);
+  if (!e) return c;
+  for (const auto& [k, v] : e->Members()) {
     if (k == "literal") {
-      c.literal = GetStringList(v, file, field);
+      c.literal = v.StringArray();
     } else if (k == "templates") {
-      c.templates = GetStringList(v, file, field);
+      c.templates = v.StringArray();
     } else if (k == "from" || k == "template" || k == "transform") {
-      std::string_view s;
-      if (v.get_string().get(s)) Fail(file, field, "expected a string");
-      (k == "from" ? c.from : k == "template" ? c.item_template : c.transform) = std::string(s);
+      (k == "from" ? c.from : k == "template" ? c.item_template : c.transform) = v.String();
     } else {
-      Fail(file, field, "unknown field; expected literal, templates, from, template, transform");
+      v.Fail("unknown field; expected literal, templates, from, template, transform");
     }
   }
   const int forms = !c.literal.empty() + !c.templates.empty() + !c.from.empty();
-  if (forms != 1) Fail(file, key, "give exactly one of literal, templates, from");
-  if (!c.from.empty() && c.item_template.empty()) Fail(file, std::string(key) + ".template",
-                                                       "required with \"from\"");
+  if (forms != 1) e->Fail("give exactly one of literal, templates, from");
+  if (!c.from.empty() && c.item_template.empty()) e->FailAt("template", "required with \"from\"");
   return c;
 }
 
@@ -110,57 +86,44 @@ const char* SamplerName(Sampler s) {
 }
 
 TaskSpec ParseTaskSpec(const std::string& json, const std::string& file) {
-  simdjson::dom::parser parser;
-  element root;
-  if (auto err = parser.parse(json).get(root)) {
-    Fail(file, "", std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
-  if (auto d = FindConflictingDuplicateKey(root)) Fail(file, d->path, DuplicateKeyMessage(*d));
-  object o;
-  if (root.get_object().get(o)) Fail(file, "", "expected a JSON object");
+  const std::unique_ptr<JsonDocument> doc =
+      ParseJsonText(file, json, ErrorKind::kConfig, "invalid JSON");
+  const JsonNode o = doc->root();
+  if (!o.IsObject()) Fail(file, "", "expected a JSON object");
   static const std::set<std::string> kKnown = {
       "task", "protocol", "version", "lighteval", "dataset", "doc_hook", "subtasks",
       "evaluation_split", "few_shots_split", "few_shots_select", "num_fewshot", "instruction",
       "query", "query_transform", "choices", "fewshot_choices", "golds", "output_type", "metrics",
       "aggregation", "generation_size", "stop_sequence", "stop_on_eos"};
-  for (auto [k, v] : o) {
-    if (!kKnown.count(std::string(k))) {
-      Fail(file, std::string(k), UnknownNameMessage("spec field", std::string(k),
-                                                    {kKnown.begin(), kKnown.end()}));
-    }
+  for (const auto& [k, v] : o.Members()) {
+    if (!kKnown.count(k)) v.Fail(UnknownNameMessage("spec field", k, {kKnown.begin(), kKnown.end()}));
   }
   TaskSpec s;
   s.spec_file = file;
-  s.task = GetString(o, "task", file, true);
-  s.protocol = GetString(o, "protocol", file, true);
-  s.version = GetInt(o, "version", file, true);
-  s.lighteval = GetString(o, "lighteval", file, false);
-  s.dataset = GetString(o, "dataset", file, true);
-  s.doc_hook = GetString(o, "doc_hook", file, true);
-  s.subtasks = GetString(o, "subtasks", file, false);
-  s.evaluation_split = GetString(o, "evaluation_split", file, true);
-  s.few_shots_split = GetString(o, "few_shots_split", file, true);
-  s.few_shots_select = GetString(o, "few_shots_select", file, true);
-  s.num_fewshot = GetInt(o, "num_fewshot", file, true);
-  s.instruction = GetString(o, "instruction", file, false);
-  s.query = GetString(o, "query", file, true);
-  s.query_transform = GetString(o, "query_transform", file, false);
-  s.choices = ParseChoices(o, "choices", file);
-  s.fewshot_choices = ParseChoices(o, "fewshot_choices", file);
-  s.golds = GetString(o, "golds", file, false);
-  s.aggregation = GetString(o, "aggregation", file, true);
-  s.generation_size = GetInt(o, "generation_size", file, false);
-  element e;
-  if (!o["stop_sequence"].get(e)) s.stop_sequence = GetStringList(e, file, "stop_sequence");
-  if (!o["stop_on_eos"].get(e)) {
-    bool b;
-    if (e.get_bool().get(b)) Fail(file, "stop_on_eos", "expected true or false");
-    s.stop_on_eos = b;
-  }
-  if (o["metrics"].get(e)) Fail(file, "metrics", "missing required field");
-  s.metrics = GetStringList(e, file, "metrics");
+  s.task = GetString(o, "task", true);
+  s.protocol = GetString(o, "protocol", true);
+  s.version = GetInt(o, "version", true);
+  s.lighteval = GetString(o, "lighteval", false);
+  s.dataset = GetString(o, "dataset", true);
+  s.doc_hook = GetString(o, "doc_hook", true);
+  s.subtasks = GetString(o, "subtasks", false);
+  s.evaluation_split = GetString(o, "evaluation_split", true);
+  s.few_shots_split = GetString(o, "few_shots_split", true);
+  s.few_shots_select = GetString(o, "few_shots_select", true);
+  s.num_fewshot = GetInt(o, "num_fewshot", true);
+  s.instruction = GetString(o, "instruction", false);
+  s.query = GetString(o, "query", true);
+  s.query_transform = GetString(o, "query_transform", false);
+  s.choices = ParseChoices(o, "choices");
+  s.fewshot_choices = ParseChoices(o, "fewshot_choices");
+  s.golds = GetString(o, "golds", false);
+  s.aggregation = GetString(o, "aggregation", true);
+  s.generation_size = GetInt(o, "generation_size", false);
+  if (auto e = o.Find("stop_sequence")) s.stop_sequence = e->StringArray();
+  if (auto e = o.Find("stop_on_eos")) s.stop_on_eos = e->Bool();
+  s.metrics = o.GetStringArray("metrics");
 
-  const std::string ot = GetString(o, "output_type", file, true);
+  const std::string ot = GetString(o, "output_type", true);
   if (ot == "multiple_choice") s.output_type = OutputType::kMultipleChoice;
   else if (ot == "single_token") s.output_type = OutputType::kSingleToken;
   else if (ot == "generate_until") s.output_type = OutputType::kGenerateUntil;

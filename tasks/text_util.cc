@@ -5,7 +5,7 @@
 #include <unicode/utypes.h>
 
 #include "engine/base/error.h"
-#include "engine/tokenizer/unicode_util.h"
+#include "engine/base/utf8.h"
 
 namespace doge::tasks {
 
@@ -14,34 +14,15 @@ std::vector<uint32_t> DecodeUtf8(std::string_view s) {
   out.reserve(s.size());
   size_t i = 0;
   while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    int len = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      len = 1;
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len > 0 && i + len <= s.size();
-    for (int k = 1; ok && k < len; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (!ok) {
-      out.push_back(0xDC00 + c);  // surrogateescape: one code point per invalid byte
-      i += 1;
+    const Utf8Char c = DecodeUtf8At(s, i);
+    if (c.valid) {
+      out.push_back(c.cp);
+      i += c.len;
     } else {
-      out.push_back(cp);
-      i += len;
+      // surrogateescape: one code point per byte of an ill-formed sequence, as Python's
+      // bytes.decode("utf-8", "surrogateescape") gives, so EncodeUtf8 restores the bytes.
+      out.push_back(0xDC00 + static_cast<uint8_t>(s[i]));
+      i += 1;
     }
   }
   return out;

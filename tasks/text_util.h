@@ -36,7 +36,9 @@ std::string PyCapitalize(std::string_view s);
 std::string RemoveAsciiPunctuation(std::string_view s);
 // str.replace(from, to) (all non-overlapping occurrences, left to right).
 std::string ReplaceAll(std::string_view s, std::string_view from, std::string_view to);
-// Decodes UTF-8 into code points (invalid bytes map to U+DC80+byte, as surrogateescape).
+// Decodes UTF-8 into code points (engine/base/utf8.h's decoder; each byte of an ill-formed
+// sequence, overlong forms and encoded surrogates included, maps to U+DC00+byte, as Python's
+// surrogateescape does, so EncodeUtf8 gives the bytes back).
 std::vector<uint32_t> DecodeUtf8(std::string_view s);
 std::string EncodeUtf8(const std::vector<uint32_t>& cps);
 

@@ -1,16 +1,16 @@
 #include "engine/base/hub_cache.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
+#include "engine/base/json_read.h"
 
 namespace doge {
 
@@ -174,17 +174,15 @@ std::vector<CachedModel> ListCachedModels(const std::string& cache_dir) {
     if (main != m.refs.end() && std::find(m.snapshots.begin(), m.snapshots.end(), main->second) != m.snapshots.end()) {
       snap = main->second;
     }
-    simdjson::dom::parser parser;
-    simdjson::dom::element root_el;
-    std::string_view type;
     const std::string cfg = (root / "snapshots" / snap / "config.json").string();
     try {
-      const std::string text = ReadFileToString(cfg);
-      if (parser.parse(text).get(root_el) == simdjson::SUCCESS && root_el["model_type"].get(type) == simdjson::SUCCESS) {
-        m.model_type = std::string(type);
+      const std::unique_ptr<JsonDocument> doc = LoadJsonFile(cfg, ErrorKind::kConfig);
+      if (auto type = doc->root().Find("model_type"); type && type->IsString()) {
+        m.model_type = type->String();
       }
     } catch (const Error&) {
-      // An unreadable config lists with an empty model_type.
+      // A config that cannot be read (unreadable, malformed, a key given twice with different
+      // values) lists with an empty model_type: the listing is not the place to refuse it.
     }
     if (fs::is_directory(root / "blobs", ec)) {
       for (const auto& b : fs::directory_iterator(root / "blobs", ec)) {

@@ -1,7 +1,5 @@
 #include "engine/tokenizer/hf_tokenizer.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -11,106 +9,30 @@
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
-#include "engine/base/json_numbers.h"
+#include "engine/base/json_read.h"
 #include "engine/tokenizer/unicode_util.h"
 
 namespace doge {
 namespace {
 
-using simdjson::dom::element;
-using simdjson::dom::element_type;
 
-// ---- JSON access with errors that name the file and the JSON path ---------------------------
+// ---- JSON access (engine/base/json_read.h): errors name the file and the JSON path --------
 
-const char* JsonTypeName(const element& e) {
-  switch (e.type()) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-  }
-  return "unknown";
+// A feature of tokenizer.json that would change Encode's output and that is not implemented:
+// a config error (the file is well-formed, this engine does not run it) naming member `key` of
+// `obj`, present or not (a default can be the unsupported value).
+[[noreturn]] void UnsupportedAt(const JsonNode& obj, std::string_view key, const std::string& what) {
+  throw Error(ErrorKind::kConfig, obj.file(), obj.FieldFor(obj.ChildPath(key)), "unsupported " + what);
 }
 
-class JsonReader {
- public:
-  explicit JsonReader(std::string file) : file_(std::move(file)) {}
+// Optional boolean member with a default (absent or null: the default).
+bool BoolOr(const JsonNode& obj, std::string_view key, bool dflt) {
+  const std::optional<JsonNode> v = obj.FindValue(key);
+  return v ? v->Bool() : dflt;
+}
 
-  [[noreturn]] void Fail(const std::string& field, const std::string& message) const {
-    throw Error(ErrorKind::kFormat, file_, field, message);
-  }
-  [[noreturn]] void Unsupported(const std::string& field, const std::string& what) const {
-    throw Error(ErrorKind::kConfig, file_, field, "unsupported " + what);
-  }
-  [[noreturn]] void WrongType(const element& e, const std::string& field,
-                              const char* expected) const {
-    Fail(field, std::string("expected ") + expected + ", found " + JsonTypeName(e));
-  }
-
-  // Member `key` of object `obj`, or nullopt when absent. `obj` must be an object.
-  std::optional<element> Find(const element& obj, const char* key) const {
-    element value;
-    if (obj[key].get(value) != simdjson::SUCCESS) return std::nullopt;
-    return value;
-  }
-  element Require(const element& obj, const char* key, const std::string& path) const {
-    auto v = Find(obj, key);
-    if (!v) Fail(Join(path, key), "missing");
-    return *v;
-  }
-  static std::string Join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-  static std::string Index(const std::string& path, size_t i) {
-    return path + "[" + std::to_string(i) + "]";
-  }
-
-  std::string_view String(const element& e, const std::string& field) const {
-    std::string_view s;
-    if (e.get_string().get(s) != simdjson::SUCCESS) WrongType(e, field, "a string");
-    return s;
-  }
-  bool Bool(const element& e, const std::string& field) const {
-    bool b;
-    if (e.get_bool().get(b) != simdjson::SUCCESS) WrongType(e, field, "a boolean");
-    return b;
-  }
-  int64_t Int(const element& e, const std::string& field) const {
-    int64_t v;
-    if (e.get_int64().get(v) != simdjson::SUCCESS) WrongType(e, field, "an integer");
-    return v;
-  }
-  simdjson::dom::object Object(const element& e, const std::string& field) const {
-    simdjson::dom::object o;
-    if (e.get_object().get(o) != simdjson::SUCCESS) WrongType(e, field, "an object");
-    return o;
-  }
-  simdjson::dom::array Array(const element& e, const std::string& field) const {
-    simdjson::dom::array a;
-    if (e.get_array().get(a) != simdjson::SUCCESS) WrongType(e, field, "an array");
-    return a;
-  }
-  // Optional boolean member with a default.
-  bool BoolOr(const element& obj, const char* key, const std::string& path, bool dflt) const {
-    auto v = Find(obj, key);
-    if (!v || v->is_null()) return dflt;
-    return Bool(*v, Join(path, key));
-  }
-  // The "type" of a pipeline component.
-  std::string Type(const element& obj, const std::string& path) const {
-    Object(obj, path);
-    return std::string(String(Require(obj, "type", path), Join(path, "type")));
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
+// The "type" of a pipeline component (which must be an object).
+std::string Type(const JsonNode& component) { return component.GetString("type"); }
 
 std::string Quote(std::string_view s) {
   // Keeps messages on one line: control characters are shown as \xNN.
@@ -269,9 +191,8 @@ HfTokenizer::~HfTokenizer() = default;
 // pre-tokenizer check needs the byte ids, the post-processor needs the id tables).
 struct HfTokenizer::Loader {
   HfTokenizer& tk;
-  const JsonReader& r;
-  element root;
-  element model;                                   // root.model
+  JsonNode root;
+  JsonNode model;                                  // root.model (set by Model())
   std::unordered_map<std::string, int32_t> vocab;  // model.vocab: token -> id
 
   void Model();
@@ -287,83 +208,76 @@ struct HfTokenizer::Loader {
 // model: a BPE without dropout, byte fallback or subword affixes; its vocabulary (unique ids)
 // and unk_token.
 void HfTokenizer::Loader::Model() {
-  model = r.Require(root, "model", "");
-  const std::string model_type = r.Type(model, "model");
-  if (model_type != "BPE") r.Unsupported("model.type", Quote(model_type) + " (only BPE)");
-  if (auto v = r.Find(model, "dropout"); v && !v->is_null()) {
-    double d = 0;
-    if (v->get_double().get(d) != simdjson::SUCCESS || d != 0.0) {
-      r.Unsupported("model.dropout", "(must be null: dropout makes encoding random)");
+  model = root.Get("model");
+  const std::string model_type = Type(model);
+  if (model_type != "BPE") UnsupportedAt(model, "type", Quote(model_type) + " (only BPE)");
+  if (auto v = model.FindValue("dropout")) {
+    if (!v->IsNumber() || v->Number() != 0.0) {
+      UnsupportedAt(model, "dropout", "(must be null: dropout makes encoding random)");
     }
   }
-  if (r.BoolOr(model, "byte_fallback", "model", false)) {
-    r.Unsupported("model.byte_fallback", "true");
-  }
+  if (BoolOr(model, "byte_fallback", false)) UnsupportedAt(model, "byte_fallback", "true");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
-    if (auto v = r.Find(model, key); v && !v->is_null()) {
-      const auto s = r.String(*v, JsonReader::Join("model", key));
-      if (!s.empty()) r.Unsupported(JsonReader::Join("model", key), Quote(s));
+    if (auto v = model.FindValue(key)) {
+      const std::string_view s = v->StringView();
+      if (!s.empty()) UnsupportedAt(model, key, Quote(s));
     }
   }
-  tk.ignore_merges_ = r.BoolOr(model, "ignore_merges", "model", false);
-  tk.fuse_unk_ = r.BoolOr(model, "fuse_unk", "model", false);
+  tk.ignore_merges_ = BoolOr(model, "ignore_merges", false);
+  tk.fuse_unk_ = BoolOr(model, "fuse_unk", false);
 
   // vocab: token -> id. Ids must be unique; the table is indexed by id.
   {
-    const auto obj = r.Object(r.Require(model, "vocab", "model"), "model.vocab");
-    vocab.reserve(obj.size());
+    const std::vector<std::pair<std::string, JsonNode>> entries = model.GetObject("vocab").Members();
+    vocab.reserve(entries.size());
     std::unordered_map<int32_t, std::string> by_id;
-    by_id.reserve(obj.size());
-    for (auto [key, value] : obj) {
-      const std::string field = "model.vocab." + std::string(key);
-      const int64_t id = r.Int(value, field);
-      if (id < 0 || id > INT32_MAX) r.Fail(field, "id " + std::to_string(id) + " out of range");
-      const auto [it, fresh] = by_id.emplace(static_cast<int32_t>(id), std::string(key));
+    by_id.reserve(entries.size());
+    for (const auto& [key, value] : entries) {
+      const int64_t id = value.Int();
+      if (id < 0 || id > INT32_MAX) value.Fail("id " + std::to_string(id) + " out of range");
+      const auto [it, fresh] = by_id.emplace(static_cast<int32_t>(id), key);
       if (!fresh) {
-        r.Fail(field, "duplicate id " + std::to_string(id) + " (also " + Quote(it->second) + ")");
+        value.Fail("duplicate id " + std::to_string(id) + " (also " + Quote(it->second) + ")");
       }
-      if (!vocab.emplace(std::string(key), static_cast<int32_t>(id)).second) {
-        r.Fail(field, "duplicate token " + Quote(key));
+      if (!vocab.emplace(key, static_cast<int32_t>(id)).second) {
+        value.Fail("duplicate token " + Quote(key));
       }
     }
   }
-  if (auto v = r.Find(model, "unk_token"); v && !v->is_null()) {
-    const std::string unk(r.String(*v, "model.unk_token"));
+  if (auto v = model.FindValue("unk_token")) {
+    const std::string unk = v->String();
     auto it = vocab.find(unk);
-    if (it == vocab.end()) r.Fail("model.unk_token", Quote(unk) + " is not in model.vocab");
+    if (it == vocab.end()) v->Fail(Quote(unk) + " is not in model.vocab");
     tk.unk_id_ = it->second;
   }
 }
 
 // added_tokens: each with its matching flags; an id must agree with model.vocab and be unique.
 void HfTokenizer::Loader::AddedTokens() {
-  if (auto v = r.Find(root, "added_tokens"); v && !v->is_null()) {
-    const auto arr = r.Array(*v, "added_tokens");
+  if (auto v = root.FindValue("added_tokens")) {
     std::unordered_map<int32_t, size_t> seen_ids;
-    size_t i = 0;
-    for (element t : arr) {
-      const std::string path = JsonReader::Index("added_tokens", i++);
-      r.Object(t, path);
+    for (const JsonNode& t : v->Items()) {
       AddedToken tok;
-      const int64_t id = r.Int(r.Require(t, "id", path), path + ".id");
-      if (id < 0 || id > INT32_MAX) r.Fail(path + ".id", "id " + std::to_string(id) + " out of range");
+      const JsonNode id_node = t.Get("id");
+      const int64_t id = id_node.Int();
+      if (id < 0 || id > INT32_MAX) id_node.Fail("id " + std::to_string(id) + " out of range");
       tok.id = static_cast<int32_t>(id);
-      tok.content = std::string(r.String(r.Require(t, "content", path), path + ".content"));
-      if (tok.content.empty()) r.Fail(path + ".content", "empty added token");
-      if (!IsValidUtf8(tok.content)) r.Fail(path + ".content", "not valid UTF-8");
-      tok.single_word = r.BoolOr(t, "single_word", path, false);
-      tok.lstrip = r.BoolOr(t, "lstrip", path, false);
-      tok.rstrip = r.BoolOr(t, "rstrip", path, false);
-      tok.normalized = r.BoolOr(t, "normalized", path, true);
-      tok.special = r.BoolOr(t, "special", path, false);
+      const JsonNode content = t.Get("content");
+      tok.content = content.String();
+      if (tok.content.empty()) content.Fail("empty added token");
+      if (!IsValidUtf8(tok.content)) content.Fail("not valid UTF-8");
+      tok.single_word = BoolOr(t, "single_word", false);
+      tok.lstrip = BoolOr(t, "lstrip", false);
+      tok.rstrip = BoolOr(t, "rstrip", false);
+      tok.normalized = BoolOr(t, "normalized", true);
+      tok.special = BoolOr(t, "special", false);
       if (auto it = vocab.find(tok.content); it != vocab.end() && it->second != tok.id) {
-        r.Fail(path + ".id", "is " + std::to_string(tok.id) + " but model.vocab has " +
-                                 Quote(tok.content) + " = " + std::to_string(it->second));
+        id_node.Fail("is " + std::to_string(tok.id) + " but model.vocab has " +
+                     Quote(tok.content) + " = " + std::to_string(it->second));
       }
       if (auto [it, fresh] = seen_ids.emplace(tok.id, tk.added_.size()); !fresh) {
-        r.Fail(path + ".id", "duplicate id " + std::to_string(tok.id) + " (also added_tokens[" +
-                                 std::to_string(it->second) + "] " +
-                                 Quote(tk.added_[it->second].content) + ")");
+        id_node.Fail("duplicate id " + std::to_string(tok.id) + " (also added_tokens[" +
+                     std::to_string(it->second) + "] " + Quote(tk.added_[it->second].content) + ")");
       }
       tk.added_.push_back(std::move(tok));
     }
@@ -383,13 +297,13 @@ void HfTokenizer::Loader::IdTables() {
   for (size_t i = 0; i < tk.added_.size(); ++i) {
     if (tk.added_[i].id > max_id) {
       max_id = tk.added_[i].id;
-      max_field = JsonReader::Index("added_tokens", i) + ".id";
+      max_field = "added_tokens[" + std::to_string(i) + "].id";
     }
   }
   const int64_t n_ids = static_cast<int64_t>(vocab.size() + tk.added_.size());
   const int64_t id_limit = 2 * n_ids + kIdSlack;
   if (max_id >= id_limit) {
-    r.Fail(max_field, "id " + std::to_string(max_id) + " is far beyond the vocabulary's " +
+    root.FailAt(max_field, "id " + std::to_string(max_id) + " is far beyond the vocabulary's " +
                           std::to_string(n_ids) + " entries (ids must be below 2 x entries + " +
                           std::to_string(kIdSlack) + " = " + std::to_string(id_limit) + ")");
   }
@@ -402,7 +316,7 @@ void HfTokenizer::Loader::IdTables() {
   }
   for (const auto& tok : tk.added_) {
     if (tk.id_valid_[tok.id] && tk.id_to_token_[tok.id] != tok.content) {
-      r.Fail("added_tokens", "id " + std::to_string(tok.id) + " is " + Quote(tok.content) +
+      root.FailAt("added_tokens", "id " + std::to_string(tok.id) + " is " + Quote(tok.content) +
                                  " but model.vocab gives that id to " + Quote(tk.id_to_token_[tok.id]));
     }
     tk.id_to_token_[tok.id] = tok.content;
@@ -440,43 +354,36 @@ void HfTokenizer::Loader::IdTables() {
 // merges: rank = position; a later duplicate pair overrides an earlier one (as a Rust
 // HashMap built by insertion would). Both parts and their concatenation must be in the vocab.
 void HfTokenizer::Loader::Merges() {
-  {
-    const auto arr = r.Array(r.Require(model, "merges", "model"), "model.merges");
-    tk.merges_.reserve(arr.size() * 2);
-    size_t rank = 0;
-    for (element m : arr) {
-      const std::string field = JsonReader::Index("model.merges", rank);
-      std::string a, b;
-      if (m.type() == element_type::STRING) {
-        const std::string_view s = r.String(m, field);
-        const size_t sp = s.find(' ');
-        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos) {
-          r.Fail(field, "expected \"left right\" (two tokens separated by one space), found " +
-                            Quote(s));
-        }
-        a = std::string(s.substr(0, sp));
-        b = std::string(s.substr(sp + 1));
-      } else if (m.type() == element_type::ARRAY) {
-        const auto pair = r.Array(m, field);
-        if (pair.size() != 2) {
-          r.Fail(field, "expected a pair [left, right], found " + std::to_string(pair.size()) +
-                            " items");
-        }
-        a = std::string(r.String(pair.at(0).value_unsafe(), field + "[0]"));
-        b = std::string(r.String(pair.at(1).value_unsafe(), field + "[1]"));
-      } else {
-        r.WrongType(m, field, "a string \"left right\" or a pair [left, right]");
+  const std::vector<JsonNode> items = model.Get("merges").Items();
+  tk.merges_.reserve(items.size() * 2);
+  size_t rank = 0;
+  for (const JsonNode& m : items) {
+    std::string a, b;
+    if (m.IsString()) {
+      const std::string_view s = m.StringView();
+      const size_t sp = s.find(' ');
+      if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos) {
+        m.Fail("expected \"left right\" (two tokens separated by one space), found " + Quote(s));
       }
-      const auto ia = vocab.find(a), ib = vocab.find(b), iab = vocab.find(a + b);
-      if (ia == vocab.end()) r.Fail(field, "token " + Quote(a) + " is not in model.vocab");
-      if (ib == vocab.end()) r.Fail(field, "token " + Quote(b) + " is not in model.vocab");
-      if (iab == vocab.end()) {
-        r.Fail(field, "merged token " + Quote(a + b) + " is not in model.vocab");
+      a = std::string(s.substr(0, sp));
+      b = std::string(s.substr(sp + 1));
+    } else if (m.IsArray()) {
+      const std::vector<JsonNode> pair = m.Items();
+      if (pair.size() != 2) {
+        m.Fail("expected a pair [left, right], found " + std::to_string(pair.size()) + " items");
       }
-      const uint64_t key = (static_cast<uint64_t>(ia->second) << 32) | static_cast<uint32_t>(ib->second);
-      tk.merges_[key] = {static_cast<int32_t>(rank), iab->second};
-      ++rank;
+      a = pair[0].String();
+      b = pair[1].String();
+    } else {
+      m.Fail("expected a string \"left right\" or a pair [left, right], found " + m.Found());
     }
+    const auto ia = vocab.find(a), ib = vocab.find(b), iab = vocab.find(a + b);
+    if (ia == vocab.end()) m.Fail("token " + Quote(a) + " is not in model.vocab");
+    if (ib == vocab.end()) m.Fail("token " + Quote(b) + " is not in model.vocab");
+    if (iab == vocab.end()) m.Fail("merged token " + Quote(a + b) + " is not in model.vocab");
+    const uint64_t key = (static_cast<uint64_t>(ia->second) << 32) | static_cast<uint32_t>(ib->second);
+    tk.merges_[key] = {static_cast<int32_t>(rank), iab->second};
+    ++rank;
   }
 }
 
@@ -508,74 +415,65 @@ void HfTokenizer::Loader::AddedMatchers() {
 // only, so every byte must have a token (or there must be an unk_token).
 void HfTokenizer::Loader::PreTokenizer() {
   bool has_byte_level = false;
-  std::vector<std::pair<element, std::string>> steps;  // flattened Sequence
-  if (auto v = r.Find(root, "pre_tokenizer"); v && !v->is_null()) {
-    std::vector<std::pair<element, std::string>> stack = {{*v, "pre_tokenizer"}};
+  std::vector<JsonNode> steps;  // flattened Sequence
+  if (auto v = root.FindValue("pre_tokenizer")) {
+    std::vector<JsonNode> stack = {*v};
     // Depth-first, in order: a Sequence's children replace it.
     while (!stack.empty()) {
-      auto [e, path] = stack.front();
+      const JsonNode e = stack.front();
       stack.erase(stack.begin());
-      if (r.Type(e, path) == "Sequence") {
-        const auto list = r.Array(r.Require(e, "pretokenizers", path), path + ".pretokenizers");
-        std::vector<std::pair<element, std::string>> children;
-        size_t i = 0;
-        for (element c : list) children.emplace_back(c, JsonReader::Index(path + ".pretokenizers", i++));
+      if (Type(e) == "Sequence") {
+        const std::vector<JsonNode> children = e.Get("pretokenizers").Items();
         stack.insert(stack.begin(), children.begin(), children.end());
       } else {
-        steps.emplace_back(e, path);
+        steps.push_back(e);
       }
     }
   }
-  for (const auto& [e, path] : steps) {
-    const std::string type = r.Type(e, path);
+  for (const JsonNode& e : steps) {
+    const std::string type = Type(e);
     if (type == "Split") {
-      if (r.BoolOr(e, "invert", path, false)) r.Unsupported(path + ".invert", "true");
-      const std::string behavior(r.String(r.Require(e, "behavior", path), path + ".behavior"));
+      if (BoolOr(e, "invert", false)) UnsupportedAt(e, "invert", "true");
+      const std::string behavior = e.GetString("behavior");
       PreTokenizerStep step;
       if (behavior == "Isolated") {
         step.behavior = SplitBehavior::kIsolated;
       } else if (behavior == "Removed") {
         step.behavior = SplitBehavior::kRemoved;
       } else {
-        r.Unsupported(path + ".behavior", Quote(behavior) + " (only Isolated, Removed)");
+        UnsupportedAt(e, "behavior", Quote(behavior) + " (only Isolated, Removed)");
       }
-      const element pattern = r.Require(e, "pattern", path);
-      r.Object(pattern, path + ".pattern");
-      if (auto re = r.Find(pattern, "Regex")) {
-        step.regex = std::make_unique<Pcre2Regex>(
-            std::string(r.String(*re, path + ".pattern.Regex")), false, tk.path_,
-            path + ".pattern.Regex");
-      } else if (auto lit = r.Find(pattern, "String")) {
-        step.regex = std::make_unique<Pcre2Regex>(
-            std::string(r.String(*lit, path + ".pattern.String")), true, tk.path_,
-            path + ".pattern.String");
+      const JsonNode pattern = e.Get("pattern");
+      if (auto re = pattern.Find("Regex")) {
+        step.regex = std::make_unique<Pcre2Regex>(re->String(), false, tk.path_, re->path());
+      } else if (auto lit = pattern.Find("String")) {
+        step.regex = std::make_unique<Pcre2Regex>(lit->String(), true, tk.path_, lit->path());
       } else {
-        r.Fail(path + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+        pattern.Fail("expected {\"Regex\": ...} or {\"String\": ...}");
       }
       tk.pre_tokenizer_.push_back(std::move(step));
     } else if (type == "ByteLevel") {
-      if (r.BoolOr(e, "add_prefix_space", path, true)) {
-        r.Unsupported(path + ".add_prefix_space", "true");
-      }
+      if (BoolOr(e, "add_prefix_space", true)) UnsupportedAt(e, "add_prefix_space", "true");
       has_byte_level = true;
-      if (r.BoolOr(e, "use_regex", path, true)) {
+      if (BoolOr(e, "use_regex", true)) {
         PreTokenizerStep step;
         step.behavior = SplitBehavior::kIsolated;
-        step.regex = std::make_unique<Pcre2Regex>(kGpt2Pattern, false, tk.path_, path);
+        step.regex = std::make_unique<Pcre2Regex>(kGpt2Pattern, false, tk.path_, e.path());
         tk.pre_tokenizer_.push_back(std::move(step));
       }
       // The byte -> alphabet mapping itself is implicit: the BPE below works on raw bytes.
     } else {
-      r.Unsupported(path + ".type", Quote(type));
+      UnsupportedAt(e, "type", Quote(type));
     }
   }
   if (!has_byte_level) {
-    r.Unsupported("pre_tokenizer", "pipeline without a ByteLevel pre-tokenizer (only byte-level BPE)");
+    UnsupportedAt(root, "pre_tokenizer",
+                  "pipeline without a ByteLevel pre-tokenizer (only byte-level BPE)");
   }
   for (int b = 0; b < 256; ++b) {
     if (tk.byte_id_[b] < 0 && tk.unk_id_ < 0) {
       // Rust would silently drop such bytes; a byte-level vocabulary always has all 256.
-      r.Fail("model.vocab", "no token for byte 0x" + [&] {
+      root.FailAt("model.vocab", "no token for byte 0x" + [&] {
         char buf[4];
         std::snprintf(buf, sizeof(buf), "%02X", b);
         return std::string(buf);
@@ -587,89 +485,77 @@ void HfTokenizer::Loader::PreTokenizer() {
 // post_processor: TemplateProcessing with one $A (ids before and after it), ByteLevel (offsets
 // only), or a Sequence of those.
 void HfTokenizer::Loader::PostProcessor() {
-  if (auto v = r.Find(root, "post_processor"); v && !v->is_null()) {
-    std::vector<std::pair<element, std::string>> procs;
-    if (r.Type(*v, "post_processor") == "Sequence") {
-      const auto list = r.Array(r.Require(*v, "processors", "post_processor"),
-                                "post_processor.processors");
-      size_t i = 0;
-      for (element c : list) procs.emplace_back(c, JsonReader::Index("post_processor.processors", i++));
-    } else {
-      procs.emplace_back(*v, "post_processor");
-    }
-    for (const auto& [p, path] : procs) {
-      const std::string type = r.Type(p, path);
-      if (type == "ByteLevel") continue;  // offsets only (trim_offsets); ids unchanged
-      if (type != "TemplateProcessing") r.Unsupported(path + ".type", Quote(type));
-      const element specials = r.Require(p, "special_tokens", path);
-      const auto single = r.Array(r.Require(p, "single", path), path + ".single");
-      bool seen_a = false;
-      size_t i = 0;
-      for (element item : single) {
-        const std::string ipath = JsonReader::Index(path + ".single", i++);
-        r.Object(item, ipath);
-        if (auto st = r.Find(item, "SpecialToken")) {
-          const std::string name(r.String(r.Require(*st, "id", ipath + ".SpecialToken"),
-                                          ipath + ".SpecialToken.id"));
-          const std::string spath = path + ".special_tokens." + name;
-          r.Object(specials, path + ".special_tokens");
-          auto entry = r.Find(specials, name.c_str());
-          if (!entry) r.Fail(spath, "missing (used by " + ipath + ")");
-          for (element id : r.Array(r.Require(*entry, "ids", spath), spath + ".ids")) {
-            const int64_t x = r.Int(id, spath + ".ids");
-            if (x < 0 || x >= static_cast<int64_t>(tk.id_valid_.size()) || !tk.id_valid_[x]) {
-              r.Fail(spath + ".ids", "id " + std::to_string(x) + " is not in the vocabulary");
-            }
-            (seen_a ? tk.template_suffix_ : tk.template_prefix_).push_back(static_cast<int32_t>(x));
+  const std::optional<JsonNode> v = root.FindValue("post_processor");
+  if (!v) return;
+  std::vector<JsonNode> procs;
+  if (Type(*v) == "Sequence") {
+    procs = v->Get("processors").Items();
+  } else {
+    procs.push_back(*v);
+  }
+  for (const JsonNode& p : procs) {
+    const std::string type = Type(p);
+    if (type == "ByteLevel") continue;  // offsets only (trim_offsets); ids unchanged
+    if (type != "TemplateProcessing") UnsupportedAt(p, "type", Quote(type));
+    const JsonNode specials = p.Get("special_tokens");
+    bool seen_a = false;
+    for (const JsonNode& item : p.Get("single").Items()) {
+      if (auto st = item.Find("SpecialToken")) {
+        const std::string name = st->GetString("id");
+        const std::optional<JsonNode> entry = specials.Find(name);
+        if (!entry) specials.FailAt(name, "missing (used by " + item.path() + ")");
+        const JsonNode ids = entry->Get("ids");
+        for (const JsonNode& id : ids.Items()) {
+          const int64_t x = id.Int();
+          if (x < 0 || x >= static_cast<int64_t>(tk.id_valid_.size()) || !tk.id_valid_[x]) {
+            ids.Fail("id " + std::to_string(x) + " is not in the vocabulary");
           }
-        } else if (auto seq = r.Find(item, "Sequence")) {
-          const std::string name(r.String(r.Require(*seq, "id", ipath + ".Sequence"),
-                                          ipath + ".Sequence.id"));
-          if (name != "A" || seen_a) r.Fail(ipath + ".Sequence.id", "expected one $A, found " + Quote(name));
-          seen_a = true;
-        } else {
-          r.Fail(ipath, "expected {\"SpecialToken\": ...} or {\"Sequence\": ...}");
+          (seen_a ? tk.template_suffix_ : tk.template_prefix_).push_back(static_cast<int32_t>(x));
         }
+      } else if (auto seq = item.Find("Sequence")) {
+        const JsonNode id = seq->Get("id");
+        const std::string name = id.String();
+        if (name != "A" || seen_a) id.Fail("expected one $A, found " + Quote(name));
+        seen_a = true;
+      } else {
+        item.Fail("expected {\"SpecialToken\": ...} or {\"Sequence\": ...}");
       }
-      if (!seen_a) r.Fail(path + ".single", "template has no $A");
     }
+    if (!seen_a) p.FailAt("single", "template has no $A");
   }
 }
 
 // decoder: ByteLevel or none.
 void HfTokenizer::Loader::Decoder() {
-  if (auto v = r.Find(root, "decoder"); v && !v->is_null()) {
-    const std::string type = r.Type(*v, "decoder");
-    if (type != "ByteLevel") r.Unsupported("decoder.type", Quote(type));
+  if (auto v = root.FindValue("decoder")) {
+    const std::string type = Type(*v);
+    if (type != "ByteLevel") UnsupportedAt(*v, "type", Quote(type));
     tk.decoder_byte_level_ = true;
   }
 }
 
 void HfTokenizer::Load(const std::string& json_text) {
-  const JsonReader r(path_);
-  simdjson::dom::parser parser;
-  element root;
-  if (auto err = ParseJsonTolerant(parser, json_text, &root); err != simdjson::SUCCESS) {
-    r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) +
-                   "); truncated or corrupted file?");
-  }
-  r.Object(root, "(root)");
+  // One parse: malformed JSON and a key given twice with different values are refused here.
+  const std::unique_ptr<JsonDocument> doc = ParseJsonText(
+      path_, json_text, ErrorKind::kFormat, "not valid JSON (truncated or corrupted file?)");
+  const JsonNode root = doc->root();
+  if (!root.IsObject()) root.Fail("expected an object, found " + root.Found());
 
   // Options that would change Encode's output and that we do not implement.
   for (const char* key : {"truncation", "padding"}) {
-    if (auto v = r.Find(root, key); v && !v->is_null()) r.Unsupported(key, "(must be null)");
+    if (root.FindValue(key)) UnsupportedAt(root, key, "(must be null)");
   }
-  if (auto v = r.Find(root, "normalizer"); v && !v->is_null()) {
-    const std::string type = r.Type(*v, "normalizer");
+  if (auto v = root.FindValue("normalizer")) {
+    const std::string type = Type(*v);
     bool empty_sequence = false;
     if (type == "Sequence") {
-      auto list = r.Find(*v, "normalizers");
-      empty_sequence = list && r.Array(*list, "normalizer.normalizers").size() == 0;
+      auto list = v->Find("normalizers");
+      empty_sequence = list && list->Size() == 0;
     }
-    if (!empty_sequence) r.Unsupported("normalizer.type", Quote(type));
+    if (!empty_sequence) UnsupportedAt(*v, "type", Quote(type));
   }
 
-  Loader l{*this, r, root, {}, {}};
+  Loader l{*this, root, root, {}};
   l.Model();
   l.AddedTokens();
   l.IdTables();
@@ -682,39 +568,30 @@ void HfTokenizer::Load(const std::string& json_text) {
 
 void HfTokenizer::LoadConfig(const std::string& config_path) {
   // Absent config: transformers' defaults for what we read (no clean-up, no bos/eos).
-  if (!config_path.empty() && FileExists(config_path)) {
-    const JsonReader r(config_path);
-    const std::string text = ReadFileToString(config_path);
-    simdjson::dom::parser parser;
-    element root;
-    if (auto err = ParseJsonTolerant(parser, text, &root); err != simdjson::SUCCESS) {
-      r.Fail("", std::string("not valid JSON (") + simdjson::error_message(err) + ")");
+  if (config_path.empty() || !FileExists(config_path)) return;
+  const std::unique_ptr<JsonDocument> doc = LoadJsonFile(config_path);
+  const JsonNode root = doc->root();
+  if (!root.IsObject()) root.Fail("expected an object, found " + root.Found());
+  clean_up_ = BoolOr(root, "clean_up_tokenization_spaces", false);
+  // bos_token / eos_token: a string or an AddedToken object {"content": ...}.
+  auto token_name = [&](const char* key) -> std::string {
+    const std::optional<JsonNode> v = root.FindValue(key);
+    if (!v) return "";
+    return v->IsObject() ? v->GetString("content") : v->String();
+  };
+  auto resolve = [&](const char* key, const std::string& name) -> int32_t {
+    if (name.empty()) return -1;
+    for (const auto& tok : added_) {
+      if (tok.content == name) return tok.id;
     }
-    r.Object(root, "(root)");
-    clean_up_ = r.BoolOr(root, "clean_up_tokenization_spaces", "", false);
-    // bos_token / eos_token: a string or an AddedToken object {"content": ...}.
-    auto token_name = [&](const char* key) -> std::string {
-      auto v = r.Find(root, key);
-      if (!v || v->is_null()) return "";
-      if (v->type() == element_type::OBJECT) {
-        return std::string(r.String(r.Require(*v, "content", key), std::string(key) + ".content"));
-      }
-      return std::string(r.String(*v, key));
-    };
-    auto resolve = [&](const char* key, const std::string& name) -> int32_t {
-      if (name.empty()) return -1;
-      for (const auto& tok : added_) {
-        if (tok.content == name) return tok.id;
-      }
-      for (size_t id = 0; id < id_to_token_.size(); ++id) {
-        if (id_valid_[id] && id_to_token_[id] == name) return static_cast<int32_t>(id);
-      }
-      r.Fail(key, Quote(name) + " is not a token of " + path_);
-    };
-    bos_id_ = resolve("bos_token", token_name("bos_token"));
-    eos_token_ = token_name("eos_token");
-    eos_id_ = resolve("eos_token", eos_token_);
-  }
+    for (size_t id = 0; id < id_to_token_.size(); ++id) {
+      if (id_valid_[id] && id_to_token_[id] == name) return static_cast<int32_t>(id);
+    }
+    root.FailAt(key, Quote(name) + " is not a token of " + path_);
+  };
+  bos_id_ = resolve("bos_token", token_name("bos_token"));
+  eos_token_ = token_name("eos_token");
+  eos_id_ = resolve("eos_token", eos_token_);
 }
 
 void HfTokenizer::SplitOnAdded(std::string_view text, const AddedMatcher& matcher,

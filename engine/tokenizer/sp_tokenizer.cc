@@ -3,10 +3,10 @@
 #include <exception>
 
 #include <sentencepiece_processor.h>
-#include <simdjson.h>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
+#include "engine/base/json_read.h"
 #include "engine/tokenizer/hf_tokenizer.h"
 #include "engine/tokenizer/unicode_util.h"
 
@@ -29,21 +29,12 @@ SpTokenizer::SpTokenizer(const std::string& model_path, const std::string& confi
                 "sentencepiece cannot load this model: " + status.ToString());
   }
   if (!config_path.empty() && FileExists(config_path)) {
-    const std::string text = ReadFileToString(config_path);
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    const simdjson::padded_string padded(text);
-    if (parser.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
-      throw Error(ErrorKind::kFormat, config_path, "", "not a valid JSON object");
-    }
+    const std::unique_ptr<JsonDocument> doc = LoadJsonFile(config_path);
+    const JsonNode root = doc->root();
+    if (!root.IsObject()) root.Fail("expected an object, found " + root.Found());
     auto read_bool = [&](const char* key, bool dflt) {
-      simdjson::dom::element v;
-      if (root[key].get(v) != simdjson::SUCCESS || v.is_null()) return dflt;
-      bool b;
-      if (v.get_bool().get(b) != simdjson::SUCCESS) {
-        throw Error(ErrorKind::kFormat, config_path, key, "expected a boolean");
-      }
-      return b;
+      const std::optional<JsonNode> v = root.FindValue(key);
+      return v ? v->Bool() : dflt;
     };
     clean_up_ = read_bool("clean_up_tokenization_spaces", false);
     add_bos_ = read_bool("add_bos_token", true);

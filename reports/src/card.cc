@@ -158,7 +158,7 @@ PublishedCard LoadPublishedCard(const std::string& path) {
   JsonNode root = doc->root();
   CheckSchema(root.Get("schema"), kPublishedCardSchema);
   PublishedCard card;
-  card.file = doc->file;
+  card.file = doc->origin.file;
   JsonNode source = root.Get("source");
   card.source_url = source.GetString("url");
   card.source_commit = source.GetString("commit");

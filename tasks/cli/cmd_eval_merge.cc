@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
+#include "engine/base/json_read.h"
 #include "engine/base/json_writer.h"
 #include "tasks/cli/commands.h"
 #include "tasks/cli/flags.h"
@@ -53,7 +56,7 @@ constexpr const char* kMergeHelp =
 struct Shard {
   std::string dir;
   std::string results_path;
-  simdjson::dom::parser parser;  // owns `root`
+  std::unique_ptr<JsonDocument> doc;  // owns `root`
   simdjson::dom::element root;
   int index = 0, count = 0;
   std::string run;  // the run identity without " shard=K/N"
@@ -144,23 +147,21 @@ std::unique_ptr<Shard> LoadShard(const std::string& dir) {
   if (!FileExists(s->results_path)) {
     throw Error(ErrorKind::kUsage, s->results_path, "", "not found: " + dir + " is not a finished shard folder");
   }
-  if (auto err = s->parser.load(s->results_path).get(s->root)) {
-    throw Error(ErrorKind::kFormat, s->results_path, "", std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
-  simdjson::dom::element shard;
-  int64_t index = 0, count = 0;
-  std::string_view run;
-  if (s->root["shard"].get(shard)) {
+  // Through the JSON layer: a key given twice with different values is refused here too.
+  s->doc = LoadJsonFile(s->results_path, ErrorKind::kFormat, "invalid JSON");
+  s->root = s->doc->root_element;
+  const std::optional<JsonNode> shard = s->doc->root().Find("shard");
+  if (!shard) {
     throw Error(ErrorKind::kUsage, s->results_path, "shard",
                 "missing: not a shard (was it written by doge eval --shard K/N?)");
   }
-  if (shard["index"].get_int64().get(index) || shard["count"].get_int64().get(count) || shard["run"].get_string().get(run)) {
-    throw Error(ErrorKind::kFormat, s->results_path, "shard", "expected {index, count, run, n_total}");
-  }
+  const int64_t count = shard->Get("count").IntIn(1, std::numeric_limits<int32_t>::max(), "a shard count");
+  const int64_t index = shard->Get("index").IntIn(0, count - 1, "a shard index below shard.count");
+  const std::string run = shard->GetString("run");
   s->index = static_cast<int>(index);
   s->count = static_cast<int>(count);
   const std::string suffix = " shard=" + std::to_string(index) + "/" + std::to_string(count);
-  s->run = std::string(run);
+  s->run = run;
   if (s->run.size() < suffix.size() || s->run.compare(s->run.size() - suffix.size(), suffix.size(), suffix) != 0) {
     throw Error(ErrorKind::kFormat, s->results_path, "shard.run", "does not end with '" + suffix + "'");
   }

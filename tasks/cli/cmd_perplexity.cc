@@ -17,6 +17,7 @@
 #include "engine/base/file_util.h"
 #include "engine/base/fingerprint.h"
 #include "engine/base/json_writer.h"
+#include "engine/base/utf8.h"
 #include "engine/base/kernel_isa.h"
 #include "engine/model.h"
 #include "engine/perplexity.h"
@@ -125,10 +126,11 @@ std::string Ppl(double v) { return std::fabs(v) < 1e9 ? Fmt("%.4f", v) : Fmt("%.
 // The text: read, check UTF-8 (clear error with the position of the first bad byte).
 std::string ReadUtf8Text(const std::string& file) {
   const std::string text = ReadFileToString(file);
-  const int64_t bad = FirstInvalidUtf8(text);
-  if (bad >= 0) {
+  const size_t invalid = FindInvalidUtf8(text);
+  if (invalid != std::string_view::npos) {
+    const auto bad = static_cast<int64_t>(invalid);
     char hex[8];
-    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[static_cast<size_t>(bad)]));
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[invalid]));
     throw Error(ErrorKind::kFormat, file, "byte " + std::to_string(bad) + " (" + LineColumn(text, bad) + ")",
                 std::string("is not valid UTF-8 (found byte ") + hex +
                     "); convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8");

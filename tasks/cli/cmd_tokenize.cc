@@ -12,17 +12,17 @@
 
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
-#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_read.h"
 #include "engine/base/json_writer.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "tasks/cli/commands.h"
+#include "tasks/data/jsonl.h"
 
 namespace doge::cli {
 
@@ -55,33 +55,22 @@ std::string TextLine(const std::string& text) {
   return w.Take();
 }
 
-// Calls `fn(record, field_prefix)` for each line of a JSONL file; errors name "line N".
+// Calls `fn(row)` for each line of a JSONL file, through the JSON reading layer (errors name the
+// file, the line and the field). Every line is one record, a blank one included (an error), so
+// the output's lines stay in step with the input's.
 template <typename Fn>
 void ForEachJsonLine(const std::string& path, Fn fn) {
   if (IsDirectory(path)) throw Error(ErrorKind::kIo, path, "", "is a directory, expected a JSONL file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::kIo, path, "", "cannot open");
+  data::LineReader reader(path, ErrorKind::kFormat);
   simdjson::dom::parser parser;
-  std::string line;
-  int64_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const std::string where = "line " + std::to_string(number);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    simdjson::dom::element rec;
-    if (auto err = parser.parse(line).get(rec); err != simdjson::SUCCESS) {
-      throw Error(ErrorKind::kFormat, path, where,
-                  std::string("not valid JSON (") + simdjson::error_message(err) + ")");
-    }
-    if (!rec.is_object()) throw Error(ErrorKind::kFormat, path, where, "expected a JSON object");
-    if (auto d = FindConflictingDuplicateKey(rec)) {
-      throw Error(ErrorKind::kFormat, path, where + ": " + d->path, DuplicateKeyMessage(*d));
-    }
-    fn(rec, where);
+  JsonOrigin origin{path, ErrorKind::kFormat, 0};
+  std::string_view line;
+  while (reader.Next(&line)) {
+    origin.line = reader.line_number();
+    fn(ParseJsonlRow(parser, line, &origin));
   }
-  if (in.bad()) throw Error(ErrorKind::kIo, path, "", "read error");
   // Nothing to do is not success: an empty input is almost always the wrong file.
-  if (number == 0) throw Error(ErrorKind::kFormat, path, "", "no lines (empty file)");
+  if (reader.line_number() == 0) throw Error(ErrorKind::kFormat, path, "", "no lines (empty file)");
 }
 
 void CheckExclusive(const po::variables_map& vm, const char* a, const char* b, const char* cmd) {
@@ -118,16 +107,8 @@ int RunTokenize(const Args& args) {
     return 0;
   }
   const std::string input = vm["input"].as<std::string>();
-  ForEachJsonLine(input, [&](simdjson::dom::element rec, const std::string& where) {
-    std::string_view text;
-    simdjson::dom::element field;
-    if (rec["text"].get(field) != simdjson::SUCCESS) {
-      throw Error(ErrorKind::kFormat, input, where, "missing field \"text\"");
-    }
-    if (field.get_string().get(text) != simdjson::SUCCESS) {
-      throw Error(ErrorKind::kFormat, input, where + ": text", "expected a string");
-    }
-    WriteLine(IdsLine(tokenizer->Encode(text, add_special)));
+  ForEachJsonLine(input, [&](const JsonNode& row) {
+    WriteLine(IdsLine(tokenizer->Encode(row.Get("text").StringView(), add_special)));
   });
   std::fflush(stdout);
   return 0;
@@ -164,25 +145,10 @@ int RunDetokenize(const Args& args) {
     return 0;
   }
   const std::string input = vm["input"].as<std::string>();
-  ForEachJsonLine(input, [&](simdjson::dom::element rec, const std::string& where) {
-    simdjson::dom::element field;
-    if (rec["ids"].get(field) != simdjson::SUCCESS) {
-      throw Error(ErrorKind::kFormat, input, where, "missing field \"ids\"");
-    }
-    simdjson::dom::array arr;
-    if (field.get_array().get(arr) != simdjson::SUCCESS) {
-      throw Error(ErrorKind::kFormat, input, where + ": ids", "expected an array of integers");
-    }
+  ForEachJsonLine(input, [&](const JsonNode& row) {
     std::vector<int32_t> ids;
-    size_t i = 0;
-    for (simdjson::dom::element x : arr) {
-      int64_t v;
-      if (x.get_int64().get(v) != simdjson::SUCCESS || v < 0 || v > INT32_MAX) {
-        throw Error(ErrorKind::kFormat, input, where + ": ids[" + std::to_string(i) + "]",
-                    "expected a non-negative 32-bit integer");
-      }
-      ids.push_back(static_cast<int32_t>(v));
-      ++i;
+    for (const JsonNode& id : row.Get("ids").Items()) {
+      ids.push_back(static_cast<int32_t>(id.IntIn(0, INT32_MAX, "a token id")));
     }
     WriteLine(TextLine(tokenizer->Decode(ids, skip, clean_up)));
   });

@@ -6,6 +6,7 @@
 #include "engine/base/error.h"
 #include "engine/base/json_writer.h"
 #include "tasks/data/datasets.h"
+#include "tasks/text_util.h"
 
 namespace doge::data {
 
@@ -33,7 +34,7 @@ size_t FindControlByte(const std::string& s) {
 }
 
 void CheckText(const std::string& s, const char* field, bool non_empty, const DocFail& fail) {
-  if (non_empty && PyStrip(s).empty()) fail(field, "is empty: the prompt would have no text here");
+  if (non_empty && tasks::PyStrip(s).empty()) fail(field, "is empty: the prompt would have no text here");
   if (size_t at = FindControlByte(s); at != std::string::npos) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(s[at]));
@@ -102,7 +103,7 @@ void CheckDocument(const TriviaqaDoc& doc, const DocFail& fail) {
 namespace {
 
 DocFail RowFail(const JsonRow& row) {
-  return [&row](const char* field, const std::string& message) { row.Fail(field, message); };
+  return [&row](const char* field, const std::string& message) { row.FailAt(field, message); };
 }
 
 }  // namespace
@@ -174,21 +175,21 @@ void AppendCanonicalRow(std::string& out, const TriviaqaDoc& doc) {
 
 ArcDoc ParseArcRow(const JsonRow& row, bool obqa) {
   ArcDoc d;
-  d.id = row.String("id");
-  d.question = row.String(obqa ? "question_stem" : "question");
-  JsonRow choices = row.Object("choices");
-  d.choice_texts = choices.StringArray("text");
-  d.choice_labels = choices.StringArray("label");
+  d.id = row.GetString("id");
+  d.question = row.GetString(obqa ? "question_stem" : "question");
+  JsonRow choices = row.GetObject("choices");
+  d.choice_texts = choices.GetStringArray("text");
+  d.choice_labels = choices.GetStringArray("label");
   if (d.choice_texts.size() != d.choice_labels.size()) {
-    choices.Fail("label", "has " + std::to_string(d.choice_labels.size()) + " entries, \"text\" has " +
+    choices.FailAt("label", "has " + std::to_string(d.choice_labels.size()) + " entries, \"text\" has " +
                               std::to_string(d.choice_texts.size()));
   }
-  if (d.choice_texts.empty()) choices.Fail("text", "expected at least one choice, found none");
-  d.answer_key = row.String("answerKey");
+  if (d.choice_texts.empty()) choices.FailAt("text", "expected at least one choice, found none");
+  d.answer_key = row.GetString("answerKey");
   // lighteval strips answerKey before looking it up (OBQA); compare the same way.
-  std::string key = PyStrip(d.answer_key);
+  std::string key = tasks::PyStrip(d.answer_key);
   if (std::find(d.choice_labels.begin(), d.choice_labels.end(), key) == d.choice_labels.end()) {
-    row.Fail("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
+    row.FailAt("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
   }
   CheckDocument(d, obqa, RowFail(row));
   return d;
@@ -196,11 +197,11 @@ ArcDoc ParseArcRow(const JsonRow& row, bool obqa) {
 
 PiqaDoc ParsePiqaRow(const JsonRow& row) {
   PiqaDoc d;
-  d.goal = row.String("goal");
-  d.sol1 = row.String("sol1");
-  d.sol2 = row.String("sol2");
-  int64_t label = row.Int("label");
-  if (label != 0 && label != 1) row.Fail("label", "expected 0 or 1, found " + std::to_string(label));
+  d.goal = row.GetString("goal");
+  d.sol1 = row.GetString("sol1");
+  d.sol2 = row.GetString("sol2");
+  int64_t label = row.GetInt("label");
+  if (label != 0 && label != 1) row.FailAt("label", "expected 0 or 1, found " + std::to_string(label));
   d.label = static_cast<int>(label);
   CheckDocument(d, RowFail(row));
   return d;
@@ -208,26 +209,26 @@ PiqaDoc ParsePiqaRow(const JsonRow& row) {
 
 HellaswagDoc ParseHellaswagUnlabeled(const JsonRow& row) {
   HellaswagDoc d;
-  d.ind = row.Int("ind");
-  d.activity_label = row.String("activity_label");
-  d.ctx_a = row.String("ctx_a");
-  d.ctx_b = row.String("ctx_b");
-  d.ctx = row.String("ctx");
-  d.endings = row.StringArray("endings");
+  d.ind = row.GetInt("ind");
+  d.activity_label = row.GetString("activity_label");
+  d.ctx_a = row.GetString("ctx_a");
+  d.ctx_b = row.GetString("ctx_b");
+  d.ctx = row.GetString("ctx");
+  d.endings = row.GetStringArray("endings");
   if (d.endings.size() != 4) {
-    row.Fail("endings", "expected 4 endings, found " + std::to_string(d.endings.size()));
+    row.FailAt("endings", "expected 4 endings, found " + std::to_string(d.endings.size()));
   }
-  d.source_id = row.String("source_id");
-  d.split = row.String("split");
-  d.split_type = row.String("split_type");
+  d.source_id = row.GetString("source_id");
+  d.split = row.GetString("split");
+  d.split_type = row.GetString("split_type");
   return d;
 }
 
 HellaswagDoc ParseHellaswagRow(const JsonRow& row) {
   HellaswagDoc d = ParseHellaswagUnlabeled(row);
-  std::string label = row.String("label");
+  std::string label = row.GetString("label");
   if (label.size() != 1 || label[0] < '0' || label[0] > '3') {
-    row.Fail("label", "expected \"0\"..\"3\", found \"" + label + "\"");
+    row.FailAt("label", "expected \"0\"..\"3\", found \"" + label + "\"");
   }
   d.label = label[0] - '0';
   CheckDocument(d, RowFail(row));
@@ -236,13 +237,13 @@ HellaswagDoc ParseHellaswagRow(const JsonRow& row) {
 
 WinograndeDoc ParseWinograndeRow(const JsonRow& row) {
   WinograndeDoc d;
-  d.qid = row.String("qID");
-  d.sentence = row.String("sentence");
-  d.option1 = row.String("option1");
-  d.option2 = row.String("option2");
-  std::string answer = row.String("answer");
+  d.qid = row.GetString("qID");
+  d.sentence = row.GetString("sentence");
+  d.option1 = row.GetString("option1");
+  d.option2 = row.GetString("option2");
+  std::string answer = row.GetString("answer");
   if (answer != "1" && answer != "2") {
-    row.Fail("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
+    row.FailAt("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
   }
   d.answer = answer[0] - '0';
   CheckDocument(d, RowFail(row));
@@ -251,14 +252,14 @@ WinograndeDoc ParseWinograndeRow(const JsonRow& row) {
 
 MmluDoc ParseMmluRow(const JsonRow& row) {
   MmluDoc d;
-  d.question = row.String("question");
-  d.subject = row.String("subject");
-  d.choices = row.StringArray("choices");
+  d.question = row.GetString("question");
+  d.subject = row.GetString("subject");
+  d.choices = row.GetStringArray("choices");
   if (d.choices.size() != 4) {
-    row.Fail("choices", "expected 4 choices, found " + std::to_string(d.choices.size()));
+    row.FailAt("choices", "expected 4 choices, found " + std::to_string(d.choices.size()));
   }
-  int64_t answer = row.Int("answer");
-  if (answer < 0 || answer > 3) row.Fail("answer", "expected 0..3, found " + std::to_string(answer));
+  int64_t answer = row.GetInt("answer");
+  if (answer < 0 || answer > 3) row.FailAt("answer", "expected 0..3, found " + std::to_string(answer));
   d.answer = static_cast<int>(answer);
   CheckDocument(d, RowFail(row));
   return d;
@@ -266,13 +267,13 @@ MmluDoc ParseMmluRow(const JsonRow& row) {
 
 TriviaqaDoc ParseTriviaqaRow(const JsonRow& row) {
   TriviaqaDoc d;
-  d.question = row.String("question");
-  d.question_id = row.String("question_id");
-  JsonRow answer = row.Object("answer");
-  d.aliases = answer.StringArray("aliases");
-  d.normalized_aliases = answer.StringArray("normalized_aliases");
-  d.value = answer.String("value");
-  d.normalized_value = answer.String("normalized_value");
+  d.question = row.GetString("question");
+  d.question_id = row.GetString("question_id");
+  JsonRow answer = row.GetObject("answer");
+  d.aliases = answer.GetStringArray("aliases");
+  d.normalized_aliases = answer.GetStringArray("normalized_aliases");
+  d.value = answer.GetString("value");
+  d.normalized_value = answer.GetString("normalized_value");
   CheckDocument(d, RowFail(row));
   return d;
 }

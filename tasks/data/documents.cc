@@ -117,7 +117,7 @@ std::vector<MmluDoc> LoadMmlu(const std::string& dir, const std::string& subject
   std::string path = SplitPath(dir, "mmlu", split, subject);
   return LoadRows<MmluDoc>(path, [&](const JsonRow& r) {
     MmluDoc d = ParseMmluRow(r);
-    if (d.subject != subject) r.Fail("subject", "expected '" + subject + "' (the folder), found '" + d.subject + "'");
+    if (d.subject != subject) r.FailAt("subject", "expected '" + subject + "' (the folder), found '" + d.subject + "'");
     return d;
   });
 }

@@ -16,7 +16,6 @@
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
-#include "engine/base/json_duplicate_keys.h"
 #include "engine/base/progress.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/datasets.h"
@@ -578,37 +577,34 @@ class Fetcher {
     AtomicFileWriter writer(staged_path);
     std::string buf;
     int64_t total = -1, next = 0;
-    simdjson::dom::parser parser;
     std::unique_ptr<Progress> progress;
     while (total < 0 || next < total) {
       std::string url = base + "&offset=" + std::to_string(next) + "&length=" + std::to_string(src.page_length);
       std::string body = HttpGet(url, opt_.download);
-      simdjson::dom::element root;
-      if (auto err = parser.parse(body).get(root)) {
-        throw Error(ErrorKind::kNetwork, url, "", std::string("invalid JSON from the rows API: ") + simdjson::error_message(err));
-      }
-      CheckDuplicateKeys(root, ErrorKind::kNetwork, url);
-      JsonRow page(root, &url, 0);
-      int64_t page_total = page.Int("num_rows_total");
+      const std::unique_ptr<JsonDocument> doc =
+          ParseJsonText(url, body, ErrorKind::kNetwork, "invalid JSON from the rows API");
+      // The rows are data: a bad field is the dataset's error, named with the page's URL.
+      const JsonOrigin rows_origin{url, ErrorKind::kDataset, 0};
+      const JsonRow page(&rows_origin, doc->root_element, "");
+      int64_t page_total = page.GetInt("num_rows_total");
       if (total < 0) {
         total = page_total;
         progress = std::make_unique<Progress>(m_.dataset + " " + sp.split, total, Progress::Unit::kCount, "rows",
                                               opt_.download.log ? opt_.download.log : stderr);
         if (opt_.download.terminal >= 0) progress->set_terminal(opt_.download.terminal == 1);
       } else if (page_total != total) {
-        page.Fail("num_rows_total", "changed from " + std::to_string(total) + " to " + std::to_string(page_total) + " between pages");
+        page.FailAt("num_rows_total", "changed from " + std::to_string(total) + " to " + std::to_string(page_total) + " between pages");
       }
-      std::vector<JsonRow> rows = page.ObjectArray("rows");
-      if (rows.empty() && next < total) page.Fail("rows", "empty page at offset " + std::to_string(next));
+      std::vector<JsonRow> rows = page.GetObjectArray("rows");
+      if (rows.empty() && next < total) page.FailAt("rows", "empty page at offset " + std::to_string(next));
       for (const JsonRow& r : rows) {
-        int64_t idx = r.Int("row_idx");
-        if (idx != next) r.Fail("row_idx", "expected " + std::to_string(next) + ", found " + std::to_string(idx));
+        int64_t idx = r.GetInt("row_idx");
+        if (idx != next) r.FailAt("row_idx", "expected " + std::to_string(next) + ", found " + std::to_string(idx));
         // The API abbreviates very large cells; a truncated row must not be hashed as data.
-        simdjson::dom::array truncated;
-        if (r.element()["truncated_cells"].get(truncated) == simdjson::SUCCESS && truncated.size() > 0) {
-          r.Fail("truncated_cells", "the rows API truncated row " + std::to_string(idx) + "; cannot convert it faithfully");
+        if (auto truncated = r.Find("truncated_cells"); truncated && truncated->IsArray() && truncated->Size() > 0) {
+          r.FailAt("truncated_cells", "the rows API truncated row " + std::to_string(idx) + "; cannot convert it faithfully");
         }
-        TriviaqaDoc d = ParseTriviaqaRow(r.Object("row"));
+        TriviaqaDoc d = ParseTriviaqaRow(r.GetObject("row"));
         AppendCanonicalRow(buf, d);
         ++next;
       }

@@ -1,7 +1,6 @@
 #include "tasks/data/hub_fetch.h"
 
 #include <curl/curl.h>
-#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,12 +12,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
 #include "engine/base/hub_cache.h"
-#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_read.h"
 
 namespace doge::data {
 
@@ -248,26 +248,25 @@ HubFileMeta ParseHubFileHeaders(const std::map<std::string, std::string>& header
 
 HubModelInfo ParseHubModelInfo(const std::string& body, const std::string& api, const std::string& repo,
                                const std::string& revision) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(body).get(root) != simdjson::SUCCESS) {
-    throw Error(ErrorKind::kNetwork, api, "", "the model info is not JSON (check HF_ENDPOINT)");
-  }
-  CheckDuplicateKeys(root, ErrorKind::kNetwork, api);
-  std::string_view sha;
-  if (root["sha"].get(sha) != simdjson::SUCCESS || !IsCommitHash(std::string(sha))) {
+  const std::unique_ptr<JsonDocument> doc =
+      ParseJsonText(api, body, ErrorKind::kNetwork, "the model info is not JSON (check HF_ENDPOINT)");
+  const JsonNode root = doc->root();
+  if (!root.IsObject()) root.Fail("expected the model info object (check HF_ENDPOINT)");
+  const std::optional<JsonNode> sha = root.Find("sha");
+  if (!sha || !sha->IsString() || !IsCommitHash(sha->String())) {
     throw Error(ErrorKind::kNetwork, api, "sha", "expected the 40-hex-digit commit of revision '" + revision + "'");
   }
   HubModelInfo info;
-  info.commit = std::string(sha);
-  simdjson::dom::array siblings;
-  if (root["siblings"].get(siblings) != simdjson::SUCCESS) {
+  info.commit = sha->String();
+  const std::optional<JsonNode> siblings = root.Find("siblings");
+  if (!siblings || !siblings->IsArray()) {
     throw Error(ErrorKind::kNetwork, api, "siblings", "expected the list of the repository's files");
   }
   std::vector<std::string> names;
-  for (simdjson::dom::element s : siblings) {
-    std::string_view f;
-    if (s["rfilename"].get(f) == simdjson::SUCCESS) names.emplace_back(f);
+  for (const JsonNode& s : siblings->Items()) {
+    // Entries without a file name are skipped, as the hub client does.
+    if (!s.IsObject()) continue;
+    if (auto f = s.Find("rfilename"); f && f->IsString()) names.push_back(f->String());
   }
   info.files = HubFilesToFetch(names);
   const bool has_weights = std::any_of(info.files.begin(), info.files.end(), [](const std::string& n) {

@@ -8,11 +8,12 @@
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
-#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/utf8.h"
 #include "tasks/data/canonical.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 #include "tasks/data/jsonl.h"
+#include "tasks/text_util.h"
 
 namespace doge::data {
 
@@ -60,7 +61,7 @@ std::vector<std::string> ReadLabels(const std::string& path) {
   std::vector<std::string> out;
   LineReader reader(path);
   std::string_view line;
-  while (reader.Next(&line)) out.push_back(PyStrip(line));
+  while (reader.Next(&line)) out.push_back(tasks::PyStrip(line));
   return out;
 }
 
@@ -80,24 +81,24 @@ ImportedFile ConvertArcLike(const std::string& src, const std::string& out_path,
   CanonicalOut out(out_path, src);
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     ArcDoc d;
-    d.id = row.String("id");
-    JsonRow q = row.Object("question");
-    d.question = q.String("stem");
-    for (const JsonRow& c : q.ObjectArray("choices")) {
-      d.choice_texts.push_back(c.String("text"));
-      d.choice_labels.push_back(c.String("label"));
+    d.id = row.GetString("id");
+    JsonRow q = row.GetObject("question");
+    d.question = q.GetString("stem");
+    for (const JsonRow& c : q.GetObjectArray("choices")) {
+      d.choice_texts.push_back(c.GetString("text"));
+      d.choice_labels.push_back(c.GetString("label"));
     }
-    if (d.choice_texts.empty()) q.Fail("choices", "expected at least one choice, found none");
-    d.answer_key = row.String("answerKey");
-    std::string key = PyStrip(d.answer_key);
+    if (d.choice_texts.empty()) q.FailAt("choices", "expected at least one choice, found none");
+    d.answer_key = row.GetString("answerKey");
+    std::string key = tasks::PyStrip(d.answer_key);
     if (std::find(d.choice_labels.begin(), d.choice_labels.end(), key) == d.choice_labels.end()) {
-      row.Fail("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
+      row.FailAt("answerKey", "'" + d.answer_key + "' is not one of the choice labels");
     }
     CheckDocument(d, obqa, [&](const char* field, const std::string& message) {
       // The original nests the question: question.stem, question.choices[].text/label.
       const std::string f = std::string(field);
-      if (f == "question" || f == "question_stem") q.Fail("stem", message);
-      q.Fail(f == "choices.text" ? "choices[].text" : "choices[].label", message);
+      if (f == "question" || f == "question_stem") q.FailAt("stem", message);
+      q.FailAt(f == "choices.text" ? "choices[].text" : "choices[].label", message);
     });
     AppendCanonicalRow(out.buf(), d, obqa);
     out.RowDone();
@@ -116,9 +117,9 @@ ImportedFile ConvertPiqa(const std::string& src, const std::string& labels_path,
   size_t i = 0;
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     PiqaDoc d;
-    d.goal = row.String("goal");
-    d.sol1 = row.String("sol1");
-    d.sol2 = row.String("sol2");
+    d.goal = row.GetString("goal");
+    d.sol1 = row.GetString("sol1");
+    d.sol2 = row.GetString("sol2");
     const std::string& l = labels[i];
     if (l != "0" && l != "1") {
       throw Error(ErrorKind::kDataset, labels_path, std::to_string(i + 1),
@@ -126,7 +127,7 @@ ImportedFile ConvertPiqa(const std::string& src, const std::string& labels_path,
     }
     d.label = l[0] - '0';
     ++i;
-    CheckDocument(d, [&](const char* field, const std::string& m) { row.Fail(field, m); });
+    CheckDocument(d, [&](const char* field, const std::string& m) { row.FailAt(field, m); });
     AppendCanonicalRow(out.buf(), d);
     out.RowDone();
   });
@@ -146,27 +147,27 @@ ImportedFile ConvertWinogrande(const std::string& src, const std::string& labels
   size_t i = 0;
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     WinograndeDoc d;
-    d.qid = row.String("qID");
-    d.sentence = row.String("sentence");
-    d.option1 = row.String("option1");
-    d.option2 = row.String("option2");
+    d.qid = row.GetString("qID");
+    d.sentence = row.GetString("sentence");
+    d.option1 = row.GetString("option1");
+    d.option2 = row.GetString("option2");
     std::string answer;
-    if (row.Has("answer")) answer = row.String("answer");
+    if (row.Has("answer")) answer = row.GetString("answer");
     if (have_labels) {
       const std::string& l = labels[i];
       if (!answer.empty() && answer != l) {
-        row.Fail("answer", "'" + answer + "' disagrees with line " + std::to_string(i + 1) + " of " +
+        row.FailAt("answer", "'" + answer + "' disagrees with line " + std::to_string(i + 1) + " of " +
                                labels_path + " ('" + l + "')");
       }
       answer = l;
     }
     if (answer.empty()) {
-      row.Fail("answer", have_labels ? "empty" : "missing, and no labels file " + labels_path);
+      row.FailAt("answer", have_labels ? "empty" : "missing, and no labels file " + labels_path);
     }
-    if (answer != "1" && answer != "2") row.Fail("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
+    if (answer != "1" && answer != "2") row.FailAt("answer", "expected \"1\" or \"2\", found \"" + answer + "\"");
     d.answer = answer[0] - '0';
     ++i;
-    CheckDocument(d, [&](const char* field, const std::string& m) { row.Fail(field, m); });
+    CheckDocument(d, [&](const char* field, const std::string& m) { row.FailAt(field, m); });
     AppendCanonicalRow(out.buf(), d);
     out.RowDone();
   });
@@ -179,18 +180,18 @@ ImportedFile ConvertHellaswag(const std::string& src, const std::string& out_pat
   ForEachJsonlRow(src, [&](const JsonRow& row, int64_t) {
     HellaswagDoc d = ParseHellaswagUnlabeled(row);
     int64_t label;
-    simdjson::dom::element v;
-    if (row.element()["label"].get(v) != simdjson::SUCCESS) row.Fail("label", "missing (the test split has no labels)");
-    if (v.is_string()) {
-      std::string s = row.String("label");
-      if (s.size() != 1 || s[0] < '0' || s[0] > '9') row.Fail("label", "expected 0..3, found \"" + s + "\"");
+    const std::optional<JsonRow> v = row.Find("label");
+    if (!v) row.FailAt("label", "missing (the test split has no labels)");
+    if (v->IsString()) {
+      std::string s = v->String();
+      if (s.size() != 1 || s[0] < '0' || s[0] > '9') row.FailAt("label", "expected 0..3, found \"" + s + "\"");
       label = s[0] - '0';
     } else {
-      label = row.Int("label");
+      label = v->Int();
     }
-    if (label < 0 || label > 3) row.Fail("label", "expected 0..3, found " + std::to_string(label));
+    if (label < 0 || label > 3) row.FailAt("label", "expected 0..3, found " + std::to_string(label));
     d.label = static_cast<int>(label);
-    CheckDocument(d, [&](const char* field, const std::string& m) { row.Fail(field, m); });
+    CheckDocument(d, [&](const char* field, const std::string& m) { row.FailAt(field, m); });
     AppendCanonicalRow(out.buf(), d);
     out.RowDone();
   });
@@ -283,7 +284,7 @@ ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
       throw Error(ErrorKind::kDataset, src, std::to_string(line),
                   "expected 6 columns (question, 4 choices, answer), found " + std::to_string(f.size()));
     }
-    std::string answer = PyStrip(f[5]);
+    std::string answer = tasks::PyStrip(f[5]);
     // A header row ("question,choice0,...,answer" in the cais/mmlu CSV export) is the one first
     // record whose answer column is not an answer.
     if (is_first && !IsMmluAnswer(answer)) return;
@@ -322,11 +323,9 @@ ImportedFile ConvertMmluCsv(const std::string& src, const std::string& out_path,
 // only the question files matter; the script's line-oriented reader yields the "Data" records in
 // file order, which is what parsing the whole JSON gives.
 ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::string& out_path) {
-  simdjson::dom::parser parser;
   CanonicalOut out(out_path, srcs.empty() ? "" : srcs.back());
   for (const std::string& src : srcs) {
     if (!FileExists(src)) throw Error(ErrorKind::kIo, src, "", "input file missing");
-    simdjson::dom::element root;
     simdjson::padded_string text;
     if (auto err = simdjson::padded_string::load(src).get(text)) {
       throw Error(ErrorKind::kIo, src, "",
@@ -338,31 +337,27 @@ ImportedFile ConvertTriviaqaRc(const std::vector<std::string>& srcs, const std::
       throw Error(ErrorKind::kDataset, src, std::to_string(line),
                   "not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
     }
-    if (auto err = parser.parse(text).get(root)) {
-      throw Error(ErrorKind::kDataset, src, "",
-                  std::string("invalid JSON: ") + simdjson::error_message(err));
-    }
-    CheckDuplicateKeys(root, ErrorKind::kDataset, src);
-    if (!root.is_object())
-      throw Error(ErrorKind::kDataset, src, "", "expected a JSON object with \"Data\"");
-    JsonRow top(root, &src, 0);
-    std::vector<JsonRow> data = top.ObjectArray("Data");
+    const std::unique_ptr<JsonDocument> doc = ParseJsonText(
+        src, std::string_view(text.data(), text.size()), ErrorKind::kDataset, "invalid JSON");
+    const JsonRow top = doc->root();
+    if (!top.IsObject()) top.Fail("expected a JSON object with \"Data\"");
+    std::vector<JsonRow> data = top.GetObjectArray("Data");
     for (const JsonRow& q : data) {
       TriviaqaDoc d;
-      d.question = PyStrip(q.String("Question"));
-      d.question_id = q.String("QuestionId");
+      d.question = tasks::PyStrip(q.GetString("Question"));
+      d.question_id = q.GetString("QuestionId");
       if (q.Has("Answer")) {
-        JsonRow a = q.Object("Answer");
-        for (auto& s : a.StringArray("Aliases")) d.aliases.push_back(PyStrip(s));
-        for (auto& s : a.StringArray("NormalizedAliases"))
-          d.normalized_aliases.push_back(PyStrip(s));
-        d.value = PyStrip(a.String("Value"));
-        d.normalized_value = PyStrip(a.String("NormalizedValue"));
+        JsonRow a = q.GetObject("Answer");
+        for (auto& s : a.GetStringArray("Aliases")) d.aliases.push_back(tasks::PyStrip(s));
+        for (auto& s : a.GetStringArray("NormalizedAliases"))
+          d.normalized_aliases.push_back(tasks::PyStrip(s));
+        d.value = tasks::PyStrip(a.GetString("Value"));
+        d.normalized_value = tasks::PyStrip(a.GetString("NormalizedValue"));
       } else {
         d.value = d.normalized_value = "<unk>";
       }
       CheckDocument(d, [&](const char* field, const std::string& m) {
-        q.Fail(std::string(field) == "question" ? "Question" : "Answer.Aliases", m);
+        q.FailAt(std::string(field) == "question" ? "Question" : "Answer.Aliases", m);
       });
       AppendCanonicalRow(out.buf(), d);
       out.RowDone();

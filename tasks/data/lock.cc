@@ -1,10 +1,11 @@
 #include "tasks/data/lock.h"
 
-#include <simdjson.h>
+#include <memory>
+#include <optional>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
-#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_read.h"
 #include "engine/base/json_writer.h"
 
 namespace doge::data {
@@ -15,30 +16,23 @@ LockFile LockFile::Load(const std::string& dir) {
   LockFile lock;
   lock.path_ = PathFor(dir);
   if (!FileExists(lock.path_)) return lock;
-  std::string text = ReadFileToString(lock.path_);
-  simdjson::dom::parser parser;
-  simdjson::dom::element root, entries;
-  if (auto err = parser.parse(text).get(root)) {
-    throw Error(ErrorKind::kDataset, lock.path_, "", std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
-  CheckDuplicateKeys(root, ErrorKind::kDataset, lock.path_);
-  if (root["entries"].get(entries) != simdjson::SUCCESS || !entries.is_object()) {
-    throw Error(ErrorKind::kDataset, lock.path_, "entries", "missing or not an object");
-  }
-  for (auto [key, value] : simdjson::dom::object(entries)) {
+  const std::unique_ptr<JsonDocument> doc =
+      LoadJsonFile(lock.path_, ErrorKind::kDataset, "invalid JSON");
+  const JsonNode root = doc->root();
+  const std::optional<JsonNode> entries = root.IsObject() ? root.Find("entries") : std::nullopt;
+  if (!entries || !entries->IsObject()) root.FailAt("entries", "missing or not an object");
+  for (const auto& [key, value] : entries->Members()) {
     LockEntry e;
-    std::string_view sha;
-    if (value["sha256"].get(sha) != simdjson::SUCCESS || sha.size() != 64) {
-      throw Error(ErrorKind::kDataset, lock.path_, "entries." + std::string(key) + ".sha256",
-                  "missing or not a 64-digit hex SHA-256");
+    const std::optional<JsonNode> sha = value.IsObject() ? value.Find("sha256") : std::nullopt;
+    if (!sha || !sha->IsString() || sha->StringView().size() != 64) {
+      value.FailAt("sha256", "missing or not a 64-digit hex SHA-256");
     }
-    e.sha256 = std::string(sha);
-    int64_t n;
-    if (value["bytes"].get(n) == simdjson::SUCCESS) e.bytes = n;
-    if (value["count"].get(n) == simdjson::SUCCESS) e.count = n;
-    std::string_view url;
-    if (value["url"].get(url) == simdjson::SUCCESS) e.url = std::string(url);
-    lock.entries_[std::string(key)] = e;
+    e.sha256 = sha->String();
+    // bytes, count and url are optional; doge writes them with these types.
+    if (auto n = value.FindValue("bytes")) e.bytes = n->Int();
+    if (auto n = value.FindValue("count")) e.count = n->Int();
+    if (auto url = value.FindValue("url")) e.url = url->String();
+    lock.entries_[key] = e;
   }
   return lock;
 }

@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "engine/base/error.h"
 #include "engine/base/file_util.h"
-#include "engine/base/json_duplicate_keys.h"
+#include "engine/base/json_read.h"
 #include "tasks/data/datasets.h"
 #include "tasks/data/documents.h"
 
@@ -16,78 +17,66 @@ namespace doge::data {
 
 namespace {
 
-using simdjson::dom::element;
-using simdjson::dom::object;
+// Field-path aware reads over engine/base/json_read.h: every error names the manifest file and
+// e.g. "splits[1].count".
 
-// Field-path aware accessors: every error names the manifest file and e.g. "splits[1].count".
-class Reader {
- public:
-  explicit Reader(const std::string& path) : path_(path) {}
-
-  [[noreturn]] void Fail(const std::string& field, const std::string& msg) const {
-    throw Error(ErrorKind::kConfig, path_, field, msg);
-  }
-  void CheckKeys(element obj, const std::string& where, const std::set<std::string>& allowed) const {
-    for (auto [key, value] : object(obj)) {
-      if (!allowed.count(std::string(key))) {
-        std::vector<std::string> names(allowed.begin(), allowed.end());
-        Fail(where.empty() ? std::string(key) : where + "." + std::string(key),
-             UnknownNameMessage("key", std::string(key), names));
-      }
+// A member of `obj` not in `allowed` is an error naming it (a typo is caught, not ignored).
+void CheckKeys(const JsonNode& obj, const std::set<std::string>& allowed) {
+  for (const auto& [key, value] : obj.Members()) {
+    if (!allowed.count(key)) {
+      value.Fail(UnknownNameMessage("key", key, {allowed.begin(), allowed.end()}));
     }
   }
-  bool Has(element obj, const char* key) const {
-    element v;
-    return obj[key].get(v) == simdjson::SUCCESS && !v.is_null();
-  }
-  std::string Str(element obj, const std::string& where, const char* key, bool required) const {
-    element v;
-    std::string field = where.empty() ? key : where + "." + key;
-    if (obj[key].get(v) != simdjson::SUCCESS || v.is_null()) {
-      if (required) Fail(field, "missing");
-      return "";
-    }
-    if (!v.is_string()) Fail(field, "expected string");
-    return std::string(std::string_view(v));
-  }
-  int64_t Int(element obj, const std::string& where, const char* key, int64_t dflt) const {
-    element v;
-    std::string field = where.empty() ? key : where + "." + key;
-    if (obj[key].get(v) != simdjson::SUCCESS || v.is_null()) return dflt;
-    int64_t out;
-    if (v.get(out) != simdjson::SUCCESS || out < 0) Fail(field, "expected a non-negative integer");
-    return out;
-  }
-  Sha256Spec Sha(element obj, const std::string& where, const char* key) const {
-    Sha256Spec s;
-    element v;
-    std::string field = where.empty() ? key : where + "." + key;
-    if (obj[key].get(v) != simdjson::SUCCESS) Fail(field, "missing (write {\"value\": null, \"note\": \"why\"} when unknown)");
-    if (!v.is_object()) Fail(field, "expected object {value, prefix, suffix, note}");
-    CheckKeys(v, field, {"value", "prefix", "suffix", "note"});
-    s.value = Str(v, field, "value", false);
-    s.prefix = Str(v, field, "prefix", false);
-    s.suffix = Str(v, field, "suffix", false);
-    s.note = Str(v, field, "note", false);
-    auto hex = [&](const std::string& h, const char* which, bool full) {
-      if (full && h.size() != 64) Fail(field + "." + which, "expected 64 hex digits, found " + std::to_string(h.size()) + " characters");
-      if (h.size() > 64) Fail(field + "." + which, "longer than a SHA-256");
-      for (char c : h) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) Fail(field + "." + which, "expected lower-case hex digits, found '" + h + "'");
-      }
-    };
-    if (!s.value.empty()) hex(s.value, "value", true);
-    hex(s.prefix, "prefix", false);
-    hex(s.suffix, "suffix", false);
-    if (s.value.empty() && s.note.empty()) {
-      Fail(field + ".note", "an unknown checksum needs a note saying why (and that the lock file records it)");
-    }
-    return s;
-  }
+}
 
- private:
-  std::string path_;
-};
+// A string member; absent or null is "" (or "missing" when required).
+std::string Str(const JsonNode& obj, const char* key, bool required) {
+  const std::optional<JsonNode> v = obj.FindValue(key);
+  if (!v) {
+    if (required) obj.FailAt(key, "missing");
+    return "";
+  }
+  return v->String();
+}
+
+// A non-negative integer member; absent or null is `dflt`.
+int64_t NonNegativeInt(const JsonNode& v) {
+  int64_t out = 0;
+  if (v.element().get_int64().get(out) != simdjson::SUCCESS || out < 0) {
+    v.Fail("expected a non-negative integer, found " + v.Found());
+  }
+  return out;
+}
+int64_t Int(const JsonNode& obj, const char* key, int64_t dflt) {
+  const std::optional<JsonNode> v = obj.FindValue(key);
+  return v ? NonNegativeInt(*v) : dflt;
+}
+
+Sha256Spec Sha(const JsonNode& obj, const char* key) {
+  Sha256Spec s;
+  const std::optional<JsonNode> v = obj.Find(key);
+  if (!v) obj.FailAt(key, "missing (write {\"value\": null, \"note\": \"why\"} when unknown)");
+  if (!v->IsObject()) v->Fail("expected object {value, prefix, suffix, note}");
+  CheckKeys(*v, {"value", "prefix", "suffix", "note"});
+  s.value = Str(*v, "value", false);
+  s.prefix = Str(*v, "prefix", false);
+  s.suffix = Str(*v, "suffix", false);
+  s.note = Str(*v, "note", false);
+  auto hex = [&](const std::string& h, const char* which, bool full) {
+    if (full && h.size() != 64) v->FailAt(which, "expected 64 hex digits, found " + std::to_string(h.size()) + " characters");
+    if (h.size() > 64) v->FailAt(which, "longer than a SHA-256");
+    for (char c : h) {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) v->FailAt(which, "expected lower-case hex digits, found '" + h + "'");
+    }
+  };
+  if (!s.value.empty()) hex(s.value, "value", true);
+  hex(s.prefix, "prefix", false);
+  hex(s.suffix, "suffix", false);
+  if (s.value.empty() && s.note.empty()) {
+    v->FailAt("note", "an unknown checksum needs a note saying why (and that the lock file records it)");
+  }
+  return s;
+}
 
 const std::set<std::string> kKinds = {"file", "zip", "tar", "tar.gz", "hf_rows"};
 
@@ -130,143 +119,132 @@ std::string DefaultManifestDir() {
 namespace {
 
 // One entry of "sources": its id is added to `ids` (ids are unique within a manifest).
-ManifestSource ParseSource(Reader& r, element s, const std::string& where, std::set<std::string>* ids_out) {
-  std::set<std::string>& ids = *ids_out;
-  if (!s.is_object()) r.Fail(where, "expected object");
-  r.CheckKeys(s, where, {"id", "kind", "url", "sha256", "bytes", "hf_dataset", "hf_config", "hf_split", "page_length", "note"});
+ManifestSource ParseSource(const JsonNode& s, std::set<std::string>* ids) {
+  if (!s.IsObject()) s.Fail("expected object");
+  CheckKeys(s, {"id", "kind", "url", "sha256", "bytes", "hf_dataset", "hf_config", "hf_split", "page_length", "note"});
   ManifestSource src;
-  src.id = r.Str(s, where, "id", true);
-  if (!ids.insert(src.id).second) r.Fail(where + ".id", "duplicate id '" + src.id + "'");
-  src.kind = r.Str(s, where, "kind", true);
+  src.id = Str(s, "id", true);
+  if (!ids->insert(src.id).second) s.FailAt("id", "duplicate id '" + src.id + "'");
+  src.kind = Str(s, "kind", true);
   if (!kKinds.count(src.kind)) {
-    r.Fail(where + ".kind", UnknownNameMessage("source kind", src.kind, {kKinds.begin(), kKinds.end()}));
+    s.FailAt("kind", UnknownNameMessage("source kind", src.kind, {kKinds.begin(), kKinds.end()}));
   }
-  src.url = r.Str(s, where, "url", true);
+  src.url = Str(s, "url", true);
   if (src.url.rfind("https://", 0) != 0 && src.url.rfind("http://", 0) != 0) {
-    r.Fail(where + ".url", "expected an http(s) URL, found '" + src.url + "'");
+    s.FailAt("url", "expected an http(s) URL, found '" + src.url + "'");
   }
-  src.bytes = r.Int(s, where, "bytes", -1);
+  src.bytes = Int(s, "bytes", -1);
   if (src.kind == "hf_rows") {
-    src.hf_dataset = r.Str(s, where, "hf_dataset", true);
-    src.hf_config = r.Str(s, where, "hf_config", true);
-    src.hf_split = r.Str(s, where, "hf_split", true);
-    src.page_length = r.Int(s, where, "page_length", 100);
-    if (src.page_length < 1 || src.page_length > 100) r.Fail(where + ".page_length", "expected 1..100 (the rows API's limit)");
+    src.hf_dataset = Str(s, "hf_dataset", true);
+    src.hf_config = Str(s, "hf_config", true);
+    src.hf_split = Str(s, "hf_split", true);
+    src.page_length = Int(s, "page_length", 100);
+    if (src.page_length < 1 || src.page_length > 100) s.FailAt("page_length", "expected 1..100 (the rows API's limit)");
   } else {
-    src.sha256 = r.Sha(s, where, "sha256");
+    src.sha256 = Sha(s, "sha256");
   }
   return src;
 }
 
+// "subject_counts" of a per-subject split: every subject known, the counts summing to "count".
+void ParseSubjectCounts(const JsonNode& s, bool per_subject, ManifestSplit* sp) {
+  const std::optional<JsonNode> sc = s.FindValue("subject_counts");
+  if (!sc) return;
+  if (!per_subject) sc->Fail("only for per-subject datasets (mmlu)");
+  if (!sc->IsObject()) sc->Fail("expected object");
+  int64_t total = 0;
+  const auto& subjects = MmluSubjects();
+  for (const auto& [subj, value] : sc->Members()) {
+    if (std::find(subjects.begin(), subjects.end(), subj) == subjects.end()) {
+      value.Fail(UnknownNameMessage("subject", subj, subjects));
+    }
+    const int64_t n = NonNegativeInt(value);
+    sp->subject_counts[subj] = n;
+    total += n;
+  }
+  if (sp->subject_counts.size() == subjects.size() && sp->count >= 0 && total != sp->count) {
+    s.FailAt("count", "is " + std::to_string(sp->count) + " but subject_counts sum to " + std::to_string(total));
+  }
+}
+
 // One entry of "splits", checked against the dataset's adapter and the manifest's sources.
-ManifestSplit ParseSplit(Reader& r, element s, const std::string& where, const DatasetManifest& m,
-                         const std::set<std::string>& ids, std::set<std::string>* seen_splits) {
-  if (!s.is_object()) r.Fail(where, "expected object");
-  r.CheckKeys(s, where, {"split", "role", "format", "source", "member", "member_sha256", "labels_source", "labels_member", "labels_sha256", "count", "subject_counts", "canonical_sha256", "note"});
+ManifestSplit ParseSplit(const JsonNode& s, const DatasetManifest& m, const std::set<std::string>& ids,
+                         std::set<std::string>* seen_splits) {
+  if (!s.IsObject()) s.Fail("expected object");
+  CheckKeys(s, {"split", "role", "format", "source", "member", "member_sha256", "labels_source", "labels_member", "labels_sha256", "count", "subject_counts", "canonical_sha256", "note"});
   ManifestSplit sp;
-  sp.split = r.Str(s, where, "split", true);
+  sp.split = Str(s, "split", true);
   const DatasetAdapter& adapter = FindDatasetAdapter(m.dataset);
   const bool per_subject = adapter.per_subject();
   const std::vector<std::string>& allowed = adapter.splits;
   if (std::find(allowed.begin(), allowed.end(), sp.split) == allowed.end()) {
-    r.Fail(where + ".split", UnknownNameMessage("split", sp.split, allowed));
+    s.FailAt("split", UnknownNameMessage("split", sp.split, allowed));
   }
-  if (!seen_splits->insert(sp.split).second) r.Fail(where + ".split", "duplicate split '" + sp.split + "'");
-  sp.role = r.Str(s, where, "role", true);
-  sp.format = r.Str(s, where, "format", true);
+  if (!seen_splits->insert(sp.split).second) s.FailAt("split", "duplicate split '" + sp.split + "'");
+  sp.role = Str(s, "role", true);
+  sp.format = Str(s, "format", true);
   const std::set<std::string>& formats = AcceptedFormats();
   if (!formats.count(sp.format)) {
-    r.Fail(where + ".format", UnknownNameMessage("format", sp.format, {formats.begin(), formats.end()}));
+    s.FailAt("format", UnknownNameMessage("format", sp.format, {formats.begin(), formats.end()}));
   }
-  sp.source = r.Str(s, where, "source", true);
-  if (!ids.count(sp.source)) r.Fail(where + ".source", "no source with id '" + sp.source + "'");
+  sp.source = Str(s, "source", true);
+  if (!ids.count(sp.source)) s.FailAt("source", "no source with id '" + sp.source + "'");
   const ManifestSource& src = m.Source(sp.source);
   bool archive = src.kind == "zip" || src.kind == "tar" || src.kind == "tar.gz";
-  sp.member = r.Str(s, where, "member", archive);
-  if (!archive && !sp.member.empty()) r.Fail(where + ".member", "only archives have members");
+  sp.member = Str(s, "member", archive);
+  if (!archive && !sp.member.empty()) s.FailAt("member", "only archives have members");
   if (per_subject && sp.member.find("{subject}") == std::string::npos) {
-    r.Fail(where + ".member", m.dataset + " members must contain {subject}");
+    s.FailAt("member", m.dataset + " members must contain {subject}");
   }
-  if (archive) sp.member_sha256 = r.Sha(s, where, "member_sha256");
-  sp.labels_source = r.Str(s, where, "labels_source", false);
-  sp.labels_member = r.Str(s, where, "labels_member", false);
+  if (archive) sp.member_sha256 = Sha(s, "member_sha256");
+  sp.labels_source = Str(s, "labels_source", false);
+  sp.labels_member = Str(s, "labels_member", false);
   if (!sp.labels_source.empty() && !ids.count(sp.labels_source)) {
-    r.Fail(where + ".labels_source", "no source with id '" + sp.labels_source + "'");
+    s.FailAt("labels_source", "no source with id '" + sp.labels_source + "'");
   }
   bool needs_labels =
       adapter.labels_file == DatasetAdapter::Labels::kRequired && sp.format == adapter.source_format;
   if (needs_labels && sp.labels_source.empty() && sp.labels_member.empty()) {
-    r.Fail(where, m.dataset + " needs labels_source or labels_member (the .lst file)");
+    s.Fail(m.dataset + " needs labels_source or labels_member (the .lst file)");
   }
-  if (!sp.labels_member.empty()) sp.labels_sha256 = r.Sha(s, where, "labels_sha256");
-  sp.count = r.Int(s, where, "count", -1);
-  element sc;
-  if (s["subject_counts"].get(sc) == simdjson::SUCCESS && !sc.is_null()) {
-    if (!per_subject) r.Fail(where + ".subject_counts", "only for per-subject datasets (mmlu)");
-    if (!sc.is_object()) r.Fail(where + ".subject_counts", "expected object");
-    int64_t total = 0;
-    for (auto [key, value] : object(sc)) {
-      std::string subj(key);
-      const auto& subjects = MmluSubjects();
-      if (std::find(subjects.begin(), subjects.end(), subj) == subjects.end()) {
-        r.Fail(where + ".subject_counts." + subj, UnknownNameMessage("subject", subj, subjects));
-      }
-      int64_t n;
-      if (value.get(n) != simdjson::SUCCESS || n < 0) r.Fail(where + ".subject_counts." + subj, "expected a non-negative integer");
-      sp.subject_counts[subj] = n;
-      total += n;
-    }
-    if (sp.subject_counts.size() == MmluSubjects().size() && sp.count >= 0 && total != sp.count) {
-      r.Fail(where + ".count", "is " + std::to_string(sp.count) + " but subject_counts sum to " + std::to_string(total));
-    }
-  }
-  sp.canonical_sha256 = r.Sha(s, where, "canonical_sha256");
+  if (!sp.labels_member.empty()) sp.labels_sha256 = Sha(s, "labels_sha256");
+  sp.count = Int(s, "count", -1);
+  ParseSubjectCounts(s, per_subject, &sp);
+  sp.canonical_sha256 = Sha(s, "canonical_sha256");
   return sp;
 }
 
 }  // namespace
 
 DatasetManifest LoadManifest(const std::string& path) {
-  Reader r(path);
-  std::string text = ReadFileToString(path);
-  simdjson::dom::parser parser;
-  element root;
-  if (auto err = parser.parse(text).get(root)) {
-    throw Error(ErrorKind::kConfig, path, "", std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
-  CheckDuplicateKeys(root, ErrorKind::kConfig, path);
-  if (!root.is_object()) r.Fail("", "expected a JSON object");
-  r.CheckKeys(root, "", {"dataset", "description", "license", "homepage", "hf", "sources", "splits", "notes"});
+  const std::unique_ptr<JsonDocument> doc = LoadJsonFile(path, ErrorKind::kConfig, "invalid JSON");
+  const JsonNode root = doc->root();
+  if (!root.IsObject()) throw Error(ErrorKind::kConfig, path, "", "expected a JSON object");
+  CheckKeys(root, {"dataset", "description", "license", "homepage", "hf", "sources", "splits", "notes"});
   DatasetManifest m;
   m.path = path;
-  m.dataset = r.Str(root, "", "dataset", true);
+  m.dataset = Str(root, "dataset", true);
   const auto& names = DatasetNames();
   if (std::find(names.begin(), names.end(), m.dataset) == names.end()) {
-    r.Fail("dataset", UnknownNameMessage("dataset", m.dataset, names));
+    root.FailAt("dataset", UnknownNameMessage("dataset", m.dataset, names));
   }
-  m.license = r.Str(root, "", "license", true);
-  m.homepage = r.Str(root, "", "homepage", false);
-  element hf;
-  if (root["hf"].get(hf) != simdjson::SUCCESS || !hf.is_object()) r.Fail("hf", "missing (Hugging Face id + revision, for provenance)");
-  r.CheckKeys(hf, "hf", {"id", "config", "revision", "note"});
-  m.hf_id = r.Str(hf, "hf", "id", true);
-  m.hf_config = r.Str(hf, "hf", "config", false);
-  m.hf_revision = r.Str(hf, "hf", "revision", true);
+  m.license = Str(root, "license", true);
+  m.homepage = Str(root, "homepage", false);
+  const std::optional<JsonNode> hf = root.Find("hf");
+  if (!hf || !hf->IsObject()) root.FailAt("hf", "missing (Hugging Face id + revision, for provenance)");
+  CheckKeys(*hf, {"id", "config", "revision", "note"});
+  m.hf_id = Str(*hf, "id", true);
+  m.hf_config = Str(*hf, "config", false);
+  m.hf_revision = Str(*hf, "revision", true);
 
-  simdjson::dom::array sources, splits;
-  if (root["sources"].get(sources) != simdjson::SUCCESS) r.Fail("sources", "missing or not an array");
-  if (root["splits"].get(splits) != simdjson::SUCCESS) r.Fail("splits", "missing or not an array");
-  size_t i = 0;
+  const std::optional<JsonNode> sources = root.Find("sources"), splits = root.Find("splits");
+  if (!sources || !sources->IsArray()) root.FailAt("sources", "missing or not an array");
+  if (!splits || !splits->IsArray()) root.FailAt("splits", "missing or not an array");
   std::set<std::string> ids;
-  for (element s : sources) {
-    m.sources.push_back(ParseSource(r, s, "sources[" + std::to_string(i++) + "]", &ids));
-  }
-  i = 0;
+  for (const JsonNode& s : sources->Items()) m.sources.push_back(ParseSource(s, &ids));
   std::set<std::string> seen_splits;
-  for (element s : splits) {
-    m.splits.push_back(ParseSplit(r, s, "splits[" + std::to_string(i++) + "]", m, ids, &seen_splits));
-  }
-  if (m.splits.empty()) r.Fail("splits", "expected at least one split");
+  for (const JsonNode& s : splits->Items()) m.splits.push_back(ParseSplit(s, m, ids, &seen_splits));
+  if (m.splits.empty()) root.FailAt("splits", "expected at least one split");
   return m;
 }
 

@@ -188,6 +188,14 @@ TEST(HubCacheTest, ResolvesRefsAndCommitsOfACacheBuiltInTheHubLayout) {
   EXPECT_EQ(all[1].model_type, "doge");
   EXPECT_EQ(all[1].refs.at("main"), kCommit);
   EXPECT_EQ(all[1].refs.at("v1"), kCommitV1);
+  // A config.json whose model_type is given twice with different values is not trusted: the
+  // model is listed, its model_type left empty.
+  MakeCachedRepo(home + "/hub", "Other/dup", kCommit,
+                 {{"config.json", R"({"model_type":"bert","model_type":"doge"})"}}, {"main"});
+  all = ListCachedModels(home + "/hub");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].repo_id, "Other/dup");
+  EXPECT_EQ(all[1].model_type, "");
 }
 
 TEST(HubCacheTest, EveryCommandLoadsAHubIdFromTheCacheOffline) {

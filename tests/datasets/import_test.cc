@@ -283,7 +283,7 @@ TEST(ImportBadInputTest, WrongTypesInOriginal) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.field(), "1: field \"question.choices\"");
-    EXPECT_EQ(e.message(), "expected array of objects, found object");
+    EXPECT_EQ(e.message(), "expected an array of objects, found object");
   }
   Spit(tmp.path() + "/h.jsonl", R"({"ind": "7", "activity_label": "A"})" "\n");
   try {
@@ -291,7 +291,7 @@ TEST(ImportBadInputTest, WrongTypesInOriginal) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.field(), "1: field \"ind\"");
-    EXPECT_EQ(e.message(), "expected integer, found string");
+    EXPECT_EQ(e.message(), "expected an integer, found string \"7\"");
   }
 }
 

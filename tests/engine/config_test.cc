@@ -155,7 +155,8 @@ TEST(ConfigTest, EosListTakesFirst) {
   DogeConfig c = ParseConfig(WithShape(R"("eos_token_id": [1, 2], "bos_token_id": 0)"), "config.json");
   EXPECT_EQ(c.eos_token_id, 1);
   EXPECT_EQ(c.bos_token_id, 0);
-  ExpectConfigError(WithShape(R"("eos_token_id": ["x"])"), "eos_token_id");
+  // The element that is not an integer is the one named.
+  ExpectConfigError(WithShape(R"("eos_token_id": ["x"])"), "eos_token_id[0]");
 }
 
 TEST(ConfigTest, HeadsNotDividingHidden) {

@@ -103,16 +103,6 @@ TEST(PerplexityTextTest, WordCountIsLenOfPythonSplitOnWhitespace) {
   EXPECT_EQ(LmEvalWordCount("caf\xC3\xA9 cr\xC3\xA8me"), 2);
 }
 
-TEST(PerplexityTextTest, FirstInvalidUtf8) {
-  EXPECT_EQ(FirstInvalidUtf8("plain"), -1);
-  EXPECT_EQ(FirstInvalidUtf8("caf\xC3\xA9 \xF0\x9F\x90\xB6"), -1);  // é and U+1F436
-  EXPECT_EQ(FirstInvalidUtf8("ab\xFF" "cd"), 2);
-  EXPECT_EQ(FirstInvalidUtf8("ab\xC3"), 2);               // truncated
-  EXPECT_EQ(FirstInvalidUtf8("\xC0\xAF"), 0);             // overlong '/'
-  EXPECT_EQ(FirstInvalidUtf8("x\xED\xA0\x80"), 1);        // surrogate U+D800
-  EXPECT_EQ(FirstInvalidUtf8("xy\xF4\x90\x80\x80"), 2);   // above U+10FFFF
-}
-
 TEST(PerplexityStatsTest, LlamaEstimateIsTheFormula) {
   // nll = {1, 2, 4}: mean 7/3, E[nll^2] = 7, var = 7 - 49/9 = 14/9; se = ppl * sqrt(var / 2).
   const PerplexityEstimate e = LlamaPerplexityEstimate(7, 21, 3);

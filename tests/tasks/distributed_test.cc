@@ -229,6 +229,16 @@ TEST_F(DistributedEvalTest, MergeRefusesMissingRepeatedAndForeignShards) {
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_NE(r.err.find("not a shard"), std::string::npos) << r.err;
 
+  // A shard's results.json with a key given twice with different values is refused, naming it.
+  const std::string s1_results = ReadFileToString(dir + "/s1/results.json");
+  WriteFileAtomic(dir + "/s1/results.json", "{\"protocol\": \"x\", " + s1_results.substr(s1_results.find('{') + 1));
+  r = RunCommand(Doge() + " eval merge " + dir + "/s0 " + dir + "/s1 --out-dir " + dir + "/m", dir);
+  EXPECT_EQ(r.exit_code(), 3);
+  EXPECT_NE(r.err.find(dir + "/s1/results.json: protocol: appears twice in one object with different values"),
+            std::string::npos)
+      << r.err;
+  WriteFileAtomic(dir + "/s1/results.json", s1_results);
+
   // A document in two shards (a details line copied over) is named.
   const std::string s1_piqa = dir + "/s1/details/piqa.jsonl";
   const std::string s0_piqa = ReadFileToString(dir + "/s0/details/piqa.jsonl");

@@ -62,6 +62,30 @@ TEST(EvalRunTest, RenderLineIsTheRequestPartOfTheDetailsLine) {
   EXPECT_EQ(DetailLine(back), detail);
 }
 
+TEST(EvalRunTest, DetailsLineWithAKeyTwiceIsRefusedOnResume) {
+  // A resumed or merged line is read through the JSON layer: a key given twice with different
+  // values is an error naming the line and the key, not a silent choice of the first value.
+  const std::string detail = DetailLine(SampleResult());
+  const std::string twice = "{\"doc_index\":4," + detail.substr(1);
+  try {
+    ParseDetailLine(twice, "run/details/arc_easy.jsonl:2");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFormat);
+    EXPECT_EQ(e.file(), "run/details/arc_easy.jsonl:2");
+    EXPECT_EQ(e.field(), "doc_index");
+    EXPECT_NE(e.message().find("4, then 3"), std::string::npos) << e.what();
+  }
+  // A field of the wrong type names the field and what it holds.
+  try {
+    ParseDetailLine("{\"task\": 1}", "x");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.field(), "task");
+    EXPECT_EQ(e.message(), "expected a string, found number 1");
+  }
+}
+
 TEST(EvalRunTest, DetailsFilesStartAppendFinishAndRefuseAnotherRun) {
   const std::string dir = ::testing::TempDir() + "/eval_run_files";
   std::remove((dir + "/details/arc_easy.jsonl").c_str());

@@ -86,15 +86,15 @@ TEST(TokenizeCliTest, BadInputLinesNameFileAndLine) {
   WriteFileAtomic(dir + "/in.jsonl", "{\"text\":\"ok\"}\n{\"txt\":\"no\"}\n");
   auto r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/in.jsonl"});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find(dir + "/in.jsonl: line 2: missing field \"text\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir + "/in.jsonl: 2: field \"text\": missing"), std::string::npos) << r.err;
   WriteFileAtomic(dir + "/in2.jsonl", "{\"text\": 5}\n");
   r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/in2.jsonl"});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find("line 1: text: expected a string"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1: field \"text\": expected a string, found number 5"), std::string::npos) << r.err;
   WriteFileAtomic(dir + "/in3.jsonl", "{\"text\": \"a\"\n");
   r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/in3.jsonl"});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find("line 1: not valid JSON"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("in3.jsonl: 1: invalid JSON (truncated or malformed line)"), std::string::npos) << r.err;
   // Usage errors: exit code 2.
   EXPECT_EQ(RunDoge({"tokenize", "--text", "x"}).exit_code, 2);
   EXPECT_EQ(RunDoge({"tokenize", "--tokenizer", kDoge}).exit_code, 2);
@@ -109,14 +109,14 @@ TEST(TokenizeCliTest, InputKeyGivenTwiceWithDifferentValuesNamesTheLine) {
   WriteFileAtomic(dir + "/in.jsonl", "{\"text\":\"ok\"}\n{\"text\":\"ok\"}\n{\"text\":\"a\",\"text\":\"b\"}\n");
   auto r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/in.jsonl"});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find(dir + "/in.jsonl: line 3: text: appears twice in one object with different values: "
+  EXPECT_NE(r.err.find(dir + "/in.jsonl: 3: field \"text\": appears twice in one object with different values: "
                              "\"a\", then \"b\""),
             std::string::npos)
       << r.err;
   WriteFileAtomic(dir + "/ids.jsonl", "{\"ids\":[1],\"meta\":{\"k\":1,\"k\":2}}\n");
   r = RunDoge({"detokenize", "--tokenizer", kDoge, "--input", dir + "/ids.jsonl"});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find("line 1: meta.k: appears twice"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ids.jsonl: 1: field \"meta.k\": appears twice"), std::string::npos) << r.err;
   // The same value twice is one value.
   WriteFileAtomic(dir + "/same.jsonl", "{\"text\":\"ok\",\"text\":\"ok\"}\n");
   r = RunDoge({"tokenize", "--tokenizer", kDoge, "--input", dir + "/same.jsonl"});
@@ -166,7 +166,7 @@ TEST(DetokenizeCliTest, InputFileAndErrors) {
   WriteFileAtomic(dir + "/bad.jsonl", "{\"ids\":[1]}\n{\"ids\":[1,-3]}\n");
   r = RunDoge({"detokenize", "--tokenizer", kDoge, "--input", dir + "/bad.jsonl"});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find(dir + "/bad.jsonl: line 2: ids[1]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir + "/bad.jsonl: 2: field \"ids[1]\": expected a token id in [0, 2147483647], found -3"), std::string::npos) << r.err;
   r = RunDoge({"detokenize", "--tokenizer", kDoge, "--ids", "1,x"});
   EXPECT_EQ(r.exit_code, 2);
 }

@@ -150,12 +150,12 @@ TEST(MalformedTokenizerTest, WrongTypesAndShapes) {
   TinySpec spec = Base();
   spec.vocab_extra_json = ",\"x7\":\"7\"";
   ExpectLoadError(TinyTokenizerJson(spec),
-                  {ErrorKind::kFormat, "model.vocab.x7", "expected an integer, found a string"});
+                  {ErrorKind::kFormat, "model.vocab.x7", "expected an integer, found string \"7\""});
   ExpectLoadError(Replace(TinyTokenizerJson(Base()), "[\"a\",\"b\"]", "\"a b c\""),
                   {ErrorKind::kFormat, "model.merges[0]", "expected \"left right\""});
   ExpectLoadError(Replace(TinyTokenizerJson(Base()), "\"model\":{", "\"modelx\":{"),
                   {ErrorKind::kFormat, "model", "missing"});
-  ExpectLoadError("[1,2]", {ErrorKind::kFormat, "(root)", "expected an object, found an array"});
+  ExpectLoadError("[1,2]", {ErrorKind::kFormat, "(top level)", "expected an object, found array"});
 }
 
 // Issue 15: transformers writes "model_max_length": int(1e30) into tokenizer_config.json for
