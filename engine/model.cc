@@ -38,13 +38,6 @@ int ThreadsHere() {
   return 1;
 #endif
 }
-int ThreadId() {
-#ifdef _OPENMP
-  return omp_in_parallel() ? omp_get_thread_num() : 0;
-#else
-  return 0;
-#endif
-}
 
 // Queries per attention kernel call (they share each key's loads).
 constexpr int64_t kQueryBlock = 6;
@@ -52,6 +45,19 @@ constexpr int64_t kQueryBlock = 6;
 template <typename T>
 void Grow(std::vector<T>* v, int64_t n) {
   if (static_cast<int64_t>(v->size()) < n) v->resize(static_cast<size_t>(n));
+}
+
+// row(t) for t in [0, T): split over the threads when `par`, else a plain loop. Not
+// `parallel for if (par)`: libgomp enters a region even then (~0.3 µs), five times per layer of a
+// decode step.
+template <typename F>
+void ForRows(int64_t T, bool par, const F& row) {
+  if (!par) {
+    for (int64_t t = 0; t < T; ++t) row(t);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < T; ++t) row(t);
 }
 
 }  // namespace
@@ -183,12 +189,11 @@ void GrowScratch(const DogeConfig& c, int64_t nb, int64_t T, int n_threads, int6
 // Steps 9 and 12: the scaled residual x = r ⊙ x + o, rows split across threads when `par`.
 void ScaledResidual(const float* r /*[H]*/, const float* o /*[T, H]*/, int64_t T, int64_t H,
                     bool par, float* x /*[T, H]*/) {
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t t = 0; t < T; ++t) {
+  ForRows(T, par, [&](int64_t t) {
     float* xt = x + t * H;
     const float* ot = o + t * H;
     for (int64_t i = 0; i < H; ++i) xt[i] = r[i] * xt[i] + ot[i];
-  }
+  });
 }
 
 // Step 1: x[t] = E[token_t]. No scaling, no positional embedding. A tied head's row-major pages
@@ -241,13 +246,11 @@ void AttendLayer(const KernelSet& ks, const DogeConfig& c, bool mask_per_kv_head
   // Fork only when there is enough work: a decode step of a small model (2 heads x 1 query) is
   // cheaper than the fork/join. Each query is computed by one thread either way.
   const bool par_attn = n_threads > 1 && nh * T > 1 && nh * T * S * D >= kParallelAttentionMacs;
-  // Dynamic chunks: a later query sees more keys, so equal static ranges would give the last
-  // thread most of the work.
-#pragma omp parallel for schedule(dynamic, 1) if (par_attn)
-  for (int64_t hb = 0; hb < nh * n_blocks; ++hb) {
+  // tid: this split's thread (0 without one, also when the caller runs inside a region of its
+  // own: its scratch holds one thread's rows).
+  auto attend = [&](int64_t hb, int tid) {
     const int64_t h = hb % nh, t0 = (hb / nh) * kQueryBlock;
     const int64_t nq = std::min(kQueryBlock, T - t0);
-    const int tid = ThreadId();
     const int64_t g = h / n_rep;                   // kv head
     const int64_t mh = mask_per_kv_head ? g : h;   // mask head
     float* masks = s->row_mask.data() + tid * kQueryBlock * S;  // [nq, S]
@@ -267,7 +270,17 @@ void AttendLayer(const KernelSet& ks, const DogeConfig& c, bool mask_per_kv_head
     ks.attention(s->q.data() + t0 * qd + h * D, qd, nq, k_cache + g * D, v_cache + g * D, kvd,
                  masks, S, n_vis, D, scale, s->scores.data() + tid * kQueryBlock * S,
                  s->attn.data() + t0 * qd + h * D, qd);
+  };
+  if (!par_attn) {
+    for (int64_t hb = 0; hb < nh * n_blocks; ++hb) attend(hb, 0);
+    return;
   }
+#ifdef _OPENMP
+  // Dynamic chunks: a later query sees more keys, so equal static ranges would give the last
+  // thread most of the work.
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t hb = 0; hb < nh * n_blocks; ++hb) attend(hb, omp_get_thread_num());
+#endif
 }
 
 // Step 11 of one layer (is_moe): adds the routed rank-1 experts to the shared MLP output, per
@@ -347,8 +360,9 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     float* b_cache = cache->bias(l);    // [cap, nb]
 
     // 3. attn_norm: xn = RMSNorm(x) · input_layernorm.
-#pragma omp parallel for schedule(static) if (par_rows)
-    for (int64_t t = 0; t < T; ++t) ks.rms_norm(x + t * H, lw.input_layernorm, H, eps, xn + t * H);
+    ForRows(T, par_rows, [&](int64_t t) {
+      ks.rms_norm(x + t * H, lw.input_layernorm, H, eps, xn + t * H);
+    });
 
     // 4. q/k/v projections: q [T, nh*D], k/v [T, nkv*D].
     ks.matmul(lw.q_proj, lw.q_proj_packed, xn, T, qd, H, s->q.data());
@@ -357,8 +371,7 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
 
     // 5. Variant B: per-head RMSNorm of q and k over head_dim, before RoPE.
     if (is_b) {
-#pragma omp parallel for schedule(static) if (par_rows)
-      for (int64_t t = 0; t < T; ++t) {
+      ForRows(T, par_rows, [&](int64_t t) {
         for (int64_t h = 0; h < nh; ++h) {
           float* qh = s->q.data() + t * qd + h * D;
           ks.rms_norm(qh, lw.q_norm, D, eps, qh);
@@ -367,15 +380,14 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
           float* kh = s->k.data() + t * kvd + g * D;
           ks.rms_norm(kh, lw.k_norm, D, eps, kh);
         }
-      }
+      });
     }
 
     // 6. RoPE on q and k, then append k and raw v to the cache (rows P..S-1).
-#pragma omp parallel for schedule(static) if (par_rows)
-    for (int64_t t = 0; t < T; ++t) {
+    ForRows(T, par_rows, [&](int64_t t) {
       ks.rope(s->q.data() + t * qd, nh, D, s->cos.data() + t * D, s->sin.data() + t * D);
       ks.rope(s->k.data() + t * kvd, nkv, D, s->cos.data() + t * D, s->sin.data() + t * D);
-    }
+    });
     std::memcpy(k_cache + P * kvd, s->k.data(), T * kvd * sizeof(float));
     std::memcpy(v_cache + P * kvd, s->v.data(), T * kvd * sizeof(float));
 
@@ -393,10 +405,9 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
     ScaledResidual(lw.input_residual, s->o.data(), T, H, par_rows, x);
 
     // 10. ffn_norm, then the SiLU-gated MLP: o = down(silu(gate(xn)) ⊙ up(xn)), gate/up [T, I].
-#pragma omp parallel for schedule(static) if (par_rows)
-    for (int64_t t = 0; t < T; ++t) {
+    ForRows(T, par_rows, [&](int64_t t) {
       ks.rms_norm(x + t * H, lw.post_attention_layernorm, H, eps, xn + t * H);
-    }
+    });
     ks.matmul(lw.gate_proj, lw.gate_proj_packed, xn, T, I, H, s->gate.data());
     ks.matmul(lw.up_proj, lw.up_proj_packed, xn, T, I, H, s->up.data());
     ks.swiglu(s->gate.data(), s->up.data(), T * I, s->gate.data());

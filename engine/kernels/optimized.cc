@@ -60,11 +60,15 @@ inline T Max(T a, T b) {
   return a < b ? b : a;
 }
 
-bool InParallel() {
+// Whether a region opened here would split work over more than one thread: not inside another
+// region (nesting is off) and more than one thread configured. Every split below also checks it
+// before opening a region at all: libgomp 12 spends ~0.3 µs entering one even under if(false) or
+// for a team of one, and a one-thread decode step of Doge-20M went through ~60 of them.
+bool Splittable() {
 #ifdef _OPENMP
-  return omp_in_parallel() != 0;
+  return omp_in_parallel() == 0 && omp_get_max_threads() > 1;
 #else
-  return true;
+  return false;
 #endif
 }
 
@@ -318,8 +322,11 @@ constexpr int64_t kRowChunk = 64;
 // n input rows against weight rows in fixed chunks: RowsTimesInputs (the DotBlock order).
 void SmallBatch(const float* w, const float* x, int64_t n, int64_t rows, int64_t cols, float* out) {
   const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-  [[maybe_unused]] const bool par = !InParallel() && n * rows * cols >= kParallelPlainGemmMacs;
-#pragma omp parallel for schedule(static) if (par)
+  if (!Splittable() || n * rows * cols < kParallelPlainGemmMacs) {
+    RowsTimesInputs(w, x, n, 0, rows, cols, out, rows);
+    return;
+  }
+#pragma omp parallel for schedule(static)
   for (int64_t ch = 0; ch < n_chunks; ++ch) {
     const int64_t r0 = ch * kRowChunk, r1 = Min(rows, r0 + kRowChunk);
     RowsTimesInputs(w, x, n, r0, r1, cols, out, rows);
@@ -340,7 +347,7 @@ void RowMajorMatMul(const float* w, const float* x, int64_t n, int64_t rows, int
     // Fixed 64-row chunks of W: each chunk is one single-threaded Eigen GEMM whose shape (and so
     // blocking and summation order) never depends on the number of threads.
     const int64_t n_chunks = (rows + kRowChunk - 1) / kRowChunk;
-    [[maybe_unused]] const bool par = !InParallel();
+    [[maybe_unused]] const bool par = Splittable();
     Eigen::Map<const RowMat> xm(x, n, cols);
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t ch = 0; ch < n_chunks; ++ch) {
@@ -732,7 +739,7 @@ void GemmBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64
 
 void PackedGemm(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K, float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  const bool par = !InParallel() && n * rows * K >= kParallelGemmMacs;
+  const bool par = Splittable() && n * rows * K >= kParallelGemmMacs;
   const int team = TeamSize(par);
   // Block chunks: a multiple of the team size and equal, so no thread idles at the end.
   const int64_t n_chunks =
@@ -748,7 +755,7 @@ void PackedGemm(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64
 template <PackedType kT>
 void PackedGemv(const void* wp, const float* x, int64_t rows, int64_t K, float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  const bool par = !InParallel() && rows * K >= kParallelGemvMacs;
+  const bool par = Splittable() && rows * K >= kParallelGemvMacs;
   if (!par) {
     PackedGemvBlocks<kT>(wp, x, 0, n_blocks, rows, K, out);
     return;
@@ -823,8 +830,11 @@ void PortableBlocks(PackedWeights wp, const float* x, int64_t n, int64_t rows, i
 void PackedMatMul(PackedWeights wp, const float* x, int64_t n, int64_t rows, int64_t K,
                   float* out) {
   const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
-  [[maybe_unused]] const bool par = !InParallel() && n * rows * K >= kParallelPlainGemmMacs;
-#pragma omp parallel for schedule(static) if (par)
+  if (!Splittable() || n * rows * K < kParallelPlainGemmMacs) {
+    PortableBlocks(wp, x, n, rows, K, 0, n_blocks, out, rows);
+    return;
+  }
+#pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < n_blocks; ++b) {
     PortableBlocks(wp, x, n, rows, K, b, b + 1, out + b * kPackRows, rows);
   }
@@ -962,7 +972,7 @@ void SwiGluRange(const float* gate, const float* up, int64_t n, float* out) {
 void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
   constexpr int64_t kBlock = kSwiGluBlock;
   const int64_t n_blocks = (n + kBlock - 1) / kBlock;
-  const bool par = !InParallel() && n_blocks >= kParallelSwiGluBlocks;
+  const bool par = Splittable() && n_blocks >= kParallelSwiGluBlocks;
   if (!par) {
     SwiGluRange(gate, up, n, out);
     return;
@@ -1191,7 +1201,7 @@ void VocabLogprob(const float* w, PackedWeights packed, const float* x, int64_t 
   SegmentStats* stats = reinterpret_cast<SegmentStats*>(
       KernelScratch(1, cells * (sizeof(SegmentStats) / sizeof(float))));
   float* target_logit = KernelScratch(2, static_cast<size_t>(off[n]) + 1);
-  const bool par = !InParallel() && n_chunks > 1 && n * V * H >= kParallelVocabMacs;
+  const bool par = Splittable() && n_chunks > 1 && n * V * H >= kParallelVocabMacs;
   [[maybe_unused]] const int team = TeamSize(par);  // read only by the pragma (unused without OpenMP)
   // A q8 head: every row quantized once, here (the calling thread's buffer, read by the team).
   const bool q8 = packed.data != nullptr && packed.type == PackedType::kQ8;
