@@ -48,8 +48,8 @@ void Grow(std::vector<T>* v, int64_t n) {
 }
 
 // row(t) for t in [0, T): split over the threads when `par`, else a plain loop. Not
-// `parallel for if (par)`: libgomp enters a region even then (~0.3 µs), five times per layer of a
-// decode step.
+// `parallel for if (par)`: libgomp enters a region even then (~0.3 µs; 0.6 µs nested in a
+// team), five times per layer of a decode step.
 template <typename F>
 void ForRows(int64_t T, bool par, const F& row) {
   if (!par) {
@@ -58,6 +58,71 @@ void ForRows(int64_t T, bool par, const F& row) {
   }
 #pragma omp parallel for schedule(static)
   for (int64_t t = 0; t < T; ++t) row(t);
+}
+
+// A decode step (one token) with threads to spare runs its layers inside one parallel region, a
+// team: each projection splits its rows across the team (Project), the steps between them run on
+// the first thread while the others wait (One), so a step pays a barrier (~0.25 µs) where it paid
+// a fork/join (0.7–1.4 µs) per projection (engine/README "Decode in one parallel region").
+// Outside a team (prefill, one thread) both run their work directly.
+class Team {
+ public:
+  explicit Team(bool on) : on_(on) {}
+  bool on() const { return on_; }
+  // f() on the team's first thread, the one that runs every step outside a team (so the
+  // activations stay in its cache); the others wait at its end.
+  template <typename F>
+  void One(const F& f) const {
+    if (!on_) {
+      f();
+      return;
+    }
+#pragma omp master
+    f();
+#pragma omp barrier
+  }
+  // Waits until every thread's rows of the projections so far are written.
+  void Sync() const {
+    if (on_) {
+#pragma omp barrier
+    }
+  }
+
+ private:
+  bool on_;
+};
+
+// Steps 4, 9, 10: out [T, rows] = x [T, cols] · Wᵀ. In a team (T = 1) this thread writes only its
+// own rows: whole 32-row blocks in 2-block chunks, split in contiguous ranges as the kernels'
+// parallel GEMV splits them (each thread one stream), matrices under its threshold all on the
+// first thread. Each row is the same kernel code on the same input either way, so the bits are
+// the whole call's (PackedFromBlock). Callers Sync() before reading out.
+void Project(const Team& team, const KernelSet& ks, const float* w /*[rows, cols]*/,
+             PackedWeights packed, const float* x, int64_t T, int64_t rows, int64_t cols,
+             float* out) {
+  if (!team.on()) {
+    ks.matmul(w, packed, x, T, rows, cols, out);
+    return;
+  }
+#ifdef _OPENMP
+  DOGE_CHECK(T == 1);
+  const int64_t n_blocks = (rows + kPackRows - 1) / kPackRows;
+  const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+  int64_t b0 = 0, b1 = n_blocks;
+  if (rows * cols >= kParallelGemvMacs) {
+    const int64_t n_chunks = (n_blocks + 1) / 2, per = n_chunks / nt, extra = n_chunks % nt;
+    const int64_t c0 = t * per + std::min<int64_t>(t, extra);
+    const int64_t c1 = c0 + per + (t < extra ? 1 : 0);
+    b0 = std::min(n_blocks, 2 * c0);
+    b1 = std::min(n_blocks, 2 * c1);
+  } else if (t != 0) {
+    return;
+  }
+  if (b0 >= b1) return;
+  const int64_t r0 = b0 * kPackRows, n_rows = std::min(rows, b1 * kPackRows) - r0;
+  ks.matmul(w != nullptr ? w + r0 * cols : nullptr, PackedFromBlock(packed, cols, b0), x, 1, n_rows,
+            cols, out + r0);
+#endif
 }
 
 }  // namespace
@@ -237,7 +302,8 @@ void RopeTables(float base, const int64_t* pos, int64_t T, int64_t D, float* cos
 void AttendLayer(const KernelSet& ks, const DogeConfig& c, bool mask_per_kv_head, int64_t nb,
                  int64_t window, const float* k_cache /*[S, kvd]*/,
                  const float* v_cache /*[S, kvd]*/, const float* b_cache /*[S, nb]*/, int64_t P,
-                 int64_t T, const int64_t* branch_start, int n_threads, ForwardScratch* s) {
+                 int64_t T, const int64_t* branch_start, int n_threads, const Team& team,
+                 ForwardScratch* s) {
   const int64_t D = c.head_dim(), nh = c.num_attention_heads;
   const int64_t qd = nh * D, kvd = c.num_key_value_heads * D, n_rep = nh / c.num_key_value_heads;
   const int64_t S = P + T;
@@ -272,12 +338,19 @@ void AttendLayer(const KernelSet& ks, const DogeConfig& c, bool mask_per_kv_head
                  s->attn.data() + t0 * qd + h * D, qd);
   };
   if (!par_attn) {
-    for (int64_t hb = 0; hb < nh * n_blocks; ++hb) attend(hb, 0);
+    team.One([&] {
+      for (int64_t hb = 0; hb < nh * n_blocks; ++hb) attend(hb, 0);
+    });
     return;
   }
 #ifdef _OPENMP
   // Dynamic chunks: a later query sees more keys, so equal static ranges would give the last
-  // thread most of the work.
+  // thread most of the work. In a team (decode) its threads share the heads out the same way.
+  if (team.on()) {
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t hb = 0; hb < nh * n_blocks; ++hb) attend(hb, omp_get_thread_num());
+    return;
+  }
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t hb = 0; hb < nh * n_blocks; ++hb) attend(hb, omp_get_thread_num());
 #endif
@@ -353,72 +426,97 @@ void DogeModel::Run(const int32_t* tokens, int64_t T, const int64_t* pos,
   //    only (cached keys keep their old rotation).
   RopeTables(RopeBase(*std::max_element(pos, pos + T)), pos, T, D, s->cos.data(), s->sin.data());
 
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const LayerWeights& lw = w.layers[l];
-    float* k_cache = cache->keys(l);    // [cap, kvd]
-    float* v_cache = cache->values(l);  // [cap, kvd]
-    float* b_cache = cache->bias(l);    // [cap, nb]
+  // Steps 3-12 per layer. A decode step with threads to spare runs them in one parallel region
+  // (Team): projections split by rows, the rest on the first thread.
+  auto layers = [&](const Team& team) {
+    for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+      const LayerWeights& lw = w.layers[l];
+      float* k_cache = cache->keys(l);    // [cap, kvd]
+      float* v_cache = cache->values(l);  // [cap, kvd]
+      float* b_cache = cache->bias(l);    // [cap, nb]
 
-    // 3. attn_norm: xn = RMSNorm(x) · input_layernorm.
-    ForRows(T, par_rows, [&](int64_t t) {
-      ks.rms_norm(x + t * H, lw.input_layernorm, H, eps, xn + t * H);
-    });
+      // 3. attn_norm: xn = RMSNorm(x) · input_layernorm.
+      team.One([&] {
+        ForRows(T, par_rows, [&](int64_t t) {
+          ks.rms_norm(x + t * H, lw.input_layernorm, H, eps, xn + t * H);
+        });
+      });
 
-    // 4. q/k/v projections: q [T, nh*D], k/v [T, nkv*D].
-    ks.matmul(lw.q_proj, lw.q_proj_packed, xn, T, qd, H, s->q.data());
-    ks.matmul(lw.k_proj, lw.k_proj_packed, xn, T, kvd, H, s->k.data());
-    ks.matmul(lw.v_proj, lw.v_proj_packed, xn, T, kvd, H, s->v.data());
+      // 4. q/k/v projections: q [T, nh*D], k/v [T, nkv*D].
+      Project(team, ks, lw.q_proj, lw.q_proj_packed, xn, T, qd, H, s->q.data());
+      Project(team, ks, lw.k_proj, lw.k_proj_packed, xn, T, kvd, H, s->k.data());
+      Project(team, ks, lw.v_proj, lw.v_proj_packed, xn, T, kvd, H, s->v.data());
+      team.Sync();
 
-    // 5. Variant B: per-head RMSNorm of q and k over head_dim, before RoPE.
-    if (is_b) {
-      ForRows(T, par_rows, [&](int64_t t) {
-        for (int64_t h = 0; h < nh; ++h) {
-          float* qh = s->q.data() + t * qd + h * D;
-          ks.rms_norm(qh, lw.q_norm, D, eps, qh);
+      team.One([&] {
+        // 5. Variant B: per-head RMSNorm of q and k over head_dim, before RoPE.
+        if (is_b) {
+          ForRows(T, par_rows, [&](int64_t t) {
+            for (int64_t h = 0; h < nh; ++h) {
+              float* qh = s->q.data() + t * qd + h * D;
+              ks.rms_norm(qh, lw.q_norm, D, eps, qh);
+            }
+            for (int64_t g = 0; g < nkv; ++g) {
+              float* kh = s->k.data() + t * kvd + g * D;
+              ks.rms_norm(kh, lw.k_norm, D, eps, kh);
+            }
+          });
         }
-        for (int64_t g = 0; g < nkv; ++g) {
-          float* kh = s->k.data() + t * kvd + g * D;
-          ks.rms_norm(kh, lw.k_norm, D, eps, kh);
+
+        // 6. RoPE on q and k, then append k and raw v to the cache (rows P..S-1).
+        ForRows(T, par_rows, [&](int64_t t) {
+          ks.rope(s->q.data() + t * qd, nh, D, s->cos.data() + t * D, s->sin.data() + t * D);
+          ks.rope(s->k.data() + t * kvd, nkv, D, s->cos.data() + t * D, s->sin.data() + t * D);
+        });
+        std::memcpy(k_cache + P * kvd, s->k.data(), T * kvd * sizeof(float));
+        std::memcpy(v_cache + P * kvd, s->v.data(), T * kvd * sizeof(float));
+
+        // 7. Dynamic mask bias of the new keys: b[j, g] = exp(A_g · softplus(dt_proj(v_j))_g),
+        //    cached. u [T, nb].
+        ks.matmul(lw.dt_proj, lw.dt_proj_packed, s->v.data(), T, nb, kvd, s->u.data());
+        for (int64_t t = 0; t < T; ++t) {
+          ks.dt_bias(s->u.data() + t * nb, lw.a, nb, b_cache + (P + t) * nb);
         }
       });
+
+      // 8. Attention with the dynamic mask and the top-k key window: attn [T, nh*D].
+      AttendLayer(ks, c, is_b, nb, window_, k_cache, v_cache, b_cache, P, T, branch_start,
+                  n_threads, team, s);
+
+      // 9. Output projection and scaled residual: x = r_in ⊙ x + o_proj(attn).
+      Project(team, ks, lw.o_proj, lw.o_proj_packed, s->attn.data(), T, H, qd, s->o.data());
+      team.Sync();
+      team.One([&] {
+        ScaledResidual(lw.input_residual, s->o.data(), T, H, par_rows, x);
+
+        // 10. ffn_norm, then the SiLU-gated MLP: o = down(silu(gate(xn)) ⊙ up(xn)),
+        //     gate/up [T, I].
+        ForRows(T, par_rows, [&](int64_t t) {
+          ks.rms_norm(x + t * H, lw.post_attention_layernorm, H, eps, xn + t * H);
+        });
+      });
+      Project(team, ks, lw.gate_proj, lw.gate_proj_packed, xn, T, I, H, s->gate.data());
+      Project(team, ks, lw.up_proj, lw.up_proj_packed, xn, T, I, H, s->up.data());
+      team.Sync();
+      team.One([&] { ks.swiglu(s->gate.data(), s->up.data(), T * I, s->gate.data()); });
+      Project(team, ks, lw.down_proj, lw.down_proj_packed, s->gate.data(), T, H, I, s->o.data());
+      team.Sync();
+
+      team.One([&] {
+        // 11. CDMoE (is_moe): o [T, H] += the routed rank-1 experts, per token.
+        if (c.is_moe) AddExperts(ks, c, lw, xn, T, s);
+
+        // 12. Scaled residual: x = r_post ⊙ x + ffn_out.
+        ScaledResidual(lw.post_attention_residual, s->o.data(), T, H, par_rows, x);
+        if (hidden && l + 1 < c.num_hidden_layers) hidden->layers[l + 1].assign(x, x + T * H);
+      });
     }
-
-    // 6. RoPE on q and k, then append k and raw v to the cache (rows P..S-1).
-    ForRows(T, par_rows, [&](int64_t t) {
-      ks.rope(s->q.data() + t * qd, nh, D, s->cos.data() + t * D, s->sin.data() + t * D);
-      ks.rope(s->k.data() + t * kvd, nkv, D, s->cos.data() + t * D, s->sin.data() + t * D);
-    });
-    std::memcpy(k_cache + P * kvd, s->k.data(), T * kvd * sizeof(float));
-    std::memcpy(v_cache + P * kvd, s->v.data(), T * kvd * sizeof(float));
-
-    // 7. Dynamic mask bias of the new keys: b[j, g] = exp(A_g · softplus(dt_proj(v_j))_g), cached.
-    //    u [T, nb].
-    ks.matmul(lw.dt_proj, lw.dt_proj_packed, s->v.data(), T, nb, kvd, s->u.data());
-    for (int64_t t = 0; t < T; ++t) ks.dt_bias(s->u.data() + t * nb, lw.a, nb, b_cache + (P + t) * nb);
-
-    // 8. Attention with the dynamic mask and the top-k key window: attn [T, nh*D].
-    AttendLayer(ks, c, is_b, nb, window_, k_cache, v_cache, b_cache, P, T, branch_start,
-                n_threads, s);
-
-    // 9. Output projection and scaled residual: x = r_in ⊙ x + o_proj(attn).
-    ks.matmul(lw.o_proj, lw.o_proj_packed, s->attn.data(), T, H, qd, s->o.data());
-    ScaledResidual(lw.input_residual, s->o.data(), T, H, par_rows, x);
-
-    // 10. ffn_norm, then the SiLU-gated MLP: o = down(silu(gate(xn)) ⊙ up(xn)), gate/up [T, I].
-    ForRows(T, par_rows, [&](int64_t t) {
-      ks.rms_norm(x + t * H, lw.post_attention_layernorm, H, eps, xn + t * H);
-    });
-    ks.matmul(lw.gate_proj, lw.gate_proj_packed, xn, T, I, H, s->gate.data());
-    ks.matmul(lw.up_proj, lw.up_proj_packed, xn, T, I, H, s->up.data());
-    ks.swiglu(s->gate.data(), s->up.data(), T * I, s->gate.data());
-    ks.matmul(lw.down_proj, lw.down_proj_packed, s->gate.data(), T, H, I, s->o.data());
-
-    // 11. CDMoE (is_moe): o [T, H] += the routed rank-1 experts, per token.
-    if (c.is_moe) AddExperts(ks, c, lw, xn, T, s);
-
-    // 12. Scaled residual: x = r_post ⊙ x + ffn_out.
-    ScaledResidual(lw.post_attention_residual, s->o.data(), T, H, par_rows, x);
-    if (hidden && l + 1 < c.num_hidden_layers) hidden->layers[l + 1].assign(x, x + T * H);
+  };
+  if (T == 1 && n_threads > 1) {
+#pragma omp parallel num_threads(n_threads)
+    layers(Team(true));
+  } else {
+    layers(Team(false));
   }
   cache->set_size(S);
 

@@ -89,6 +89,15 @@ void PackWeights16(const void* w, int64_t rows, int64_t cols, uint16_t* packed) 
       packed);
 }
 
+PackedWeights PackedFromBlock(PackedWeights packed, int64_t cols, int64_t b0) {
+  if (packed.data == nullptr) return packed;
+  const int64_t bytes = packed.type == PackedType::kQ8
+                            ? Q8PackedBytes(b0 * kPackRows, cols)
+                            : b0 * kPackRows * cols * PackedTypeBytes(packed.type);
+  packed.data = static_cast<const char*>(packed.data) + bytes;
+  return packed;
+}
+
 void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out) {
   if (packed.type == PackedType::kQ8) {
     UnpackQ8Row(packed.data, cols, r, out);

@@ -111,6 +111,10 @@ void PackWeights(const float* w, int64_t rows, int64_t cols, float* packed);
 // The same layout for 16-bit elements (BF16 or F16 bits, moved, not converted); w: [rows, cols]
 // 16-bit values at any byte alignment.
 void PackWeights16(const void* w, int64_t rows, int64_t cols, uint16_t* packed);
+// Rows [32·b0, rows) of a packed [rows, cols] matrix as a packed matrix of their own: blocks (and
+// q8 panels) are 32 rows stored one after another, so a product can be split by rows (decode's
+// one parallel region per step, model.cc) and give each row the bits of the whole call.
+PackedWeights PackedFromBlock(PackedWeights packed, int64_t cols, int64_t b0);
 // Row r of a packed matrix with `cols` columns, widened to float32: out[k] = w[r, k].
 void UnpackRow(PackedWeights packed, int64_t cols, int64_t r, float* out);
 
