@@ -5,6 +5,9 @@
 // norm before RoPE, rotate-half RoPE with the dynamic NTK base per call, value-derived mask bias,
 // top-k window, fp32 softmax, residual scales).
 //
+// Threads: a prefill splits each step across threads (kernels and ForRows); a decode step with
+// threads runs all its layers in one parallel region, the projections split by rows (Team).
+//
 // CDMoE note: routing is per token (router row t's first half are token t's x-scores, its second
 // half its y-scores). The reference instead reshapes the [N, 2K] router output with
 // .view(2, N, K), so in a multi-token call token t's scores come from other tokens' rows; for N = 1
