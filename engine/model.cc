@@ -80,7 +80,7 @@ class Team {
       f();
       return;
     }
-#pragma omp master
+#pragma omp masked
     f();
 #pragma omp barrier
   }
