@@ -123,8 +123,8 @@ void Project(const Team& team, const KernelSet& ks, const float* w /*[rows, cols
   }
   if (b0 >= b1) return;
   const int64_t r0 = b0 * kPackRows, n_rows = std::min(rows, b1 * kPackRows) - r0;
-  ks.matmul(w != nullptr ? w + r0 * cols : nullptr, PackedFromBlock(packed, cols, b0), x, 1, n_rows,
-            cols, out + r0);
+  const float* w_rows = w != nullptr ? w + r0 * cols : nullptr;
+  ks.matmul(w_rows, PackedFromBlock(packed, cols, b0), x, 1, n_rows, cols, out + r0);
 #endif
 }
 
